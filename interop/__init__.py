@@ -1,0 +1,24 @@
+"""iomt-interop: device standards (IEEE 11073, HL7 v2, DICOM) → canonical model → FHIR R4/R5.
+
+    from interop import decode, to_fhir
+    msg = decode(raw_bytes)               # auto-detects the standard
+    bundle = to_fhir(msg, version="R4")   # .json() -> bytes, .resources, .to_model()
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "decode", "to_fhir", "translate", "DecodeError", "InteropError"]
+
+from .errors import DecodeError, InteropError
+
+
+def __getattr__(name: str) -> Any:  # lazy: `import interop` stays cheap
+    if name in ("decode", "to_fhir", "translate"):
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(name)

@@ -1,0 +1,24 @@
+"""Alarms and alerts (IHE PCD-04, 20601 alert notifications)."""
+
+from __future__ import annotations
+
+from .common import CodeableConcept, Frozen, SourceRef, Timestamp
+
+
+class Alarm(Frozen):
+    """One alert: what fired, how urgent, its state and the metric it is about."""
+
+    code: CodeableConcept  # event code (MDC_EVT_HI, MDC_EVT_ECG_ASYSTOLE ...)
+    source_code: CodeableConcept | None = None  # the metric/parameter the alarm is about
+    kind: str | None = None  # "physiological" (SP) / "technical" (ST) / "advisory" (SA)
+    priority: str | None = None  # "high" (PH) / "medium" (PM) / "low" (PL) / "none" (PN)
+    state: str | None = None  # alert state: "active", "inactive", "latched", "acknowledged"
+    phase: str | None = None  # PCD-04 event phase: "start", "continue", "end", "update", "escalate" ...
+    inactivation: str | None = None  # alarm inactivation state (audio-paused, alarm-off ...)
+    identifier: str | None = None  # alert instance identifier (PCD-04 OBR-3 / unique alarm id)
+    start: Timestamp | None = None  # when the condition began
+    end: Timestamp | None = None  # when it ended
+    text: str | None = None  # alert text shown on the device
+    device_key: str | None = None  # `Device.key` of the originating node
+    containment: tuple[int, ...] = ()  # DIM path of the source
+    source: SourceRef | None = None  # lineage

@@ -1,0 +1,122 @@
+"""Metrics: one observed value of a device (IEEE 11073 DIM Metric; HL7 OBX; DICOM SR numeric)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .common import CodeableConcept, Coding, Frozen, Quantity, Range, SourceRef, Timestamp
+
+DataAbsentReason = Literal[
+    "not-a-number",  # MDER NaN; v2 "NaN"
+    "positive-infinity",  # MDER +INF
+    "negative-infinity",  # MDER -INF
+    "error",  # MDER NRes / reserved values; invalid measurement
+    "unknown",  # value expected but not given
+    "masked",  # withheld
+    "not-performed",  # measurement not done
+    "unsupported",  # the value type cannot be represented
+]
+"""FHIR data-absent-reason codes the codecs emit (http://terminology.hl7.org/CodeSystem/data-absent-reason)."""
+
+
+class NumericValue(Frozen):
+    """A single numeric (NM, SFLOAT/FLOAT basic or simple numeric, SR NUM)."""
+
+    kind: Literal["numeric"] = "numeric"
+    quantity: Quantity
+
+
+class Component(Frozen):
+    """One member of a compound value (systolic of a BP, x of an accelerometer)."""
+
+    code: CodeableConcept  # MDC code of the component (MDC_PRESS_BLD_NONINV_SYS ...)
+    quantity: Quantity | None = None  # the value, absent when `data_absent_reason` is set
+    data_absent_reason: DataAbsentReason | None = None  # why the component has no value
+
+
+class CompoundValue(Frozen):
+    """A compound numeric (20601 compound-basic-nu-observed-value, v2 SN pairs)."""
+
+    kind: Literal["compound"] = "compound"
+    components: tuple[Component, ...]
+
+
+class SampleArrayValue(Frozen):
+    """A waveform (RT-SA, v2 NA, DICOM waveform channel): raw samples plus how to scale them.
+
+    physical value = origin + factor * sample, sampled every `period_ms`.
+    """
+
+    kind: Literal["sample-array"] = "sample-array"
+    samples: tuple[Decimal, ...]  # sample values as transmitted
+    period_ms: Decimal | None = None  # time between samples in milliseconds
+    factor: Decimal | None = None  # scale factor applied to each sample
+    origin: Quantity | None = None  # zero value and unit of the physical signal
+    lower_limit: Decimal | None = None  # lowest physical value the device can represent
+    upper_limit: Decimal | None = None  # highest physical value the device can represent
+    dimensions: int = 1  # interleaved channels in `samples`
+
+
+class CodedValue(Frozen):
+    """A coded result (CWE/CE, 20601 enumeration OID, SR CODE)."""
+
+    kind: Literal["coded"] = "coded"
+    concept: CodeableConcept
+
+
+class StringValue(Frozen):
+    """A text result (ST/TX/FT, enumeration text, SR TEXT)."""
+
+    kind: Literal["string"] = "string"
+    text: str
+
+
+class DateTimeValue(Frozen):
+    """A date/time result (v2 DTM/TS value, SR DATETIME)."""
+
+    kind: Literal["datetime"] = "datetime"
+    timestamp: Timestamp
+
+
+class BitsValue(Frozen):
+    """A bit-string state (20601 BITS-16/32 enumerations: device and measurement status)."""
+
+    kind: Literal["bits"] = "bits"
+    value: int  # the raw bit string
+    width: int  # 8, 16 or 32
+    set_names: tuple[str, ...] = ()  # names of the set bits per the standard, most significant first
+
+
+MetricValue = Annotated[
+    NumericValue | CompoundValue | SampleArrayValue | CodedValue | StringValue | DateTimeValue | BitsValue,
+    Field(discriminator="kind"),
+]
+
+
+class Metric(Frozen):
+    """One observation: what was measured, its value or why it is absent, when, and by which device."""
+
+    code: CodeableConcept  # MDC coding first, plus LOINC/SNOMED translations where known
+    value: MetricValue | None = None  # None when absent (see data_absent_reason) or a pure device row
+    data_absent_reason: DataAbsentReason | None = None  # why `value` is None
+    measurement_status: tuple[str, ...] = ()  # flags as sent: "invalid", "questionable", "calibration-ongoing",
+    # "test-data", "demo-data", "validated-data", "early-indication", "msmt-ongoing" ... (v2 OBX-8 INV/QUES/..., 20601 MeasurementStatus)
+    interpretation: tuple[Coding, ...] = ()  # abnormal flags (v2 table 0078: H, L, HH, LL, N, A ...)
+    result_status: str | None = None  # v2 OBX-11 code as sent (F, P, C, R, X, D ...); None = not stated
+    effective: Timestamp | None = None  # observation time (OBX-14, 20601 absolute time, SR observation datetime)
+    effective_end: Timestamp | None = None  # end of the observation period, when the source gives one
+    reference_range: Range | None = None  # normal range as stated by the source
+    alarm_limits: Range | None = None  # alarm limits (PCD messages carry these in OBX-7; PoCD IG)
+    method: CodeableConcept | None = None  # how it was measured (OBX-17, 20601 metric-spec-small flags)
+    body_site: CodeableConcept | None = None  # where on the body (OBX-20, SR finding site)
+    device_key: str | None = None  # `Device.key` of the node that produced it
+    containment: tuple[int, ...] = ()  # DIM path MDS.VMD.CHAN.METRIC (v2 OBX-4 "1.2.1.1" -> (1, 2, 1, 1))
+    handle: int | None = None  # 20601 object handle
+    observation_id: str | None = None  # source-local id (OBX-4 sub-id, SR content item path)
+    group: str | None = None  # observation group / request this belongs to (OBR filler id, SR container)
+    person_id: int | None = None  # 20601 multi-person id / GATT user id
+    notes: tuple[str, ...] = ()  # NTE comments, SR text remarks
+    source: SourceRef | None = None  # lineage: where in the input this metric was read

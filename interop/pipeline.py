@@ -1,0 +1,107 @@
+"""detect → decode → map, each stage a plain function (DESIGN.md, "The flow")."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .errors import DecodeError, InteropError, UsageError
+from .registry import get_codec, get_mapping
+
+if TYPE_CHECKING:
+    from .model import Message
+    from .registry import Output
+
+MAX_INPUT_BYTES = 64 * 1024 * 1024  # one message/association/instance header; larger is refused
+
+
+def read_input(source: bytes | bytearray | memoryview | str | os.PathLike[str]) -> tuple[bytes, str | None]:
+    """Bytes and a label (file name) for `source`; a `str` is a path, never message text."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source), None
+    path = Path(source)
+    label = str(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise DecodeError("no such file", position="path", expected="an existing file", source=label) from None
+    except OSError as exc:
+        raise DecodeError(f"cannot read file ({exc.strerror})", position="path", expected="a readable file",
+                          source=label) from None
+    if path.is_dir():
+        raise DecodeError("is a directory", position="path", expected="a file", source=label)
+    if size > MAX_INPUT_BYTES:
+        raise DecodeError(f"file is {size} bytes", position="byte 0",
+                          expected=f"at most {MAX_INPUT_BYTES} bytes per input", offset=0, source=label)
+    try:
+        return path.read_bytes(), label
+    except OSError as exc:
+        raise DecodeError(f"cannot read file ({exc.strerror})", position="path", expected="a readable file",
+                          source=label) from None
+
+
+def raw_ref(data: bytes, label: str | None):
+    """`RawRef` for the input (digest, length, base name only)."""
+    from .model import RawRef
+
+    return RawRef.model_construct(sha256=hashlib.sha256(data).hexdigest(), length=len(data),
+                                  name=os.path.basename(label) if label else None)
+
+
+def decode(
+    source: bytes | str | os.PathLike[str],
+    standard: str = "auto",
+    *,
+    strict: bool = False,
+    label: str | None = None,
+) -> Message:
+    """Decode bytes or a file into a canonical `Message`.
+
+    `standard`: "auto" (detect by content) or a registered codec name ("hl7v2", "ieee11073", "dicom" ...).
+    `strict`: raise `DecodeError` at the first violation instead of recording it in `Message.issues`.
+    Raises only `InteropError` subclasses on bad input.
+    """
+    data, file_label = read_input(source)
+    label = label or file_label
+    if standard == "auto":
+        from .detect import detect
+
+        standard = detect(data, source=label)
+    try:
+        codec = get_codec(standard)
+    except UsageError:
+        raise
+    try:
+        message = codec.decode(data, strict=strict, source=label)
+    except DecodeError as exc:
+        if exc.source is None:
+            exc.source = label
+        raise
+    except InteropError:
+        raise
+    except (RecursionError, MemoryError) as exc:  # pathological nesting/size: still a clean error
+        raise DecodeError(f"input too deeply nested or too large ({type(exc).__name__})", standard=standard,
+                          position="input", expected="a well-formed message", source=label) from None
+    if message.raw is None:
+        message = message.model_copy(update={"raw": raw_ref(data, label)})
+    return message
+
+
+def translate(message: Message, to: str, **options: Any) -> Output:
+    """Map a decoded message to a registered target ("fhir-r4", "fhir-r5", "canonical", "hl7v2")."""
+    return get_mapping(to).map(message, **options)
+
+
+def to_fhir(
+    message: Message,
+    version: Literal["R4", "R5"] = "R4",
+    *,
+    bundle_type: Literal["collection", "transaction"] = "collection",
+    **options: Any,
+):
+    """The FHIR Bundle for `message` (`.json()` bytes, `.resources`, `.to_model()`)."""
+    if version not in ("R4", "R5"):
+        raise UsageError(f"unknown FHIR version {version!r}; expected R4 or R5")
+    return translate(message, f"fhir-{version.lower()}", bundle_type=bundle_type, **options)
