@@ -22,7 +22,11 @@ def detect(data: bytes, *, source: str | None = None) -> str:
     head = data[:HEAD]
     best, best_score = None, 0
     for name in codec_names():
-        score = get_codec(name).sniff(head)
+        try:
+            codec = get_codec(name)
+        except ImportError:  # a registered codec whose module is missing: it cannot claim anything
+            continue
+        score = codec.sniff(head)
         if score > best_score:
             best, best_score = name, score
     if best is None:

@@ -28,6 +28,9 @@ MAPPING_GROUP = "interop.mappings"
 # Installed entry points with the same name take precedence.
 _BUILTIN_CODECS = {
     "hl7v2": "interop.codecs.hl7v2.codec:HL7v2Codec",
+    "ieee11073": "interop.codecs.ieee11073.codec:X73Codec",
+    "bluetooth-gatt": "interop.codecs.ieee11073.gatt.codec:GattCodec",
+    "dicom": "interop.codecs.dicom.codec:DicomCodec",
 }
 _BUILTIN_MAPPINGS = {
     "fhir-r4": "interop.mappings.fhir.bundle:FhirR4Mapping",
