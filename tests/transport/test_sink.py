@@ -1,0 +1,114 @@
+"""Sinks: atomic directory writes, a real local HTTP server for FhirServerSink, fan-out."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from interop.errors import TransportError, UsageError
+from interop.transport.sink import (
+    DirectorySink,
+    FanOutSink,
+    FhirServerSink,
+    StdoutSink,
+    make_sink,
+    safe_name,
+)
+
+TX = json.dumps({"resourceType": "Bundle", "type": "transaction", "entry": []}).encode()
+COLL = json.dumps({"resourceType": "Bundle", "id": "b1", "type": "collection", "entry": []}).encode()
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Records each request; answers 200 with a Location, or 422 with an OperationOutcome for /fail."""
+
+    requests: list[tuple[str, str, str, bytes]] = []
+
+    def _handle(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.requests.append((self.command, self.path, self.headers.get("Content-Type", ""), body))
+        if self.path.startswith("/fail"):
+            out = json.dumps({"resourceType": "OperationOutcome",
+                              "issue": [{"severity": "error", "code": "invalid", "diagnostics": "bad bundle"}]})
+            self.send_response(422)
+        else:
+            out = json.dumps({"resourceType": "Bundle", "type": "transaction-response"})
+            self.send_response(200)
+            self.send_header("Location", f"{self.path}/_history/1")
+        data = out.encode()
+        self.send_header("Content-Type", "application/fhir+json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_POST = do_PUT = _handle
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def server() -> Iterator[tuple[str, list]]:
+    _Recorder.requests = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", _Recorder.requests
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_directory_sink(tmp_path: Path) -> None:
+    sink = DirectorySink(tmp_path / "out")
+    ref = sink.emit(COLL, "study-1.2.3")
+    assert ref == str(tmp_path / "out" / "study-1.2.3.json")
+    assert Path(ref).read_bytes() == COLL
+    sink.emit(TX, "study-1.2.3")  # replaces
+    assert Path(ref).read_bytes() == TX
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["study-1.2.3.json"]  # no tmp left
+
+
+def test_safe_name() -> None:
+    assert safe_name("../../etc/passwd") == "etc_passwd"
+    assert safe_name("") == "bundle"
+    assert safe_name("1.2.840.10008") == "1.2.840.10008"
+
+
+def test_fhir_server_transaction_and_put(server: tuple[str, list]) -> None:
+    url, reqs = server
+    sink = FhirServerSink(url + "/fhir/", timeout=5)
+    assert sink.emit(TX, "x") == "/fhir/_history/1"
+    assert sink.emit(COLL, "y") == "/fhir/Bundle/b1/_history/1"
+    assert [(m, p, ct) for m, p, ct, _ in reqs] == [
+        ("POST", "/fhir", "application/fhir+json"), ("PUT", "/fhir/Bundle/b1", "application/fhir+json")]
+    assert reqs[0][3] == TX and reqs[1][3] == COLL
+
+
+def test_fhir_server_error_and_unreachable(server: tuple[str, list]) -> None:
+    url, _ = server
+    with pytest.raises(TransportError, match="422.*bad bundle"):
+        FhirServerSink(url + "/fail", timeout=5).emit(TX, "x")
+    with pytest.raises(TransportError, match="unreachable"):
+        FhirServerSink("http://127.0.0.1:9", timeout=2).emit(TX, "x")
+    with pytest.raises(TransportError, match="not JSON"):
+        FhirServerSink(url).emit(b"\xff", "x")
+    with pytest.raises(UsageError):
+        FhirServerSink("ftp://x")
+
+
+def test_make_sink(tmp_path: Path, server: tuple[str, list]) -> None:
+    url, reqs = server
+    assert isinstance(make_sink(None, None), StdoutSink)
+    assert isinstance(make_sink(tmp_path, None), DirectorySink)
+    assert isinstance(make_sink(None, url), FhirServerSink)
+    both = make_sink(tmp_path, url + "/fhir")
+    assert isinstance(both, FanOutSink)
+    ref = both.emit(TX, "s")
+    assert ref == f"{tmp_path / 'fhir' / 's.json'} /fhir/_history/1"
+    assert (tmp_path / "fhir" / "s.json").read_bytes() == TX
+    assert len(reqs) == 1
