@@ -30,6 +30,8 @@ from .metric import (
     Metric,
     MetricValue,
     NumericValue,
+    RangeValue,
+    RatioValue,
     SampleArrayValue,
     StringValue,
 )
@@ -40,7 +42,7 @@ __all__ = [
     "ContentItem", "DCM_SYSTEM", "DataAbsentReason", "DateTimeValue", "Device", "EUI64_SYSTEM",
     "Encounter", "Endpoint", "HumanName", "Identifier", "ImagingStudy", "Instance", "Issue",
     "LOINC_SYSTEM", "Location", "MDC_SYSTEM", "Message", "Metric", "MetricValue", "NumericValue",
-    "Order", "Patient", "Practitioner", "ProcedureStep", "ProductionSpec", "Quantity", "Range",
+    "Order", "Patient", "RangeValue", "RatioValue", "Practitioner", "ProcedureStep", "ProductionSpec", "Quantity", "Range",
     "RawRef", "Report", "SNOMED_SYSTEM", "SampleArrayValue", "Series", "SourceRef", "StringValue",
     "TimeInfo", "Timestamp", "UCUM_SYSTEM",
 ]

@@ -1,7 +1,9 @@
 """Building blocks shared by every part of the canonical model.
 
-All models are pydantic v2 and frozen. Codecs on the hot path build them with `model_construct`
-(no validation, ~1 µs); `Message.model_validate(...)` re-checks a model built elsewhere.
+All models are pydantic v2 and frozen. Codecs build them with the normal constructor: pydantic's
+validating `__init__` (~1 µs for a small model) is faster than `model_construct` (which fills
+defaults in Python), and nested model instances are not re-validated. Codecs cache immutable
+pieces (codings of a code, units, timestamps) because they are shared freely.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class Frozen(BaseModel):
 class Coding(Frozen):
     """One code from one code system (FHIR Coding semantics)."""
 
-    system: str  # code system URI (MDC_SYSTEM, LOINC_SYSTEM, a v2 table URI ...)
+    system: str | None = None  # code system URI (MDC_SYSTEM, LOINC_SYSTEM ...); None for local codes
     code: str  # the code as the system writes it (MDC: decimal context-free code, e.g. "150456")
     display: str | None = None  # human text or MDC reference id (e.g. "MDC_PULS_OXIM_SAT_O2")
     version: str | None = None  # code system version when the source states it
@@ -87,6 +89,7 @@ class Quantity(Frozen):
     """A numeric value in a unit; `value` keeps the source precision (Decimal("76.30") stays 76.30)."""
 
     value: Decimal  # exact source value, precision preserved
+    comparator: str | None = None  # "<", "<=", ">=", ">" when the source qualified the value (v2 SN)
     unit: str | None = None  # UCUM code ("mm[Hg]", "/min", "%"); None when the unit has no UCUM form
     unit_mdc: Coding | None = None  # MDC unit code (MDC_DIM_...) when the source gave one
     unit_text: str | None = None  # unit as written in the source, when neither form fits

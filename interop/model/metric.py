@@ -44,6 +44,22 @@ class CompoundValue(Frozen):
     components: tuple[Component, ...]
 
 
+class RangeValue(Frozen):
+    """An interval result (v2 SN "10-20")."""
+
+    kind: Literal["range"] = "range"
+    low: Quantity | None = None
+    high: Quantity | None = None
+
+
+class RatioValue(Frozen):
+    """A ratio result (v2 SN "1:128", "120/80" written as a ratio)."""
+
+    kind: Literal["ratio"] = "ratio"
+    numerator: Quantity
+    denominator: Quantity
+
+
 class SampleArrayValue(Frozen):
     """A waveform (RT-SA, v2 NA, DICOM waveform channel): raw samples plus how to scale them.
 
@@ -91,7 +107,8 @@ class BitsValue(Frozen):
 
 
 MetricValue = Annotated[
-    NumericValue | CompoundValue | SampleArrayValue | CodedValue | StringValue | DateTimeValue | BitsValue,
+    NumericValue | CompoundValue | SampleArrayValue | CodedValue | StringValue | DateTimeValue | BitsValue
+    | RangeValue | RatioValue,
     Field(discriminator="kind"),
 ]
 
