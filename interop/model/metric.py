@@ -14,7 +14,9 @@ DataAbsentReason = Literal[
     "positive-infinity",  # MDER +INF
     "negative-infinity",  # MDER -INF
     "error",  # MDER NRes / reserved values; invalid measurement
-    "unknown",  # value expected but not given
+    "unknown",  # value expected but not given (v2 OBX-8 NI)
+    "temp-unknown",  # temporarily not available (v2 OBX-8 NAV)
+    "not-applicable",  # no proper value applies
     "masked",  # withheld
     "not-performed",  # measurement not done
     "unsupported",  # the value type cannot be represented
