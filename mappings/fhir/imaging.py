@@ -1,0 +1,341 @@
+"""ImagingStudy and DiagnosticReport (DICOM study, SR documents) for FHIR R4 and R5.
+
+Version differences handled here (FHIR R4 vs R5 ImagingStudy / DiagnosticReport):
+- `modality` (study and series): R4 Coding, R5 CodeableConcept.
+- `series.bodySite`: R4 Coding, R5 CodeableReference; `series.laterality`: R4 Coding, R5 CodeableConcept.
+- R4 `procedureCode` (CodeableConcept) → R5 `procedure` (CodeableReference).
+- R4 `reasonCode` (CodeableConcept) → R5 `reason` (CodeableReference).
+- R4 `interpreter` has no R5 counterpart (not emitted: the model carries no reading physician).
+- `DiagnosticReport.imagingStudy` (R4) → `DiagnosticReport.study` (R5).
+- Endpoint (when `ctx.options["imaging_endpoint"]` gives a DICOMweb base URL): R4 `connectionType`
+  Coding with required `payloadType`; R5 `connectionType` list of CodeableConcept and a `payload` backbone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from interop.model import (
+    DCM_SYSTEM,
+    SNOMED_SYSTEM,
+    CodeableConcept,
+    Coding,
+    Identifier,
+    ImagingStudy,
+    Instance,
+    Message,
+    Report,
+    Series,
+    Timestamp,
+)
+
+from .context import FhirContext, stable_id
+
+DICOM_UID_SYSTEM = "urn:dicom:uid"
+"""Identifier system for DICOM UIDs (FHIR ImagingStudy examples: value `urn:oid:<uid>`)."""
+RFC3986_SYSTEM = "urn:ietf:rfc:3986"
+"""Code system of `instance.sopClass` (the SOP Class UID as `urn:oid:`)."""
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
+ENDPOINT_CONNECTION_TYPE = "http://terminology.hl7.org/CodeSystem/endpoint-connection-type"
+
+MODALITY_DISPLAY = {
+    # DICOM PS3.16 CID 29 "Acquisition Modality" and CID 33 "Modality" (code meanings)
+    "AR": "Autorefraction", "AU": "Audio", "BDUS": "Bone Densitometry (ultrasound)",
+    "BI": "Biomagnetic imaging", "BMD": "Bone Densitometry (X-Ray)", "CR": "Computed Radiography",
+    "CT": "Computed Tomography", "DG": "Diaphanography", "DOC": "Document", "DX": "Digital Radiography",
+    "ECG": "Electrocardiography", "EPS": "Cardiac Electrophysiology", "ES": "Endoscopy",
+    "GM": "General Microscopy", "HC": "Hard Copy", "HD": "Hemodynamic Waveform", "IO": "Intra-oral Radiography",
+    "IVOCT": "Intravascular Optical Coherence Tomography", "IVUS": "Intravascular Ultrasound",
+    "KER": "Keratometry", "KO": "Key Object Selection", "LEN": "Lensometry", "MG": "Mammography",
+    "MR": "Magnetic Resonance", "NM": "Nuclear Medicine", "OAM": "Ophthalmic Axial Measurements",
+    "OCT": "Optical Coherence Tomography", "OP": "Ophthalmic Photography", "OPT": "Ophthalmic Tomography",
+    "OT": "Other", "PR": "Presentation State", "PT": "Positron emission tomography",
+    "PX": "Panoramic X-Ray", "RF": "Radio Fluoroscopy", "RG": "Radiographic imaging",
+    "RTDOSE": "Radiotherapy Dose", "RTIMAGE": "Radiotherapy Image", "RTPLAN": "Radiotherapy Plan",
+    "RTSTRUCT": "Radiotherapy Structure Set", "SEG": "Segmentation", "SM": "Slide Microscopy",
+    "SR": "SR Document", "US": "Ultrasound", "XA": "X-Ray Angiography", "XC": "External-camera Photography",
+}
+
+_DATE_LEN = {"year": 4, "month": 7, "day": 10}
+_TIME_SPEC = {"hour": "minutes", "minute": "minutes", "second": "seconds", "millisecond": "milliseconds",
+              "microsecond": "microseconds"}
+
+
+def build(message: Message, ctx: FhirContext) -> None:
+    """Append the ImagingStudy (and its Endpoint) and one DiagnosticReport per SR report."""
+    study = message.imaging_study
+    study_ref = _imaging_study(study, message, ctx) if study is not None else None
+    for index, report in enumerate(message.reports):
+        _diagnostic_report(report, index, study_ref, message, ctx)
+
+
+# ---------------------------------------------------------------- ImagingStudy
+
+
+def _imaging_study(study: ImagingStudy, message: Message, ctx: FhirContext) -> str:
+    series = _merged_series(study.series)
+    res: dict[str, Any] = {"resourceType": "ImagingStudy", "id": stable_id("ImagingStudy", study.uid)}
+    res["identifier"] = [_uid_identifier(study.uid)] + [_identifier(i) for i in study.identifiers]
+    res["status"] = "available" if any(s.instances for s in series) else "registered"
+    modalities = list(dict.fromkeys(s.modality for s in series if s.modality))
+    if modalities:
+        res["modality"] = [_modality(m, ctx) for m in modalities]
+    res["subject"] = _subject(message, ctx, "ImagingStudy")
+    if ctx.encounter_ref:
+        res["encounter"] = ctx.reference(ctx.encounter_ref)
+    started = _datetime(study.started, ctx, "ImagingStudy.started")
+    if started:
+        res["started"] = started
+    if study.referrer:
+        res["referrer"] = {"display": study.referrer}
+    endpoint_ref = _endpoint(study, ctx)
+    if endpoint_ref:
+        res["endpoint"] = [ctx.reference(endpoint_ref)]
+    res["numberOfSeries"] = len(series)
+    res["numberOfInstances"] = sum(len(s.instances) for s in series)
+    if study.procedure_codes:
+        if ctx.r5:
+            res["procedure"] = [{"concept": _cc(c)} for c in study.procedure_codes]
+        else:
+            res["procedureCode"] = [_cc(c) for c in study.procedure_codes]
+    if study.reason:
+        if ctx.r5:
+            res["reason"] = [{"concept": {"text": study.reason}}]
+        else:
+            res["reasonCode"] = [{"text": study.reason}]
+    if study.description:
+        res["description"] = study.description
+    if series:
+        res["series"] = [_series(s, ctx) for s in series]
+    return ctx.add(res, if_none_exist=f"identifier={DICOM_UID_SYSTEM}|urn:oid:{study.uid}")
+
+
+def _merged_series(series: tuple[Series, ...]) -> list[Series]:
+    """Series with the same UID merged (instances deduplicated by SOP Instance UID, ordered by number)."""
+    by_uid: dict[str, Series] = {}
+    instances: dict[str, dict[str, Instance]] = {}
+    for s in series:
+        if s.uid not in by_uid:
+            by_uid[s.uid] = s
+            instances[s.uid] = {}
+        for inst in s.instances:
+            instances[s.uid].setdefault(inst.sop_instance_uid, inst)
+    out = []
+    for uid, s in by_uid.items():
+        ordered = sorted(instances[uid].values(), key=lambda i: (i.number is None, i.number or 0))
+        out.append(s.model_copy(update={"instances": tuple(ordered)}))
+    return sorted(out, key=lambda s: (s.number is None, s.number or 0))
+
+
+def _series(s: Series, ctx: FhirContext) -> dict[str, Any]:
+    out: dict[str, Any] = {"uid": s.uid}
+    if s.number is not None:
+        out["number"] = s.number
+    out["modality"] = _modality(s.modality, ctx)
+    if s.description:
+        out["description"] = s.description
+    out["numberOfInstances"] = len(s.instances)
+    if s.body_site is not None:
+        out["bodySite"] = {"concept": _cc(s.body_site)} if ctx.r5 else _one_coding(s.body_site)
+    if s.laterality is not None:
+        out["laterality"] = _cc(s.laterality) if ctx.r5 else _one_coding(s.laterality)
+    started = _datetime(s.started, ctx, f"ImagingStudy.series[{s.uid}].started")
+    if started:
+        out["started"] = started
+    performers = []
+    if s.device_key and s.device_key in ctx.device_refs:
+        performers.append({"actor": ctx.reference(ctx.device_refs[s.device_key])})
+    if s.performer and not ctx.options.get("mask_names"):
+        performers.append({"actor": {"display": s.performer}})
+    if performers:
+        out["performer"] = performers
+    if s.instances:
+        out["instance"] = [_instance(i) for i in s.instances]
+    return out
+
+
+def _instance(i: Instance) -> dict[str, Any]:
+    out: dict[str, Any] = {"uid": i.sop_instance_uid,
+                           "sopClass": {"system": RFC3986_SYSTEM, "code": f"urn:oid:{i.sop_class_uid}"}}
+    if i.number is not None:
+        out["number"] = i.number
+    if i.title:
+        out["title"] = i.title
+    return out
+
+
+def _modality(code: str, ctx: FhirContext) -> dict[str, Any]:
+    coding: dict[str, Any] = {"system": DCM_SYSTEM, "code": code}
+    display = MODALITY_DISPLAY.get(code)
+    if display:
+        coding["display"] = display
+    return {"coding": [coding]} if ctx.r5 else coding
+
+
+def _endpoint(study: ImagingStudy, ctx: FhirContext) -> str | None:
+    """An Endpoint for the study's DICOMweb (WADO-RS) base URL, when the caller configured one."""
+    address = ctx.options.get("imaging_endpoint")
+    if not address:
+        return None
+    conn = {"system": ENDPOINT_CONNECTION_TYPE, "code": "dicom-wado-rs", "display": "DICOM WADO-RS"}
+    payload = {"coding": [{"system": "urn:ietf:bcp:13", "code": "application/dicom"}]}
+    res: dict[str, Any] = {"resourceType": "Endpoint", "id": stable_id("Endpoint", address), "status": "active"}
+    if ctx.r5:
+        res["connectionType"] = [{"coding": [conn]}]
+        res["payload"] = [{"type": [payload], "mimeType": ["application/dicom"]}]
+    else:
+        res["connectionType"] = conn
+        res["payloadType"] = [payload]
+        res["payloadMimeType"] = ["application/dicom"]
+    res["address"] = str(address)
+    return ctx.add(res)
+
+
+# ---------------------------------------------------------------- DiagnosticReport
+
+
+def _diagnostic_report(report: Report, index: int, study_ref: str | None, message: Message,
+                       ctx: FhirContext) -> str:
+    key = report.instance_uid or f"{report.study_uid or ''}#{index}"
+    res: dict[str, Any] = {"resourceType": "DiagnosticReport", "id": stable_id("DiagnosticReport", key)}
+    if report.instance_uid:
+        res["identifier"] = [_uid_identifier(report.instance_uid)]
+    res["status"] = _report_status(report)
+    res["category"] = [{"coding": [{"system": V2_0074, "code": "RAD", "display": "Radiology"}]}]
+    res["code"] = _cc(report.title)
+    res["subject"] = _subject(message, ctx, "DiagnosticReport")
+    if ctx.encounter_ref:
+        res["encounter"] = ctx.reference(ctx.encounter_ref)
+    study = message.imaging_study
+    effective = _datetime(study.started if study else None, ctx, "DiagnosticReport.effectiveDateTime")
+    if effective:
+        res["effectiveDateTime"] = effective
+    issued = _instant(report.issued)
+    if issued:
+        res["issued"] = issued
+    results = _report_results(report, message, ctx)
+    if results:
+        res["result"] = [ctx.reference(r) for r in results]
+    if study_ref:
+        res["study" if ctx.r5 else "imagingStudy"] = [ctx.reference(study_ref)]
+    if report.instance_uid:
+        return ctx.add(res, if_none_exist=f"identifier={DICOM_UID_SYSTEM}|urn:oid:{report.instance_uid}")
+    return ctx.add(res)
+
+
+def _report_status(report: Report) -> str:
+    """CompletionFlag/VerificationFlag → DiagnosticReport.status (PS3.3 C.17.2)."""
+    completion = (report.completion or "").upper()
+    verification = (report.verification or "").upper()
+    if completion == "PARTIAL":
+        return "partial"
+    if completion == "COMPLETE" and verification == "VERIFIED":
+        return "final"
+    return "preliminary"
+
+
+def _report_results(report: Report, message: Message, ctx: FhirContext) -> list[str]:
+    """The Observations that came from this report's measurements.
+
+    With one report every observation is its result. With several, a metric belongs to the
+    report whose SOP instance UID its `group` starts with (the DICOM codec's convention); this
+    needs one observation per metric, in order.
+    """
+    refs = list(ctx.observation_refs)
+    if len(message.reports) <= 1:
+        return refs
+    if len(refs) != len(message.metrics) or not report.instance_uid:
+        ctx.note("fhir.report-results", "DiagnosticReport.result",
+                 "several SR reports in one message: observations cannot be attributed to a report")
+        return []
+    return [ref for ref, m in zip(refs, message.metrics, strict=True)
+            if m.group and m.group.startswith(report.instance_uid)]
+
+
+# ---------------------------------------------------------------- shared pieces
+
+
+def _subject(message: Message, ctx: FhirContext, where: str) -> dict[str, Any]:
+    if ctx.patient_ref:
+        return ctx.reference(ctx.patient_ref)
+    ctx.note("fhir.no-subject", f"{where}.subject", "no patient in the input; subject left without a reference")
+    return {"display": "unknown patient"}
+
+
+def _uid_identifier(uid: str) -> dict[str, Any]:
+    return {"use": "official", "system": DICOM_UID_SYSTEM, "value": f"urn:oid:{uid}"}
+
+
+def _identifier(ident: Identifier) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if ident.type:
+        out["type"] = {"coding": [{"system": V2_0203, "code": ident.type}]}
+    if ident.system:
+        out["system"] = ident.system
+    out["value"] = ident.value
+    if ident.assigner:
+        out["assigner"] = {"display": ident.assigner}
+    return out
+
+
+def _coding(c: Coding) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if c.system:
+        out["system"] = c.system
+    if c.version:
+        out["version"] = c.version
+    out["code"] = c.code
+    if c.display:
+        out["display"] = c.display
+    return out
+
+
+def _cc(cc: CodeableConcept) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if cc.codings:
+        out["coding"] = [_coding(c) for c in cc.codings]
+    if cc.text:
+        out["text"] = cc.text
+    return out
+
+
+def _one_coding(cc: CodeableConcept) -> dict[str, Any]:
+    """The single Coding R4 allows: SNOMED CT first, else the source's own, else the text as display."""
+    for c in cc.codings:
+        if c.system == SNOMED_SYSTEM:
+            return _coding(c)
+    if cc.codings:
+        return _coding(cc.codings[0])
+    return {"display": cc.text} if cc.text else {}
+
+
+def _zone(ctx: FhirContext) -> tzinfo | None:
+    tz = ctx.options.get("timezone")
+    return tz if isinstance(tz, tzinfo) else None
+
+
+def _datetime(ts: Timestamp | None, ctx: FhirContext, where: str) -> str | None:
+    """FHIR dateTime at the source's precision; a time without a zone is cut to the date (FHIR requires one)."""
+    if ts is None:
+        return None
+    value: datetime = ts.value
+    if ts.precision in _DATE_LEN:
+        return value.date().isoformat()[: _DATE_LEN[ts.precision]]
+    if value.tzinfo is None:
+        zone = _zone(ctx)
+        if zone is None:
+            ctx.note("fhir.time-without-zone", where,
+                     "source time has no UTC offset; FHIR dateTime with a time needs one, so only the date is kept",
+                     severity="info")
+            return value.date().isoformat()
+        value = value.replace(tzinfo=zone)
+    return value.isoformat(timespec=_TIME_SPEC[ts.precision])
+
+
+def _instant(ts: Timestamp | None) -> str | None:
+    """FHIR instant (seconds and zone required), or None when the source lacks either."""
+    if ts is None or ts.value.tzinfo is None or ts.precision in ("year", "month", "day", "hour", "minute"):
+        return None
+    return ts.value.isoformat(timespec=_TIME_SPEC[ts.precision])
