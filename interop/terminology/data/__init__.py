@@ -1,0 +1,1 @@
+"""Generated terminology tables (see scripts/build_terminology.py); data only."""
