@@ -1,0 +1,73 @@
+"""`DicomCodec`: the registry entry ("dicom") for Part 10 files and raw datasets.
+
+Detection imports this module for every input, so pydicom is imported only inside `decode`.
+"""
+
+from __future__ import annotations
+
+from interop.errors import DecodeError
+from interop.model import Message
+
+_EXPLICIT_VRS = frozenset(b"AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN "
+                          b"UR US UT UV".split())
+_FIRST_GROUPS = (0x0002, 0x0008)  # a dataset starts with File Meta (0002) or Identifying (0008) elements
+
+
+class DicomCodec:
+    """DICOM Part 10 files and datasets → canonical model (header only; pixel data is never read)."""
+
+    name = "dicom"
+    standard = "dicom"
+
+    def sniff(self, head: bytes) -> int:
+        """100 for "DICM" at byte 128; 60/40 for a plausible explicit/implicit raw dataset at byte 0."""
+        if head[128:132] == b"DICM":
+            return 100
+        if len(head) < 8:
+            return 0
+        for order in ("little", "big"):
+            group = int.from_bytes(head[0:2], order)
+            element = int.from_bytes(head[2:4], order)
+            if group not in _FIRST_GROUPS or element > 0x0FFF:
+                continue
+            if head[4:6] in _EXPLICIT_VRS:
+                return 60
+            length = int.from_bytes(head[4:8], order)
+            if order == "little" and 0 < length < 1024 and length % 2 == 0:
+                return 40
+        return 0
+
+    def decode(self, data: bytes, *, strict: bool = False, source: str | None = None) -> Message:
+        """Decode a Part 10 file or raw dataset; bad structure raises DecodeError naming the tag."""
+        from .header import decode_dataset
+        from .reader import read_dataset
+
+        ds, issues = read_dataset(data, strict=strict, source=source)
+        meta = getattr(ds, "file_meta", None)
+        transfer_syntax = sending_ae = None
+        if meta is not None:
+            transfer_syntax = _meta_text(meta, 0x00020010)
+            sending_ae = _meta_text(meta, 0x00020016)
+        try:
+            message = decode_dataset(ds, strict=strict, source=source, transfer_syntax=transfer_syntax,
+                                     sending_ae=sending_ae)
+        except DecodeError:
+            raise
+        except RecursionError:
+            raise DecodeError("sequences nested too deeply", standard="dicom", position="dataset",
+                              expected="a bounded content tree", source=source) from None
+        if issues:
+            message = message.model_copy(update={"issues": tuple(issues) + message.issues})
+        return message
+
+
+def _meta_text(meta, tag: int) -> str | None:
+    try:
+        elem = meta.get(tag)
+        value = elem.value if elem is not None else None
+    except Exception:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    text = str(value).strip("\x00 ") if value is not None else ""
+    return text or None

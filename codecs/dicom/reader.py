@@ -1,0 +1,132 @@
+"""Bytes → pydicom Dataset, header only (stops before Pixel Data), with structural checks pydicom skips.
+
+pydicom silently accepts a truncated file and an element whose length field is wrong (it reads garbage
+tags after it); the checks here turn both into a `DecodeError` naming the tag.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import warnings
+from typing import TYPE_CHECKING
+
+from interop.errors import DecodeError
+from interop.model import Issue
+
+from .elements import STANDARD, tag_str
+
+if TYPE_CHECKING:
+    from pydicom import Dataset
+
+PIXEL_DATA = 0x7FE00010
+UNDEFINED_LENGTH = 0xFFFFFFFF
+_VRS = frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT", "OB", "OD", "OF", "OL",
+                  "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US",
+                  "UT", "UV", "OB or OW", "US or SS", "US or OW", "US or SS or OW", "OW or OB", "SS or US"})
+_TAG_IN_TEXT = re.compile(r"\(([0-9A-Fa-f]{4}),\s*([0-9A-Fa-f]{4})\)")
+_QUOTED = re.compile(r"b?'[^']*'|b?\"[^\"]*\"")
+
+
+def has_preamble(data: bytes) -> bool:
+    """True for a Part 10 file: 128-byte preamble then "DICM"."""
+    return data[128:132] == b"DICM"
+
+
+def read_dataset(data: bytes, *, strict: bool = False, source: str | None = None) -> tuple[Dataset, list[Issue]]:
+    """The header of a Part 10 file or a raw dataset (no pixel data read) and the reader's findings."""
+    import pydicom
+
+    if len(data) < 8:
+        raise DecodeError(f"{len(data)} bytes is too short for a DICOM dataset", standard=STANDARD,
+                          position="byte 0", expected="a Part 10 file ('DICM' at byte 128) or a dataset",
+                          offset=0, source=source)
+    part10 = has_preamble(data)
+    fp = io.BytesIO(data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ds = pydicom.dcmread(fp, stop_before_pixels=True, force=not part10)
+        except DecodeError:
+            raise
+        except Exception as exc:  # pydicom raises many types on malformed input
+            raise _reader_error(exc, fp.tell(), source) from None
+    issues = [_warning_issue(w.message) for w in caught]
+    if not part10 and not len(ds):
+        raise DecodeError("no DICOM data elements found", standard=STANDARD, position="byte 0",
+                          expected="'DICM' at byte 128 or a data element at byte 0", offset=0, source=source)
+    _check_structure(ds, source)
+    _check_pixel_header(ds, data, fp.tell(), issues, source)
+    if strict and issues:
+        first = issues[0]
+        raise DecodeError(first.message, standard=STANDARD, position=first.location, source=source)
+    return ds, issues
+
+
+def _reader_error(exc: BaseException, offset: int, source: str | None) -> DecodeError:
+    text = str(exc)
+    m = _TAG_IN_TEXT.search(text)
+    position = f"({m.group(1).upper()},{m.group(2).upper()})" if m else f"byte {offset}"
+    if type(exc).__name__ == "InvalidDicomError":
+        return DecodeError("not a DICOM file", standard=STANDARD, position="byte 128",
+                           expected="'DICM' after a 128-byte preamble, or a raw dataset", offset=128, source=source)
+    kind = "truncated" if isinstance(exc, EOFError) or "end of file" in text.lower() else "malformed"
+    return DecodeError(f"{kind} data element ({type(exc).__name__})", standard=STANDARD, position=position,
+                       expected="tag, VR and length consistent with the bytes that follow", source=source)
+
+
+def _warning_issue(message: Warning | str) -> Issue:
+    text = _QUOTED.sub("'…'", str(message))  # pydicom quotes values; never copy them into findings
+    m = _TAG_IN_TEXT.search(text)
+    location = f"({m.group(1).upper()},{m.group(2).upper()})" if m else "dataset"
+    return Issue.model_construct(severity="warning", code="dicom.reader-warning", location=location,
+                                 message=text[:200], offset=None)
+
+
+def _check_structure(ds: Dataset, source: str | None) -> None:
+    """Tags ascend, VRs exist and the last element is complete (a wrong length breaks all three)."""
+    previous = -1
+    elements = ds._dict  # insertion order = file order; values are still raw (not converted)
+    for tag, elem in elements.items():
+        if tag <= previous:
+            raise DecodeError("data elements out of order: the value length of the element before is wrong",
+                              standard=STANDARD, position=tag_str(previous),
+                              expected="ascending tags (PS3.5 7.1)", source=source)
+        previous = tag
+        vr = getattr(elem, "VR", None)
+        if vr is not None and vr not in _VRS:
+            raise DecodeError("unknown value representation", standard=STANDARD, position=tag_str(tag),
+                              expected="a PS3.5 Table 6.2-1 VR", source=source)
+    if elements:
+        last = next(reversed(elements.values()))
+        if getattr(last, "is_raw", False) and last.length != UNDEFINED_LENGTH and last.value is not None \
+                and len(last.value) < last.length:
+            raise DecodeError(f"truncated: {len(last.value)} of {last.length} value bytes present",
+                              standard=STANDARD, position=tag_str(last.tag),
+                              expected=f"{last.length} bytes of value", source=source)
+
+
+def _check_pixel_header(ds: Dataset, data: bytes, pos: int, issues: list[Issue], source: str | None) -> None:
+    """When reading stopped at Pixel Data, check that its declared length fits in the file (not read)."""
+    if pos + 8 > len(data):
+        return
+    little = ds.is_little_endian if ds.is_little_endian is not None else True
+    order = "<" if little else ">"
+    group, element = struct.unpack_from(f"{order}HH", data, pos)
+    if (group << 16 | element) != PIXEL_DATA:
+        return
+    implicit = ds.is_implicit_VR
+    if implicit:
+        length = struct.unpack_from(f"{order}L", data, pos + 4)[0]
+        header = 8
+    else:
+        if pos + 12 > len(data):
+            length, header = 1, 12
+        else:
+            length, header = struct.unpack_from(f"{order}L", data, pos + 8)[0], 12
+    if length != UNDEFINED_LENGTH and pos + header + length > len(data):
+        issues.append(Issue.model_construct(
+            severity="error", code="dicom.truncated-pixel-data", location=tag_str(PIXEL_DATA),
+            message=f"Pixel Data declares {length} bytes but only {max(len(data) - pos - header, 0)} follow "
+                    "(pixels are not read; the header is complete)", offset=pos))
