@@ -1,0 +1,34 @@
+"""HL7 v2 codec entry point (registry name "hl7v2")."""
+
+from __future__ import annotations
+
+from interop.model import Message
+
+from .decoder import HL7v2Decoder
+from .tokenizer import strip_framing, tokenize
+
+
+class HL7v2Codec:
+    """HL7 v2.x messages (ER7 encoding): IHE PCD-01 ORU^R01 first, ADT and lab ORU segments too."""
+
+    name = "hl7v2"
+    standard = "hl7v2"
+
+    def sniff(self, head: bytes) -> int:
+        """100 for 'MSH' + a field separator at the start (after BOM, MLLP start block, blank lines)."""
+        payload, _ = strip_framing(head)
+        if payload.startswith(b"MSH") and len(payload) > 3 and not chr(payload[3]).isalnum():
+            return 100
+        if payload[:3] in (b"FHS", b"BHS"):
+            return 60
+        return 0
+
+    def decode(self, data: bytes, *, strict: bool = False, source: str | None = None) -> Message:
+        """Tokenize and read one message; tolerant by default (deviations land in `Message.issues`)."""
+        parsed = tokenize(data, strict=strict)
+        return HL7v2Decoder(parsed, strict=strict).decode()
+
+
+def parse(data: bytes):
+    """Tokenize only (segments and fields), for callers that want the raw structure."""
+    return tokenize(data)

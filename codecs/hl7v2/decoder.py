@@ -1,0 +1,623 @@
+"""Tokenized HL7 v2 message → canonical `Message` (ORU^R01 / IHE PCD-01 first; ADT and lab ORU
+segments are read with the same segment readers).
+
+One reader per segment id; what a reader cannot place is recorded as an `Issue` with its
+position, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+
+from interop.errors import DecodeError
+from interop.model import (
+    LOINC_SYSTEM,
+    MDC_SYSTEM,
+    UCUM_SYSTEM,
+    CodeableConcept,
+    CodedValue,
+    Coding,
+    DateTimeValue,
+    Device,
+    Encounter,
+    Endpoint,
+    Identifier,
+    Issue,
+    Message,
+    Metric,
+    NumericValue,
+    Order,
+    Patient,
+    Practitioner,
+    Quantity,
+    Range,
+    RangeValue,
+    RatioValue,
+    SampleArrayValue,
+    SourceRef,
+    StringValue,
+    Timestamp,
+)
+
+from . import datatypes as dt
+from . import pcd
+from .tokenizer import ParsedMessage, Segment, components, repetitions, unescape
+
+STANDARD = "hl7v2"
+NUMERIC_TYPES = {"NM"}
+STRING_TYPES = {"ST", "TX", "FT", "ID", "IS", "TN", "AD", "XAD", "XPN", "XTN", "CX", "EI", "HD"}
+CODED_TYPES = {"CWE", "CE", "CNE", "CF"}
+TIME_TYPES = {"DTM", "TS", "DT", "TM"}
+PLACED_OBX_FIELDS = {1, 2, 3, 4, 5, 6, 7, 8, 11, 14, 17, 18, 20}
+
+
+@dataclass
+class _Node:
+    key: str
+    level: pcd.Level
+    type: CodeableConcept | None = None
+    identifiers: list[Identifier] = field(default_factory=list)
+    name: str | None = None
+    source: SourceRef | None = None
+    implicit: bool = False
+
+
+@dataclass
+class _Group:
+    """An OBR and what belongs to it."""
+
+    order: Order | None
+    observed: Timestamp | None
+
+
+class HL7v2Decoder:
+    """Reads one tokenized message into the canonical model."""
+
+    def __init__(self, parsed: ParsedMessage, *, strict: bool = False) -> None:
+        self.p = parsed
+        self.d = parsed.delimiters
+        self.strict = strict
+        self.issues: list[Issue] = list(parsed.issues)
+        self.fields: dict = {}
+        self.patient: Patient | None = None
+        self.encounter: Encounter | None = None
+        self.practitioners: list[Practitioner] = []
+        self.orders: list[Order] = []
+        self.metrics: list[Metric] = []
+        self.nodes: dict[str, _Node] = {}
+        self.gateway: Device | None = None
+        self.group = _Group(None, None)
+        self.pcd = False
+        self.last_metric_index: int | None = None
+
+    # -- findings ------------------------------------------------------------------------------
+
+    def tolerate(self, seg: Segment, n: int | None, code: str, message: str, *, expected: str = "",
+                 severity: str = "warning") -> None:
+        """Record a deviation, or raise in strict mode (info findings never raise)."""
+        where = seg.where(n)
+        if self.strict and severity != "info":
+            raise DecodeError(message, standard=STANDARD, position=where, expected=expected, offset=seg.offset)
+        self.issues.append(Issue(severity=severity, code=code, location=where, message=message,
+                                 offset=seg.offset))
+
+    # -- entry ---------------------------------------------------------------------------------
+
+    def decode(self) -> Message:
+        readers = {"MSH": self.msh, "PID": self.pid, "PV1": self.pv1, "OBR": self.obr, "OBX": self.obx,
+                   "NTE": self.nte}
+        msh = self.p.segments[0]
+        self.msh(msh)
+        for seg in self.p.segments[1:]:
+            reader = readers.get(seg.name)
+            if reader is None:
+                if seg.name in _ENVELOPE_SEGMENTS:
+                    continue
+                self.tolerate(seg, None, "hl7v2.segment-not-placed",
+                              f"segment {seg.name} is not mapped to the canonical model; kept only in the raw input",
+                              severity="info")
+                continue
+            if seg.name == "MSH":
+                self.tolerate(seg, None, "hl7v2.second-msh", "a second MSH segment (batch?) was ignored",
+                              expected="one message per input")
+                continue
+            reader(seg)
+        return self.build()
+
+    def build(self) -> Message:
+        f = self.fields
+        devices = tuple(self._tree(key) for key in sorted(self.nodes, key=_key_order) if "." not in key)
+        return Message(
+            standard="hl7v2",
+            version=f.get("version"),
+            message_type=f.get("message_type"),
+            control_id=f.get("control_id"),
+            profiles=f.get("profiles", ()),
+            sending=f.get("sending"),
+            receiving=f.get("receiving"),
+            sent=f.get("sent"),
+            patient=self.patient,
+            encounter=self.encounter,
+            practitioners=tuple(self.practitioners),
+            orders=tuple(self.orders),
+            devices=devices,
+            gateway=self.gateway,
+            metrics=tuple(self.metrics),
+            issues=tuple(self.issues),
+        )
+
+    def _tree(self, key: str) -> Device:
+        node = self.nodes[key]
+        depth = key.count(".") + 1
+        children = tuple(self._tree(k) for k in sorted(self.nodes, key=_key_order)
+                         if k.startswith(key + ".") and k.count(".") + 1 == depth + 1)
+        return Device(key=node.key, level=node.level, type=node.type, identifiers=tuple(node.identifiers),
+                      name=node.name, children=children, source=node.source)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def ts(self, seg: Segment, n: int, raw: str | None = None) -> Timestamp | None:
+        """Field n (or the given repetition text) as a Timestamp; malformed → issue."""
+        text = seg.get(n) if raw is None else raw
+        text = components(text, self.d)[0].strip()
+        if not text or text == dt.NULL:
+            return None
+        try:
+            return dt.parse_dtm(text)
+        except ValueError as exc:
+            self.tolerate(seg, n, "hl7v2.bad-dtm", str(exc), expected="a DTM value")
+            return None
+
+    # -- segments ------------------------------------------------------------------------------
+
+    def msh(self, seg: Segment) -> None:
+        d = self.d
+        f = self.fields
+        app, app_uid, app_type = dt.parse_hd(seg.get(3), d)
+        if seg.get(3)[:1] == " ":
+            self.tolerate(seg, 3, "hl7v2.leading-space", "MSH-3 starts with a space; trimmed", severity="info")
+        f["sending"] = Endpoint(application=app, facility=dt.parse_hd(seg.get(4), d)[0], identifier=app_uid)
+        recv = dt.parse_hd(seg.get(5), d)
+        f["receiving"] = Endpoint(application=recv[0], facility=dt.parse_hd(seg.get(6), d)[0], identifier=recv[1])
+        if app_type and app_type.upper() == "EUI-64" and app_uid:
+            from interop.model import EUI64_SYSTEM
+
+            self.gateway = Device(key="gateway", level="mds", name=app, is_gateway=True,
+                                  identifiers=(Identifier(value=app_uid.upper(), system=EUI64_SYSTEM,
+                                                          type="EUI-64"),),
+                                  source=SourceRef(location="MSH-3", offset=seg.offset))
+        f["sent"] = self.ts(seg, 7)
+        mtype = [x.strip() for x in components(seg.get(9), d)]
+        f["message_type"] = "^".join(x for x in mtype if x) or None
+        if not f["message_type"]:
+            self.tolerate(seg, 9, "hl7v2.missing-field", "MSH-9 message type is empty",
+                          expected="message type such as ORU^R01^ORU_R01")
+        f["control_id"] = seg.get(10).strip() or None
+        f["version"] = components(seg.get(12), d)[0].strip() or None
+        profiles = []
+        for rep in repetitions(seg.get(21), d):
+            ei = components(rep, d)
+            if ei[0].strip():
+                profiles.append(ei[0].strip())
+        f["profiles"] = tuple(profiles)
+        self.pcd = any(p.startswith("IHE_PCD") for p in profiles)
+
+    def pid(self, seg: Segment) -> None:
+        d = self.d
+        if self.patient is not None:
+            self.tolerate(seg, None, "hl7v2.repeated-segment", "a second PID was ignored", expected="one PID")
+            return
+        ids = []
+        for rep in repetitions(seg.get(3), d):
+            ident = dt.parse_cx(rep.strip(), d)
+            if ident:
+                ids.append(ident)
+        if seg.get(2).strip():  # PID-2 external id (v2.3-2.5, withdrawn later): keep it
+            ident = dt.parse_cx(seg.get(2), d)
+            if ident:
+                ids.append(ident)
+        names = [n for n in (dt.parse_xpn(r, d) for r in repetitions(seg.get(5), d)) if n]
+        sex = seg.get(8).strip() or None
+        self.patient = Patient(identifiers=tuple(ids), names=tuple(names), birth_date=self.ts(seg, 7),
+                               sex=None if sex == dt.NULL else sex,
+                               source=SourceRef(location=seg.where(), offset=seg.offset))
+
+    def pv1(self, seg: Segment) -> None:
+        d = self.d
+        ids = [i for i in (dt.parse_cx(r, d) for r in repetitions(seg.get(19), d)) if i]
+        self.encounter = Encounter(
+            identifiers=tuple(ids), patient_class=seg.get(2).strip() or None, location=dt.parse_pl(seg.get(3), d),
+            admit_time=self.ts(seg, 44), discharge_time=self.ts(seg, 45),
+            source=SourceRef(location=seg.where(), offset=seg.offset))
+        for n, role in ((7, "attending"), (8, "referring"), (9, "consulting"), (17, "admitting")):
+            for rep in repetitions(seg.get(n), d):
+                ident, name = dt.parse_xcn(rep, d)
+                if ident or name:
+                    self.practitioners.append(Practitioner(role=role, identifiers=(ident,) if ident else (),
+                                                           names=(name,) if name else (),
+                                                           source=SourceRef(location=seg.where(n),
+                                                                            offset=seg.offset)))
+
+    def obr(self, seg: Segment) -> None:
+        d = self.d
+        placer = dt.parse_ei(seg.get(2), d)
+        filler = dt.parse_ei(seg.get(3), d)
+        set_id = seg.get(1).strip()
+        order = Order(
+            set_id=int(set_id) if set_id.isdigit() else None,
+            placer_id=placer.value if placer else None,
+            filler_id=filler.value if filler else None,
+            code=dt.parse_cwe(seg.get(4).strip(), d),
+            observed=self.ts(seg, 7),
+            observed_end=self.ts(seg, 8),
+            status=seg.get(25).strip() or None,
+            reason=dt.parse_cwe(seg.get(31), d),
+            source=SourceRef(location=seg.where(), offset=seg.offset),
+        )
+        self.orders.append(order)
+        self.group = _Group(order, order.observed)
+        self.last_metric_index = None
+
+    def nte(self, seg: Segment) -> None:
+        text = "\n".join(unescape(r, self.d) for r in repetitions(seg.get(3), self.d)).strip()
+        if not text:
+            return
+        if self.last_metric_index is not None:
+            m = self.metrics[self.last_metric_index]
+            self.metrics[self.last_metric_index] = m.model_copy(update={"notes": m.notes + (text,)})
+        else:
+            self.tolerate(seg, 3, "hl7v2.note-not-placed",
+                          "NTE not following an OBX (order or message comment) is not mapped", severity="info")
+
+    # -- OBX -----------------------------------------------------------------------------------
+
+    def obx(self, seg: Segment) -> None:
+        d = self.d
+        vtype = seg.get(2).strip()
+        code_raw = seg.get(3).strip()
+        code = self._code(code_raw)
+        if code is None:
+            self.tolerate(seg, 3, "hl7v2.missing-field", "OBX-3 observation identifier is empty",
+                          expected="a coded observation identifier (CWE)")
+            code = CodeableConcept(text="(no observation identifier)")
+        sub_raw = seg.get(4)
+        path = pcd.parse_sub_id(sub_raw)
+        if dt.cwe_system_name(code_raw, d) == "MDC" or path is not None and len(path) >= 4:
+            self.pcd = True
+        where = seg.where()
+        if path is not None and len(path) > 4:
+            self.tolerate(seg, 4, "hl7v2.pcd-facet",
+                          f"OBX-4 {sub_raw.strip()!r} has {len(path)} parts; read as a facet of metric "
+                          f"{'.'.join(map(str, path[:4]))}", severity="info")
+        level = pcd.device_level(path) if path else None
+        value_raw = seg.get(5)
+        if level is not None and not value_raw.strip():
+            self._device_row(seg, path, level, code)
+            return
+        equipment = [e for e in (dt.parse_ei(r, d) for r in repetitions(seg.get(18), d)) if e]
+        device_key = self._metric_device(seg, path, equipment)
+        value, absent = self._value(seg, vtype, value_raw)
+        flags = [f.strip() for f in repetitions(seg.get(8), d) if f.strip()]
+        status: list[str] = []
+        interpretation: list[Coding] = []
+        for flag in flags:
+            if flag in pcd.MEASUREMENT_STATUS:
+                status.append(pcd.MEASUREMENT_STATUS[flag])
+                if value is None and absent is None and flag in pcd.ABSENT_REASON:
+                    absent = pcd.ABSENT_REASON[flag]
+            else:
+                coding = _interpretation(flag)
+                if coding is None:
+                    status.append(flag)
+                    self.tolerate(seg, 8, "hl7v2.unknown-flag",
+                                  f"OBX-8 flag {flag!r} is neither in HL7 table 0078 nor an IHE PCD measurement "
+                                  "status; kept as a measurement status", severity="info")
+                else:
+                    interpretation.append(coding)
+        if value is None and absent is None and vtype:
+            absent = "unknown"
+        limits = self._range(seg, 7, value)
+        effective = self.ts(seg, 14) or self.group.observed
+        metric = Metric(
+            code=code,
+            value=value,
+            data_absent_reason=absent,
+            measurement_status=tuple(status),
+            interpretation=tuple(interpretation),
+            result_status=seg.get(11).strip() or None,
+            effective=effective,
+            reference_range=None if self.pcd else limits,
+            alarm_limits=limits if self.pcd else None,
+            method=dt.parse_cwe(seg.get(17), d),
+            body_site=dt.parse_cwe(repetitions(seg.get(20), d)[0], d),
+            device_key=device_key,
+            containment=path or (),
+            observation_id=sub_raw.strip() or None,
+            group=self.group.order.filler_id or self.group.order.placer_id if self.group.order else None,
+            source=SourceRef(location=where, offset=seg.offset),
+        )
+        self.metrics.append(metric)
+        self.last_metric_index = len(self.metrics) - 1
+        for n in range(9, len(seg.fields)):
+            if n not in PLACED_OBX_FIELDS and seg.fields[n].strip() and n not in (9, 10, 12, 13, 15, 16, 19):
+                self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} is not mapped", severity="info")
+        for n in (15, 16, 19):
+            if seg.get(n).strip():
+                self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} is not mapped", severity="info")
+
+    def _code(self, raw: str) -> CodeableConcept | None:
+        concept = dt.parse_cwe(raw, self.d)
+        if concept is None:
+            return None
+        return _enrich(concept)
+
+    def _device_row(self, seg: Segment, path: tuple[int, ...], level: pcd.Level, code: CodeableConcept) -> None:
+        d = self.d
+        key = pcd.device_key(path, level)
+        ids = [e for e in (dt.parse_ei(r, d) for r in repetitions(seg.get(18), d)) if e]
+        node = self.nodes.get(key)
+        if node is None or node.implicit:
+            node = _Node(key=key, level=level)
+            self.nodes[key] = node
+        else:
+            self.tolerate(seg, 4, "hl7v2.duplicate-device", f"device {key} described twice; merged",
+                          severity="info")
+        node.type = code
+        node.identifiers.extend(i for i in ids if i not in node.identifiers)
+        node.source = SourceRef(location=seg.where(), offset=seg.offset)
+        for n in (5, 6, 7, 8, 14):
+            if seg.get(n).strip():
+                self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} on a device row is not mapped",
+                              severity="info")
+        self._ensure_parents(key)
+
+    def _ensure_parents(self, key: str) -> None:
+        parts = key.split(".")
+        for depth in range(1, len(parts)):
+            pkey = ".".join(parts[:depth])
+            if pkey not in self.nodes:
+                self.nodes[pkey] = _Node(key=pkey, level=("mds", "vmd")[depth - 1], implicit=True)
+
+    def _metric_device(self, seg: Segment, path: tuple[int, ...] | None, equipment: list[Identifier]) -> str | None:
+        if path:
+            for key in pcd.ancestors(path[:4]):
+                if key in self.nodes:
+                    return key
+        if equipment:  # match a declared device by identifier, else create an MDS for it
+            for node in self.nodes.values():
+                if any(e in node.identifiers for e in equipment):
+                    return node.key
+            if path and path[0] != 0:
+                key = str(path[0])
+                self.nodes[key] = _Node(key=key, level="mds", identifiers=list(equipment),
+                                        source=SourceRef(location=seg.where(18), offset=seg.offset))
+                return key
+        if path and path[0] != 0 and self.nodes:
+            return None
+        return None
+
+    def _value(self, seg: Segment, vtype: str, raw: str):
+        """OBX-5 by OBX-2 → (MetricValue | None, absent reason | None)."""
+        d = self.d
+        text = raw.strip()
+        if not text:
+            return None, None
+        if text == dt.NULL:
+            return None, "unknown"
+        try:
+            if vtype in NUMERIC_TYPES:
+                reps = repetitions(text, d)
+                if len(reps) > 1:
+                    self.tolerate(seg, 5, "hl7v2.repeated-value", "NM value repeats; only the first is read")
+                if reps[0].strip().upper() == "NAN":
+                    return None, "not-a-number"
+                return NumericValue(quantity=self._quantity(seg, dt.parse_nm(reps[0]))), None
+            if vtype in CODED_TYPES:
+                reps = repetitions(text, d)
+                concept = self._code(reps[0])
+                if len(reps) > 1:
+                    self.tolerate(seg, 5, "hl7v2.repeated-value", f"{vtype} value repeats; only the first is read")
+                return (CodedValue(concept=concept), None) if concept else (None, "unknown")
+            if vtype == "SN":
+                return self._sn(seg, text), None
+            if vtype == "NA":
+                return self._na(seg, text), None
+            if vtype in TIME_TYPES:
+                stamp = self.ts(seg, 5, text)
+                return (DateTimeValue(timestamp=stamp), None) if stamp else (None, "error")
+            if vtype in STRING_TYPES or vtype == "":
+                if vtype == "":
+                    self.tolerate(seg, 2, "hl7v2.missing-value-type", "OBX-5 has a value but OBX-2 is empty; "
+                                  "read as ST", expected="a value type from HL7 table 0125")
+                parts = [unescape(r, d) for r in repetitions(raw, d)]
+                return StringValue(text="\n".join(parts)), None
+            self.tolerate(seg, 2, "hl7v2.unsupported-value-type",
+                          f"value type {vtype!r} is not supported; value kept as text",
+                          expected="NM, ST, TX, FT, CWE, CE, CNE, SN, NA, DTM or TS")
+            return StringValue(text=unescape(raw, d)), None
+        except ValueError as exc:
+            self.tolerate(seg, 5, "hl7v2.bad-value", f"{exc}; value kept as text",
+                          expected=f"a valid {vtype} value")
+            return StringValue(text=unescape(raw, d)), "error"
+
+    def _unit(self, seg: Segment) -> tuple[str | None, Coding | None, str | None]:
+        raw = seg.get(6).strip()
+        if not raw or raw == dt.NULL:
+            return None, None, None
+        try:
+            return _unit(raw, self.d)
+        except ValueError as exc:
+            self.tolerate(seg, 6, "hl7v2.bad-unit", str(exc), expected="units as CWE (code^text^MDC|UCUM)")
+            return None, None, unescape(raw, self.d)
+
+    def _quantity(self, seg: Segment, value: Decimal, comparator: str | None = None) -> Quantity:
+        ucum, mdc, text = self._unit(seg)
+        return Quantity(value=value, comparator=comparator, unit=ucum, unit_mdc=mdc, unit_text=text)
+
+    def _sn(self, seg: Segment, text: str):
+        comparator, n1, sep, n2 = dt.parse_sn(text, self.d)
+        if sep is None or n2 is None:
+            return NumericValue(quantity=self._quantity(seg, n1 if n1 is not None else n2,
+                                                        None if comparator == "=" else comparator))
+        if sep == "-":
+            return RangeValue(low=self._quantity(seg, n1), high=self._quantity(seg, n2))
+        if sep in (":", "/"):
+            return RatioValue(numerator=self._quantity(seg, n1), denominator=Quantity(value=n2))
+        # "+" (categorical) and "." (decimal/ordinal) have no numeric meaning in FHIR: keep as text
+        return StringValue(text=text)
+
+    def _na(self, seg: Segment, text: str) -> SampleArrayValue:
+        samples: list[Decimal] = []
+        bad = 0
+        for part in components(text, self.d):
+            part = part.strip()
+            if not part:
+                bad += 1
+                continue
+            try:
+                samples.append(dt.parse_nm(part.replace(" ", "")))
+            except ValueError:
+                bad += 1
+        if bad:
+            self.tolerate(seg, 5, "hl7v2.bad-sample", f"{bad} of {bad + len(samples)} NA samples are empty or "
+                          "not numeric and were skipped", expected="numeric components")
+        ucum, mdc, utext = self._unit(seg)
+        origin = Quantity(value=Decimal(0), unit=ucum, unit_mdc=mdc, unit_text=utext)
+        return SampleArrayValue(samples=tuple(samples), origin=origin)
+
+    def _range(self, seg: Segment, n: int, value) -> Range | None:
+        raw = seg.get(n).strip()
+        if not raw or raw == dt.NULL:
+            return None
+        text = unescape(raw, self.d)
+        unit = self._unit(seg) if isinstance(value, NumericValue) else (None, None, None)
+        low = high = None
+        try:
+            if text.startswith(("<", ">")):
+                op = text[0]
+                num = dt.parse_nm(text.lstrip("<>="))
+                if op == "<":
+                    high = num
+                else:
+                    low = num
+            elif "-" in text[1:]:
+                i = text.index("-", 1)
+                lo, hi = text[:i], text[i + 1:]
+                low = dt.parse_nm(lo) if lo.strip() else None
+                high = dt.parse_nm(hi) if hi.strip() else None
+            else:
+                return Range(text=text)
+        except ValueError:
+            self.tolerate(seg, n, "hl7v2.bad-range", f"OBX-{n} {text!r} is not a numeric range; kept as text",
+                          severity="info")
+            return Range(text=text)
+
+        def q(v):
+            return Quantity(value=v, unit=unit[0], unit_mdc=unit[1], unit_text=unit[2]) if v is not None else None
+
+        return Range(low=q(low), high=q(high), text=text)
+
+
+_ENVELOPE_SEGMENTS = {"SFT", "EVN", "ORC", "PD1", "PV2", "TQ1", "MSA", "ERR"}
+
+
+def _key_order(key: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in key.split("."))
+
+
+@lru_cache(maxsize=4096)
+def _enrich(concept: CodeableConcept) -> CodeableConcept:
+    """Add the LOINC vital-signs coding to an MDC-coded concept (and the MDC refid as display)."""
+    mdc_code = concept.code_in(MDC_SYSTEM)
+    if mdc_code is None or concept.code_in(LOINC_SYSTEM):
+        return concept
+    try:
+        from interop.terminology import mdc
+    except ImportError:  # pragma: no cover - terminology is part of the package
+        return concept
+    codings = list(concept.codings)
+    term = mdc.term(mdc_code) if mdc_code.isdigit() else None
+    if term is not None and codings[0].display is None:
+        codings[0] = codings[0].model_copy(update={"display": term.refid})
+    loinc = mdc.loinc_for(mdc_code) if mdc_code.isdigit() else None
+    if loinc:
+        codings.append(Coding(system=LOINC_SYSTEM, code=loinc[0], display=loinc[1]))
+    return concept.model_copy(update={"codings": tuple(codings)})
+
+
+@lru_cache(maxsize=1024)
+def _unit(raw: str, d) -> tuple[str | None, Coding | None, str | None]:
+    """OBX-6 → (UCUM code, MDC unit coding, text). MDC units are translated to UCUM through the
+    terminology tables; UCUM units get their MDC twin when one exists."""
+    c = components(raw, d)
+    code = unescape(c[0], d).strip()
+    text = unescape(c[1], d).strip() if len(c) > 1 else ""
+    system = c[2].strip().upper() if len(c) > 2 else ""
+    alt_code = unescape(c[3], d).strip() if len(c) > 3 else ""
+    alt_system = c[5].strip().upper() if len(c) > 5 else ""
+    try:
+        from interop.terminology import mdc
+    except ImportError:  # pragma: no cover
+        mdc = None  # type: ignore[assignment]
+    ucum = mdc_coding = None
+    for cd, tx, sy in ((code, text, system), (alt_code, "", alt_system)):
+        if not cd:
+            continue
+        if sy == "MDC":
+            mdc_coding = Coding(system=MDC_SYSTEM, code=cd, display=tx or None)
+            unit = mdc.unit(cd) if mdc and cd.isdigit() else (mdc.unit_by_refid(tx) if mdc and tx else None)
+            if unit is not None:
+                if mdc_coding.display is None:
+                    mdc_coding = Coding(system=MDC_SYSTEM, code=cd, display=unit.refid)
+                ucum = ucum or unit.ucum
+        elif sy in ("UCUM", "ANS+"):
+            ucum = cd
+            if mdc and mdc_coding is None:
+                unit = mdc.unit_by_ucum(cd)
+                if unit is not None:
+                    mdc_coding = Coding(system=MDC_SYSTEM, code=str(unit.code), display=unit.refid)
+        elif not sy and cd and len(c) == 1:
+            # a bare unit string: UCUM when the tables know it, otherwise text
+            unit = mdc.unit_by_ucum(cd) if mdc else None
+            if unit is not None:
+                return cd, Coding(system=MDC_SYSTEM, code=str(unit.code), display=unit.refid), None
+            return None, None, cd
+    if ucum is None and mdc_coding is None:
+        if all(p.strip().lstrip("-").replace(".", "").isdigit() or not p.strip() for p in c) and len(c) > 3:
+            raise ValueError(f"OBX-6 looks like data ({len(c)} numeric components), not a unit")
+        return None, None, text or code or None
+    return ucum, mdc_coding, None if ucum else (text or None)
+
+
+_V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+@lru_cache(maxsize=256)
+def _interpretation(flag: str) -> Coding | None:
+    """OBX-8 flag (HL7 table 0078) → v3 ObservationInterpretation coding."""
+    try:
+        from interop.terminology import v2tables
+
+        hit = v2tables.interpretation_for(flag)
+    except (ImportError, AttributeError):  # pragma: no cover
+        hit = None
+    if hit:
+        system, code, display = hit
+        return Coding(system=system, code=code, display=display)
+    if flag in _TABLE_0078:
+        return Coding(system=_V3_INTERPRETATION, code=flag, display=_TABLE_0078[flag])
+    return None
+
+
+# HL7 table 0078 codes that are identical in v3 ObservationInterpretation (fallback when the
+# terminology table has no row).
+_TABLE_0078 = {
+    "L": "Low", "H": "High", "LL": "Critical low", "HH": "Critical high", "N": "Normal", "A": "Abnormal",
+    "AA": "Critical abnormal", "<": "Off scale low", ">": "Off scale high", "U": "Significant change up",
+    "D": "Significant change down", "B": "Better", "W": "Worse", "S": "Susceptible", "R": "Resistant",
+    "I": "Intermediate", "NEG": "Negative", "POS": "Positive", "IND": "Indeterminate",
+}
+
+__all__ = ["HL7v2Decoder", "UCUM_SYSTEM"]

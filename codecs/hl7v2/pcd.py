@@ -1,0 +1,77 @@
+"""IHE PCD specifics: OBX-4 containment sub-ids, OBX-8 measurement-status flags (IHE PCD TF-2).
+
+The tables here come from IHE PCD TF-2 (OBX-4 "MDS.VMD.CHAN.METRIC", OBX-8 measurement status from
+the IEEE 11073-10201 MeasurementStatus bits) as restated in the HL7 PoCD IG page "mappingv2".
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Level = Literal["mds", "vmd", "channel"]
+
+# OBX-8 measurement-status flags → IEEE 11073-10201 MeasurementStatus bit names.
+MEASUREMENT_STATUS = {
+    "INV": "invalid",
+    "QUES": "questionable",
+    "NAV": "not-available",
+    "CAL": "calibration-ongoing",
+    "TEST": "test-data",
+    "DEMO": "demo-data",
+    "VAL": "validated-data",
+    "VALDATA": "validated-data",
+    "EARLY": "early-indication",
+    "BUSY": "msmt-ongoing",
+    "ALACT": "msmt-state-in-alarm",
+    "ALINH": "msmt-state-al-inhibited",
+    "OFF": "msmt-state-off",
+    "NI": "no-information",
+}
+
+# OBX-8 "missing or invalid data" flags → FHIR data-absent-reason when OBX-5 is empty.
+ABSENT_REASON = {
+    "NAV": "temp-unknown",
+    "NI": "unknown",
+    "OFF": "not-performed",
+    "INV": "error",
+}
+
+
+def parse_sub_id(raw: str) -> tuple[int, ...] | None:
+    """OBX-4 dotted containment ("1.2.1.1") → (1, 2, 1, 1); None when not a dotted integer path."""
+    text = raw.strip()
+    if not text or "." not in text:
+        return None
+    parts = text.split(".")
+    if not all(p.isdigit() for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+def device_level(path: tuple[int, ...]) -> Level | None:
+    """The device level an OBX-4 path denotes by its trailing zeros (x.0.0.0 MDS, x.y.0.0 VMD,
+    x.y.z.0 channel), or None for a metric path."""
+    if len(path) != 4 or path[0] == 0:
+        return None
+    if path[1] == 0 and path[2] == 0 and path[3] == 0:
+        return "mds"
+    if path[1] != 0 and path[2] == 0 and path[3] == 0:
+        return "vmd"
+    if path[1] != 0 and path[2] != 0 and path[3] == 0:
+        return "channel"
+    return None
+
+
+def device_key(path: tuple[int, ...], level: Level) -> str:
+    """Model `Device.key` for a containment path at a level ("1", "1.2", "1.2.1")."""
+    depth = {"mds": 1, "vmd": 2, "channel": 3}[level]
+    return ".".join(str(p) for p in path[:depth])
+
+
+def ancestors(path: tuple[int, ...]) -> list[str]:
+    """Candidate device keys for a metric path, deepest first ("1.2.1", "1.2", "1")."""
+    keys = []
+    for depth in (3, 2, 1):
+        if len(path) >= depth and all(p != 0 for p in path[:depth]):
+            keys.append(".".join(str(p) for p in path[:depth]))
+    return keys

@@ -1,0 +1,25 @@
+"""The canonical model itself as JSON (`--to canonical`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from interop.model import Message
+
+
+class CanonicalJson:
+    """JSON of a canonical Message."""
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        self.issues = list(message.issues)
+
+    def json(self, *, indent: bool = False) -> bytes:
+        return self.message.model_dump_json(exclude_defaults=True, indent=2 if indent else None).encode()
+
+
+class CanonicalJsonMapping:
+    name = "canonical"
+
+    def map(self, message: Message, **options: Any) -> CanonicalJson:
+        return CanonicalJson(message)

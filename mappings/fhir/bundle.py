@@ -1,0 +1,125 @@
+"""Canonical `Message` → FHIR Bundle (R4 or R5), assembled from the resource-family builders."""
+
+from __future__ import annotations
+
+from datetime import timezone
+from decimal import Decimal
+from typing import Any, Literal
+
+import orjson
+
+from interop.errors import MappingError
+from interop.model import Issue, Message
+
+from . import datatypes as fd
+from .context import FhirContext, FhirVersion, stable_id
+
+# Order matters: later builders reference what earlier ones added.
+BUILDERS = ("patient", "device", "observation", "imaging", "provenance")
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, Decimal):
+        # FHIR decimals keep their written precision ("76.30"); never exponent form
+        text = format(obj, "f") if obj.as_tuple().exponent > 0 or "E" in str(obj) else str(obj)
+        return orjson.Fragment(text)
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+class Bundle:
+    """A FHIR Bundle as plain dicts: `.json()` bytes, `.resources`, `.to_model()` typed objects."""
+
+    def __init__(self, version: FhirVersion, data: dict[str, Any], issues: list[Issue]) -> None:
+        self.version = version
+        self.data = data
+        self.issues = issues  # what the mapping could not express
+
+    @property
+    def resources(self) -> list[dict[str, Any]]:
+        return [e["resource"] for e in self.data.get("entry", [])]
+
+    def json(self, *, indent: bool = False) -> bytes:
+        opts = orjson.OPT_INDENT_2 if indent else 0
+        return orjson.dumps(self.data, default=_default, option=opts)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy (decimals as floats are NOT used: this round-trips through JSON text)."""
+        return orjson.loads(self.json())
+
+    def to_model(self):
+        """The Bundle as fhir.resources models (R5: `fhir.resources`, R4: `fhir.resources.R4B`).
+
+        This validates every resource; it costs milliseconds, so the hot path never calls it.
+        """
+        if self.version == "R5":
+            from fhir.resources.bundle import Bundle as ModelBundle
+        else:
+            from fhir.resources.R4B.bundle import Bundle as ModelBundle
+        return ModelBundle.model_validate_json(self.json())
+
+
+def to_bundle(message: Message, version: FhirVersion = "R4",
+              bundle_type: Literal["collection", "transaction"] = "collection", **options: Any) -> Bundle:
+    if version not in ("R4", "R5"):
+        raise MappingError(f"unknown FHIR version {version!r}")
+    tz = options.pop("assume_tz", None)
+    if tz is not None:
+        options["timezone"] = tz if hasattr(tz, "utcoffset") else _parse_tz(tz)
+    ctx = FhirContext(version=version, message=message, bundle_type=bundle_type, options=options)
+    from importlib import import_module
+
+    for name in BUILDERS:
+        try:
+            module = import_module(f"interop.mappings.fhir.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"interop.mappings.fhir.{name}":
+                continue
+            raise
+        module.build(message, ctx)
+    data: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "id": stable_id("Bundle", message.raw.sha256 if message.raw else message.control_id, version, bundle_type),
+        "type": bundle_type,
+    }
+    if message.sent is not None and message.sent.precision in ("second", "millisecond", "microsecond"):
+        data["timestamp"] = fd.instant(message.sent.value if message.sent.value.tzinfo else
+                                       message.sent.value.replace(tzinfo=options.get("timezone") or timezone.utc))
+    data["entry"] = ctx.entries
+    return Bundle(version, data, ctx.issues)
+
+
+def _parse_tz(text: str) -> timezone:
+    """'+02:00', '-0400', 'Z' or 'UTC' → timezone."""
+    from datetime import timedelta
+
+    t = text.strip().upper()
+    if t in ("Z", "UTC", "+00:00", "+0000"):
+        return timezone.utc
+    sign = -1 if t.startswith("-") else 1
+    digits = t.lstrip("+-").replace(":", "")
+    if len(digits) != 4 or not digits.isdigit():
+        raise MappingError(f"time zone {text!r}: expected +HH:MM, -HHMM or Z")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+class _FhirMapping:
+    version: FhirVersion = "R4"
+    name = "fhir-r4"
+
+    def map(self, message: Message, **options: Any) -> Bundle:
+        bundle_type = options.pop("bundle_type", "collection")
+        return to_bundle(message, self.version, bundle_type, **options)
+
+
+class FhirR4Mapping(_FhirMapping):
+    """Canonical model → FHIR R4 Bundle."""
+
+    version: FhirVersion = "R4"
+    name = "fhir-r4"
+
+
+class FhirR5Mapping(_FhirMapping):
+    """Canonical model → FHIR R5 Bundle."""
+
+    version: FhirVersion = "R5"
+    name = "fhir-r5"

@@ -1,0 +1,153 @@
+"""Canonical model pieces → FHIR datatype dicts (identical in R4 and R5 unless noted)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from interop.model import CodeableConcept, Coding, HumanName, Identifier, Quantity, Range, Timestamp
+from interop.model.common import UCUM_SYSTEM
+
+DATA_ABSENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+V2_0203_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
+
+
+def coding(c: Coding) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if c.system:
+        out["system"] = c.system
+    if c.version:
+        out["version"] = c.version
+    out["code"] = c.code
+    if c.display:
+        out["display"] = c.display
+    return out
+
+
+def concept(cc: CodeableConcept) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if cc.codings:
+        out["coding"] = [coding(c) for c in cc.codings]
+    if cc.text:
+        out["text"] = cc.text
+    return out
+
+
+def quantity(q: Quantity) -> dict[str, Any]:
+    """FHIR Quantity: the value keeps its Decimal (serialised with its written precision)."""
+    out: dict[str, Any] = {"value": q.value}
+    if q.comparator:
+        out["comparator"] = q.comparator
+    if q.unit:
+        out["unit"] = q.unit
+        out["system"] = UCUM_SYSTEM
+        out["code"] = q.unit
+    elif q.unit_text:
+        out["unit"] = q.unit_text
+    elif q.unit_mdc is not None:
+        out["unit"] = q.unit_mdc.display or q.unit_mdc.code
+    return out
+
+
+def range_(r: Range) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if r.low is not None:
+        out["low"] = _simple_quantity(r.low)
+    if r.high is not None:
+        out["high"] = _simple_quantity(r.high)
+    return out
+
+
+def _simple_quantity(q: Quantity) -> dict[str, Any]:
+    out = quantity(q)
+    out.pop("comparator", None)  # SimpleQuantity forbids comparator
+    return out
+
+
+def identifier(i: Identifier) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if i.type:
+        if i.type == "EUI-64":
+            out["type"] = {"text": "EUI-64"}
+        else:
+            out["type"] = {"coding": [{"system": V2_0203_SYSTEM, "code": i.type}]}
+    if i.system:
+        out["system"] = i.system
+    out["value"] = i.value
+    if i.assigner:
+        out["assigner"] = {"display": i.assigner}
+    return out
+
+
+def human_name(n: HumanName) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    use = _NAME_USE.get(n.use or "")
+    if use:
+        out["use"] = use
+    if n.text:
+        out["text"] = n.text
+    if n.family:
+        out["family"] = n.family
+    if n.given:
+        out["given"] = list(n.given)
+    if n.prefix:
+        out["prefix"] = [n.prefix]
+    if n.suffix:
+        out["suffix"] = [n.suffix]
+    return out
+
+
+# HL7 table 0200 name type → FHIR name-use (v2-to-FHIR IG ConceptMap "NameType")
+_NAME_USE = {"L": "official", "D": "usual", "M": "maiden", "N": "nickname", "A": "anonymous", "C": "old",
+             "B": "official", "U": "temp", "T": "temp", "P": "usual", "S": "anonymous"}
+
+
+def date(ts: Timestamp) -> str:
+    """FHIR date (year, year-month or full date) at the source precision."""
+    v = ts.value
+    if ts.precision == "year":
+        return f"{v.year:04d}"
+    if ts.precision == "month":
+        return f"{v.year:04d}-{v.month:02d}"
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}"
+
+
+def date_time(ts: Timestamp, default_tz: timezone | None) -> tuple[str, bool]:
+    """FHIR dateTime at the source precision; returns (text, zone_was_assumed).
+
+    FHIR requires a zone whenever a time is given; a naive source time takes `default_tz`
+    (v2: the sender's zone from MSH-7; otherwise the caller's --assume-tz; otherwise UTC).
+    """
+    if ts.precision in ("year", "month", "day"):
+        return date(ts), False
+    v = ts.value
+    assumed = False
+    if v.tzinfo is None:
+        v = v.replace(tzinfo=default_tz or timezone.utc)
+        assumed = True
+    text = f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
+    if ts.precision == "millisecond":
+        text += f".{v.microsecond // 1000:03d}"
+    elif ts.precision == "microsecond":
+        text += f".{v.microsecond:06d}"
+    return text + _offset(v), assumed
+
+
+def instant(v: datetime) -> str:
+    """FHIR instant (seconds, zone required)."""
+    if v.tzinfo is None:
+        v = v.replace(tzinfo=timezone.utc)
+    text = f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
+    if v.microsecond:
+        text += f".{v.microsecond // 1000:03d}"
+    return text + _offset(v)
+
+
+def _offset(v: datetime) -> str:
+    off = v.utcoffset() or timedelta(0)
+    if off == timedelta(0):
+        return "Z" if v.tzinfo is timezone.utc else "+00:00"
+    minutes = int(off.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    minutes = abs(minutes)
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"

@@ -1,0 +1,140 @@
+"""Device trees → FHIR Device (+ DeviceMetric) resources.
+
+PoCD IG shape: one Device per DIM node (MDS, VMD, channel) linked by `Device.parent`; a metric
+that belongs to a VMD/channel gets a DeviceMetric (R4: `source` = that node; R5: `device`) which
+its Observations reference. Metrics attached directly to an MDS (personal health devices, DICOM
+equipment) reference the Device itself. R4 and R5 differ in Device.type (0..1 vs 0..*),
+Device.deviceName vs Device.name, and DeviceMetric.source/parent vs DeviceMetric.device.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from interop.model import MDC_SYSTEM, Device, Message, Metric
+
+from . import datatypes as fd
+from .context import FhirContext, stable_id
+
+PRODUCTION_SPEC_TEXT = {
+    "unspecified": "unspecified", "serial-number": "serial-number", "part-number": "part-number",
+    "hw-revision": "hardware-revision", "sw-revision": "software-revision", "fw-revision": "firmware-revision",
+    "protocol-revision": "protocol-revision", "prod-spec-gmdn": "GMDN",
+}
+
+
+def build(message: Message, ctx: FhirContext) -> None:
+    """Devices of every tree (and the gateway), then DeviceMetrics for metrics below an MDS."""
+    anchor = message.raw.sha256 if message.raw else (message.control_id or "")
+    if message.gateway is not None:
+        ctx.gateway_ref = _device(message.gateway, None, anchor, message, ctx)
+        ctx.device_refs[message.gateway.key] = ctx.gateway_ref
+    for root in message.devices:
+        _tree(root, None, anchor, message, ctx)
+    metric_devices: dict[tuple[str, str], str] = {}
+    for m in message.metrics:
+        node = message.device(m.device_key) if m.device_key else None
+        if node is None or node.level == "mds":
+            continue
+        mkey = (node.key, _primary_code(m))
+        if mkey not in metric_devices:
+            metric_devices[mkey] = _device_metric(m, node, ctx)
+    ctx.options["_metric_devices"] = metric_devices
+
+
+def observation_device(m: Metric, ctx: FhirContext) -> str | None:
+    """The reference an Observation of `m` carries in `device` (DeviceMetric, else Device)."""
+    if not m.device_key:
+        return None
+    dm = ctx.options.get("_metric_devices", {}).get((m.device_key, _primary_code(m)))
+    return dm or ctx.device_refs.get(m.device_key)
+
+
+def _primary_code(m: Metric) -> str:
+    c = m.code.codings[0] if m.code.codings else None
+    return f"{c.system}|{c.code}" if c else (m.code.text or "")
+
+
+def _tree(node: Device, parent_ref: str | None, anchor: str, message: Message, ctx: FhirContext) -> None:
+    ref = _device(node, parent_ref, anchor, message, ctx)
+    ctx.device_refs[node.key] = ref
+    for child in node.children:
+        _tree(child, ref, anchor, message, ctx)
+
+
+def _identity(node: Device, parent_ref: str | None, anchor: str) -> tuple[Any, ...]:
+    if node.identifiers:
+        i = node.identifiers[0]
+        return ("Device", i.system, i.value, node.level, parent_ref if node.level != "mds" else None)
+    code = node.type.codings[0].code if node.type and node.type.codings else ""
+    return ("Device", parent_ref or anchor, node.key, code)
+
+
+def _device(node: Device, parent_ref: str | None, anchor: str, message: Message, ctx: FhirContext) -> str:
+    res: dict[str, Any] = {"resourceType": "Device", "id": stable_id(*_identity(node, parent_ref, anchor))}
+    if node.identifiers:
+        res["identifier"] = [fd.identifier(i) for i in node.identifiers]
+    serial = next((i.value for i in node.identifiers if i.type == "SNO"), None) or next(
+        (p.value for p in node.production_specs if p.kind == "serial-number"), None)
+    if ctx.r5:
+        if node.name:
+            res["displayName"] = node.name
+            res["name"] = [{"value": node.name, "type": "user-friendly-name"}]
+    elif node.name:
+        res["deviceName"] = [{"name": node.name, "type": "user-friendly-name"}]
+    if node.manufacturer:
+        res["manufacturer"] = node.manufacturer
+    if node.model:
+        res["modelNumber"] = node.model
+    if serial:
+        res["serialNumber"] = serial
+    if node.type is not None:
+        res["type"] = [fd.concept(node.type)] if ctx.r5 else fd.concept(node.type)
+    versions = [{"type": {"text": PRODUCTION_SPEC_TEXT.get(p.kind, p.kind)}, "value": p.value}
+                for p in node.production_specs if p.kind not in ("serial-number",)]
+    if versions:
+        res["version"] = versions
+    if parent_ref:
+        res["parent"] = ctx.reference(parent_ref)
+    if not ctx.r5 and ctx.patient_ref and node.level == "mds" and not node.is_gateway:
+        res["patient"] = ctx.reference(ctx.patient_ref)
+    cond = None
+    if node.identifiers and node.identifiers[0].system and node.level == "mds":
+        cond = f"identifier={node.identifiers[0].system}|{node.identifiers[0].value}"
+    return ctx.add(res, if_none_exist=cond)
+
+
+def _device_metric(m: Metric, node: Device, ctx: FhirContext) -> str:
+    device_ref = ctx.device_refs[node.key]
+    mdc = [c for c in m.code.codings if c.system == MDC_SYSTEM] or list(m.code.codings[:1])
+    res: dict[str, Any] = {
+        "resourceType": "DeviceMetric",
+        "id": stable_id("DeviceMetric", device_ref, _primary_code(m)),
+        "type": {"coding": [fd.coding(c) for c in mdc]} if mdc else {"text": m.code.text or "unknown"},
+    }
+    unit = _unit_concept(m)
+    if unit:
+        res["unit"] = unit
+    if ctx.r5:
+        res["device"] = ctx.reference(device_ref)
+    else:
+        res["source"] = ctx.reference(device_ref)
+        parent = node.key.rsplit(".", 1)[0] if "." in node.key else None
+        if parent and parent in ctx.device_refs:
+            res["parent"] = ctx.reference(ctx.device_refs[parent])
+    res["category"] = "measurement"
+    return ctx.add(res)
+
+
+def _unit_concept(m: Metric) -> dict[str, Any] | None:
+    q = getattr(m.value, "quantity", None) or getattr(m.value, "origin", None)
+    if q is None:
+        return None
+    codings = []
+    if q.unit_mdc is not None:
+        codings.append(fd.coding(q.unit_mdc))
+    if q.unit:
+        codings.append({"system": "http://unitsofmeasure.org", "code": q.unit})
+    if codings:
+        return {"coding": codings}
+    return {"text": q.unit_text} if q.unit_text else None

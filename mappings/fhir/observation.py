@@ -1,0 +1,209 @@
+"""Metrics → Observations (FHIR Observation, vital-signs profile where the LOINC code says so).
+
+value[x] by metric kind: numeric → valueQuantity, compound → component[], sample array →
+valueSampledData (R4 `period`, R5 `interval` + `intervalUnit`), coded → valueCodeableConcept,
+string → valueString, date/time → valueDateTime, range → valueRange, ratio → valueRatio.
+"""
+
+from __future__ import annotations
+
+from datetime import timezone
+from decimal import Decimal
+from typing import Any
+
+from interop.model import LOINC_SYSTEM, Message, Metric
+
+from . import datatypes as fd
+from .context import FhirContext, stable_id
+from .device import observation_device
+
+CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
+VITAL_SIGNS = {"coding": [{"system": CATEGORY_SYSTEM, "code": "vital-signs", "display": "Vital Signs"}]}
+ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+
+# HL7 table 0085 → FHIR observation-status (v2-to-FHIR IG ConceptMap "ObservationResultStatus").
+RESULT_STATUS = {"C": "corrected", "D": "entered-in-error", "F": "final", "I": "registered", "N": "cancelled",
+                 "O": "registered", "P": "preliminary", "R": "preliminary", "S": "preliminary",
+                 "U": "final", "W": "entered-in-error", "X": "cancelled", "A": "amended", "B": "amended"}
+ALARM_LIMITS_TEXT = "alarm limits"
+
+
+def build(message: Message, ctx: FhirContext) -> None:
+    default_tz = _default_zone(message, ctx)
+    seen: dict[str, int] = {}
+    anchor = _anchor(message)
+    for index, m in enumerate(message.metrics):
+        res = observation(m, message, ctx, default_tz, anchor)
+        rid = res["id"]
+        if rid in seen:  # the same observation twice in one input: keep both, distinct ids
+            seen[rid] += 1
+            res["id"] = stable_id(rid, seen[rid])
+        else:
+            seen[rid] = 0
+        ctx.observation_refs.append(ctx.add(res))
+
+
+def _anchor(message: Message) -> str:
+    roots = message.devices
+    if roots and roots[0].identifiers:
+        return roots[0].identifiers[0].value
+    if message.patient and message.patient.identifiers:
+        return message.patient.identifiers[0].value
+    return message.raw.sha256 if message.raw else (message.control_id or "")
+
+
+def _default_zone(message: Message, ctx: FhirContext) -> timezone | None:
+    tz = ctx.options.get("timezone")
+    if tz is not None:
+        return tz
+    if message.standard == "hl7v2" and message.sent is not None and message.sent.value.tzinfo is not None:
+        return message.sent.value.tzinfo  # v2: a time without offset is in the sender's zone (MSH-7)
+    return None
+
+
+def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, anchor: str) -> dict[str, Any]:
+    code = m.code
+    primary = code.codings[0] if code.codings else None
+    when = m.effective.raw if m.effective and m.effective.raw else (
+        m.effective.value.isoformat() if m.effective else None)
+    res: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": stable_id("Observation", anchor, m.device_key, primary.code if primary else code.text,
+                        m.observation_id or m.handle, when, m.person_id),
+        "status": _status(m),
+    }
+    loinc = code.code_in(LOINC_SYSTEM)
+    if loinc and _is_vital(loinc):
+        res["category"] = [VITAL_SIGNS]
+    if "test-data" in m.measurement_status or "demo-data" in m.measurement_status:
+        res["meta"] = {"security": [{"system": ACT_REASON, "code": "HTEST", "display": "test health data"}]}
+    res["code"] = fd.concept(code)
+    if ctx.patient_ref:
+        res["subject"] = ctx.reference(ctx.patient_ref)
+    if ctx.encounter_ref:
+        res["encounter"] = ctx.reference(ctx.encounter_ref)
+    if m.effective is not None:
+        text, assumed = fd.date_time(m.effective, default_tz)
+        if assumed and default_tz is None:
+            ctx.note("fhir.zone-assumed", m.source.location if m.source else "metric",
+                     "observation time has no UTC offset (nor has the message); UTC assumed (use --assume-tz)")
+        if m.effective_end is not None:
+            res["effectivePeriod"] = {"start": text, "end": fd.date_time(m.effective_end, default_tz)[0]}
+        else:
+            res["effectiveDateTime"] = text
+    _value(m, res, ctx)
+    if m.interpretation:
+        res["interpretation"] = [{"coding": [fd.coding(c)]} for c in m.interpretation]
+    notes = list(m.notes)
+    if m.measurement_status:
+        notes.append("measurement status: " + ", ".join(m.measurement_status))
+    if notes:
+        res["note"] = [{"text": n} for n in notes]
+    if m.body_site is not None:
+        res["bodySite"] = fd.concept(m.body_site)
+    if m.method is not None:
+        res["method"] = fd.concept(m.method)
+    device = observation_device(m, ctx)
+    if device:
+        res["device"] = ctx.reference(device)
+    ranges = []
+    if m.reference_range is not None:
+        rr = fd.range_(m.reference_range)
+        if not rr and m.reference_range.text:
+            rr = {"text": m.reference_range.text}
+        if rr:
+            ranges.append(rr)
+    if m.alarm_limits is not None:
+        rr = fd.range_(m.alarm_limits)
+        rr["type"] = {"text": ALARM_LIMITS_TEXT}
+        if m.alarm_limits.text and len(rr) == 1:
+            rr["text"] = m.alarm_limits.text
+        ranges.append(rr)
+    if ranges:
+        res["referenceRange"] = ranges
+    return res
+
+
+def _status(m: Metric) -> str:
+    if m.result_status:
+        return RESULT_STATUS.get(m.result_status.upper(), "unknown")
+    if "invalid" in m.measurement_status:
+        return "entered-in-error" if m.value is not None else "final"
+    return "final"
+
+
+def _is_vital(loinc: str) -> bool:
+    try:
+        from interop.terminology import mdc
+
+        return mdc.is_vital_sign_loinc(loinc)
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def _absent(reason: str) -> dict[str, Any]:
+    return {"coding": [{"system": fd.DATA_ABSENT_SYSTEM, "code": reason}]}
+
+
+def _value(m: Metric, res: dict[str, Any], ctx: FhirContext) -> None:
+    v = m.value
+    if v is None:
+        if m.data_absent_reason:
+            res["dataAbsentReason"] = _absent(m.data_absent_reason)
+        return
+    kind = v.kind
+    if kind == "numeric":
+        res["valueQuantity"] = fd.quantity(v.quantity)
+    elif kind == "compound":
+        comps = []
+        for c in v.components:
+            comp: dict[str, Any] = {"code": fd.concept(c.code)}
+            if c.quantity is not None:
+                comp["valueQuantity"] = fd.quantity(c.quantity)
+            else:
+                comp["dataAbsentReason"] = _absent(c.data_absent_reason or "unknown")
+            comps.append(comp)
+        res["component"] = comps
+    elif kind == "sample-array":
+        res["valueSampledData"] = _sampled_data(v, m, ctx)
+    elif kind == "coded":
+        res["valueCodeableConcept"] = fd.concept(v.concept)
+    elif kind == "string":
+        res["valueString"] = v.text
+    elif kind == "datetime":
+        res["valueDateTime"] = fd.date_time(v.timestamp, None)[0]
+    elif kind == "range":
+        res["valueRange"] = {k: fd.quantity(q) for k, q in (("low", v.low), ("high", v.high)) if q is not None}
+    elif kind == "ratio":
+        res["valueRatio"] = {"numerator": fd.quantity(v.numerator), "denominator": fd.quantity(v.denominator)}
+    elif kind == "bits":
+        res["valueString"] = ", ".join(v.set_names) if v.set_names else f"0x{v.value:0{v.width // 4}X}"
+    if m.data_absent_reason and "dataAbsentReason" not in res and kind == "string":
+        # a value that failed to parse is kept as text; FHIR forbids value + dataAbsentReason together
+        ctx.note("fhir.value-as-text", m.source.location if m.source else "metric",
+                 "value could not be read in its declared type and is carried as valueString", severity="info")
+
+
+def _sampled_data(v, m: Metric, ctx: FhirContext) -> dict[str, Any]:
+    origin = fd.quantity(v.origin) if v.origin is not None else {"value": Decimal(0)}
+    origin.pop("comparator", None)
+    out: dict[str, Any] = {"origin": origin}
+    period = v.period_ms
+    if period is None:
+        period = Decimal(0)
+        ctx.note("fhir.sampled-period", m.source.location if m.source else "metric",
+                 "the source states no sampling period; SampledData period/interval set to 0")
+    if ctx.r5:
+        out["interval"] = period
+        out["intervalUnit"] = "ms"
+    else:
+        out["period"] = period
+    if v.factor is not None:
+        out["factor"] = v.factor
+    if v.lower_limit is not None:
+        out["lowerLimit"] = v.lower_limit
+    if v.upper_limit is not None:
+        out["upperLimit"] = v.upper_limit
+    out["dimensions"] = v.dimensions
+    out["data"] = " ".join(str(s) for s in v.samples)
+    return out

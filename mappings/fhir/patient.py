@@ -1,0 +1,66 @@
+"""Patient and Encounter (v2-to-FHIR IG: PID → Patient, PV1 → Encounter)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from interop.model import Message
+
+from . import datatypes as fd
+from .context import FhirContext, stable_id
+
+# HL7 table 0001 → FHIR administrative-gender (v2-to-FHIR IG ConceptMap "AdministrativeSex");
+# DICOM PatientSex uses the same letters (M, F, O).
+GENDER = {"M": "male", "F": "female", "O": "other", "U": "unknown", "A": "other", "N": "other", "X": "other"}
+# HL7 table 0004 → v3 ActCode (v2-to-FHIR IG ConceptMap "PatientClass")
+PATIENT_CLASS = {"I": ("IMP", "inpatient encounter"), "O": ("AMB", "ambulatory"), "E": ("EMER", "emergency"),
+                 "P": ("PRENC", "pre-admission"), "R": ("IMP", "inpatient encounter"),
+                 "B": ("IMP", "inpatient encounter")}
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+
+
+def build(message: Message, ctx: FhirContext) -> None:
+    p = message.patient
+    if p is not None and (p.identifiers or p.names or p.birth_date or p.sex):
+        first = p.identifiers[0] if p.identifiers else None
+        key = (first.system or first.assigner, first.value, first.type) if first else \
+            (message.raw.sha256 if message.raw else message.control_id, "patient")
+        res: dict[str, Any] = {"resourceType": "Patient", "id": stable_id("Patient", *key)}
+        if p.identifiers:
+            res["identifier"] = [fd.identifier(i) for i in p.identifiers]
+        if p.names:
+            res["name"] = [fd.human_name(n) for n in p.names]
+        if p.sex:
+            res["gender"] = GENDER.get(p.sex.upper(), "unknown")
+        if p.birth_date:
+            res["birthDate"] = fd.date(p.birth_date)
+        cond = None
+        if first and first.system:
+            cond = f"identifier={first.system}|{first.value}"
+        ctx.patient_ref = ctx.add(res, if_none_exist=cond)
+    e = message.encounter
+    if e is not None:
+        _encounter(message, ctx)
+
+
+def _encounter(message: Message, ctx: FhirContext) -> None:
+    e = message.encounter
+    assert e is not None
+    first = e.identifiers[0] if e.identifiers else None
+    key = (first.system or first.assigner, first.value) if first else (ctx.patient_ref, message.control_id)
+    res: dict[str, Any] = {"resourceType": "Encounter", "id": stable_id("Encounter", *key), "status": "unknown"}
+    if e.identifiers:
+        res["identifier"] = [fd.identifier(i) for i in e.identifiers]
+    cls = PATIENT_CLASS.get((e.patient_class or "").upper())
+    if cls:
+        coding = {"system": ACT_CODE, "code": cls[0], "display": cls[1]}
+        res["class"] = [{"coding": [coding]}] if ctx.r5 else coding
+    elif not ctx.r5:
+        ctx.note("fhir.encounter-class", "PV1-2", "patient class missing or unmapped; R4 Encounter.class "
+                 "requires one, so the Encounter is not emitted", severity="info")
+        return
+    if ctx.patient_ref:
+        res["subject"] = ctx.reference(ctx.patient_ref)
+    if e.location and e.location.text:
+        res["location"] = [{"location": {"display": e.location.text}}]
+    ctx.encounter_ref = ctx.add(res)
