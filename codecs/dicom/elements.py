@@ -128,7 +128,7 @@ class Context:
             return [v.strip(" ") for v in text.split("\\")]
         fmt = _BINARY.get(vr)
         if fmt is not None:
-            size = struct.calcsize(fmt)
+            size = struct.calcsize("<" + fmt)
             if len(raw) % size:
                 self.problem(where + tag_str(elem.tag), "dicom.bad-length",
                              f"value length {len(raw)} is not a multiple of {size} for VR {vr}",

@@ -67,8 +67,9 @@ def decode_dataset(ds: Dataset, *, strict: bool = False, source: str | None = No
     if sop_class == MPPS_SOP_CLASS or (sop_class is None and PPS_STATUS in ds):
         from .mpps import decode_mpps
 
-        return decode_mpps(ds, sop_instance_uid=ctx.text(ds, SOP_INSTANCE_UID), strict=strict, source=source,
-                           sending_ae=sending_ae, ctx=ctx)
+        operation = "N-CREATE" if PPS_STATUS in ds and ctx.text(ds, PPS_STATUS) == "IN PROGRESS" else "N-SET"
+        return decode_mpps(ds, sop_instance_uid=ctx.text(ds, SOP_INSTANCE_UID), operation=operation,
+                           strict=strict, source=source, sending_ae=sending_ae, ctx=ctx)
     return _composite(ds, ctx, sop_class, transfer_syntax, sending_ae)
 
 

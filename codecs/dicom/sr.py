@@ -1,0 +1,201 @@
+"""SR Document Content (PS3.3 C.17.3) → `Report` with its content tree; NUM items → `Metric`s.
+
+Works for any template; TID 1500 (measurement report) and TID 10001/10011 (projection X-ray / CT radiation
+dose) need nothing special: every NUM becomes a Metric whose `group` is the content item identifier of its
+container (one group per measurement group or irradiation event) and whose code keeps the concept name
+coding (DCM, SCT, LN) with its unit in UCUM.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from interop.model import (
+    UCUM_SYSTEM,
+    CodeableConcept,
+    ContentItem,
+    Metric,
+    NumericValue,
+    Quantity,
+    Report,
+    SourceRef,
+    Timestamp,
+)
+
+from .elements import Context, tag_str
+
+if TYPE_CHECKING:
+    from pydicom import Dataset
+
+CONTENT_DATE, CONTENT_TIME = 0x00080023, 0x00080033
+SOP_INSTANCE_UID, STUDY_INSTANCE_UID = 0x00080018, 0x0020000D
+REFERENCED_SOP_SEQUENCE, REFERENCED_SOP_INSTANCE_UID = 0x00081199, 0x00081155
+UNITS = 0x004008EA
+RELATIONSHIP_TYPE, VALUE_TYPE, CONCEPT_NAME = 0x0040A010, 0x0040A040, 0x0040A043
+OBSERVATION_DATETIME = 0x0040A032
+DATETIME, DATE, TIME, PNAME, UID, TEXT_VALUE = 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160
+CONCEPT_CODE = 0x0040A168
+MEASURED_VALUE_SEQUENCE, NUMERIC_VALUE, QUALIFIER = 0x0040A300, 0x0040A30A, 0x0040A301
+COMPLETION_FLAG, VERIFICATION_FLAG = 0x0040A491, 0x0040A493
+CONTENT_TEMPLATE_SEQUENCE, TEMPLATE_IDENTIFIER = 0x0040A504, 0x0040DB00
+CONTENT_SEQUENCE, REFERENCED_CONTENT_ITEM = 0x0040A730, 0x0040DB73
+GRAPHIC_TYPE, TEMPORAL_RANGE_TYPE = 0x00700023, 0x0040A130
+
+MAX_DEPTH = 64  # deeper trees are reported, not walked (protects against crafted recursion)
+FINDING_SITE = {("http://snomed.info/sct", "363698007"), ("http://snomed.info/sct", "G-C0E3")}
+# DICOM CID 42 "Numeric Value Qualifier" (DCM 114000-114011) → FHIR data-absent-reason.
+QUALIFIER_ABSENT_REASON = {
+    "114000": "not-a-number", "114001": "negative-infinity", "114002": "positive-infinity",
+    "114007": "not-performed", "114010": "unknown",
+}
+
+
+def decode_report(ds: Dataset, ctx: Context, *, device_key: str | None = None) -> tuple[Report, list[Metric]]:
+    """The document's `Report` and one Metric per NUM content item."""
+    issued = ctx.timestamp(ds, CONTENT_DATE, CONTENT_TIME)
+    title = ctx.concept(ds, CONCEPT_NAME)
+    if title is None:
+        ctx.missing("", CONCEPT_NAME, "Concept Name Code Sequence (document title)")
+        title = CodeableConcept.model_construct(codings=(), text=None)
+    walker = _Walker(ctx, device_key)
+    children = walker.children(ds, "", "1", ctx.datetime(ds, OBSERVATION_DATETIME) or issued, None, 1)
+    template = _template(ds, ctx, "")
+    root = ContentItem.model_construct(relationship=None, value_type=ctx.text(ds, VALUE_TYPE) or "CONTAINER",
+                                       concept=title, template=template, children=children,
+                                       source=SourceRef.model_construct(location=tag_str(CONTENT_SEQUENCE)))
+    report = Report.model_construct(
+        title=title, template=template, completion=ctx.text(ds, COMPLETION_FLAG),
+        verification=ctx.text(ds, VERIFICATION_FLAG), issued=issued,
+        instance_uid=ctx.text(ds, SOP_INSTANCE_UID), study_uid=ctx.text(ds, STUDY_INSTANCE_UID), root=root,
+        source=SourceRef.model_construct(location=tag_str(CONTENT_SEQUENCE)),
+    )
+    return report, walker.metrics
+
+
+def _template(item: Dataset, ctx: Context, where: str) -> str | None:
+    for i, t in enumerate(ctx.sequence(item, CONTENT_TEMPLATE_SEQUENCE, where)):
+        return ctx.text(t, TEMPLATE_IDENTIFIER, f"{where}{tag_str(CONTENT_TEMPLATE_SEQUENCE)}[{i}].")
+    return None
+
+
+class _Walker:
+    """Depth-first walk of the content tree, collecting NUM items as metrics."""
+
+    def __init__(self, ctx: Context, device_key: str | None) -> None:
+        self.ctx = ctx
+        self.device_key = device_key
+        self.metrics: list[Metric] = []
+
+    def children(self, parent: Dataset, where: str, ident: str, when: Timestamp | None,
+                 site: CodeableConcept | None, depth: int) -> tuple[ContentItem, ...]:
+        """Content items of `parent`'s Content Sequence (identifier `ident`.n, tag path `where`)."""
+        items = self.ctx.sequence(parent, CONTENT_SEQUENCE, where)
+        if not items:
+            return ()
+        if depth > MAX_DEPTH:
+            self.ctx.problem(where + tag_str(CONTENT_SEQUENCE), "dicom.sr-too-deep",
+                             f"content tree deeper than {MAX_DEPTH} levels; the rest is not read",
+                             expected=f"at most {MAX_DEPTH} nested content items")
+            return ()
+        site = self._finding_site(items, where) or site
+        return tuple(self.item(it, f"{where}{tag_str(CONTENT_SEQUENCE)}[{i}].", f"{ident}.{i + 1}", ident, when,
+                               site, depth) for i, it in enumerate(items))
+
+    def _finding_site(self, items: list[Dataset], where: str) -> CodeableConcept | None:
+        for i, it in enumerate(items):
+            if self.ctx.text(it, VALUE_TYPE) != "CODE":
+                continue
+            path = f"{where}{tag_str(CONTENT_SEQUENCE)}[{i}]."
+            name = self.ctx.concept(it, CONCEPT_NAME, path)
+            if name and any((c.system, c.code) in FINDING_SITE for c in name.codings):
+                return self.ctx.concept(it, CONCEPT_CODE, path)
+        return None
+
+    def item(self, it: Dataset, where: str, ident: str, container: str, when: Timestamp | None,
+             site: CodeableConcept | None, depth: int) -> ContentItem:
+        """One content item and its subtree."""
+        ctx = self.ctx
+        location = where.rstrip(".")
+        value_type = ctx.text(it, VALUE_TYPE, where)
+        relationship = ctx.text(it, RELATIONSHIP_TYPE, where)
+        if value_type is None:
+            ref = ctx.texts(it, REFERENCED_CONTENT_ITEM, where)
+            if ref:  # by-reference relationship (PS3.3 C.17.3.2.5): no value of its own
+                return ContentItem.model_construct(relationship=relationship, value_type="REFERENCE",
+                                                   text=".".join(ref), children=(),
+                                                   source=SourceRef.model_construct(location=location))
+            ctx.missing(where, VALUE_TYPE, "Value Type")
+            value_type = "UNKNOWN"
+        concept = ctx.concept(it, CONCEPT_NAME, where)
+        when = ctx.datetime(it, OBSERVATION_DATETIME, where) or when
+        text = code = quantity = None
+        template = None
+        if value_type == "CONTAINER":
+            template = _template(it, ctx, where)
+            container = ident
+        elif value_type in ("TEXT",):
+            text = ctx.text(it, TEXT_VALUE, where)
+        elif value_type == "CODE":
+            code = ctx.concept(it, CONCEPT_CODE, where)
+        elif value_type == "NUM":
+            quantity = self._num(it, where, ident, container, concept, when, site)
+        elif value_type == "DATETIME":
+            text = ctx.text(it, DATETIME, where)
+        elif value_type == "DATE":
+            text = ctx.text(it, DATE, where)
+        elif value_type == "TIME":
+            text = ctx.text(it, TIME, where)
+        elif value_type == "UIDREF":
+            text = ctx.text(it, UID, where)
+        elif value_type == "PNAME":
+            text = ctx.text(it, PNAME, where)
+        elif value_type in ("IMAGE", "COMPOSITE", "WAVEFORM"):
+            for i, ref in enumerate(ctx.sequence(it, REFERENCED_SOP_SEQUENCE, where)):
+                text = ctx.text(ref, REFERENCED_SOP_INSTANCE_UID, f"{where}{tag_str(REFERENCED_SOP_SEQUENCE)}[{i}].")
+                break
+        elif value_type == "SCOORD" or value_type == "SCOORD3D":
+            text = ctx.text(it, GRAPHIC_TYPE, where)
+        elif value_type == "TCOORD":
+            text = ctx.text(it, TEMPORAL_RANGE_TYPE, where)
+        children = self.children(it, where, ident, when, site, depth + 1)
+        return ContentItem.model_construct(relationship=relationship, value_type=value_type, concept=concept,
+                                           text=text, code=code, quantity=quantity, template=template,
+                                           children=children, source=SourceRef.model_construct(location=location))
+
+    def _num(self, it: Dataset, where: str, ident: str, container: str, concept: CodeableConcept | None,
+             when: Timestamp | None, site: CodeableConcept | None) -> Quantity | None:
+        ctx = self.ctx
+        quantity = None
+        absent = None
+        measured = ctx.sequence(it, MEASURED_VALUE_SEQUENCE, where)
+        value_where = f"{where}{tag_str(MEASURED_VALUE_SEQUENCE)}[0]."
+        if measured:
+            mv = measured[0]
+            number = ctx.decimal(mv, NUMERIC_VALUE, value_where)
+            if number is None:
+                ctx.missing(value_where, NUMERIC_VALUE, "Numeric Value")
+            else:
+                unit = ucum = None
+                units = ctx.concept(mv, UNITS, value_where)
+                if units is None:
+                    ctx.missing(value_where, UNITS, "Measurement Units Code Sequence")
+                else:
+                    ucum = units.code_in(UCUM_SYSTEM)
+                    unit = None if ucum else (units.codings[0].display if units.codings else None)
+                quantity = Quantity.model_construct(value=number, unit=ucum, unit_mdc=None, unit_text=unit)
+        if quantity is None:
+            qualifier = ctx.concept(it, QUALIFIER, where)
+            code = qualifier.codings[0].code if qualifier and qualifier.codings else None
+            absent = QUALIFIER_ABSENT_REASON.get(code or "", "error" if code else "unknown")
+        if concept is None:
+            ctx.missing(where, CONCEPT_NAME, "Concept Name Code Sequence")
+            return quantity
+        self.metrics.append(Metric.model_construct(
+            code=concept,
+            value=NumericValue.model_construct(kind="numeric", quantity=quantity) if quantity else None,
+            data_absent_reason=absent, effective=when, body_site=site, device_key=self.device_key,
+            observation_id=ident, group=container,
+            source=SourceRef.model_construct(location=(value_where + tag_str(NUMERIC_VALUE)) if measured
+                                             else where.rstrip(".")),
+        ))
+        return quantity
