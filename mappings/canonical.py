@@ -12,7 +12,7 @@ class CanonicalJson:
 
     def __init__(self, message: Message) -> None:
         self.message = message
-        self.issues = list(message.issues)
+        self.issues: list = []  # a canonical dump expresses everything; decode issues stay on the message
 
     def json(self, *, indent: bool = False) -> bytes:
         return self.message.model_dump_json(exclude_defaults=True, indent=2 if indent else None).encode()

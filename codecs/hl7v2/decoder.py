@@ -538,9 +538,19 @@ def _enrich(concept: CodeableConcept) -> CodeableConcept:
     except ImportError:  # pragma: no cover - terminology is part of the package
         return concept
     codings = list(concept.codings)
-    term = mdc.term(mdc_code) if mdc_code.isdigit() else None
-    if term is not None and codings[0].display is None:
-        codings[0] = codings[0].model_copy(update={"display": term.refid})
+    i = next(n for n, c in enumerate(codings) if c.system == MDC_SYSTEM)
+    if mdc_code.isdigit():
+        term = mdc.term(mdc_code)
+        if term is not None and codings[i].display is None:
+            codings[i] = codings[i].model_copy(update={"display": term.refid})
+    else:  # some senders put the reference id where the numeric code belongs
+        term = mdc.term_by_refid(mdc_code)
+        if term is not None:
+            original = codings[i].display
+            codings[i] = Coding(system=MDC_SYSTEM, code=str(term.code), display=term.refid)
+            mdc_code = str(term.code)
+            if original and original != term.refid and concept.text is None:
+                concept = concept.model_copy(update={"text": original})
     loinc = mdc.loinc_for(mdc_code) if mdc_code.isdigit() else None
     if loinc:
         codings.append(Coding(system=LOINC_SYSTEM, code=loinc[0], display=loinc[1]))

@@ -1,0 +1,214 @@
+"""`interop translate`: decode inputs and write FHIR (or canonical JSON) per input."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class Source(str, Enum):
+    auto = "auto"
+    hl7v2 = "hl7v2"
+    ieee11073 = "ieee11073"
+    gatt = "bluetooth-gatt"
+    dicom = "dicom"
+
+
+class Target(str, Enum):
+    fhir_r4 = "fhir-r4"
+    fhir_r5 = "fhir-r5"
+    canonical = "canonical"
+    hl7v2 = "hl7v2"
+
+
+class BundleType(str, Enum):
+    collection = "collection"
+    transaction = "transaction"
+
+
+SUFFIX = {"fhir-r4": ".fhir.json", "fhir-r5": ".fhir.json", "canonical": ".canonical.json", "hl7v2": ".hl7"}
+SKIP_NAMES = {"SOURCES.md", "README.md", ".DS_Store"}
+
+
+def translate(
+    paths: Annotated[list[str], typer.Argument(help="Files or directories to translate; '-' reads standard input.",
+                                               metavar="PATH...")],
+    source: Annotated[Source, typer.Option("--from", help="Input standard; 'auto' detects it from the content.")]
+    = Source.auto,
+    to: Annotated[Target, typer.Option("--to", help="Output: FHIR R4 or R5 Bundle, or the canonical model as JSON.")]
+    = Target.fhir_r4,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Output file (one input) or directory "
+                                                "(several inputs; one file each).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail at the first deviation from the standard instead "
+                                         "of recording it and going on.")] = False,
+    bundle: Annotated[BundleType, typer.Option("--bundle", help="FHIR Bundle type; 'transaction' uses "
+                                               "conditional creates on identifiers.")] = BundleType.collection,
+    validate: Annotated[bool, typer.Option("--validate", help="Validate every emitted resource with the "
+                                           "fhir.resources models (slower); exit 1 on failure.")] = False,
+    report: Annotated[bool, typer.Option("--report", help="Print what was tolerated, not placed or not "
+                                         "expressible (with positions) on stderr.")] = False,
+    assume_tz: Annotated[str | None, typer.Option("--assume-tz", help="UTC offset for times that carry none "
+                                                  "(e.g. +02:00); default: the sender's, else UTC.")] = None,
+    pretty: Annotated[bool, typer.Option("--pretty", help="Indent the JSON output.")] = False,
+) -> None:
+    """Translate device messages into FHIR R4/R5 Bundles (or the canonical model).
+
+    One input prints its output on stdout (or to -o FILE). Several inputs, or a directory, need
+    -o DIR and write one file per input, with a progress bar and a summary on stderr.
+
+    Exit status: 0 all translated; 1 --validate found invalid output; 2 bad input or usage
+    (one line per problem on stderr, naming the file and the position).
+
+    Examples:
+
+      interop translate examples/hl7v2/pcd01-vitals.hl7
+
+      interop translate examples/ --to fhir-r5 -o out/
+
+      cat message.hl7 | interop translate - --to canonical
+    """
+    inputs, problems = _expand(paths)
+    for line in problems:
+        sys.stderr.write(line + "\n")
+    if not inputs:
+        if not problems:
+            sys.stderr.write("interop translate: no input files found\n")
+        raise typer.Exit(2)
+    many = len(inputs) > 1 or any(Path(p).is_dir() for p in paths if p != "-")
+    if many and output is None:
+        sys.stderr.write("interop translate: several inputs need -o DIR (one output file per input)\n")
+        raise typer.Exit(2)
+    if many:
+        assert output is not None
+        if output.exists() and not output.is_dir():
+            sys.stderr.write(f"interop translate: {output} exists and is not a directory\n")
+            raise typer.Exit(2)
+        output.mkdir(parents=True, exist_ok=True)
+    options = {"bundle_type": bundle.value} if to.value.startswith("fhir") else {}
+    if assume_tz and to.value.startswith("fhir"):
+        options["assume_tz"] = assume_tz
+    worst = 2 if problems else 0
+    results: list[tuple[str, str, int, int]] = []  # (input, status, resources, issues)
+    progress = None
+    task = None
+    if many:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        from interop.cli.console import stderr_console
+
+        progress = Progress(TextColumn("translating"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[name]}"), console=stderr_console(), transient=True)
+        progress.start()
+        task = progress.add_task("translate", total=len(inputs), name="")
+    try:
+        for item in inputs:
+            label = "<stdin>" if item == "-" else item
+            if progress is not None:
+                progress.update(task, name=Path(label).name)
+            status, code, count, n_issues = _one(item, label, source.value, to.value, options, output, many,
+                                                 strict, validate, report, pretty)
+            worst = max(worst, code)  # 2 (bad input) outranks 1 (invalid output)
+            results.append((label, status, count, n_issues))
+            if progress is not None:
+                progress.advance(task)
+    finally:
+        if progress is not None:
+            progress.stop()
+    if many:
+        _summary(results, output)
+    raise typer.Exit(worst)
+
+
+def _expand(paths: list[str]) -> tuple[list[str], list[str]]:
+    """Files to read, in order; directories are walked (sorted); missing paths become error lines."""
+    files: list[str] = []
+    problems: list[str] = []
+    for p in paths:
+        if p == "-":
+            files.append(p)
+            continue
+        path = Path(p)
+        if path.is_dir():
+            found = sorted(str(f) for f in path.rglob("*") if f.is_file() and f.name not in SKIP_NAMES
+                           and not f.name.startswith("."))
+            files.extend(found)
+        elif path.exists():
+            files.append(p)
+        else:
+            problems.append(f"{p}: path: no such file or directory")
+    return files, problems
+
+
+def _one(item, label, source, to, options, output, many, strict, validate, report, pretty):
+    from interop.errors import InteropError
+    from interop.pipeline import decode, translate
+
+    try:
+        data = sys.stdin.buffer.read() if item == "-" else item
+        message = decode(data, source, strict=strict, label=label if item == "-" else None)
+        result = translate(message, to, **options)
+        body = result.json(indent=pretty) if hasattr(result, "json") else bytes(result)
+    except InteropError as exc:
+        sys.stderr.write(f"{_with_label(str(exc), label)}\n")
+        return "error", 2, 0, 0
+    except Exception as exc:  # noqa: BLE001 - a codec bug must not hide the input's name
+        if "--debug" in sys.argv:
+            raise
+        sys.stderr.write(f"{label}: internal error while translating: {type(exc).__name__}: {exc}\n")
+        return "error", 2, 0, 0
+    code = 0
+    issues = list(message.issues) + list(getattr(result, "issues", []) if result is not None else [])
+    if to != "canonical":
+        issues = list(message.issues) + [i for i in getattr(result, "issues", []) if i not in message.issues]
+    if validate and to.startswith("fhir"):
+        try:
+            result.to_model()
+        except Exception as exc:  # pydantic ValidationError: our output failed the FHIR model
+            first = str(exc).splitlines()
+            sys.stderr.write(f"{label}: FHIR validation failed: {' '.join(first[:3])}\n")
+            code = 1
+    if report:
+        for i in issues:
+            sys.stderr.write(f"{label}: {i.severity}: {i.location}: {i.message} [{i.code}]\n")
+    if many:
+        name = Path(label).name
+        target = output / (name + SUFFIX[to])
+        target.write_bytes(body + b"\n")
+    elif output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(body + b"\n")
+    else:
+        sys.stdout.buffer.write(body + b"\n")
+        sys.stdout.flush()
+    count = len(getattr(result, "resources", []) or [])
+    return ("invalid" if code else "ok"), code, count, len(issues)
+
+
+def _with_label(text: str, label: str) -> str:
+    return text if text.startswith(label) else f"{label}: {text}"
+
+
+def _summary(results, output) -> None:
+    from rich.table import Table
+
+    from interop.cli.console import stderr_console
+
+    table = Table(title=f"interop translate → {output}", show_lines=False)
+    table.add_column("input")
+    table.add_column("status")
+    table.add_column("resources", justify="right")
+    table.add_column("issues", justify="right")
+    for label, status, count, n in results:
+        style = {"ok": "green", "error": "red", "invalid": "yellow"}[status]
+        table.add_row(label, f"[{style}]{status}[/{style}]", str(count), str(n))
+    ok = sum(1 for r in results if r[1] == "ok")
+    table.caption = f"{ok} of {len(results)} translated"
+    stderr_console().print(table)
+
+
+def register(app: typer.Typer, serve_app: typer.Typer, simulate_app: typer.Typer) -> None:
+    app.command("translate")(translate)
