@@ -37,6 +37,7 @@ DICOM_UID_SYSTEM = "urn:dicom:uid"
 RFC3986_SYSTEM = "urn:ietf:rfc:3986"
 """Code system of `instance.sopClass` (the SOP Class UID as `urn:oid:`)."""
 V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+V2_0203_CODES = {"ACSN": "Accession ID", "FILL": "Filler Identifier", "PLAC": "Placer Identifier"}
 V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
 ENDPOINT_CONNECTION_TYPE = "http://terminology.hl7.org/CodeSystem/endpoint-connection-type"
 
@@ -270,8 +271,12 @@ def _uid_identifier(uid: str) -> dict[str, Any]:
 
 def _identifier(ident: Identifier) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if ident.type:
-        out["type"] = {"coding": [{"system": V2_0203, "code": ident.type}]}
+    if ident.type in V2_0203_CODES:
+        out["type"] = {"coding": [{"system": V2_0203, "code": ident.type, "display": V2_0203_CODES[ident.type]}]}
+    elif ident.type == "STUDYID":
+        out["type"] = {"text": "Study ID"}  # DICOM (0020,0010); v2 table 0203 has no code for it
+    elif ident.type:
+        out["type"] = {"text": ident.type}
     if ident.system:
         out["system"] = ident.system
     out["value"] = ident.value

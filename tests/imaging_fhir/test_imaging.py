@@ -135,7 +135,7 @@ def test_instances_aggregate_into_one_study(version: str) -> None:
 def test_procedure_reason_identifiers_laterality_performer(version: str) -> None:
     proc = CodeableConcept(codings=(Coding(system="http://loinc.org", code="24627-2", display="CT Chest"),))
     study = ImagingStudy(
-        uid=STUDY_UID, identifiers=(Identifier(value="W12345", type="ACSN"),), description="CT chest",
+        uid=STUDY_UID, identifiers=(Identifier(value="W12345", type="ACSN"), Identifier(value="1CT1", type="STUDYID")), description="CT chest",
         procedure_codes=(proc,), reason="follow-up", referrer="Referring^Doctor",
         series=(Series(uid=SERIES_UID, modality="CT", device_key="1", performer="Tech^A",
                        laterality=CodeableConcept(codings=(Coding(system=DCM_SYSTEM, code="R"),), text="R")),),
@@ -147,7 +147,9 @@ def test_procedure_reason_identifiers_laterality_performer(version: str) -> None
     res = ctx.entries[0]["resource"]
     VALIDATORS[version]["ImagingStudy"].model_validate(res)
     assert res["identifier"][1] == {"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203",
-                                                         "code": "ACSN"}]}, "value": "W12345"}
+                                                         "code": "ACSN", "display": "Accession ID"}]},
+                                 "value": "W12345"}
+    assert res["identifier"][2] == {"type": {"text": "Study ID"}, "value": "1CT1"}
     assert res["status"] == "registered"  # no instance arrived
     proc_json = {"coding": [{"system": "http://loinc.org", "code": "24627-2", "display": "CT Chest"}]}
     series = res["series"][0]

@@ -8,8 +8,8 @@ VERIFICATION = "1.2.840.10008.1.1"  # PS3.4 A.4 Verification SOP Class
 MPPS = "1.2.840.10008.3.1.2.3.3"  # PS3.4 F.7.3 Modality Performed Procedure Step SOP Class
 
 STORAGE_TRANSFER_SYNTAXES = (
-    "1.2.840.10008.1.2",  # Implicit VR Little Endian (default)
-    "1.2.840.10008.1.2.1",  # Explicit VR Little Endian
+    "1.2.840.10008.1.2.1",  # Explicit VR Little Endian (preferred: keeps the VRs)
+    "1.2.840.10008.1.2",  # Implicit VR Little Endian (the default every peer supports)
     "1.2.840.10008.1.2.1.99",  # Deflated Explicit VR Little Endian
     "1.2.840.10008.1.2.2",  # Explicit VR Big Endian (retired, still sent)
     "1.2.840.10008.1.2.4.50",  # JPEG Baseline (Process 1)
@@ -26,7 +26,7 @@ STORAGE_TRANSFER_SYNTAXES = (
 )
 """Transfer syntaxes accepted for storage: the node reads headers only, so compressed pixel data is fine."""
 
-NON_STORAGE_TRANSFER_SYNTAXES = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2")
+NON_STORAGE_TRANSFER_SYNTAXES = ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.2")
 
 
 def storage_sop_classes() -> list[str]:

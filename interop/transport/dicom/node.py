@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -70,25 +69,22 @@ class Decoded:
 
 def decode_instance(data: bytes, label: str | None = None) -> Decoded:
     """Decode Part 10 bytes (preamble + file meta + dataset) with the DICOM codec; raises DecodeError."""
-    from pydicom import dcmread
-
-    from interop.codecs.dicom.header import decode_dataset
+    from interop.codecs.dicom.codec import DicomCodec
 
     try:
-        ds = dcmread(BytesIO(data), stop_before_pixels=True)
-        message = decode_dataset(ds, strict=False, source=label)
-        study_uid = message.imaging_study.uid if message.imaging_study else str(ds.get("StudyInstanceUID", ""))
-        sop_uid = str(ds.get("SOPInstanceUID", "") or message.control_id or "")
+        message = DicomCodec().decode(data, strict=False, source=label)
     except DecodeError:
         raise
-    except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on corrupt input
-        raise DecodeError(f"dataset cannot be parsed ({type(exc).__name__})", standard="dicom",
+    except Exception as exc:  # noqa: BLE001 - the node answers a status whatever the codec does
+        raise DecodeError(f"dataset cannot be decoded ({type(exc).__name__})", standard="dicom",
                           position="dataset", expected="a DICOM dataset in the negotiated transfer syntax",
                           source=label) from None
-    if not study_uid:
+    study = message.imaging_study
+    if study is None or not study.uid:
         raise DecodeError("no Study Instance UID", standard="dicom", position="(0020,000D)",
                           expected="a Study Instance UID", source=label)
-    return Decoded(message, study_uid, sop_uid)
+    sop_uid = next((i.sop_instance_uid for s in study.series for i in s.instances), None) or message.control_id
+    return Decoded(message, study.uid, sop_uid or "")
 
 
 def merge_study(messages: list[Message]) -> Message:

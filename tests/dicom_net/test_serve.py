@@ -1,0 +1,219 @@
+"""`interop serve dicom` end to end on 127.0.0.1 with real peers: dcmtk storescu/echoscu and pynetdicom.
+
+Data: CT_small.dcm and MR_small.dcm packaged with pydicom (UIDs in `data.py`).
+Statuses: PS3.4 Table B.2-1 (C-STORE), PS3.8 9.3.4 / Table 9-21 (A-ASSOCIATE-RJ reasons), PS3.4 F.7.2 (MPPS).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from .data import (
+    CT_IMAGE_STORAGE,
+    CT_INSTANCE,
+    CT_SERIES,
+    CT_STUDY,
+    MR_SMALL_INSTANCE,
+    MR_SMALL_STUDY,
+    corrupt_file,
+    ct_study,
+)
+
+EXPLICIT_LE, IMPLICIT_LE = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2"
+MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
+VERIFICATION = "1.2.840.10008.1.1"
+MPPS = "1.2.840.10008.3.1.2.3.3"
+
+
+def resources(bundle: bytes, rtype: str) -> list[dict]:
+    doc = json.loads(bundle)
+    assert doc["resourceType"] == "Bundle"
+    return [e["resource"] for e in doc["entry"] if e["resource"]["resourceType"] == rtype]
+
+
+def scu(ae_title: str = "PYSCU", contexts: tuple[str, ...] = (CT_IMAGE_STORAGE, MR_IMAGE_STORAGE, VERIFICATION)):
+    from pynetdicom import AE
+
+    ae = AE(ae_title=ae_title)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 10
+    for uid in contexts:
+        ae.add_requested_context(uid, EXPLICIT_LE)
+        ae.add_requested_context(uid, IMPLICIT_LE)
+    return ae
+
+
+def store_rows(store: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(store / "store.sqlite3") as db:
+        return db.execute("SELECT kind, key, status FROM item ORDER BY id").fetchall()
+
+
+def test_storescu_study_becomes_one_imaging_study(serve, dcmtk, tmp_path: Path) -> None:
+    server = serve("--quiet-period", "0")
+    files = ct_study(tmp_path / "in", 3)
+    proc = subprocess.run([dcmtk["storescu"], "-aet", "STORESCU", "-aec", "INTEROP", "127.0.0.1", str(server.port),
+                           *[str(p) for p, _ in files]], capture_output=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr.decode()
+    bundle = server.wait_bundle(CT_STUDY)
+    (study,) = resources(bundle, "ImagingStudy")
+    assert study["identifier"][0] == {"use": "official", "system": "urn:dicom:uid", "value": f"urn:oid:{CT_STUDY}"}
+    assert (study["numberOfSeries"], study["numberOfInstances"]) == (1, 3)
+    (series,) = study["series"]
+    assert series["uid"] == CT_SERIES
+    assert series["modality"]["code"] == "CT"  # R4 Coding (default --fhir-version R4)
+    assert [(i["uid"], i["number"]) for i in series["instance"]] == [(uid, n) for n, (_, uid) in enumerate(files, 1)]
+    assert {i["sopClass"]["code"] for i in series["instance"]} == {f"urn:oid:{CT_IMAGE_STORAGE}"}
+    assert store_rows(server.store) == [("dicom-instance", uid, "done") for _, uid in files]
+
+
+def test_echoscu_and_disallowed_ae(serve, dcmtk) -> None:
+    server = serve("--allow", "GOODSCU", "--allow", "STORESCU")
+    ok = subprocess.run([dcmtk["echoscu"], "-aet", "GOODSCU", "-aec", "INTEROP", "127.0.0.1", str(server.port)],
+                        capture_output=True, timeout=30)
+    assert ok.returncode == 0, ok.stderr.decode()
+    bad = subprocess.run([dcmtk["echoscu"], "-aet", "BADSCU", "-aec", "INTEROP", "127.0.0.1", str(server.port)],
+                         capture_output=True, timeout=30)
+    assert bad.returncode != 0
+    text = (bad.stdout + bad.stderr).decode()
+    assert "Rejected Permanent" in text and "Calling AE Title Not Recognized" in text, text
+    # the same with pynetdicom: A-ASSOCIATE-RJ result 1 (permanent), source 1 (service user), reason 3
+    assoc = scu("BADSCU").associate("127.0.0.1", server.port, ae_title="INTEROP")
+    assert assoc.is_rejected
+    rj = assoc.acceptor.primitive
+    assert (rj.result, rj.result_source, rj.diagnostic) == (0x01, 0x01, 0x03)
+    assert server.alive()
+
+
+def test_pynetdicom_store_corrupt_then_keeps_serving(serve, tmp_path: Path, monkeypatch) -> None:
+    from pydicom import dcmread
+    from pydicom.data import get_testdata_file
+    from pynetdicom import _config
+
+    monkeypatch.setattr(_config, "STORE_SEND_CHUNKED_DATASET", True)  # send the file's bytes as they are
+
+    server = serve("--fhir-version", "R5", "--quiet-period", "0")
+    ae = scu()
+    assoc = ae.associate("127.0.0.1", server.port, ae_title="INTEROP")
+    assert assoc.is_established
+    status = assoc.send_c_store(corrupt_file(tmp_path))
+    assert status.Status == 0xC000  # Error: Cannot understand
+    assert "value representation" in str(status.get("ErrorComment", ""))
+    # same association still works
+    assert assoc.send_c_store(dcmread(get_testdata_file("MR_small.dcm"))).Status == 0x0000
+    assoc.release()
+    bundle = server.wait_bundle(MR_SMALL_STUDY)
+    (study,) = resources(bundle, "ImagingStudy")
+    assert study["identifier"][0]["value"] == f"urn:oid:{MR_SMALL_STUDY}"
+    assert study["series"][0]["modality"]["coding"][0]["code"] == "MR"  # R5 CodeableConcept
+    assert study["series"][0]["instance"][0]["uid"] == MR_SMALL_INSTANCE
+    # next association accepted
+    assoc = ae.associate("127.0.0.1", server.port, ae_title="INTEROP")
+    assert assoc.is_established and assoc.send_c_echo().Status == 0x0000
+    assoc.release()
+    kinds = [(k, s) for k, _, s in store_rows(server.store)]
+    assert kinds == [("dicom-instance", "failed"), ("dicom-instance", "done")]
+
+
+def test_quiet_period_emits_while_association_open(serve, tmp_path: Path) -> None:
+    from pydicom import dcmread
+
+    server = serve("--quiet-period", "0.5")
+    (path, uid), = ct_study(tmp_path / "in", 1)
+    assoc = scu().associate("127.0.0.1", server.port, ae_title="INTEROP")
+    assert assoc.send_c_store(dcmread(path)).Status == 0x0000
+    bundle = server.wait_bundle(CT_STUDY, timeout=10)  # association still open
+    assert assoc.is_established
+    assert resources(bundle, "ImagingStudy")[0]["numberOfInstances"] == 1
+    time.sleep(0.05)
+    t0 = time.time()
+    (path2, uid2), = [f for f in ct_study(tmp_path / "in2", 2) if f[1] != uid]
+    assert assoc.send_c_store(dcmread(path2)).Status == 0x0000
+    assoc.release()
+    bundle = server.wait_bundle(CT_STUDY, min_mtime=t0)
+    assert resources(bundle, "ImagingStudy")[0]["numberOfInstances"] == 2  # the whole study again
+
+
+def test_mpps_create_and_set(serve) -> None:
+    from pydicom import Dataset
+
+    server = serve()
+    ae = scu(contexts=(MPPS,))
+    assoc = ae.associate("127.0.0.1", server.port, ae_title="INTEROP")
+    assert assoc.is_established
+    ds = Dataset()
+    ds.PerformedProcedureStepStatus = "IN PROGRESS"
+    ds.PerformedProcedureStepID = "PPS1"
+    ds.Modality = "CT"
+    ds.PerformedProcedureStepStartDate, ds.PerformedProcedureStepStartTime = "20040119", "072730"
+    item = Dataset()
+    item.StudyInstanceUID = CT_STUDY
+    ds.ScheduledStepAttributesSequence = [item]
+    uid = "1.2.826.0.1.3680043.2.1125.1.1"
+    status, attrs = assoc.send_n_create(ds, MPPS, uid)
+    assert status.Status == 0x0000 and attrs.PerformedProcedureStepID == "PPS1"
+    status, _ = assoc.send_n_create(ds, MPPS, uid)
+    assert status.Status == 0x0111  # duplicate SOP instance
+    mod = Dataset()
+    mod.PerformedProcedureStepStatus = "COMPLETED"
+    status, attrs = assoc.send_n_set(mod, MPPS, uid)
+    assert status.Status == 0x0000 and attrs.PerformedProcedureStepStatus == "COMPLETED"
+    status, _ = assoc.send_n_set(mod, MPPS, uid)
+    assert status.Status == 0x0110  # no longer updatable
+    status, _ = assoc.send_n_set(mod, MPPS, "1.2.3.4.5")
+    assert status.Status == 0x0112  # no such object instance
+    assoc.release()
+
+
+def test_pending_instances_survive_a_crash(serve, tmp_path: Path) -> None:
+    from pydicom import dcmread
+
+    store = tmp_path / "store"
+    # the FHIR server is unreachable: the study cannot be emitted, its rows stay pending
+    first = serve("--forward", "http://127.0.0.1:9/fhir", "--quiet-period", "0", store=store)
+    (path, uid), = ct_study(tmp_path / "in", 1)
+    assoc = scu().associate("127.0.0.1", first.port, ae_title="INTEROP")
+    assert assoc.send_c_store(dcmread(path)).Status == 0x0000  # acknowledged = durable
+    assoc.release()
+    deadline = time.monotonic() + 10
+    while "not emitted" not in first.log and time.monotonic() < deadline:
+        time.sleep(0.05)
+    first.kill()
+    assert store_rows(store) == [("dicom-instance", uid, "pending")]
+    second = serve(store=store)  # restart: replays what was pending
+    bundle = second.wait_bundle(CT_STUDY)
+    assert resources(bundle, "ImagingStudy")[0]["series"][0]["instance"][0]["uid"] == CT_INSTANCE
+    assert store_rows(store) == [("dicom-instance", uid, "done")]
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 made with the openssl command."""
+    import shutil
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl command not available")
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=30)
+    return cert, key
+
+
+def test_tls(serve, tls_files: tuple[Path, Path]) -> None:
+    import ssl
+
+    cert, key = tls_files
+    server = serve("--tls-cert", str(cert), "--tls-key", str(key))
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(cert))
+    assoc = scu().associate("127.0.0.1", server.port, ae_title="INTEROP", tls_args=(ctx, "127.0.0.1"))
+    assert assoc.is_established and assoc.send_c_echo().Status == 0x0000
+    assoc.release()
+    plain = scu().associate("127.0.0.1", server.port, ae_title="INTEROP")  # no TLS: refused
+    assert not plain.is_established
+    assert server.alive()
