@@ -10,7 +10,8 @@ from interop.model import Message
 
 _EXPLICIT_VRS = frozenset(b"AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN "
                           b"UR US UT UV".split())
-_FIRST_GROUPS = (0x0002, 0x0008)  # a dataset starts with File Meta (0002) or Identifying (0008) elements
+_FIRST_GROUPS = (0x0002, 0x0008)
+MPPS_SOP_CLASS = "1.2.840.10008.3.1.2.3.3"  # a dataset starts with File Meta (0002) or Identifying (0008) elements
 
 
 class DicomCodec:
@@ -49,8 +50,11 @@ class DicomCodec:
             transfer_syntax = _meta_text(meta, 0x00020010)
             sending_ae = _meta_text(meta, 0x00020016)
         try:
-            message = decode_dataset(ds, strict=strict, source=source, transfer_syntax=transfer_syntax,
-                                     sending_ae=sending_ae)
+            if meta is not None and _meta_text(meta, 0x00020002) == MPPS_SOP_CLASS:
+                message = _mpps_file(ds, meta, strict, source, sending_ae)
+            else:
+                message = decode_dataset(ds, strict=strict, source=source, transfer_syntax=transfer_syntax,
+                                         sending_ae=sending_ae)
         except DecodeError:
             raise
         except RecursionError:
@@ -59,6 +63,16 @@ class DicomCodec:
         if issues:
             message = message.model_copy(update={"issues": tuple(issues) + message.issues})
         return message
+
+
+def _mpps_file(ds, meta, strict: bool, source: str | None, sending_ae: str | None) -> Message:
+    """An MPPS dataset stored as a file: the instance UID is the meta's Media Storage SOP Instance UID."""
+    from .mpps import PPS_STATUS, decode_mpps
+
+    status = ds.get(PPS_STATUS)
+    operation = "N-CREATE" if status is not None and str(status.value).strip() == "IN PROGRESS" else "N-SET"
+    return decode_mpps(ds, sop_instance_uid=_meta_text(meta, 0x00020003), operation=operation, strict=strict,
+                       source=source, sending_ae=sending_ae)
 
 
 def _meta_text(meta, tag: int) -> str | None:
