@@ -1,0 +1,393 @@
+"""HL7 Personal Health Device IG (hl7.org/fhir/uv/phd, STU2 build @ 5af8412) rules for 20601 and GATT input.
+
+Runs after the general builders (device, observation) as one more builder: `build(message, ctx)`
+rewrites the PHD's Device and Observations in place when `message.standard` is
+"ieee11073-20601" or "bluetooth-gatt"; every other message passes untouched. Rules, with the IG
+page they come from:
+
+* PhdDevice (StructureDefinition-PhdDevice notes): `identifier.type` from ContinuaDeviceIdentifiers
+  (SYSID for the EUI-64 system id, BTMAC for a Bluetooth address), values as dashed capital hex;
+  `type` MDC 65573 MDC_MOC_VMS_MDS_SIMP; `specialization` (R5: `conformsTo`) from the
+  dev-specializations; `version` typed with MDC_ID_PROD_SPEC_HW/SW/FW/PROTOCOL; clock information
+  as `property` (68220 time sync protocol, 68221 accuracy in us, ASN1ToHL7 68219.x capabilities).
+* PhdBaseObservation notes: category `phd`, gateway-device extension when a gateway is known, the
+  conditional-create identifier device-patient-type-timestamp-duration-supplemental (system
+  .../StructureDefinition/PhdBaseObservation), timestamp part as seconds since 2000-01-01
+  (GeneratingtheTimeStampPartIdentifier.md), Supplemental-Types (MDC_MODALITY_*) as components with
+  code 68193, the Measurement Status table (invalid, not-available, questionable, calibration,
+  early-estimate).
+* PhdCompoundNumericObservation / PhdNumericObservation: MDC code plus LOINC (vital signs category
+  where LOINC says so), LOINC on BP components. PhdBitsEnumerationObservation: one component per set
+  bit, code ASN1ToHL7 `<mdc>.<mder bit>`, valueBoolean true.
+* `meta.profile` is claimed in R4 only (the IG is an R4 guide).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from interop.model import MDC_SYSTEM, Device, Message, Metric, Timestamp
+
+from . import datatypes as fd
+from .context import FhirContext
+
+PHD_STANDARDS = ("ieee11073-20601", "bluetooth-gatt")
+PROFILE_BASE = "http://hl7.org/fhir/uv/phd/StructureDefinition/"
+OBSERVATION_PROFILES = {
+    "numeric": ("PhdNumericObservation",),
+    "compound": ("PhdCompoundNumericObservation",),
+    "bits": ("PhdBitsEnumerationObservation",),
+    "coded": ("PhdCodedEnumerationObservation",),
+    "string": ("PhdStringObservation",),
+    "sample-array": ("PhdRtsaObservation",),
+}
+DEVICE_PROFILE = PROFILE_BASE + "PhdDevice"
+GATEWAY_PROFILE = PROFILE_BASE + "PhgDevice"
+IDENTIFIER_SYSTEM = PROFILE_BASE + "PhdBaseObservation"  # system of the conditional-create identifier
+CATEGORY_PHD = {"coding": [{"system": "http://hl7.org/fhir/uv/phd/CodeSystem/PhdObservationCategories",
+                            "code": "phd", "display": "PHD generated Observation"}]}
+VITAL_SIGNS_CATEGORY = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                    "code": "vital-signs", "display": "Vital Signs"}]}
+GATEWAY_EXTENSION = "http://hl7.org/fhir/StructureDefinition/observation-gatewayDevice"
+DEVICE_ID_SYSTEM = "http://terminology.hl7.org/CodeSystem/ContinuaDeviceIdentifiers"
+DEVICE_ID_TYPES = {  # canonical Identifier.type -> (code, display, FHIR identifier system)
+    "EUI-64": ("SYSID", "IEEE 11073 System Identifier", "urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680"),
+    "SYSID": ("SYSID", "IEEE 11073 System Identifier", "urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680"),
+    "BTMAC": ("BTMAC", "Bluetooth MAC address", "http://hl7.org/fhir/sid/eui-48/bluetooth"),
+    "ETHMAC": ("ETHMAC", "Ethernet MAC address", "http://hl7.org/fhir/sid/eui-48/ethernet"),
+    "ZIGBEE": ("ZIGBEE", "ZigBee MAC address", "http://hl7.org/fhir/sid/eui-64/zigbee"),
+}
+VERSION_TYPES = {  # ProductionSpec.kind -> MDC code (ValueSet MDCDeviceVersionTypes)
+    "hw-revision": ("531974", "MDC_ID_PROD_SPEC_HW"),
+    "sw-revision": ("531975", "MDC_ID_PROD_SPEC_SW"),
+    "fw-revision": ("531976", "MDC_ID_PROD_SPEC_FW"),
+    "protocol-revision": ("531977", "MDC_ID_PROD_SPEC_PROTOCOL"),
+}
+MDS_SIMP = {"system": MDC_SYSTEM, "code": "65573", "display": "MDC_MOC_VMS_MDS_SIMP"}
+MDS_AHD = {"system": MDC_SYSTEM, "code": "65574", "display": "MDC_MOC_VMS_MDS_AHD"}  # gateway (PhgDevice)
+SUPPLEMENTAL_TYPES = {"system": MDC_SYSTEM, "code": "68193", "display": "MDC_ATTR_SUPPLEMENTAL_TYPES"}
+ASN1_SYSTEM = "http://terminology.hl7.org/CodeSystem/ASN1ToHL7"
+V2_0136 = "http://terminology.hl7.org/CodeSystem/v2-0136"
+POCD_STATUS = "http://hl7.org/fhir/uv/pocd/CodeSystem/measurement-status"
+DAR_SYSTEM = fd.DATA_ABSENT_SYSTEM
+INTERPRETED_STATUS = ("questionable", "calibration-ongoing", "early-indication")  # Measurement Status table
+CLOCK_CAPABILITIES = {  # ASN1ToHL7 68219.x names (Mds-Time-Info capabilities)
+    "mds-time-capab-real-time-clock": 0, "mds-time-capab-set-clock": 1, "mds-time-capab-relative-time": 2,
+    "mds-time-capab-high-res-relative-time": 3, "mds-time-capab-sync-abs-time": 4,
+    "mds-time-capab-sync-rel-time": 5, "mds-time-capab-sync-hi-res-relative-time": 6,
+    "mds-time-capab-bo-time": 7, "mds-time-state-abs-time-synced": 8, "mds-time-state-rel-time-synced": 9,
+    "mds-time-state-hi-res-relative-time-synced": 10, "mds-time-mgr-set-time": 11,
+    "mds-time-capab-sync-bo-time": 12, "mds-time-state-bo-time-synced": 13,
+    "mds-time-state-bo-time-UTC-aligned": 14, "mds-time-dst-rules-enabled": 15,
+}
+EPOCH_2000 = datetime(2000, 1, 1)
+
+
+# --- identifiers ---------------------------------------------------------------------------------
+
+
+def hex_id(value: str) -> str:
+    """An EUI-64/EUI-48 written any way ("00:1c:..", "001C..") as capital hex without separators."""
+    return "".join(ch for ch in value if ch not in ":- ").upper()
+
+
+def dashed(value: str) -> str:
+    """The IG's Device.identifier.value form: capital hex pairs joined by dashes (FE-ED-AB-EE-DE-AD-77-C3)."""
+    h = hex_id(value)
+    return "-".join(h[i:i + 2] for i in range(0, len(h), 2))
+
+
+def device_key_id(device: Device) -> str | None:
+    """The device entry of the conditional-create identifier: system id (16 hex) or transport address (12 hex)."""
+    ids = sorted(device.identifiers, key=lambda i: 0 if i.type in ("EUI-64", "SYSID") else 1)
+    for ident in ids:
+        if ident.type in DEVICE_ID_TYPES:
+            return hex_id(ident.value)
+    return None
+
+
+def timestamp_part(ts: Timestamp) -> str:
+    """PHD reported time as seconds since 2000-01-01 at its resolution, then the offset in 15-minute units."""
+    value = ts.value
+    local = value.replace(tzinfo=None)
+    seconds = local - EPOCH_2000
+    whole = seconds.days * 86400 + seconds.seconds
+    if ts.precision == "millisecond":
+        text = f"{whole}.{seconds.microseconds // 1000:03d}"
+    elif ts.precision == "microsecond":
+        text = f"{whole}.{seconds.microseconds:06d}"
+    else:
+        text = str(whole)
+    offset = value.utcoffset()
+    if offset is not None:
+        quarters = int(offset.total_seconds() // 900)
+        text += f"{quarters:+d}"
+    return text
+
+
+def conditional_identifier(device_id: str, patient: str | None, code: str, timestamp: str | None,
+                           duration: str | None = None, supplemental: tuple[str, ...] = ()) -> str:
+    """device-patient-type-timestamp-duration-supplemental, absent entries left out (PhdBaseObservation notes)."""
+    parts = [device_id, patient, code, timestamp, duration, *supplemental]
+    return "-".join(p for p in parts if p)
+
+
+def patient_part(message: Message) -> str | None:
+    """`Patient.identifier.value`-`Patient.identifier.system` of the message's patient, if any."""
+    if message.patient and message.patient.identifiers:
+        i = message.patient.identifiers[0]
+        return f"{i.value}-{i.system}" if i.system else i.value
+    return None
+
+
+# --- Device --------------------------------------------------------------------------------------
+
+
+def device_identifiers(device: Device) -> list[dict[str, Any]]:
+    """Device.identifier entries typed per ContinuaDeviceIdentifiers."""
+    out = []
+    for ident in device.identifiers:
+        kind = DEVICE_ID_TYPES.get(ident.type or "")
+        if kind is None:
+            out.append(fd.identifier(ident))
+            continue
+        code, display, system = kind
+        out.append({"type": {"coding": [{"system": DEVICE_ID_SYSTEM, "code": code, "display": display}]},
+                    "system": system, "value": dashed(ident.value)})
+    return out
+
+
+def device_versions(device: Device) -> list[dict[str, Any]]:
+    """Device.version entries typed with MDC_ID_PROD_SPEC_* codes (serial numbers go to serialNumber)."""
+    out = []
+    for spec in device.production_specs:
+        if spec.kind == "serial-number":
+            continue
+        mdc = VERSION_TYPES.get(spec.kind)
+        vtype = ({"coding": [{"system": MDC_SYSTEM, "code": mdc[0], "display": mdc[1]}]} if mdc
+                 else {"text": spec.kind})
+        out.append({"type": vtype, "value": spec.value})
+    return out
+
+
+def _flag(ctx: FhirContext, value: bool) -> dict[str, Any]:
+    if ctx.r5:
+        return {"valueBoolean": value}
+    return {"valueCode": [{"coding": [{"system": V2_0136, "code": "Y" if value else "N"}]}]}
+
+
+def device_properties(device: Device, ctx: FhirContext) -> list[dict[str, Any]]:
+    """Clock information as Device.property (PhdDevice notes, "Clock information")."""
+    t = device.time
+    if t is None:
+        return []
+    props: list[dict[str, Any]] = []
+    if t.sync_protocol:
+        code = _mdc_code(t.sync_protocol)
+        value = {"coding": [{"system": MDC_SYSTEM, "code": code or t.sync_protocol, "display": t.sync_protocol}]}
+        prop_type = {"coding": [{"system": MDC_SYSTEM, "code": "68220", "display": "MDC_TIME_SYNC_PROTOCOL"}]}
+        props.append({"type": prop_type, **({"valueCodeableConcept": value} if ctx.r5 else {"valueCode": [value]})})
+    if t.accuracy_us is not None:
+        q = {"value": t.accuracy_us, "system": "http://unitsofmeasure.org", "code": "us"}
+        prop_type = {"coding": [{"system": MDC_SYSTEM, "code": "68221", "display": "MDC_TIME_SYNC_ACCURACY"}]}
+        props.append({"type": prop_type, **({"valueQuantity": q} if ctx.r5 else {"valueQuantity": [q]})})
+    for name in t.capabilities:
+        bit = CLOCK_CAPABILITIES.get(name)
+        if bit is None:
+            ctx.note("phd.clock-capability", f"Device {device.key}", f"clock capability {name!r} has no ASN1ToHL7 code")
+            continue
+        prop_type = {"coding": [{"system": ASN1_SYSTEM, "code": f"68219.{bit}", "display": name}]}
+        props.append({"type": prop_type, **_flag(ctx, True)})
+    return props
+
+
+def _mdc_code(refid: str) -> str | None:
+    if refid.isdigit():
+        return refid
+    try:
+        from interop.terminology import mdc
+
+        term = mdc.term_by_refid(refid)
+    except (ImportError, LookupError):  # pragma: no cover
+        return None
+    return str(term.code) if term else None
+
+
+def phd_device(res: dict[str, Any], device: Device, ctx: FhirContext, *, gateway: bool = False) -> None:
+    """Rewrite a general Device dict into a PhdDevice (or PhgDevice for the gateway)."""
+    if not ctx.r5:
+        res["meta"] = {"profile": [GATEWAY_PROFILE if gateway else DEVICE_PROFILE]}
+    if device.identifiers:
+        res["identifier"] = device_identifiers(device)
+    type_coding = {"coding": [MDS_AHD if gateway else MDS_SIMP]}
+    res["type"] = [type_coding] if ctx.r5 else type_coding
+    specs = [fd.concept(s) for s in device.specializations]
+    if specs:
+        if ctx.r5:
+            res["conformsTo"] = [{"specification": s} for s in specs]
+        else:
+            res["specialization"] = [{"systemType": s} for s in specs]
+    versions = device_versions(device)
+    if versions:
+        res["version"] = versions
+    else:
+        res.pop("version", None)
+    props = device_properties(device, ctx)
+    if props:
+        res["property"] = props
+    for field, what in (("manufacturer", "manufacturer"), ("modelNumber", "model number")):
+        if field not in res:
+            ctx.note("phd.device-missing", f"Device {device.key}", f"PhdDevice requires a {what}; the source gave none")
+
+
+# --- Observation ---------------------------------------------------------------------------------
+
+
+def _loinc(code: str) -> tuple[str, str] | None:
+    try:
+        from interop.terminology import mdc
+
+        return mdc.loinc_for(int(code))
+    except (ImportError, ValueError):  # pragma: no cover
+        return None
+
+
+def _is_vital(loinc: str) -> bool:
+    try:
+        from interop.terminology import mdc
+
+        return bool(mdc.is_vital_sign_loinc(loinc))
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def _add_loinc(concept: dict[str, Any]) -> str | None:
+    """Append the LOINC coding of the concept's MDC code (if any); return the LOINC code."""
+    codings = concept.setdefault("coding", [])
+    if any(c.get("system") == "http://loinc.org" for c in codings):
+        return next(c["code"] for c in codings if c.get("system") == "http://loinc.org")
+    mdc_code = next((c["code"] for c in codings if c.get("system") == MDC_SYSTEM), None)
+    found = _loinc(mdc_code) if mdc_code else None
+    if found is None:
+        return None
+    codings.append({"system": "http://loinc.org", "code": found[0], "display": found[1]})
+    return found[0]
+
+
+def _bits_components(m: Metric) -> list[dict[str, Any]]:
+    v = m.value
+    mdc_code = m.code.code_in(MDC_SYSTEM)
+    out = []
+    for bit in range(v.width):
+        if v.value >> (v.width - 1 - bit) & 1:  # MDER bit 0 is the most significant
+            index = sum(1 for b in range(bit) if v.value >> (v.width - 1 - b) & 1)
+            display = v.set_names[index] if index < len(v.set_names) else None
+            coding = {"system": ASN1_SYSTEM, "code": f"{mdc_code}.{bit}"}
+            if display:
+                coding["display"] = display
+            out.append({"code": {"coding": [coding]}, "valueBoolean": True})
+    return out
+
+
+def _measurement_status(res: dict[str, Any], m: Metric) -> None:
+    """Apply the PhdBaseObservation Measurement Status table."""
+    status = m.measurement_status
+    if "invalid" in status:
+        _drop_value(res)
+        res["dataAbsentReason"] = {"coding": [{"system": DAR_SYSTEM, "code": "error"}]}
+        res["status"] = "entered-in-error"
+    elif "not-available" in status:
+        _drop_value(res)
+        res["dataAbsentReason"] = {"coding": [{"system": DAR_SYSTEM, "code": "not-performed"}]}
+    if "early-indication" in status and res.get("status") == "final":
+        res["status"] = "preliminary"
+    interpretation = [{"coding": [{"system": POCD_STATUS, "code": s}]} for s in INTERPRETED_STATUS if s in status]
+    if interpretation:
+        res["interpretation"] = res.get("interpretation", []) + interpretation
+
+
+def _drop_value(res: dict[str, Any]) -> None:
+    for key in [k for k in res if k.startswith("value")]:
+        del res[key]
+    for comp in res.get("component", []):
+        if "valueQuantity" in comp:
+            del comp["valueQuantity"]
+            comp["dataAbsentReason"] = {"coding": [{"system": DAR_SYSTEM, "code": "error"}]}
+
+
+def phd_observation(res: dict[str, Any], m: Metric, message: Message, ctx: FhirContext,
+                    device: Device | None) -> None:
+    """Rewrite a general Observation dict into the PHD profile of its value kind."""
+    kind = m.value.kind if m.value is not None else "numeric"
+    if not ctx.r5:
+        res.setdefault("meta", {})["profile"] = [PROFILE_BASE + p for p in OBSERVATION_PROFILES.get(kind, ())]
+    if ctx.gateway_ref:
+        res.setdefault("extension", []).append({"url": GATEWAY_EXTENSION,
+                                                "valueReference": ctx.reference(ctx.gateway_ref)})
+    loinc = _add_loinc(res["code"])
+    categories = [c for c in res.get("category", []) if c != VITAL_SIGNS_CATEGORY]
+    if loinc and _is_vital(loinc):
+        categories.insert(0, VITAL_SIGNS_CATEGORY)
+    res["category"] = categories + [CATEGORY_PHD]
+    components = res.get("component", [])
+    for comp in components:
+        _add_loinc(comp["code"])
+    if kind == "bits":
+        res.pop("valueString", None)
+        components = _bits_components(m)
+    supplemental = []
+    if m.method is not None and m.method.code_in(MDC_SYSTEM):
+        supplemental.append(m.method.code_in(MDC_SYSTEM))
+        components.append({"code": {"coding": [SUPPLEMENTAL_TYPES]}, "valueCodeableConcept": fd.concept(m.method)})
+        res.pop("method", None)
+    if components:
+        res["component"] = components
+    _measurement_status(res, m)
+    device_id = device_key_id(device) if device else None
+    code = m.code.code_in(MDC_SYSTEM)
+    if device_id and code:
+        duration = None
+        if m.effective is not None and m.effective_end is not None:
+            duration = str(int((m.effective_end.value - m.effective.value).total_seconds()))
+        value = conditional_identifier(device_id, patient_part(message), code,
+                                       timestamp_part(m.effective) if m.effective else None, duration,
+                                       tuple(supplemental))
+        res["identifier"] = [{"system": IDENTIFIER_SYSTEM, "value": value}]
+
+
+# --- the builder ---------------------------------------------------------------------------------
+
+
+def build(message: Message, ctx: FhirContext) -> None:
+    """Apply the PHD IG to the Device and Observations already in `ctx` (PHD standards only)."""
+    if message.standard not in PHD_STANDARDS:
+        return
+    by_ref = {f"{e['resource']['resourceType']}/{e['resource']['id']}": e for e in ctx.entries}
+    roots = {d.key: d for d in message.devices}
+    for key, ref in ctx.device_refs.items():
+        entry = by_ref.get(ref)
+        if entry is None:
+            continue
+        if message.gateway is not None and key == message.gateway.key:
+            phd_device(entry["resource"], message.gateway, ctx, gateway=True)
+        elif key in roots:
+            phd_device(entry["resource"], roots[key], ctx)
+    observation_refs = list(ctx.observation_refs)
+    for m, ref in zip(message.metrics, observation_refs, strict=False):
+        entry = by_ref.get(ref)
+        if entry is None:
+            continue
+        root = _root_of(message, m.device_key)
+        phd_observation(entry["resource"], m, message, ctx, root)
+        ident = entry["resource"].get("identifier")
+        if ident and ctx.bundle_type == "transaction":
+            entry["request"] = {"method": "POST", "url": "Observation",
+                                "ifNoneExist": f"identifier={ident[0]['system']}|{ident[0]['value']}"}
+
+
+def _root_of(message: Message, key: str | None) -> Device | None:
+    if key is None:
+        return message.devices[0] if message.devices else None
+    head = key.split(".", 1)[0]
+    return next((d for d in message.devices if d.key == head), None)

@@ -1,0 +1,152 @@
+"""HL7 PHD IG rules on GATT input, validated with fhir.resources (R5 and R4B) and pinned to the IG's values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from interop.codecs.ieee11073.gatt.codec import GattCodec
+from interop.mappings.fhir import bundle as fhir_bundle
+from interop.mappings.fhir import phd
+
+from interop.model import Message, Timestamp
+
+ROOT = Path(__file__).resolve().parents[2]
+GATT = ROOT / "tests" / "gatt" / "data"
+EXAMPLES = ROOT / "examples" / "gatt"
+
+
+@pytest.fixture(autouse=True)
+def phd_hook(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run `phd.build` where it belongs: after the observation builder, before provenance."""
+    builders = list(fhir_bundle.BUILDERS)
+    if "phd" not in builders:
+        builders.insert(builders.index("observation") + 1, "phd")
+    monkeypatch.setattr(fhir_bundle, "BUILDERS", tuple(builders))
+
+
+def bundle(msg: Message, version: str = "R4", bundle_type: str = "collection") -> fhir_bundle.Bundle:
+    b = fhir_bundle.to_bundle(msg, version, bundle_type)
+    b.to_model()  # validates every resource (R4: fhir.resources.R4B, R5: fhir.resources)
+    return b
+
+
+def decode(path: Path) -> Message:
+    from interop.pipeline import raw_ref
+
+    data = path.read_bytes()
+    return GattCodec().decode(data, strict=True).model_copy(update={"raw": raw_ref(data, path.name)})
+
+
+def of_type(b: fhir_bundle.Bundle, rtype: str) -> list[dict]:
+    return [r for r in b.as_dict()["entry"] if r["resource"]["resourceType"] == rtype]
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_blood_pressure_bundle(version: str) -> None:
+    b = bundle(decode(EXAMPLES / "blood_pressure.gatt"), version)
+    device = of_type(b, "Device")[0]["resource"]
+    # PhdDevice notes: BTMAC transport address, dashed capital hex, ContinuaDeviceIdentifiers type
+    assert device["identifier"] == [{
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/ContinuaDeviceIdentifiers",
+                             "code": "BTMAC", "display": "Bluetooth MAC address"}]},
+        "system": "http://hl7.org/fhir/sid/eui-48/bluetooth", "value": "00-1C-05-FF-E8-74"}]
+    mds = {"system": "urn:iso:std:iso:11073:10101", "code": "65573", "display": "MDC_MOC_VMS_MDS_SIMP"}
+    bpm = {"coding": [{"system": "urn:iso:std:iso:11073:10101", "code": "528391",
+                       "display": "MDC_DEV_SPEC_PROFILE_BPM"}]}
+    fw = {"type": {"coding": [{"system": "urn:iso:std:iso:11073:10101", "code": "531976",
+                               "display": "MDC_ID_PROD_SPEC_FW"}]}, "value": "1.0.2"}
+    assert device["version"] == [fw]
+    if version == "R4":
+        assert device["meta"]["profile"] == ["http://hl7.org/fhir/uv/phd/StructureDefinition/PhdDevice"]
+        assert device["type"] == {"coding": [mds]} and device["specialization"] == [{"systemType": bpm}]
+    else:
+        assert device["type"] == [{"coding": [mds]}] and device["conformsTo"] == [{"specification": bpm}]
+    obs = [e["resource"] for e in of_type(b, "Observation")]
+    bp = obs[0]
+    assert bp["code"]["coding"][0]["code"] == "150020"
+    assert bp["code"]["coding"][1]["system"] == "http://loinc.org" and bp["code"]["coding"][1]["code"] == "85354-9"
+    assert [c["code"]["coding"][-1]["code"] for c in bp["component"]][:2] == ["8480-6", "8462-4"]
+    assert bp["category"][0]["coding"][0]["code"] == "vital-signs"
+    assert bp["category"][-1]["coding"][0] == {"system": "http://hl7.org/fhir/uv/phd/CodeSystem/PhdObservationCategories",
+                                               "code": "phd", "display": "PHD generated Observation"}
+    # conditional-create identifier: device (12 hex) - type - seconds since 2000-01-01 (2024-11-29T23:08:57)
+    assert bp["identifier"] == [{"system": "http://hl7.org/fhir/uv/phd/StructureDefinition/PhdBaseObservation",
+                                 "value": "001C05FFE874-150020-786236937"}]
+    if version == "R4":
+        assert bp["meta"]["profile"] == [
+            "http://hl7.org/fhir/uv/phd/StructureDefinition/PhdCompoundNumericObservation"]
+    status = obs[2]
+    assert status["code"]["coding"][0]["code"] == "8410608" and "valueString" not in status
+    assert status["component"] == [
+        {"code": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/ASN1ToHL7", "code": "8410608.2",
+                              "display": "irregular-pulse"}]}, "valueBoolean": True},
+        {"code": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/ASN1ToHL7", "code": "8410608.3",
+                              "display": "pulse-over-range-limit"}]}, "valueBoolean": True}]
+    kpa = obs[3]  # second BP value: MAP is NaN → component dataAbsentReason
+    assert kpa["component"][2]["dataAbsentReason"]["coding"][0]["code"] == "not-a-number"
+
+
+def test_plx_spot_check_supplemental_type_and_interpretation() -> None:
+    b = bundle(decode(GATT / "gatt_plx_spotcheck_full.hex"))
+    spo2, pr, pai, dev = (e["resource"] for e in of_type(b, "Observation"))
+    assert spo2["code"]["coding"][1]["code"] == "2708-6"  # MDC 150456 -> LOINC via the terminology module
+    # PhdBaseObservation: MDC_MODALITY_SPOT as a Supplemental-Types component (code 68193), as in the IG example
+    assert spo2["component"] == [{"code": {"coding": [{"system": "urn:iso:std:iso:11073:10101", "code": "68193",
+                                                        "display": "MDC_ATTR_SUPPLEMENTAL_TYPES"}]},
+                                  "valueCodeableConcept": {"coding": [{"system": "urn:iso:std:iso:11073:10101",
+                                                                       "code": "150588",
+                                                                       "display": "MDC_MODALITY_SPOT"}]}}]
+    assert "method" not in spo2
+    # Measurement Status "questionable" -> interpretation PoCD measurement-status#questionable
+    assert {"coding": [{"system": "http://hl7.org/fhir/uv/pocd/CodeSystem/measurement-status",
+                        "code": "questionable"}]} in spo2["interpretation"]
+    # no device identifier in the file: no conditional-create identifier can be formed
+    assert "identifier" not in spo2
+    assert [c["code"]["coding"][0]["code"] for c in dev["component"]] == ["150604.10", "150604.14"]
+
+
+def test_transaction_conditional_create_and_eui64() -> None:
+    text = b"# characteristic: 2A5E\n# device: 00-1C-05-FF-FE-FF-E8-74\n# manufacturer: Nonin\n# model: 3230\n" \
+           b"03 ac f3 be f5 e8 07 0b 1d 17 08 39 00 01\n"  # status 0x0100 fully qualified
+    from interop.pipeline import raw_ref
+
+    msg = GattCodec().decode(text, strict=True).model_copy(update={"raw": raw_ref(text, None)})
+    b = bundle(msg, "R4", "transaction")
+    entries = of_type(b, "Observation")
+    value = "001C05FFFEFFE874-150456-786236937-150588"
+    assert entries[0]["resource"]["identifier"][0]["value"] == value
+    assert entries[0]["request"] == {
+        "method": "POST", "url": "Observation",
+        "ifNoneExist": f"identifier=http://hl7.org/fhir/uv/phd/StructureDefinition/PhdBaseObservation|{value}"}
+    device = of_type(b, "Device")[0]["resource"]
+    assert device["identifier"][0]["type"]["coding"][0]["code"] == "SYSID"
+    assert device["identifier"][0]["system"] == "urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680"
+    assert device["identifier"][0]["value"] == "00-1C-05-FF-FE-FF-E8-74"
+
+
+def test_invalid_and_not_available_status() -> None:
+    # PLX continuous, status 0x8000 (invalid) then 0x2000 (measurement unavailable)
+    msg = GattCodec().decode(b"# characteristic: 2A5F\n04 64 00 5a 00 00 80\n04 64 00 5a 00 00 20\n")
+    obs = [e["resource"] for e in of_type(bundle(msg), "Observation")]
+    assert obs[0]["status"] == "entered-in-error" and "valueQuantity" not in obs[0]
+    assert obs[0]["dataAbsentReason"]["coding"][0]["code"] == "error"
+    assert obs[2]["dataAbsentReason"]["coding"][0]["code"] == "not-performed"
+
+
+def test_timestamp_part_rules() -> None:
+    # GeneratingtheTimeStampPartIdentifier.md: seconds since 2000-01-01 at the clock resolution, offset in 15 min
+    from datetime import datetime, timedelta, timezone
+
+    assert phd.timestamp_part(Timestamp(value=datetime(2021, 11, 22, 11, 56, 0, 567000),
+                                        precision="millisecond")) == "690897360.567"
+    aware = datetime(2021, 11, 22, 11, 56, 0, 567000, tzinfo=timezone(timedelta(hours=1)))
+    assert phd.timestamp_part(Timestamp(value=aware, precision="millisecond")) == "690897360.567+4"
+    assert phd.conditional_identifier("74E8FFFEFF051C00", None, "149530", "690897360", None, ("150588",)) == \
+        "74E8FFFEFF051C00-149530-690897360-150588"
+
+
+def test_other_standards_untouched() -> None:
+    msg = GattCodec().decode(b"# characteristic: 2A5F\n00 64 00 5a 00\n").model_copy(update={"standard": "hl7v2"})
+    b = fhir_bundle.to_bundle(msg, "R4")
+    assert all("meta" not in r or "profile" not in r["meta"] for r in b.resources)
