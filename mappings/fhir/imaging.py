@@ -13,14 +13,13 @@ Version differences handled here (FHIR R4 vs R5 ImagingStudy / DiagnosticReport)
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
 from typing import Any
 
 from interop.model import (
     DCM_SYSTEM,
     SNOMED_SYSTEM,
     CodeableConcept,
-    Coding,
+    ContentItem,
     Identifier,
     ImagingStudy,
     Instance,
@@ -30,6 +29,7 @@ from interop.model import (
     Timestamp,
 )
 
+from . import datatypes as fd
 from .context import FhirContext, stable_id
 
 DICOM_UID_SYSTEM = "urn:dicom:uid"
@@ -58,10 +58,6 @@ MODALITY_DISPLAY = {
     "RTSTRUCT": "Radiotherapy Structure Set", "SEG": "Segmentation", "SM": "Slide Microscopy",
     "SR": "SR Document", "US": "Ultrasound", "XA": "X-Ray Angiography", "XC": "External-camera Photography",
 }
-
-_DATE_LEN = {"year": 4, "month": 7, "day": 10}
-_TIME_SPEC = {"hour": "minutes", "minute": "minutes", "second": "seconds", "millisecond": "milliseconds",
-              "microsecond": "microseconds"}
 
 
 def build(message: Message, ctx: FhirContext) -> None:
@@ -98,9 +94,9 @@ def _imaging_study(study: ImagingStudy, message: Message, ctx: FhirContext) -> s
     res["numberOfInstances"] = sum(len(s.instances) for s in series)
     if study.procedure_codes:
         if ctx.r5:
-            res["procedure"] = [{"concept": _cc(c)} for c in study.procedure_codes]
+            res["procedure"] = [{"concept": fd.concept(c)} for c in study.procedure_codes]
         else:
-            res["procedureCode"] = [_cc(c) for c in study.procedure_codes]
+            res["procedureCode"] = [fd.concept(c) for c in study.procedure_codes]
     if study.reason:
         if ctx.r5:
             res["reason"] = [{"concept": {"text": study.reason}}]
@@ -139,9 +135,9 @@ def _series(s: Series, ctx: FhirContext) -> dict[str, Any]:
         out["description"] = s.description
     out["numberOfInstances"] = len(s.instances)
     if s.body_site is not None:
-        out["bodySite"] = {"concept": _cc(s.body_site)} if ctx.r5 else _one_coding(s.body_site)
+        out["bodySite"] = {"concept": fd.concept(s.body_site)} if ctx.r5 else _one_coding(s.body_site)
     if s.laterality is not None:
-        out["laterality"] = _cc(s.laterality) if ctx.r5 else _one_coding(s.laterality)
+        out["laterality"] = fd.concept(s.laterality) if ctx.r5 else _one_coding(s.laterality)
     started = _datetime(s.started, ctx, f"ImagingStudy.series[{s.uid}].started")
     if started:
         out["started"] = started
@@ -205,7 +201,7 @@ def _diagnostic_report(report: Report, index: int, study_ref: str | None, messag
         res["identifier"] = [_uid_identifier(report.instance_uid)]
     res["status"] = _report_status(report)
     res["category"] = [{"coding": [{"system": V2_0074, "code": "RAD", "display": "Radiology"}]}]
-    res["code"] = _cc(report.title)
+    res["code"] = fd.concept(report.title)
     res["subject"] = _subject(message, ctx, "DiagnosticReport")
     if ctx.encounter_ref:
         res["encounter"] = ctx.reference(ctx.encounter_ref)
@@ -213,7 +209,7 @@ def _diagnostic_report(report: Report, index: int, study_ref: str | None, messag
     effective = _datetime(study.started if study else None, ctx, "DiagnosticReport.effectiveDateTime")
     if effective:
         res["effectiveDateTime"] = effective
-    issued = _instant(report.issued)
+    issued = _instant(report.issued, ctx)
     if issued:
         res["issued"] = issued
     results = _report_results(report, message, ctx)
@@ -238,21 +234,46 @@ def _report_status(report: Report) -> str:
 
 
 def _report_results(report: Report, message: Message, ctx: FhirContext) -> list[str]:
-    """The Observations that came from this report's measurements.
+    """The Observations that came from this report's measurements (needs one Observation per metric).
 
-    With one report every observation is its result. With several, a metric belongs to the
-    report whose SOP instance UID its `group` starts with (the DICOM codec's convention); this
-    needs one observation per metric, in order.
+    With one report every observation is its result. With several: a metric whose `group` starts
+    with a report's SOP Instance UID belongs to it; otherwise, when the metrics are exactly the
+    reports' NUM items in report order (what the DICOM codec and study merge produce), each report
+    takes as many as its content tree has NUM items.
     """
     refs = list(ctx.observation_refs)
     if len(message.reports) <= 1:
         return refs
-    if len(refs) != len(message.metrics) or not report.instance_uid:
+    owners = _metric_owners(message) if len(refs) == len(message.metrics) else None
+    if owners is None:
         ctx.note("fhir.report-results", "DiagnosticReport.result",
                  "several SR reports in one message: observations cannot be attributed to a report")
         return []
-    return [ref for ref, m in zip(refs, message.metrics, strict=True)
-            if m.group and m.group.startswith(report.instance_uid)]
+    index = message.reports.index(report)
+    return [ref for ref, owner in zip(refs, owners, strict=True) if owner == index]
+
+
+def _metric_owners(message: Message) -> list[int] | None:
+    """Index of the report each metric came from, or None when that cannot be told."""
+    uids = [r.instance_uid for r in message.reports]
+    by_prefix = []
+    for m in message.metrics:
+        owner = next((i for i, uid in enumerate(uids) if uid and m.group and m.group.startswith(uid)), None)
+        by_prefix.append(owner)
+    if all(o is not None for o in by_prefix):
+        return by_prefix  # type: ignore[return-value]
+    counts = [_num_items(r.root) for r in message.reports]
+    if sum(counts) != len(message.metrics):
+        return None
+    return [i for i, n in enumerate(counts) for _ in range(n)]
+
+
+def _num_items(item: ContentItem | None) -> int:
+    """NUM content items with a concept name in a content tree (each became one Metric)."""
+    if item is None:
+        return 0
+    own = 1 if item.value_type == "NUM" and item.concept is not None else 0
+    return own + sum(_num_items(c) for c in item.children)
 
 
 # ---------------------------------------------------------------- shared pieces
@@ -285,62 +306,38 @@ def _identifier(ident: Identifier) -> dict[str, Any]:
     return out
 
 
-def _coding(c: Coding) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if c.system:
-        out["system"] = c.system
-    if c.version:
-        out["version"] = c.version
-    out["code"] = c.code
-    if c.display:
-        out["display"] = c.display
-    return out
-
-
-def _cc(cc: CodeableConcept) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if cc.codings:
-        out["coding"] = [_coding(c) for c in cc.codings]
-    if cc.text:
-        out["text"] = cc.text
-    return out
-
-
 def _one_coding(cc: CodeableConcept) -> dict[str, Any]:
     """The single Coding R4 allows: SNOMED CT first, else the source's own, else the text as display."""
     for c in cc.codings:
         if c.system == SNOMED_SYSTEM:
-            return _coding(c)
+            return fd.coding(c)
     if cc.codings:
-        return _coding(cc.codings[0])
+        return fd.coding(cc.codings[0])
     return {"display": cc.text} if cc.text else {}
 
 
-def _zone(ctx: FhirContext) -> tzinfo | None:
-    tz = ctx.options.get("timezone")
-    return tz if isinstance(tz, tzinfo) else None
-
-
 def _datetime(ts: Timestamp | None, ctx: FhirContext, where: str) -> str | None:
-    """FHIR dateTime at the source's precision; a time without a zone is cut to the date (FHIR requires one)."""
+    """FHIR dateTime at the source precision; a time without offset takes --assume-tz, else UTC (noted)."""
     if ts is None:
         return None
-    value: datetime = ts.value
-    if ts.precision in _DATE_LEN:
-        return value.date().isoformat()[: _DATE_LEN[ts.precision]]
-    if value.tzinfo is None:
-        zone = _zone(ctx)
-        if zone is None:
-            ctx.note("fhir.time-without-zone", where,
-                     "source time has no UTC offset; FHIR dateTime with a time needs one, so only the date is kept",
-                     severity="info")
-            return value.date().isoformat()
-        value = value.replace(tzinfo=zone)
-    return value.isoformat(timespec=_TIME_SPEC[ts.precision])
+    zone = ctx.options.get("timezone")
+    text, assumed = fd.date_time(ts, zone)
+    if assumed and zone is None:
+        ctx.note("fhir.zone-assumed", where, "DICOM time has no UTC offset (no TimezoneOffsetFromUTC); "
+                 "UTC assumed (use --assume-tz)")
+    return text
 
 
-def _instant(ts: Timestamp | None) -> str | None:
-    """FHIR instant (seconds and zone required), or None when the source lacks either."""
-    if ts is None or ts.value.tzinfo is None or ts.precision in ("year", "month", "day", "hour", "minute"):
+def _instant(ts: Timestamp | None, ctx: FhirContext) -> str | None:
+    """FHIR instant (seconds and zone required), or None when the source is coarser than seconds."""
+    if ts is None or ts.precision in ("year", "month", "day", "hour", "minute"):
         return None
-    return ts.value.isoformat(timespec=_TIME_SPEC[ts.precision])
+    zone = ctx.options.get("timezone")
+    value = ts.value
+    if value.tzinfo is None:
+        if zone is None:
+            ctx.note("fhir.zone-assumed", "DiagnosticReport.issued", "SR content time has no UTC offset; "
+                     "UTC assumed (use --assume-tz)")
+        else:
+            value = value.replace(tzinfo=zone)
+    return fd.instant(value)

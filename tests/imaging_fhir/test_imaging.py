@@ -183,7 +183,7 @@ def test_diagnostic_report_for_sr(version: str) -> None:
     assert dr["status"] == "final"
     assert dr["code"] == {"coding": [{"system": DCM_SYSTEM, "code": "126000", "display": "Imaging Measurement Report"}]}
     assert dr["identifier"] == [{"use": "official", "system": "urn:dicom:uid", "value": f"urn:oid:{STUDY_UID}.99.1"}]
-    assert dr["issued"] == "2011-01-01T12:00:00+00:00"
+    assert dr["issued"] == "2011-01-01T12:00:00Z"
     assert dr["effectiveDateTime"] == "2011-01-01T11:01:20+03:00"
     assert dr["result"] == [ctx.reference("Observation/o1")]
     study_link = [ctx.reference(f"ImagingStudy/{study['id']}")]
@@ -229,8 +229,8 @@ def test_time_without_zone_and_precision() -> None:
     study = ImagingStudy(uid=STUDY_UID, started=naive)
     message = Message(standard="dicom", imaging_study=study)
     ctx, out = run(message, "R4")
-    assert out["ImagingStudy"][0]["started"] == "2011-01-01"
-    assert [i.code for i in ctx.issues] == ["fhir.time-without-zone"]
+    assert out["ImagingStudy"][0]["started"] == "2011-01-01T11:01:20Z"  # UTC assumed, as for Observations
+    assert [i.code for i in ctx.issues] == ["fhir.zone-assumed"]
     ctx, out = run(message, "R5", timezone=timezone(timedelta(hours=1)))
     assert out["ImagingStudy"][0]["started"] == "2011-01-01T11:01:20+01:00"
     month = Timestamp(value=datetime(2011, 3, 1), precision="month")
@@ -246,3 +246,41 @@ def test_no_patient_is_noted() -> None:
     ImagingStudyR4.model_validate(res)
     assert res["subject"] == {"display": "unknown patient"}
     assert [i.code for i in ctx.issues] == ["fhir.no-subject"]
+
+
+def test_sr_study_with_two_reports_through_the_codec(tmp_path) -> None:
+    """test-SR.dcm (pydicom test data, Comprehensive SR with 2 NUM items) twice in one study: each
+    DiagnosticReport gets its own two Observations; the ImagingStudy lists both SR instances."""
+    from interop.codecs.dicom.study import merge_messages
+    from pydicom import dcmread
+    from pydicom.data import get_testdata_file
+
+    from interop import decode, to_fhir
+
+    messages = []
+    for n in (1, 2):
+        ds = dcmread(get_testdata_file("test-SR.dcm"))
+        if n == 2:
+            ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID + ".2"
+        path = tmp_path / f"sr{n}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        messages.append(decode(path.read_bytes(), "dicom"))
+    merged = merge_messages(messages)
+    for version, model in (("R4", DiagnosticReportR4), ("R5", DiagnosticReportR5)):
+        bundle = to_fhir(merged, version, bundle_type="collection")  # type: ignore[arg-type]
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for res in bundle.resources:
+            by_type.setdefault(res["resourceType"], []).append(res)
+        (study,) = by_type["ImagingStudy"]
+        assert study["identifier"][0]["value"] == "urn:oid:1.2.276.0.7230010.3.1.4.2139363186.7819.982086466.2"
+        assert study["numberOfInstances"] == 2
+        reports = by_type["DiagnosticReport"]
+        assert [r["identifier"][0]["value"] for r in reports] == [
+            "urn:oid:1.2.276.0.7230010.3.1.4.2139363186.7819.982086466.4",
+            "urn:oid:1.2.276.0.7230010.3.1.4.2139363186.7819.982086466.4.2"]
+        observations = [{"reference": e["fullUrl"]} for e in bundle.data["entry"]
+                        if e["resource"]["resourceType"] == "Observation"]
+        assert len(observations) == 4
+        assert reports[0]["result"] == observations[:2] and reports[1]["result"] == observations[2:]
+        for r in reports:
+            model.model_validate(r)

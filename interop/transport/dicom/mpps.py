@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime
 from typing import Any
 
-from interop.model import CodeableConcept, Coding, ProcedureStep, Timestamp
+from interop.model import ProcedureStep
 
 IN_PROGRESS, COMPLETED, DISCONTINUED = "IN PROGRESS", "COMPLETED", "DISCONTINUED"
 FINAL = (COMPLETED, DISCONTINUED)
@@ -60,67 +59,18 @@ class MppsTable:
             datasets = list(self._steps.items())
         out = []
         for uid, ds in datasets:
-            step = to_procedure_step(uid, ds)
+            try:
+                step = to_procedure_step(uid, ds)
+            except Exception:  # noqa: BLE001 - a step the codec cannot read is left out of the Bundle
+                continue
             if study_uid in step.study_uids:
                 out.append(step)
         return out
 
 
 def to_procedure_step(uid: str, ds: Any) -> ProcedureStep:
-    """Canonical `ProcedureStep` from an MPPS attribute list (PS3.3 C.4.13-C.4.16 attributes)."""
-    studies = tuple(dict.fromkeys(
-        str(item.StudyInstanceUID) for item in ds.get("ScheduledStepAttributesSequence", []) or []
-        if item.get("StudyInstanceUID")))
-    reasons = ds.get("PerformedProcedureStepDiscontinuationReasonCodeSequence") or []
-    return ProcedureStep(
-        uid=uid,
-        status=str(ds.get("PerformedProcedureStepStatus", "")).upper(),
-        step_id=_text(ds.get("PerformedProcedureStepID")),
-        description=_text(ds.get("PerformedProcedureStepDescription")),
-        modality=_text(ds.get("Modality")),
-        started=_timestamp(ds.get("PerformedProcedureStepStartDate"), ds.get("PerformedProcedureStepStartTime")),
-        ended=_timestamp(ds.get("PerformedProcedureStepEndDate"), ds.get("PerformedProcedureStepEndTime")),
-        study_uids=studies,
-        procedure_codes=tuple(_code(item) for item in ds.get("ProcedureCodeSequence", []) or []),
-        discontinuation_reason=_code(reasons[0]) if len(reasons) else None,
-    )
+    """Canonical `ProcedureStep` from the current MPPS attribute list (decoded by the DICOM codec)."""
+    from interop.codecs.dicom.elements import Context
+    from interop.codecs.dicom.mpps import decode_procedure_step
 
-
-def _text(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None
-
-
-def _code(item: Any) -> CodeableConcept:
-    scheme = str(item.get("CodingSchemeDesignator", "") or "")
-    system = {"DCM": "http://dicom.nema.org/resources/ontology/DCM", "SCT": "http://snomed.info/sct",
-              "LN": "http://loinc.org"}.get(scheme, f"urn:dicom:coding-scheme:{scheme}" if scheme else None)
-    code = str(item.get("CodeValue", "") or item.get("LongCodeValue", "") or "")
-    meaning = _text(item.get("CodeMeaning"))
-    if not code:
-        return CodeableConcept(text=meaning)
-    return CodeableConcept(codings=(Coding(system=system, code=code, display=meaning),))
-
-
-_TM_PRECISION = {2: "hour", 4: "minute", 6: "second"}
-
-
-def _timestamp(da: Any, tm: Any) -> Timestamp | None:
-    """DA + TM (PS3.5 6.2) → Timestamp at the precision given; None when absent or malformed."""
-    d = str(da or "").strip()
-    if len(d) != 8 or not d.isdigit():
-        return None
-    t = str(tm or "").strip().replace(":", "")
-    whole, _, frac = t.partition(".")
-    try:
-        if not whole:
-            return Timestamp(value=datetime(int(d[:4]), int(d[4:6]), int(d[6:8])), precision="day", raw=d)
-        if len(whole) not in _TM_PRECISION or not whole.isdigit():
-            return None
-        hh, mm, ss = int(whole[:2]), int(whole[2:4] or 0), int(whole[4:6] or 0)
-        micro = int((frac + "000000")[:6]) if frac.isdigit() else 0
-        precision = "microsecond" if frac.isdigit() and len(frac) > 3 else (
-            "millisecond" if frac.isdigit() else _TM_PRECISION[len(whole)])
-        value = datetime(int(d[:4]), int(d[4:6]), int(d[6:8]), hh, mm, ss, micro)
-    except ValueError:
-        return None
-    return Timestamp(value=value, precision=precision, raw=f"{d}{t}")  # type: ignore[arg-type]
+    return decode_procedure_step(ds, Context.for_dataset(ds, strict=False), sop_instance_uid=uid)
