@@ -76,11 +76,11 @@ def _mpps_file(ds, meta, strict: bool, source: str | None, sending_ae: str | Non
 
 
 def _meta_text(meta, tag: int) -> str | None:
-    try:
-        elem = meta.get(tag)
-        value = elem.value if elem is not None else None
-    except Exception:
+    """A File Meta text element (UI/AE) from its raw bytes, without pydicom's value conversion."""
+    elem = getattr(meta, "_dict", {}).get(tag)
+    if elem is None:
         return None
+    value = elem.value
     if isinstance(value, bytes):
         value = value.decode("ascii", "replace")
     text = str(value).strip("\x00 ") if value is not None else ""

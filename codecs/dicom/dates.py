@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 from interop.model import Timestamp
 
+from .construct import build
+
 _DA = re.compile(r"^(\d{4})\.?(\d{2})\.?(\d{2})$")  # "." separators: pre-1993 ACR-NEMA form, still seen
 _TM = re.compile(r"^(\d{2})(?::?(\d{2})(?::?(\d{2})(?:\.(\d{1,6}))?)?)?$")
 _DT = re.compile(r"^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,6}))?)?)?)?)?)?([+-]\d{4})?$")
@@ -60,7 +62,7 @@ def date_time(da: str | None, tm: str | None, tz: timezone | None) -> Timestamp 
         precision = "day"
     if tz is not None and tm:
         raw += _format_offset(tz)
-    return Timestamp.model_construct(value=value, precision=precision, raw=raw)
+    return build(Timestamp, value=value, precision=precision, raw=raw)
 
 
 def dt_value(text: str | None, tz: timezone | None) -> Timestamp | None:
@@ -82,7 +84,7 @@ def dt_value(text: str | None, tz: timezone | None) -> Timestamp | None:
     value = datetime(int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0),
                      min(int(second or 0), 59), int((frac or "0").ljust(6, "0")), tzinfo=zone)
     raw = text if own or zone is None else text + _format_offset(zone)
-    return Timestamp.model_construct(value=value, precision=precision, raw=raw)
+    return build(Timestamp, value=value, precision=precision, raw=raw)
 
 
 def _format_offset(tz: timezone) -> str:

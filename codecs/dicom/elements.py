@@ -15,6 +15,7 @@ from interop.model import CodeableConcept, Coding, HumanName, Issue, Timestamp
 from . import dates
 from .charset import DEFAULT, Charset, charset_for
 from .codes import coding_system
+from .construct import build
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -29,6 +30,7 @@ _TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN
                        "UR", "UT"})
 _CHARSET_VRS = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})  # VRs whose bytes follow (0008,0005)
 _SINGLE_VALUED = frozenset({"LT", "ST", "UT", "UR"})  # backslash is ordinary text there
+_VR_CACHE: dict[int, str] = {}  # data dictionary VRs of the tags read (implicit VR datasets)
 _BINARY = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "UV": "Q", "SV": "q", "AT": "L"}
 
 
@@ -77,7 +79,7 @@ class Context:
         """Strict: raise DecodeError; tolerant: record an Issue (message never carries values)."""
         if self.strict:
             raise DecodeError(message, standard=STANDARD, position=location, expected=expected, source=self.source)
-        self.issues.append(Issue.model_construct(severity=severity, code=code, location=location,
+        self.issues.append(build(Issue, severity=severity, code=code, location=location,
                                                  message=message, offset=None))
 
     def missing(self, where: str, tag: int, name: str) -> None:
@@ -89,10 +91,14 @@ class Context:
 
     def values(self, ds: Dataset, tag: int, where: str = "") -> list[Any]:
         """The element's values (text split on backslash, numbers unpacked); [] when absent or empty."""
-        try:
-            elem = ds.get_item(tag)
-        except Exception:  # pydicom may fail while re-reading a deferred value
-            elem = None
+        elements = getattr(ds, "_dict", None)  # pydicom's element store: skips Tag() conversion per lookup
+        if elements is not None:
+            elem = elements.get(tag)
+        else:
+            try:
+                elem = ds.get_item(tag)
+            except Exception:  # pydicom may fail while re-reading a deferred value
+                elem = None
         if elem is None:
             return []
         if getattr(elem, "is_raw", False):
@@ -140,12 +146,16 @@ class Context:
 
     @staticmethod
     def _dictionary_vr(tag: int) -> str:
-        from pydicom.datadict import dictionary_VR
+        vr = _VR_CACHE.get(tag)
+        if vr is None:
+            from pydicom.datadict import dictionary_VR
 
-        try:
-            return dictionary_VR(tag).split(" ")[0]
-        except KeyError:
-            return "UN"
+            try:
+                vr = dictionary_VR(tag).split(" ")[0]
+            except KeyError:
+                vr = "UN"
+            _VR_CACHE[tag] = vr
+        return vr
 
     # -- typed accessors -----------------------------------------------------------------------------------
 
@@ -204,7 +214,7 @@ class Context:
 
     def sequence(self, ds: Dataset, tag: int, where: str = "") -> list[Dataset]:
         """Items of a sequence; a sequence pydicom cannot parse is a finding at its tag."""
-        if tag not in ds:
+        if tag not in getattr(ds, "_dict", ds):
             return []
         try:
             value = ds[tag].value
@@ -264,13 +274,13 @@ class Context:
             if urn is None:
                 self.missing(where, CODE_VALUE, "Code Value")
                 return None
-            return Coding.model_construct(system="urn:ietf:rfc:3986", code=urn,
+            return build(Coding, system="urn:ietf:rfc:3986", code=urn,
                                           display=self.text(item, CODE_MEANING, where), version=None)
         if scheme is None:
             self.missing(where, CODING_SCHEME_DESIGNATOR, "Coding Scheme Designator")
             scheme = ""
         system, code = coding_system(scheme, value, self.text(item, CODING_SCHEME_UID, where))
-        return Coding.model_construct(system=system, code=code, display=self.text(item, CODE_MEANING, where),
+        return build(Coding, system=system, code=code, display=self.text(item, CODE_MEANING, where),
                                       version=self.text(item, CODING_SCHEME_VERSION, where))
 
     def concept(self, ds: Dataset, tag: int, where: str = "", text: str | None = None) -> CodeableConcept | None:
@@ -283,7 +293,7 @@ class Context:
                 codings.append(c)
         if not codings and not text:
             return None
-        return CodeableConcept.model_construct(codings=tuple(codings), text=text)
+        return build(CodeableConcept, codings=tuple(codings), text=text)
 
     def concepts(self, ds: Dataset, tag: int, where: str = "") -> tuple[CodeableConcept, ...]:
         """One CodeableConcept per item of the code sequence at `tag`."""
@@ -291,7 +301,7 @@ class Context:
         for i, item in enumerate(self.sequence(ds, tag, where)):
             c = self.code(item, f"{where}{tag_str(tag)}[{i}].")
             if c is not None:
-                out.append(CodeableConcept.model_construct(codings=(c,), text=None))
+                out.append(build(CodeableConcept, codings=(c,), text=None))
         return tuple(out)
 
 
@@ -307,7 +317,7 @@ def person_name(value: str) -> HumanName | None:
     has_other_groups = any(g.strip("^ ") for g in groups[1:])
     if not any((family, given, middle, prefix, suffix)) and not has_other_groups:
         return None
-    return HumanName.model_construct(
+    return build(HumanName,
         family=family or None,
         given=tuple(g for g in (given, middle) if g),
         prefix=prefix or None,

@@ -6,6 +6,7 @@ the network (the DICOM node calls it with the dataset pynetdicom decoded).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from interop.model import (
@@ -28,6 +29,7 @@ from interop.model import (
 )
 
 from .codes import LATERALITY
+from .construct import build
 from .elements import Context, tag_str
 
 if TYPE_CHECKING:
@@ -96,16 +98,16 @@ def _composite(ds: Dataset, ctx: Context, sop_class: str | None, transfer_syntax
         from .waveform import decode_waveforms
 
         metrics.extend(decode_waveforms(ds, ctx, device_key=device_key))
-    instance = Instance.model_construct(sop_instance_uid=sop_uid or "", sop_class_uid=sop_class or "",
+    instance = build(Instance, sop_instance_uid=sop_uid or "", sop_class_uid=sop_class or "",
                                         number=ctx.integer(ds, INSTANCE_NUMBER), title=title,
-                                        source=SourceRef.model_construct(location=tag_str(SOP_INSTANCE_UID)))
+                                        source=build(SourceRef, location=tag_str(SOP_INSTANCE_UID)))
     study = imaging_study(ds, ctx, instance, device_key)
-    return Message.model_construct(
+    return build(Message,
         standard="dicom",
         version=transfer_syntax,
         message_type=sop_class_name(sop_class),
         control_id=sop_uid,
-        sending=Endpoint.model_construct(application=sending_ae) if sending_ae else None,
+        sending=build(Endpoint, application=sending_ae) if sending_ae else None,
         sent=ctx.timestamp(ds, INSTANCE_CREATION_DATE, INSTANCE_CREATION_TIME),
         patient=patient(ds, ctx),
         practitioners=practitioners(ds, ctx),
@@ -117,6 +119,7 @@ def _composite(ds: Dataset, ctx: Context, sop_class: str | None, transfer_syntax
     )
 
 
+@lru_cache(maxsize=256)
 def sop_class_name(uid: str | None) -> str | None:
     """PS3.6 name of a SOP Class UID ("CT Image Storage"), else the UID itself."""
     if uid is None:
@@ -138,9 +141,9 @@ def patient(ds: Dataset, ctx: Context) -> Patient | None:
     identifiers = ()
     if pid:
         issuer = ctx.text(ds, ISSUER_OF_PATIENT_ID)
-        identifiers = (Identifier.model_construct(value=pid, system=None, type="MR", assigner=issuer),)
-    return Patient.model_construct(identifiers=identifiers, names=names, birth_date=birth, sex=sex,
-                                   source=SourceRef.model_construct(location=tag_str(PATIENT_ID)))
+        identifiers = (build(Identifier, value=pid, system=None, type="MR", assigner=issuer),)
+    return build(Patient, identifiers=identifiers, names=names, birth_date=birth, sex=sex,
+                                   source=build(SourceRef, location=tag_str(PATIENT_ID)))
 
 
 def equipment(ds: Dataset, ctx: Context, *, key: str = DEVICE_KEY) -> Device | None:
@@ -153,24 +156,24 @@ def equipment(ds: Dataset, ctx: Context, *, key: str = DEVICE_KEY) -> Device | N
     versions = ctx.texts(ds, SOFTWARE_VERSIONS)
     identifiers: list[Identifier] = []
     if serial:
-        identifiers.append(Identifier.model_construct(value=serial, system=None, type="SNO", assigner=None))
+        identifiers.append(build(Identifier, value=serial, system=None, type="SNO", assigner=None))
     if device_uid:
-        identifiers.append(Identifier.model_construct(value=f"urn:oid:{device_uid}", system=DICOM_UID_SYSTEM,
+        identifiers.append(build(Identifier, value=f"urn:oid:{device_uid}", system=DICOM_UID_SYSTEM,
                                                       type=None, assigner=None))
     for i, item in enumerate(ctx.sequence(ds, UDI_SEQUENCE)):
         udi = ctx.text(item, UNIQUE_DEVICE_IDENTIFIER, f"{tag_str(UDI_SEQUENCE)}[{i}].")
         if udi:
-            identifiers.append(Identifier.model_construct(value=udi, system=None, type="UDI", assigner=None))
+            identifiers.append(build(Identifier, value=udi, system=None, type="UDI", assigner=None))
         else:
             ctx.missing(f"{tag_str(UDI_SEQUENCE)}[{i}].", UNIQUE_DEVICE_IDENTIFIER, "Unique Device Identifier")
     if not (manufacturer or model or station or identifiers or versions):
         return None
-    return Device.model_construct(
+    return build(Device,
         key=key, level="mds", identifiers=tuple(identifiers), manufacturer=manufacturer, model=model,
         name=station,
-        production_specs=tuple(ProductionSpec.model_construct(kind="sw-revision", value=v, component_id=0)
+        production_specs=tuple(build(ProductionSpec, kind="sw-revision", value=v, component_id=0)
                                for v in versions),
-        source=SourceRef.model_construct(location=tag_str(MANUFACTURER)),
+        source=build(SourceRef, location=tag_str(MANUFACTURER)),
     )
 
 
@@ -180,8 +183,8 @@ def practitioners(ds: Dataset, ctx: Context) -> tuple[Practitioner, ...]:
     for role, tag in (("referring", REFERRING_PHYSICIAN_NAME), ("performing", PERFORMING_PHYSICIAN_NAME),
                       ("operator", OPERATORS_NAME)):
         for name in ctx.person_names(ds, tag):
-            out.append(Practitioner.model_construct(role=role, identifiers=(), names=(name,),
-                                                    source=SourceRef.model_construct(location=tag_str(tag))))
+            out.append(build(Practitioner, role=role, identifiers=(), names=(name,),
+                                                    source=build(SourceRef, location=tag_str(tag))))
     return tuple(out)
 
 
@@ -197,8 +200,8 @@ def laterality(ds: Dataset, ctx: Context) -> CodeableConcept | None:
                 ctx.problem(tag_str(tag), "dicom.bad-value", "laterality is not one of R, L, B, U",
                             expected="R, L, B or U", severity="warning")
             return None
-        coding = Coding.model_construct(system=SNOMED_SYSTEM, code=code[0], display=code[1], version=None)
-        return CodeableConcept.model_construct(codings=(coding,), text=value)
+        coding = build(Coding, system=SNOMED_SYSTEM, code=code[0], display=code[1], version=None)
+        return build(CodeableConcept, codings=(coding,), text=value)
     return None
 
 
@@ -222,7 +225,7 @@ def imaging_study(ds: Dataset, ctx: Context, instance: Instance, device_key: str
         if modality is None:
             ctx.missing("", MODALITY, "Modality")
         operators = ctx.person_names(ds, OPERATORS_NAME)
-        series = (Series.model_construct(
+        series = (build(Series,
             uid=series_uid, modality=modality or "OT", number=ctx.integer(ds, SERIES_NUMBER),
             description=ctx.text(ds, SERIES_DESCRIPTION), body_site=body_site(ds, ctx),
             laterality=laterality(ds, ctx), started=ctx.timestamp(ds, SERIES_DATE, SERIES_TIME),
@@ -232,12 +235,12 @@ def imaging_study(ds: Dataset, ctx: Context, instance: Instance, device_key: str
     identifiers = []
     accession = ctx.text(ds, ACCESSION_NUMBER)
     if accession:
-        identifiers.append(Identifier.model_construct(value=accession, system=None, type="ACSN", assigner=None))
+        identifiers.append(build(Identifier, value=accession, system=None, type="ACSN", assigner=None))
     study_id = ctx.text(ds, STUDY_ID)
     if study_id:
-        identifiers.append(Identifier.model_construct(value=study_id, system=None, type="STUDYID", assigner=None))
+        identifiers.append(build(Identifier, value=study_id, system=None, type="STUDYID", assigner=None))
     referrer = ctx.person_names(ds, REFERRING_PHYSICIAN_NAME)
-    return ImagingStudy.model_construct(
+    return build(ImagingStudy,
         uid=study_uid, identifiers=tuple(identifiers), description=ctx.text(ds, STUDY_DESCRIPTION),
         started=ctx.timestamp(ds, STUDY_DATE, STUDY_TIME),
         procedure_codes=ctx.concepts(ds, PROCEDURE_CODE_SEQUENCE),
@@ -245,7 +248,7 @@ def imaging_study(ds: Dataset, ctx: Context, instance: Instance, device_key: str
                 or ctx.text(ds, REQUESTED_PROCEDURE_DESCRIPTION)),
         referrer=_name_text(referrer[0]) if referrer else None,
         series=series,
-        source=SourceRef.model_construct(location=tag_str(STUDY_INSTANCE_UID)),
+        source=build(SourceRef, location=tag_str(STUDY_INSTANCE_UID)),
     )
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from interop.model import Device, Endpoint, Message, ProcedureStep, SourceRef
 
+from .construct import build
 from .elements import Context, tag_str
 
 if TYPE_CHECKING:
@@ -46,14 +47,14 @@ def decode_procedure_step(ds: Dataset, ctx: Context, *, sop_instance_uid: str | 
         if uid and uid not in study_uids:
             study_uids.append(uid)
     reasons = ctx.concepts(ds, DISCONTINUATION_REASON)
-    return ProcedureStep.model_construct(
+    return build(ProcedureStep,
         uid=sop_instance_uid or "", status=status, step_id=ctx.text(ds, PPS_ID),
         description=ctx.text(ds, PPS_DESCRIPTION), modality=ctx.text(ds, MODALITY),
         started=ctx.timestamp(ds, PPS_START_DATE, PPS_START_TIME),
         ended=ctx.timestamp(ds, PPS_END_DATE, PPS_END_TIME), study_uids=tuple(study_uids),
         procedure_codes=ctx.concepts(ds, PROCEDURE_CODE_SEQUENCE),
         discontinuation_reason=reasons[0] if reasons else None, device_key=device_key,
-        source=SourceRef.model_construct(location=tag_str(PPS_STATUS)),
+        source=build(SourceRef, location=tag_str(PPS_STATUS)),
     )
 
 
@@ -65,15 +66,15 @@ def decode_mpps(ds: Dataset, *, sop_instance_uid: str | None, operation: Literal
 
     ctx = ctx or Context.for_dataset(ds, strict=strict, source=source)
     station = ctx.text(ds, PERFORMED_STATION_NAME)
-    device = Device.model_construct(key="1", level="mds", name=station,
-                                    source=SourceRef.model_construct(location=tag_str(PERFORMED_STATION_NAME))
+    device = build(Device, key="1", level="mds", name=station,
+                                    source=build(SourceRef, location=tag_str(PERFORMED_STATION_NAME))
                                     ) if station else None
     step = decode_procedure_step(ds, ctx, sop_instance_uid=sop_instance_uid, operation=operation,
                                  device_key=device.key if device else None)
     ae = sending_ae or ctx.text(ds, PERFORMED_STATION_AE_TITLE)
-    return Message.model_construct(
+    return build(Message,
         standard="dicom", message_type=f"MPPS {operation}", control_id=sop_instance_uid,
-        sending=Endpoint.model_construct(application=ae) if ae else None,
+        sending=build(Endpoint, application=ae) if ae else None,
         patient=patient(ds, ctx), devices=(device,) if device else (), procedure_steps=(step,),
         issues=tuple(ctx.issues),
     )

@@ -22,6 +22,7 @@ from interop.model import (
     Timestamp,
 )
 
+from .construct import build
 from .elements import Context, tag_str
 
 if TYPE_CHECKING:
@@ -56,18 +57,18 @@ def decode_report(ds: Dataset, ctx: Context, *, device_key: str | None = None) -
     title = ctx.concept(ds, CONCEPT_NAME)
     if title is None:
         ctx.missing("", CONCEPT_NAME, "Concept Name Code Sequence (document title)")
-        title = CodeableConcept.model_construct(codings=(), text=None)
+        title = build(CodeableConcept, codings=(), text=None)
     walker = _Walker(ctx, device_key)
     children = walker.children(ds, "", "1", ctx.datetime(ds, OBSERVATION_DATETIME) or issued, None, 1)
     template = _template(ds, ctx, "")
-    root = ContentItem.model_construct(relationship=None, value_type=ctx.text(ds, VALUE_TYPE) or "CONTAINER",
+    root = build(ContentItem, relationship=None, value_type=ctx.text(ds, VALUE_TYPE) or "CONTAINER",
                                        concept=title, template=template, children=children,
-                                       source=SourceRef.model_construct(location=tag_str(CONTENT_SEQUENCE)))
-    report = Report.model_construct(
+                                       source=build(SourceRef, location=tag_str(CONTENT_SEQUENCE)))
+    report = build(Report,
         title=title, template=template, completion=ctx.text(ds, COMPLETION_FLAG),
         verification=ctx.text(ds, VERIFICATION_FLAG), issued=issued,
         instance_uid=ctx.text(ds, SOP_INSTANCE_UID), study_uid=ctx.text(ds, STUDY_INSTANCE_UID), root=root,
-        source=SourceRef.model_construct(location=tag_str(CONTENT_SEQUENCE)),
+        source=build(SourceRef, location=tag_str(CONTENT_SEQUENCE)),
     )
     return report, walker.metrics
 
@@ -121,9 +122,9 @@ class _Walker:
         if value_type is None:
             ref = ctx.texts(it, REFERENCED_CONTENT_ITEM, where)
             if ref:  # by-reference relationship (PS3.3 C.17.3.2.5): no value of its own
-                return ContentItem.model_construct(relationship=relationship, value_type="REFERENCE",
+                return build(ContentItem, relationship=relationship, value_type="REFERENCE",
                                                    text=".".join(ref), children=(),
-                                                   source=SourceRef.model_construct(location=location))
+                                                   source=build(SourceRef, location=location))
             ctx.missing(where, VALUE_TYPE, "Value Type")
             value_type = "UNKNOWN"
         concept = ctx.concept(it, CONCEPT_NAME, where)
@@ -158,9 +159,9 @@ class _Walker:
         elif value_type == "TCOORD":
             text = ctx.text(it, TEMPORAL_RANGE_TYPE, where)
         children = self.children(it, where, ident, when, site, depth + 1)
-        return ContentItem.model_construct(relationship=relationship, value_type=value_type, concept=concept,
+        return build(ContentItem, relationship=relationship, value_type=value_type, concept=concept,
                                            text=text, code=code, quantity=quantity, template=template,
-                                           children=children, source=SourceRef.model_construct(location=location))
+                                           children=children, source=build(SourceRef, location=location))
 
     def _num(self, it: Dataset, where: str, ident: str, container: str, concept: CodeableConcept | None,
              when: Timestamp | None, site: CodeableConcept | None) -> Quantity | None:
@@ -182,7 +183,7 @@ class _Walker:
                 else:
                     ucum = units.code_in(UCUM_SYSTEM)
                     unit = None if ucum else (units.codings[0].display if units.codings else None)
-                quantity = Quantity.model_construct(value=number, unit=ucum, unit_mdc=None, unit_text=unit)
+                quantity = build(Quantity, value=number, unit=ucum, unit_mdc=None, unit_text=unit)
         if quantity is None:
             qualifier = ctx.concept(it, QUALIFIER, where)
             code = qualifier.codings[0].code if qualifier and qualifier.codings else None
@@ -190,12 +191,12 @@ class _Walker:
         if concept is None:
             ctx.missing(where, CONCEPT_NAME, "Concept Name Code Sequence")
             return quantity
-        self.metrics.append(Metric.model_construct(
+        self.metrics.append(build(Metric,
             code=concept,
-            value=NumericValue.model_construct(kind="numeric", quantity=quantity) if quantity else None,
+            value=build(NumericValue, kind="numeric", quantity=quantity) if quantity else None,
             data_absent_reason=absent, effective=when, body_site=site, device_key=self.device_key,
             observation_id=ident, group=container,
-            source=SourceRef.model_construct(location=(value_where + tag_str(NUMERIC_VALUE)) if measured
+            source=build(SourceRef, location=(value_where + tag_str(NUMERIC_VALUE)) if measured
                                              else where.rstrip(".")),
         ))
         return quantity

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from interop.errors import DecodeError
 from interop.model import Device, ImagingStudy, Instance, Issue, Message, Series
 
+from .construct import build
+
 STANDARD = "dicom"
 
 
@@ -40,7 +42,7 @@ def merge_messages(messages: Iterable[Message]) -> Message:
         if patient is None:
             patient = m.patient
         elif m.patient is not None and m.patient.identifiers != patient.identifiers:
-            issues.append(Issue.model_construct(severity="error", code="dicom.patient-mismatch",
+            issues.append(build(Issue, severity="error", code="dicom.patient-mismatch",
                                                 location=f"[{m.control_id}] (0010,0020)",
                                                 message="instance names a different patient than the first one",
                                                 offset=None))
@@ -72,7 +74,7 @@ def merge_messages(messages: Iterable[Message]) -> Message:
             study = study.model_copy(update={k: getattr(s, k) for k in ImagingStudy.model_fields
                                              if getattr(study, k) in (None, ()) and k != "series"})
     head = messages[0]
-    return Message.model_construct(
+    return build(Message,
         standard="dicom", version=head.version, message_type="DICOM study",
         control_id=study.uid if study else head.control_id, sending=head.sending, sent=head.sent,
         patient=patient, practitioners=tuple(practitioners), devices=tuple(devices.values()),

@@ -23,6 +23,7 @@ from interop.model import (
     Timestamp,
 )
 
+from .construct import build
 from .elements import Context, tag_str
 
 if TYPE_CHECKING:
@@ -130,11 +131,11 @@ def _channel(ch: Dataset, c: int, g: int, ctx: Context, group_where: str, sample
     code = ctx.concept(ch, CHANNEL_SOURCE_SEQUENCE, where, text=ctx.text(ch, CHANNEL_LABEL, where))
     if code is None or not code.codings:
         ctx.missing(where, CHANNEL_SOURCE_SEQUENCE, "Channel Source Sequence")
-        code = code or CodeableConcept.model_construct(codings=(), text=f"channel {c + 1}")
+        code = code or build(CodeableConcept, codings=(), text=f"channel {c + 1}")
     else:  # keep only the first (source) coding plus MDC if the source listed one later
         mdc = [x for x in code.codings if x.system == MDC_SYSTEM]
         first = mdc[0] if mdc else code.codings[0]
-        code = CodeableConcept.model_construct(codings=(first,), text=code.text)
+        code = build(CodeableConcept, codings=(first,), text=code.text)
     sensitivity = ctx.decimal(ch, CHANNEL_SENSITIVITY, where)
     correction = ctx.decimal(ch, CHANNEL_SENSITIVITY_CORRECTION, where)
     baseline = ctx.decimal(ch, CHANNEL_BASELINE, where)
@@ -145,15 +146,15 @@ def _channel(ch: Dataset, c: int, g: int, ctx: Context, group_where: str, sample
     ucum = units.code_in(UCUM_SYSTEM) if units else None
     origin = None
     if sensitivity is not None or baseline is not None:
-        origin = Quantity.model_construct(
+        origin = build(Quantity,
             value=baseline if baseline is not None else Decimal(0), unit=ucum, unit_mdc=None,
             unit_text=None if ucum or not units or not units.codings else units.codings[0].display)
-    value = SampleArrayValue.model_construct(kind="sample-array", samples=tuple(map(Decimal, samples)),
+    value = build(SampleArrayValue, kind="sample-array", samples=tuple(map(Decimal, samples)),
                                              period_ms=period, factor=factor, origin=origin, lower_limit=None,
                                              upper_limit=None, dimensions=1)
-    return Metric.model_construct(code=code, value=value, effective=when, device_key=device_key,
+    return build(Metric, code=code, value=value, effective=when, device_key=device_key,
                                   observation_id=f"{g + 1}.{c + 1}", group=label,
-                                  source=SourceRef.model_construct(location=where.rstrip(".")))
+                                  source=build(SourceRef, location=where.rstrip(".")))
 
 
 def _annotations(ds: Dataset, ctx: Context, start: Timestamp | None, device_key: str | None) -> list[Metric]:
@@ -168,13 +169,13 @@ def _annotations(ds: Dataset, ctx: Context, start: Timestamp | None, device_key:
             continue
         units = ctx.concept(item, UNITS, where)
         ucum = units.code_in(UCUM_SYSTEM) if units else None
-        quantity = Quantity.model_construct(value=number, unit=ucum, unit_mdc=None,
+        quantity = build(Quantity, value=number, unit=ucum, unit_mdc=None,
                                             unit_text=None if ucum or not units or not units.codings
                                             else units.codings[0].display)
-        out.append(Metric.model_construct(
-            code=code, value=NumericValue.model_construct(kind="numeric", quantity=quantity), effective=start,
+        out.append(build(Metric,
+            code=code, value=build(NumericValue, kind="numeric", quantity=quantity), effective=start,
             device_key=device_key, observation_id=f"annotation {i + 1}", group="waveform annotations",
-            source=SourceRef.model_construct(location=where + tag_str(NUMERIC_VALUE))))
+            source=build(SourceRef, location=where + tag_str(NUMERIC_VALUE))))
     if unplaced:
         ctx.problem(tag_str(ANNOTATION_SEQUENCE), "dicom.annotation-not-mapped",
                     f"{unplaced} waveform annotation(s) without a numeric value (text, sample positions) "
