@@ -17,8 +17,9 @@ class HL7v2Codec:
     def sniff(self, head: bytes) -> int:
         """100 for 'MSH' + a field separator at the start (after BOM, MLLP start block, blank lines)."""
         payload, _ = strip_framing(head)
-        if payload.startswith(b"MSH") and len(payload) > 3 and not chr(payload[3]).isalnum():
-            return 100
+        if payload.startswith(b"MSH"):
+            # a bad MSH-1 is still HL7 v2, so the error can name MSH-1 rather than "unrecognised"
+            return 100 if len(payload) > 3 and not chr(payload[3]).isalnum() else 50
         if payload[:3] in (b"FHS", b"BHS"):
             return 60
         return 0

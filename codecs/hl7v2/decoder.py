@@ -449,8 +449,9 @@ class HL7v2Decoder:
         try:
             return _unit(raw, self.d)
         except ValueError as exc:
-            self.tolerate(seg, 6, "hl7v2.bad-unit", str(exc), expected="units as CWE (code^text^MDC|UCUM)")
-            return None, None, unescape(raw, self.d)
+            self.tolerate(seg, 6, "hl7v2.bad-unit", f"{exc}; no unit read",
+                          expected="units as CWE (code^text^MDC|UCUM)")
+            return None, None, None
 
     def _quantity(self, seg: Segment, value: Decimal, comparator: str | None = None) -> Quantity:
         ucum, mdc, text = self._unit(seg)
@@ -595,7 +596,8 @@ def _unit(raw: str, d) -> tuple[str | None, Coding | None, str | None]:
                 return cd, Coding(system=MDC_SYSTEM, code=str(unit.code), display=unit.refid), None
             return None, None, cd
     if ucum is None and mdc_coding is None:
-        if all(p.strip().lstrip("-").replace(".", "").isdigit() or not p.strip() for p in c) and len(c) > 3:
+        numeric = sum(1 for p in c if p.strip().lstrip("+-").replace(".", "", 1).isdigit())
+        if len(c) > 6 and numeric * 2 >= len(c):
             raise ValueError(f"OBX-6 looks like data ({len(c)} numeric components), not a unit")
         return None, None, text or code or None
     return ucum, mdc_coding, None if ucum else (text or None)

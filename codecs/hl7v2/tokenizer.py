@@ -182,6 +182,11 @@ def tokenize(data: bytes, *, strict: bool = False) -> ParsedMessage:
     if declared and codec_name is None:
         tolerate("hl7v2.unknown-charset", "MSH-18", f"character set {declared!r} is not in HL7 table 0211; "
                  "decoded as UTF-8 with Latin-1 fallback")
+    if codec_name == "latin-1" and _is_utf8_beyond_ascii(payload):
+        # a frequent real-world mismatch: MSH-18 says 8859/1 but the sender wrote UTF-8
+        tolerate("hl7v2.charset-mismatch", "MSH-18", f"declared {declared!r} but the bytes are UTF-8 "
+                 "(multi-byte sequences); decoded as UTF-8")
+        codec_name = "utf-8"
     try:
         text = payload.decode(codec_name or "utf-8")
         charset = codec_name or "utf-8"
@@ -232,6 +237,16 @@ def tokenize(data: bytes, *, strict: bool = False) -> ParsedMessage:
         counts[name] = n
         segments.append(Segment(name, fields, n, offset, line))
     return ParsedMessage(delims, segments, charset, issues)
+
+
+def _is_utf8_beyond_ascii(payload: bytes) -> bool:
+    if payload.isascii():
+        return False
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _valid_segment_id(name: str) -> bool:
