@@ -7,6 +7,8 @@ Version differences handled here (FHIR R4 vs R5 ImagingStudy / DiagnosticReport)
 - R4 `reasonCode` (CodeableConcept) → R5 `reason` (CodeableReference).
 - R4 `interpreter` has no R5 counterpart (not emitted: the model carries no reading physician).
 - `DiagnosticReport.imagingStudy` (R4) → `DiagnosticReport.study` (R5).
+- MPPS steps become Procedures: R4 `performedPeriod` and `ImagingStudy.procedureReference` (0..1);
+  R5 `occurrencePeriod` and `ImagingStudy.partOf`.
 - Endpoint (when `ctx.options["imaging_endpoint"]` gives a DICOMweb base URL): R4 `connectionType`
   Coding with required `payloadType`; R5 `connectionType` list of CodeableConcept and a `payload` backbone.
 """
@@ -24,6 +26,7 @@ from interop.model import (
     ImagingStudy,
     Instance,
     Message,
+    ProcedureStep,
     Report,
     Series,
     Timestamp,
@@ -61,9 +64,10 @@ MODALITY_DISPLAY = {
 
 
 def build(message: Message, ctx: FhirContext) -> None:
-    """Append the ImagingStudy (and its Endpoint) and one DiagnosticReport per SR report."""
+    """Append a Procedure per MPPS step, the ImagingStudy (and Endpoint), one DiagnosticReport per SR report."""
+    procedure_refs = [_procedure(step, message, ctx) for step in message.procedure_steps]
     study = message.imaging_study
-    study_ref = _imaging_study(study, message, ctx) if study is not None else None
+    study_ref = _imaging_study(study, message, ctx, procedure_refs) if study is not None else None
     for index, report in enumerate(message.reports):
         _diagnostic_report(report, index, study_ref, message, ctx)
 
@@ -71,11 +75,17 @@ def build(message: Message, ctx: FhirContext) -> None:
 # ---------------------------------------------------------------- ImagingStudy
 
 
-def _imaging_study(study: ImagingStudy, message: Message, ctx: FhirContext) -> str:
+def _imaging_study(study: ImagingStudy, message: Message, ctx: FhirContext, procedure_refs: list[str]) -> str:
     series = _merged_series(study.series)
     res: dict[str, Any] = {"resourceType": "ImagingStudy", "id": stable_id("ImagingStudy", study.uid)}
     res["identifier"] = [_uid_identifier(study.uid)] + [_identifier(i) for i in study.identifiers]
-    res["status"] = "available" if any(s.instances for s in series) else "registered"
+    res["status"] = _study_status(series, message, study.uid)
+    own_steps = [ref for ref, step in zip(procedure_refs, message.procedure_steps, strict=True)
+                 if not step.study_uids or study.uid in step.study_uids]
+    if own_steps and ctx.r5:
+        res["partOf"] = [ctx.reference(ref) for ref in own_steps]
+    elif own_steps:
+        res["procedureReference"] = ctx.reference(own_steps[-1])  # R4 allows one
     modalities = list(dict.fromkeys(s.modality for s in series if s.modality))
     if modalities:
         res["modality"] = [_modality(m, ctx) for m in modalities]
@@ -107,6 +117,16 @@ def _imaging_study(study: ImagingStudy, message: Message, ctx: FhirContext) -> s
     if series:
         res["series"] = [_series(s, ctx) for s in series]
     return ctx.add(res, if_none_exist=f"identifier={DICOM_UID_SYSTEM}|urn:oid:{study.uid}")
+
+
+def _study_status(series: list[Series], message: Message, uid: str) -> str:
+    """available once instances arrived; cancelled when its only MPPS steps were discontinued."""
+    if any(s.instances for s in series):
+        return "available"
+    steps = [p for p in message.procedure_steps if uid in p.study_uids]
+    if steps and all(p.status.upper() == "DISCONTINUED" for p in steps):
+        return "cancelled"
+    return "registered"
 
 
 def _merged_series(series: tuple[Series, ...]) -> list[Series]:
@@ -187,6 +207,43 @@ def _endpoint(study: ImagingStudy, ctx: FhirContext) -> str | None:
         res["payloadType"] = [payload]
         res["payloadMimeType"] = ["application/dicom"]
     res["address"] = str(address)
+    return ctx.add(res)
+
+
+# ---------------------------------------------------------------- Procedure (MPPS)
+
+
+_PROCEDURE_STATUS = {"IN PROGRESS": "in-progress", "COMPLETED": "completed", "DISCONTINUED": "stopped"}
+
+
+def _procedure(step: ProcedureStep, message: Message, ctx: FhirContext) -> str:
+    """A performed procedure step (PS3.3 C.4.13-C.4.16) as a Procedure (R4 performed[x], R5 occurrence[x])."""
+    res: dict[str, Any] = {"resourceType": "Procedure", "id": stable_id("Procedure", step.uid)}
+    if step.uid:
+        res["identifier"] = [_uid_identifier(step.uid)]
+    res["status"] = _PROCEDURE_STATUS.get(step.status.upper(), "unknown")
+    if step.discontinuation_reason is not None:
+        res["statusReason"] = fd.concept(step.discontinuation_reason)
+    if step.procedure_codes:
+        res["code"] = fd.concept(step.procedure_codes[0])
+    elif step.description:
+        res["code"] = {"text": step.description}
+    res["subject"] = _subject(message, ctx, "Procedure")
+    if ctx.encounter_ref:
+        res["encounter"] = ctx.reference(ctx.encounter_ref)
+    period = {}
+    start = _datetime(step.started, ctx, "Procedure.performedPeriod.start")
+    end = _datetime(step.ended, ctx, "Procedure.performedPeriod.end")
+    if start:
+        period["start"] = start
+    if end:
+        period["end"] = end
+    if period:
+        res["occurrencePeriod" if ctx.r5 else "performedPeriod"] = period
+    if step.device_key and step.device_key in ctx.device_refs:
+        res["performer"] = [{"actor": ctx.reference(ctx.device_refs[step.device_key])}]
+    if step.uid:
+        return ctx.add(res, if_none_exist=f"identifier={DICOM_UID_SYSTEM}|urn:oid:{step.uid}")
     return ctx.add(res)
 
 

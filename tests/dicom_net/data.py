@@ -49,3 +49,19 @@ def corrupt_file(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data[:meta_end] + body)
     return path
+
+
+TEST_SR_INSTANCE = "1.2.276.0.7230010.3.1.4.2139363186.7819.982086466.4"  # test-SR.dcm (pydicom), Comprehensive SR
+
+
+def sr_in_study(directory: Path, study_uid: str = CT_STUDY) -> tuple[Path, str]:
+    """pydicom's test-SR.dcm (2 NUM items) moved into `study_uid`."""
+    from pydicom import dcmread
+    from pydicom.data import get_testdata_file
+
+    ds = dcmread(get_testdata_file("test-SR.dcm"))
+    ds.StudyInstanceUID = study_uid
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "sr.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    return path, str(ds.SOPInstanceUID)

@@ -21,8 +21,10 @@ from .data import (
     CT_STUDY,
     MR_SMALL_INSTANCE,
     MR_SMALL_STUDY,
+    TEST_SR_INSTANCE,
     corrupt_file,
     ct_study,
+    sr_in_study,
 )
 
 EXPLICIT_LE, IMPLICIT_LE = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2"
@@ -56,19 +58,25 @@ def store_rows(store: Path) -> list[tuple[str, str, str]]:
 def test_storescu_study_becomes_one_imaging_study(serve, dcmtk, tmp_path: Path) -> None:
     server = serve("--quiet-period", "0")
     files = ct_study(tmp_path / "in", 3)
+    sr_path, sr_uid = sr_in_study(tmp_path / "in")
     proc = subprocess.run([dcmtk["storescu"], "-aet", "STORESCU", "-aec", "INTEROP", "127.0.0.1", str(server.port),
-                           *[str(p) for p, _ in files]], capture_output=True, timeout=30)
+                           *[str(p) for p, _ in files], str(sr_path)], capture_output=True, timeout=30)
     assert proc.returncode == 0, proc.stderr.decode()
     bundle = server.wait_bundle(CT_STUDY)
     (study,) = resources(bundle, "ImagingStudy")
     assert study["identifier"][0] == {"use": "official", "system": "urn:dicom:uid", "value": f"urn:oid:{CT_STUDY}"}
-    assert (study["numberOfSeries"], study["numberOfInstances"]) == (1, 3)
-    (series,) = study["series"]
+    assert (study["numberOfSeries"], study["numberOfInstances"]) == (2, 4)
+    by_modality = {s["modality"]["code"]: s for s in study["series"]}
+    series, sr_series = by_modality["CT"], by_modality["SR"]
     assert series["uid"] == CT_SERIES
+    assert sr_series["instance"][0]["uid"] == sr_uid == TEST_SR_INSTANCE
+    (report,) = resources(bundle, "DiagnosticReport")  # the SR with its 2 NUM measurements as results
+    assert report["identifier"][0]["value"] == f"urn:oid:{TEST_SR_INSTANCE}"
+    assert len(report["result"]) == len(resources(bundle, "Observation")) == 2
     assert series["modality"]["code"] == "CT"  # R4 Coding (default --fhir-version R4)
     assert [(i["uid"], i["number"]) for i in series["instance"]] == [(uid, n) for n, (_, uid) in enumerate(files, 1)]
     assert {i["sopClass"]["code"] for i in series["instance"]} == {f"urn:oid:{CT_IMAGE_STORAGE}"}
-    assert store_rows(server.store) == [("dicom-instance", uid, "done") for _, uid in files]
+    assert store_rows(server.store) == [("dicom-instance", uid, "done") for _, uid in files + [(sr_path, sr_uid)]]
 
 
 def test_echoscu_and_disallowed_ae(serve, dcmtk) -> None:
@@ -138,11 +146,11 @@ def test_quiet_period_emits_while_association_open(serve, tmp_path: Path) -> Non
     assert resources(bundle, "ImagingStudy")[0]["numberOfInstances"] == 2  # the whole study again
 
 
-def test_mpps_create_and_set(serve) -> None:
-    from pydicom import Dataset
+def test_mpps_create_and_set(serve, tmp_path: Path) -> None:
+    from pydicom import Dataset, dcmread
 
-    server = serve()
-    ae = scu(contexts=(MPPS,))
+    server = serve("--quiet-period", "0")
+    ae = scu(contexts=(MPPS, CT_IMAGE_STORAGE))
     assoc = ae.associate("127.0.0.1", server.port, ae_title="INTEROP")
     assert assoc.is_established
     ds = Dataset()
@@ -166,7 +174,14 @@ def test_mpps_create_and_set(serve) -> None:
     assert status.Status == 0x0110  # no longer updatable
     status, _ = assoc.send_n_set(mod, MPPS, "1.2.3.4.5")
     assert status.Status == 0x0112  # no such object instance
+    (path, _), = ct_study(tmp_path / "in", 1)
+    assert assoc.send_c_store(dcmread(path)).Status == 0x0000
     assoc.release()
+    bundle = server.wait_bundle(CT_STUDY)
+    (procedure,) = resources(bundle, "Procedure")  # the MPPS step of this study
+    assert procedure["status"] == "completed"
+    assert procedure["identifier"][0]["value"] == f"urn:oid:{uid}"
+    assert resources(bundle, "ImagingStudy")[0]["procedureReference"]["reference"].startswith("urn:uuid:")
 
 
 def test_pending_instances_survive_a_crash(serve, tmp_path: Path) -> None:

@@ -15,9 +15,11 @@ import pytest
 from fhir.resources.diagnosticreport import DiagnosticReport as DiagnosticReportR5
 from fhir.resources.endpoint import Endpoint as EndpointR5
 from fhir.resources.imagingstudy import ImagingStudy as ImagingStudyR5
+from fhir.resources.procedure import Procedure as ProcedureR5
 from fhir.resources.R4B.diagnosticreport import DiagnosticReport as DiagnosticReportR4
 from fhir.resources.R4B.endpoint import Endpoint as EndpointR4
 from fhir.resources.R4B.imagingstudy import ImagingStudy as ImagingStudyR4
+from fhir.resources.R4B.procedure import Procedure as ProcedureR4
 from interop.mappings.fhir import imaging
 from interop.mappings.fhir.context import FhirContext
 
@@ -31,6 +33,7 @@ from interop.model import (
     Instance,
     Message,
     Metric,
+    ProcedureStep,
     Report,
     Series,
     Timestamp,
@@ -45,8 +48,10 @@ STARTED = Timestamp(value=datetime(2011, 1, 1, 11, 1, 20, tzinfo=timezone(timede
 UPPER_TRUNK = CodeableConcept(codings=(Coding(system=SNOMED_SYSTEM, code="67734004", display="Upper Trunk Structure"),))
 
 VALIDATORS = {
-    "R4": {"ImagingStudy": ImagingStudyR4, "DiagnosticReport": DiagnosticReportR4, "Endpoint": EndpointR4},
-    "R5": {"ImagingStudy": ImagingStudyR5, "DiagnosticReport": DiagnosticReportR5, "Endpoint": EndpointR5},
+    "R4": {"ImagingStudy": ImagingStudyR4, "DiagnosticReport": DiagnosticReportR4, "Endpoint": EndpointR4,
+           "Procedure": ProcedureR4},
+    "R5": {"ImagingStudy": ImagingStudyR5, "DiagnosticReport": DiagnosticReportR5, "Endpoint": EndpointR5,
+           "Procedure": ProcedureR5},
 }
 
 
@@ -284,3 +289,31 @@ def test_sr_study_with_two_reports_through_the_codec(tmp_path) -> None:
         assert reports[0]["result"] == observations[:2] and reports[1]["result"] == observations[2:]
         for r in reports:
             model.model_validate(r)
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_mpps_steps_become_procedures(version: str) -> None:
+    # PS3.4 F.7: a step COMPLETED for the study, with start and end (times with offset +03:00)
+    end = Timestamp(value=datetime(2011, 1, 1, 11, 30, 0, tzinfo=timezone(timedelta(hours=3))), precision="second")
+    step = ProcedureStep(uid="1.2.826.0.1.3680043.2.1125.1.1", status="COMPLETED", step_id="PPS1",
+                         description="CT chest", modality="CT", started=STARTED, ended=end, study_uids=(STUDY_UID,))
+    ctx, out = run(spec_example_message(procedure_steps=(step,)), version)
+    (proc,) = out["Procedure"]
+    assert proc["status"] == "completed"
+    assert proc["identifier"] == [{"use": "official", "system": "urn:dicom:uid",
+                                   "value": "urn:oid:1.2.826.0.1.3680043.2.1125.1.1"}]
+    assert proc["code"] == {"text": "CT chest"}
+    period = {"start": "2011-01-01T11:01:20+03:00", "end": "2011-01-01T11:30:00+03:00"}
+    study = out["ImagingStudy"][0]
+    link = ctx.reference(f"Procedure/{proc['id']}")
+    if version == "R4":
+        assert proc["performedPeriod"] == period and study["procedureReference"] == link
+    else:
+        assert proc["occurrencePeriod"] == period and study["partOf"] == [link]
+
+
+def test_discontinued_step_without_instances_cancels_study() -> None:
+    step = ProcedureStep(uid="1.2.3.9", status="DISCONTINUED", study_uids=(STUDY_UID,))
+    _, out = run(Message(standard="dicom", imaging_study=ImagingStudy(uid=STUDY_UID), procedure_steps=(step,)), "R5")
+    assert out["ImagingStudy"][0]["status"] == "cancelled"
+    assert out["Procedure"][0]["status"] == "stopped"
