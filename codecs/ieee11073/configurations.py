@@ -52,11 +52,18 @@ class Configuration:
 
 
 def from_config_report(report: Any, base: int = 0) -> Configuration:
-    """A Configuration from a parsed ConfigReport (raises apdu.LayoutError on a bad attribute value)."""
+    """A Configuration from a parsed ConfigReport that started at absolute offset `base`.
+
+    Raises apdu.LayoutError (with the absolute offset of the attribute) on a bad attribute value.
+    """
     objects: dict[int, ConfigObject] = {}
+    pos = base + 6  # config-report-id, count, length
     for obj in report.config_obj_list:
-        attrs = {ava.attribute_id: attributes.decode(ava.attribute_id, ava.attribute_value, base)
-                 for ava in obj.attributes}
+        pos += 8  # obj-class, obj-handle, attribute count, attribute length
+        attrs: dict[int, Any] = {}
+        for ava in obj.attributes:
+            attrs[ava.attribute_id] = attributes.decode(ava.attribute_id, ava.attribute_value, pos + 4)
+            pos += 4 + len(ava.attribute_value)
         objects[obj.obj_handle] = ConfigObject(obj.obj_class, obj.obj_handle, attrs)
     return Configuration(report.config_report_id, objects)
 
