@@ -65,7 +65,7 @@ VERSION_TYPES = {  # ProductionSpec.kind -> MDC code (ValueSet MDCDeviceVersionT
     "protocol-revision": ("531977", "MDC_ID_PROD_SPEC_PROTOCOL"),
 }
 MDS_SIMP = {"system": MDC_SYSTEM, "code": "65573", "display": "MDC_MOC_VMS_MDS_SIMP"}
-MDS_AHD = {"system": MDC_SYSTEM, "code": "65574", "display": "MDC_MOC_VMS_MDS_AHD"}  # gateway (PhgDevice)
+MDS_AHD = {"system": MDC_SYSTEM, "code": "531981", "display": "MDC_MOC_VMS_MDS_AHD"}  # PhgDevice type (fixed)
 SUPPLEMENTAL_TYPES = {"system": MDC_SYSTEM, "code": "68193", "display": "MDC_ATTR_SUPPLEMENTAL_TYPES"}
 ASN1_SYSTEM = "http://terminology.hl7.org/CodeSystem/ASN1ToHL7"
 V2_0136 = "http://terminology.hl7.org/CodeSystem/v2-0136"

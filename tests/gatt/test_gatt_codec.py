@@ -168,6 +168,27 @@ def test_weight_imperial_unknown_user_and_unsuccessful() -> None:
     assert (failed.value, failed.data_absent_reason) == (None, "error")
 
 
+def test_weight_scale_feature_sets_decimals() -> None:
+    # 0x2A9E features 0x18: weight resolution 3 (0.1 kg, WSS 3.1); 14000 x 0.005 = 70.000 -> 70.0;
+    # 14001 x 0.005 = 70.005 is off that resolution: kept whole, info issue
+    msg = decode("# characteristic: 2A9E\n18 00 00 00\n# characteristic: 2A9D\n00 b0 36\n00 b1 36\n")
+    assert [num(m) for m in msg.metrics] == [("188736", Decimal("70.0"), "kg"), ("188736", Decimal("70.005"), "kg")]
+    assert [i.code for i in msg.issues] == ["gatt.off-resolution"]
+
+
+def test_body_composition() -> None:
+    # 0x2A9C flags 0x0584: user id, soft lean mass, body water mass, weight; body fat 200 x 0.1 % = 20.0 %;
+    # masses x 0.005 kg: 7912 -> 39.560, 6000 -> 30.000, 14000 -> 70.000 (IEEE 11073-10420 terms)
+    msg = decode("# characteristic: body_composition_measurement\n84 05 c8 00 03 e8 1e 70 17 b0 36\n")
+    assert [num(m) for m in msg.metrics] == [
+        ("188748", Decimal("20.0"), "%"), ("188760", Decimal("39.560"), "kg"), ("188764", Decimal("30.000"), "kg"),
+        ("188736", Decimal("70.000"), "kg")]
+    assert {m.person_id for m in msg.metrics} == {3}
+    assert msg.devices[0].specializations[0].codings[0].code == "528404"
+    failed = decode("# characteristic: 2A9C\n00 00 ff ff\n").metrics[0]  # BCS "Measurement Unsuccessful"
+    assert (failed.value, failed.data_absent_reason) == (None, "error")
+
+
 # --- Glucose --------------------------------------------------------------------------------------
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from interop.codecs.ieee11073.gatt.characteristics import CHARACTERISTICS
 from interop.codecs.ieee11073.gatt.codec import GattCodec
 from interop.mappings.fhir import bundle as fhir_bundle
 from interop.mappings.fhir import phd
@@ -125,6 +128,24 @@ def test_transaction_conditional_create_and_eui64() -> None:
     assert device["identifier"][0]["value"] == "00-1C-05-FF-FE-FF-E8-74"
 
 
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_gateway_is_phg_device_and_referenced(version: str) -> None:
+    text = (b"# characteristic: 2A5F\n# device: 00:1C:05:FF:E8:74\n# gateway: ec-de-3d-4e-58-53-2d-31\n"
+            b"# gateway-manufacturer: ACME\n# gateway-model: PHG app\n00 64 00 5a 00\n")
+    b = bundle(GattCodec().decode(text, strict=True), version)
+    gateway = next(d["resource"] for d in of_type(b, "Device") if d["resource"]["identifier"][0]["value"].startswith("EC"))
+    assert gateway["identifier"][0]["value"] == "EC-DE-3D-4E-58-53-2D-31"
+    assert gateway["identifier"][0]["type"]["coding"][0]["code"] == "SYSID"
+    ahd = {"system": "urn:iso:std:iso:11073:10101", "code": "531981", "display": "MDC_MOC_VMS_MDS_AHD"}
+    assert gateway["type"] == ({"coding": [ahd]} if version == "R4" else [{"coding": [ahd]}])
+    if version == "R4":
+        assert gateway["meta"]["profile"] == ["http://hl7.org/fhir/uv/phd/StructureDefinition/PhgDevice"]
+    gateway_url = next(d["fullUrl"] for d in of_type(b, "Device") if d["resource"] is gateway or d["resource"] == gateway)
+    spo2 = of_type(b, "Observation")[0]["resource"]
+    assert spo2["extension"] == [{"url": "http://hl7.org/fhir/StructureDefinition/observation-gatewayDevice",
+                                  "valueReference": {"reference": gateway_url}}]
+
+
 def test_invalid_and_not_available_status() -> None:
     # PLX continuous, status 0x8000 (invalid) then 0x2000 (measurement unavailable)
     msg = GattCodec().decode(b"# characteristic: 2A5F\n04 64 00 5a 00 00 80\n04 64 00 5a 00 00 20\n")
@@ -150,3 +171,12 @@ def test_other_standards_untouched() -> None:
     msg = GattCodec().decode(b"# characteristic: 2A5F\n00 64 00 5a 00\n").model_copy(update={"standard": "hl7v2"})
     b = fhir_bundle.to_bundle(msg, "R4")
     assert all("meta" not in r or "profile" not in r["meta"] for r in b.resources)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(sorted(CHARACTERISTICS)), st.binary(min_size=1, max_size=30), st.sampled_from(["R4", "R5"]))
+def test_phd_output_always_valid(uuid: int, value: bytes, version: str) -> None:
+    """Any decodable GATT value gives PHD-shaped FHIR that fhir.resources accepts."""
+    text = f"# characteristic: {uuid:04X}\n# device: 00-1C-05-FF-FE-FF-E8-74\n# manufacturer: M\n# model: X\n"
+    msg = GattCodec().decode((text + value.hex() + "\n").encode())
+    bundle(msg, version, "transaction")

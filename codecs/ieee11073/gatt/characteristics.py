@@ -234,7 +234,49 @@ def temperature(c: Any, ctx: ValueContext) -> list[Metric]:
                     measurement_status=status)]
 
 
-# --- Weight Measurement 0x2A9D (WSS 1.0) ---------------------------------------------------------
+# --- Weight Measurement 0x2A9D, Weight Scale Feature 0x2A9E (WSS 1.0), Body Composition 0x2A9C (BCS 1.0) -
+
+WEIGHT_RESOLUTION = {  # WSS Weight Scale Feature bits 3-6 -> (kg, lb) resolution the scale has
+    1: ("0.5", "1"), 2: ("0.2", "0.5"), 3: ("0.1", "0.2"), 4: ("0.05", "0.1"), 5: ("0.02", "0.05"),
+    6: ("0.01", "0.02"), 7: ("0.005", "0.01"),
+}
+HEIGHT_RESOLUTION = {1: ("0.01", "1"), 2: ("0.005", "0.5"), 3: ("0.001", "0.1")}  # bits 7-9 -> (m, in)
+MASS_STEP = {False: (Decimal("0.005"), "MDC_DIM_KILO_G"), True: (Decimal("0.01"), "MDC_DIM_LB")}
+HEIGHT_STEP = {False: (Decimal("0.001"), "MDC_DIM_M"), True: (Decimal("0.1"), "MDC_DIM_INCH")}
+
+
+def weight_scale_feature(c: Any, ctx: ValueContext) -> list[Metric]:
+    """0x2A9E: the resolutions the scale really has; later weights and heights keep only those decimals."""
+    weight_res, height_res = c.features >> 3 & 0x0F, c.features >> 7 & 0x07
+    ctx.state["weight_resolution"] = WEIGHT_RESOLUTION.get(weight_res)
+    ctx.state["height_resolution"] = HEIGHT_RESOLUTION.get(height_res)
+    if weight_res > 7 or height_res > 3:
+        ctx.issue("gatt.reserved-value", "features", "reserved weight or height resolution value")
+    return []
+
+
+def _at_resolution(value: Decimal, resolution: tuple[str, str] | None, imperial: bool, ctx: ValueContext,
+                   name: str) -> Decimal:
+    """`value` written with the decimals of the declared resolution (70.000 kg at 0.1 kg -> 70.0)."""
+    if resolution is None:
+        return value
+    step = Decimal(resolution[1] if imperial else resolution[0])
+    if value % step:
+        ctx.issue("gatt.off-resolution", name, f"value is not a multiple of the declared resolution {step}", "info")
+        return value
+    return value.quantize(Decimal(1).scaleb(step.as_tuple().exponent))  # type: ignore[arg-type]
+
+
+def _mass(refid: str, raw: int, imperial: bool, ctx: ValueContext, name: str, **extra: Any) -> Metric:
+    step, unit = MASS_STEP[imperial]
+    value = _at_resolution(raw * step, ctx.state.get("weight_resolution"), imperial, ctx, name)
+    return numeric(refid, (value, None), unit, ctx, name, **extra)
+
+
+def _height(raw: int, imperial: bool, ctx: ValueContext, **extra: Any) -> Metric:
+    step, unit = HEIGHT_STEP[imperial]
+    value = _at_resolution(raw * step, ctx.state.get("height_resolution"), imperial, ctx, "height")
+    return numeric("MDC_LEN_BODY_ACTUAL", (value, None), unit, ctx, "height", **extra)
 
 
 def weight(c: Any, ctx: ValueContext) -> list[Metric]:
@@ -247,14 +289,46 @@ def weight(c: Any, ctx: ValueContext) -> list[Metric]:
         mass = Metric(code=nom.concept("MDC_MASS_BODY_ACTUAL"), data_absent_reason="error", device_key="1",
                       source=ctx.source("weight"), **extra)
     else:
-        step, unit = (Decimal("0.01"), "MDC_DIM_LB") if imperial else (Decimal("0.005"), "MDC_DIM_KILO_G")
-        mass = numeric("MDC_MASS_BODY_ACTUAL", (c.weight * step, None), unit, ctx, "weight", **extra)
+        mass = _mass("MDC_MASS_BODY_ACTUAL", c.weight, imperial, ctx, "weight", **extra)
     out = [mass]
     if c.bmi is not None:
         out.append(numeric("MDC_RATIO_MASS_BODY_LEN_SQ", (c.bmi * Decimal("0.1"), None), "MDC_DIM_KG_PER_M_SQ", ctx,
                            "bmi", **extra))
-        step, unit = (Decimal("0.1"), "MDC_DIM_INCH") if imperial else (Decimal("0.001"), "MDC_DIM_M")
+        out.append(_height(c.height, imperial, ctx, **extra))
+    return out
+
+
+BODY_COMPOSITION_MASSES = (("fat_free_mass", "MDC_MASS_BODY_FAT_FREE"), ("soft_lean_mass", "MDC_MASS_BODY_SOFT_LEAN"),
+                           ("body_water_mass", "MDC_BODY_WATER"), ("weight", "MDC_MASS_BODY_ACTUAL"))
+
+
+def body_composition(c: Any, ctx: ValueContext) -> list[Metric]:
+    """0x2A9C: body fat % (0.1 %), fat-free / soft lean / body water mass, weight and height (10420 terms)."""
+    imperial = bool(c.flags & 0x0001)
+    effective = time_stamp(c.time_stamp, ctx)
+    person = None if c.user_id in (None, 0xFF) else c.user_id
+    extra = {"effective": effective, "person_id": person}
+    if c.body_fat_percentage == 0xFFFF:  # BCS: "Measurement Unsuccessful"
+        out = [Metric(code=nom.concept("MDC_BODY_FAT"), data_absent_reason="error", device_key="1",
+                      source=ctx.source("body_fat_percentage"), **extra)]
+    else:
+        out = [numeric("MDC_BODY_FAT", (c.body_fat_percentage * Decimal("0.1"), None), "MDC_DIM_PERCENT", ctx,
+                       "body_fat_percentage", **extra)]
+    for name, refid in BODY_COMPOSITION_MASSES:
+        raw = getattr(c, name)
+        if raw is not None:
+            step, unit = MASS_STEP[imperial]
+            out.append(numeric(refid, (raw * step, None), unit, ctx, name, **extra))
+    if c.height is not None:
+        step, unit = HEIGHT_STEP[imperial]
         out.append(numeric("MDC_LEN_BODY_ACTUAL", (c.height * step, None), unit, ctx, "height", **extra))
+    for name in ("basal_metabolism", "muscle_percentage", "muscle_mass", "impedance"):
+        if getattr(c, name) is not None:
+            ctx.issue("gatt.unplaced-field", name, f"{name.replace('_', ' ')} has no canonical metric here; not placed",
+                      "info")
+    if c.flags & 0x1000:
+        ctx.issue("gatt.multiple-packet", "flags", "measurement continues in a further packet (decoded separately)",
+                  "info")
     return out
 
 
@@ -435,6 +509,10 @@ CHARACTERISTICS: dict[int, Characteristic] = {
         Characteristic(0x2A1D, "temperature_type", "Temperature Type", "MDC_DEV_SPEC_PROFILE_TEMP",
                        temperature_type),
         Characteristic(0x2A9D, "weight_measurement", "Weight Measurement", "MDC_DEV_SPEC_PROFILE_SCALE", weight),
+        Characteristic(0x2A9E, "weight_scale_feature", "Weight Scale Feature", "MDC_DEV_SPEC_PROFILE_SCALE",
+                       weight_scale_feature),
+        Characteristic(0x2A9C, "body_composition_measurement", "Body Composition Measurement",
+                       "MDC_DEV_SPEC_PROFILE_BCA", body_composition),
         Characteristic(0x2A5E, "plx_spot_check_measurement", "PLX Spot-check Measurement",
                        "MDC_DEV_SPEC_PROFILE_PULS_OXIM", plx_spot_check),
         Characteristic(0x2A5F, "plx_continuous_measurement", "PLX Continuous Measurement",

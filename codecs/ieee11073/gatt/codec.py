@@ -4,8 +4,9 @@ Input format (see `textfile` and examples/gatt/README.md): a `# characteristic: 
 (16-bit UUID or GSS name such as "blood_pressure_measurement"), optional `# device:` (EUI-64 or
 BD_ADDR), `# manufacturer:` / `# model:` / `# serial:` / `# firmware:` / `# hardware:` /
 `# software:` (Device Information Service 0x2A29/0x2A24/0x2A25/0x2A26/0x2A27/0x2A28) and
-`# system-id:` (0x2A23) lines, then one characteristic value per line as hex. Values are
-little-endian as on the air. The result holds one MDS `Device` (key "1") and the metrics, with the
+`# system-id:` (0x2A23) lines, optional `# gateway:` / `# gateway-manufacturer:` /
+`# gateway-model:` lines for the receiving PHG, then one characteristic value per line as hex.
+Values are little-endian as on the air. The result holds one MDS `Device` (key "1") and the metrics, with the
 MDC codes and units the IEEE 11073-20601 path uses. GATT Date Time has no zone: timestamps are
 naive, precision second. A BD_ADDR is kept as the PHD IG's Bluetooth transport address (EUI-48,
 identifier type BTMAC); the IG defines no EUI-64 derived from it.
@@ -77,6 +78,7 @@ class _Decoder:
         self.state: dict[str, Any] = {}
         self.info: dict[str, str] = {}
         self.identifiers: list[Identifier] = []
+        self.gateway_identifiers: list[Identifier] = []
         self.seen: list[Characteristic] = []
 
     def problem(self, line: Line, code: str, message: str, expected: str, severity: str = "error") -> None:
@@ -95,10 +97,10 @@ class _Decoder:
                 current = lookup(line.text)
                 if current is None:
                     self.problem(line, "gatt.unknown-characteristic", "unsupported or unknown characteristic",
-                                 "one of 2A35 2A36 2A1C 2A1D 2A1E 2A9D 2A5E 2A5F 2A18 2A37 or its GSS name")
+                                 "one of 2A35 2A36 2A1C 2A1D 2A1E 2A9C 2A9D 2A9E 2A5E 2A5F 2A18 2A37 or its GSS name")
                 elif current not in self.seen:
                     self.seen.append(current)
-            elif line.key in ("device", "system-id"):
+            elif line.key in ("device", "system-id", "gateway"):
                 self.identifier(line)
             elif line.key is not None:
                 self.info[line.key] = line.text
@@ -114,6 +116,7 @@ class _Decoder:
             standard="bluetooth-gatt",
             message_type="+".join(c.name for c in self.seen) or None,
             devices=(self.device(),),
+            gateway=self.gateway(),
             metrics=tuple(self.metrics),
             issues=tuple(self.issues),
         )
@@ -150,15 +153,24 @@ class _Decoder:
             raw = bytes.fromhex(hexdigits)
         except ValueError:
             raw = b""
+        target = self.gateway_identifiers if line.key == "gateway" else self.identifiers
         if line.key == "system-id" and len(raw) == 8:  # 0x2A23: manufacturer id (40 bits) + OUI (24 bits), LSO first
-            self.identifiers.append(Identifier(value=dashed(raw[::-1]), system=EUI64_SYSTEM, type="EUI-64"))
-        elif line.key == "device" and len(raw) == 8:
-            self.identifiers.append(Identifier(value=dashed(raw), system=EUI64_SYSTEM, type="EUI-64"))
-        elif line.key == "device" and len(raw) == 6:
-            self.identifiers.append(Identifier(value=dashed(raw), system=BTMAC_SYSTEM, type="BTMAC"))
+            target.append(Identifier(value=dashed(raw[::-1]), system=EUI64_SYSTEM, type="EUI-64"))
+        elif line.key in ("device", "gateway") and len(raw) == 8:
+            target.append(Identifier(value=dashed(raw), system=EUI64_SYSTEM, type="EUI-64"))
+        elif line.key in ("device", "gateway") and len(raw) == 6:  # a Bluetooth device address
+            target.append(Identifier(value=dashed(raw), system=BTMAC_SYSTEM, type="BTMAC"))
         else:
             self.problem(line, "gatt.bad-identifier", f"'{line.key}' is not an identifier of the expected length",
                          "8 bytes (EUI-64) or, for device, 6 bytes (BD_ADDR) as hex", "warning")
+
+    def gateway(self) -> Device | None:
+        if not self.gateway_identifiers:
+            return None
+        return Device(key="gateway", level="mds", type=nom.concept("MDC_MOC_VMS_MDS_AHD"),
+                      identifiers=tuple(self.gateway_identifiers), is_gateway=True,
+                      manufacturer=self.info.get("gateway-manufacturer") or None,
+                      model=self.info.get("gateway-model") or None)
 
     def device(self) -> Device:
         specs = tuple(ProductionSpec(kind=kind, value=self.info[key]) for key, kind in SPEC_KINDS.items()

@@ -81,6 +81,35 @@ WeightMeasurement = Struct(
     "end" / Tell,
 )
 
+WeightScaleFeature = Struct(
+    # 0x2A9E: bit 0 Time Stamp, bit 1 Multiple Users, bit 2 BMI supported, bits 3-6 Weight Measurement
+    # Resolution, bits 7-9 Height Measurement Resolution (WSS 1.0, 3.1).
+    "features" / Int32ul,
+    "end" / Tell,
+)
+
+BodyCompositionMeasurement = Struct(
+    # 0x2A9C (BCS 1.0). Flags (16 bits): bit 0 units (0 SI, 1 imperial), bit 1 Time Stamp, bit 2 User ID,
+    # bit 3 Basal Metabolism, 4 Muscle Percentage, 5 Muscle Mass, 6 Fat Free Mass, 7 Soft Lean Mass,
+    # 8 Body Water Mass, 9 Impedance, 10 Weight, 11 Height, 12 Multiple Packet Measurement.
+    # Body Fat Percentage and Muscle Percentage: 0.1 %; masses as Weight Measurement; impedance 0.1 ohm;
+    # basal metabolism in kJ.
+    "flags" / Int16ul,
+    "body_fat_percentage" / Int16ul,
+    "time_stamp" / If(this.flags & 0x0002, DateTime),
+    "user_id" / If(this.flags & 0x0004, Int8ul),
+    "basal_metabolism" / If(this.flags & 0x0008, Int16ul),
+    "muscle_percentage" / If(this.flags & 0x0010, Int16ul),
+    "muscle_mass" / If(this.flags & 0x0020, Int16ul),
+    "fat_free_mass" / If(this.flags & 0x0040, Int16ul),
+    "soft_lean_mass" / If(this.flags & 0x0080, Int16ul),
+    "body_water_mass" / If(this.flags & 0x0100, Int16ul),
+    "impedance" / If(this.flags & 0x0200, Int16ul),
+    "weight" / If(this.flags & 0x0400, Int16ul),
+    "height" / If(this.flags & 0x0800, Int16ul),
+    "end" / Tell,
+)
+
 PlxSpotCheckMeasurement = Struct(
     # 0x2A5E. Flags: bit 0 Timestamp, bit 1 Measurement Status, bit 2 Device and Sensor Status,
     # bit 3 Pulse Amplitude Index present, bit 4 Device Clock is Not Set.
@@ -148,6 +177,8 @@ LAYOUTS: dict[int, Construct] = {
     0x2A1E: TemperatureMeasurement,  # Intermediate Temperature: same layout
     0x2A1D: TemperatureType,
     0x2A9D: WeightMeasurement,
+    0x2A9E: WeightScaleFeature,
+    0x2A9C: BodyCompositionMeasurement,
     0x2A5E: PlxSpotCheckMeasurement,
     0x2A5F: PlxContinuousMeasurement,
     0x2A18: GlucoseMeasurement,

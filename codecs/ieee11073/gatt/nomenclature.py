@@ -4,7 +4,8 @@ Each row: reference id -> context-free code (partition * 65536 + term code). Sou
 IEEE 11073-10101 / -10404 (pulse oximeter), -10407 (blood pressure), -10408 (thermometer),
 -10415 (scale), -10417 (glucose) nomenclature as republished in the NIST RTMMS Rosetta extract
 (../shared/corpus/terminology) and in the HL7 PHD IG (CodeSystem ASN1ToHL7, examples);
-MDC_TEMP_AXILLA/GIT from IEEE 11073-10408 (term codes 57380/57384, partition 2).
+MDC_TEMP_AXILLA/GIT from IEEE 11073-10408 (term codes 57380/57384, partition 2); 10420 body
+composition terms 57676/57684/57688/57692 and MDC_DEV_SPEC_PROFILE_BCA 4116 (partition 8).
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ TERMS: dict[str, int] = {
     "MDC_MASS_BODY_ACTUAL": 188736,
     "MDC_LEN_BODY_ACTUAL": 188740,
     "MDC_RATIO_MASS_BODY_LEN_SQ": 188752,
+    # body composition analyzer (10420)
+    "MDC_BODY_FAT": 188748,
+    "MDC_MASS_BODY_FAT_FREE": 188756,
+    "MDC_MASS_BODY_SOFT_LEAN": 188760,
+    "MDC_BODY_WATER": 188764,
     # glucose (10417)
     "MDC_CONC_GLU_CAPILLARY_WHOLEBLOOD": 160184,
     "MDC_CONC_GLU_CAPILLARY_PLASMA": 160188,
@@ -61,11 +67,13 @@ TERMS: dict[str, int] = {
     "MDC_ECG_TIME_PD_RR_GL": 147240,
     # device (MDC_PART_INFRA, partition 8)
     "MDC_MOC_VMS_MDS_SIMP": 65573,
+    "MDC_MOC_VMS_MDS_AHD": 531981,  # application hosting device (PHG): PHD IG PhgDevice type
     "MDC_DEV_SPEC_PROFILE_PULS_OXIM": 528388,
     "MDC_DEV_SPEC_PROFILE_BPM": 528391,
     "MDC_DEV_SPEC_PROFILE_TEMP": 528392,
     "MDC_DEV_SPEC_PROFILE_SCALE": 528399,
     "MDC_DEV_SPEC_PROFILE_GLUCOSE": 528401,
+    "MDC_DEV_SPEC_PROFILE_BCA": 528404,
 }
 
 UNITS: dict[str, tuple[int, str]] = {

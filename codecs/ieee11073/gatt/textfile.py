@@ -6,6 +6,8 @@
 # system-id: 74E8FFFEFF051C00     Device Information System ID (0x2A23) value as sent (little-endian)
 # manufacturer: Nonin             Device Information 0x2A29; likewise model (0x2A24), serial (0x2A25),
 # firmware: r2.1                  firmware (0x2A26), hardware (0x2A27), software (0x2A28)
+# gateway: 0A-0B-0C-FF-FE-0D-0E-0F  the gateway (PHG) that received the values: EUI-64 or MAC, optional
+# gateway-manufacturer: ACME        with gateway-model: its manufacturer and model (of the software)
 1e 7a 00 50 00 5f 00 e4 07 0b 1d 17 08 39 48 00 01 04 00    one value; whitespace allowed; '#' starts a comment
 ```
 A later `# characteristic:` line switches the characteristic for the values below it (e.g. a
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 HEADER = re.compile(rb"^[ \t]*#[ \t]*characteristic[ \t]*:", re.IGNORECASE | re.MULTILINE)
 DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z_ -]*?)\s*:\s*(.*?)\s*$")
 KEYS = {"characteristic", "device", "system-id", "manufacturer", "model", "serial", "firmware", "hardware",
-        "software"}
+        "software", "gateway", "gateway-manufacturer", "gateway-model"}
 
 
 @dataclass
