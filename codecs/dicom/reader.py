@@ -56,7 +56,8 @@ def read_dataset(data: bytes, *, strict: bool = False, source: str | None = None
             raise
         except Exception as exc:  # pydicom raises many types on malformed input
             raise _reader_error(exc, fp.tell(), source) from None
-    issues = [_warning_issue(w.message) for w in caught]
+    # Character set findings are reported by the element decoder with their tag; skip pydicom's copies.
+    issues = [_warning_issue(w.message) for w in caught if "encoding" not in str(w.message)]
     if not part10 and not len(ds):
         raise DecodeError("no DICOM data elements found", standard=STANDARD, position="byte 0",
                           expected="'DICM' at byte 128 or a data element at byte 0", offset=0, source=source)
