@@ -24,7 +24,7 @@ page they come from:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from interop.model import MDC_SYSTEM, Device, Message, Metric, Timestamp
@@ -107,38 +107,54 @@ def device_key_id(device: Device) -> str | None:
     return None
 
 
-def timestamp_part(ts: Timestamp) -> str:
-    """PHD reported time as seconds since 2000-01-01 at its resolution, then the offset in 15-minute units."""
+def _seconds(delta: timedelta, precision: str) -> str:
+    whole = delta.days * 86400 + delta.seconds
+    if precision == "millisecond":
+        return f"{whole}.{delta.microseconds // 1000:03d}"
+    if precision == "microsecond":
+        return f"{whole}.{delta.microseconds:06d}"
+    return str(whole)
+
+
+def timestamp_part(ts: Timestamp, end: Timestamp | None = None) -> str:
+    """PHD reported time as seconds since 2000-01-01 at its resolution, the offset in 15-minute units,
+    then ".." and the measurement duration (GeneratingtheTimeStampPartIdentifier.md)."""
     value = ts.value
-    local = value.replace(tzinfo=None)
-    seconds = local - EPOCH_2000
-    whole = seconds.days * 86400 + seconds.seconds
-    if ts.precision == "millisecond":
-        text = f"{whole}.{seconds.microseconds // 1000:03d}"
-    elif ts.precision == "microsecond":
-        text = f"{whole}.{seconds.microseconds:06d}"
-    else:
-        text = str(whole)
+    text = _seconds(value.replace(tzinfo=None) - EPOCH_2000, ts.precision)
     offset = value.utcoffset()
     if offset is not None:
-        quarters = int(offset.total_seconds() // 900)
-        text += f"{quarters:+d}"
+        text += f"{int(offset.total_seconds() // 900):+d}"
+    if end is not None:
+        text += ".." + _seconds(end.value - value, ts.precision)
     return text
 
 
 def conditional_identifier(device_id: str, patient: str | None, code: str, timestamp: str | None,
-                           duration: str | None = None, supplemental: tuple[str, ...] = ()) -> str:
-    """device-patient-type-timestamp-duration-supplemental, absent entries left out (PhdBaseObservation notes)."""
-    parts = [device_id, patient, code, timestamp, duration, *supplemental]
+                           supplemental: tuple[str, ...] = ()) -> str:
+    """device-patient-type-timestamp[..duration]-supplemental, absent entries left out (PhdBaseObservation notes)."""
+    parts = [device_id, patient, code, timestamp, *supplemental]
     return "-".join(p for p in parts if p)
 
 
-def patient_part(message: Message) -> str | None:
-    """`Patient.identifier.value`-`Patient.identifier.system` of the message's patient, if any."""
+def patient_part(message: Message, provided: str | None = None) -> str | None:
+    """`Patient.identifier.value`-`Patient.identifier.system` of the message's patient, else the provided logical id."""
     if message.patient and message.patient.identifiers:
         i = message.patient.identifiers[0]
         return f"{i.value}-{i.system}" if i.system else i.value
-    return None
+    return provided
+
+
+def provided_patient(m: Metric, ctx: FhirContext) -> str | None:
+    """The logical Patient id the service provider gave the PHG (mapping option `patient`).
+
+    `patient="123"` applies to every observation; `patient={1: "123", 2: "456"}` maps a multi-user
+    device's user id (`Metric.person_id`) to a patient (PhdBaseObservation notes: "provided logical id").
+    """
+    given = ctx.options.get("patient")
+    if isinstance(given, dict):
+        value = given.get(m.person_id)
+        return str(value) if value is not None else None
+    return str(given) if given else None
 
 
 # --- Device --------------------------------------------------------------------------------------
@@ -344,15 +360,18 @@ def phd_observation(res: dict[str, Any], m: Metric, message: Message, ctx: FhirC
     if components:
         res["component"] = components
     _measurement_status(res, m)
+    provided = provided_patient(m, ctx)
+    if "subject" not in res:
+        if provided:
+            res["subject"] = {"reference": f"Patient/{provided}"}
+        else:
+            ctx.note("phd.no-subject", m.source.location if m.source else "metric",
+                     "PhdBaseObservation requires a subject; no patient known (mapping option patient=<logical id>)")
     device_id = device_key_id(device) if device else None
     code = m.code.code_in(MDC_SYSTEM)
     if device_id and code:
-        duration = None
-        if m.effective is not None and m.effective_end is not None:
-            duration = str(int((m.effective_end.value - m.effective.value).total_seconds()))
-        value = conditional_identifier(device_id, patient_part(message), code,
-                                       timestamp_part(m.effective) if m.effective else None, duration,
-                                       tuple(supplemental))
+        stamp = timestamp_part(m.effective, m.effective_end) if m.effective else None
+        value = conditional_identifier(device_id, patient_part(message, provided), code, stamp, tuple(supplemental))
         res["identifier"] = [{"system": IDENTIFIER_SYSTEM, "value": value}]
 
 

@@ -146,6 +146,20 @@ def test_gateway_is_phg_device_and_referenced(version: str) -> None:
                                   "valueReference": {"reference": gateway_url}}]
 
 
+def test_provided_patient_logical_id_per_user() -> None:
+    # PhdBaseObservation notes: with a provider-given logical id the PHG creates no Patient and uses that id,
+    # also as the patient entry of the conditional-create identifier. User 1 -> "p-1"; user 2 unmapped.
+    text = b"# characteristic: 2A9D\n# device: 00:11:22:33:44:55\n04 b0 36 01\n04 b0 36 02\n"
+    msg = GattCodec().decode(text, strict=True)
+    b = fhir_bundle.to_bundle(msg, "R4", patient={1: "p-1"})
+    b.to_model()
+    first, second = (e["resource"] for e in of_type(b, "Observation"))
+    assert first["subject"] == {"reference": "Patient/p-1"}
+    assert first["identifier"][0]["value"] == "001122334455-p-1-188736"
+    assert "subject" not in second and second["identifier"][0]["value"] == "001122334455-188736"
+    assert [i.code for i in b.issues].count("phd.no-subject") == 1
+
+
 def test_invalid_and_not_available_status() -> None:
     # PLX continuous, status 0x8000 (invalid) then 0x2000 (measurement unavailable)
     msg = GattCodec().decode(b"# characteristic: 2A5F\n04 64 00 5a 00 00 80\n04 64 00 5a 00 00 20\n")
@@ -163,7 +177,9 @@ def test_timestamp_part_rules() -> None:
                                         precision="millisecond")) == "690897360.567"
     aware = datetime(2021, 11, 22, 11, 56, 0, 567000, tzinfo=timezone(timedelta(hours=1)))
     assert phd.timestamp_part(Timestamp(value=aware, precision="millisecond")) == "690897360.567+4"
-    assert phd.conditional_identifier("74E8FFFEFF051C00", None, "149530", "690897360", None, ("150588",)) == \
+    end = Timestamp(value=aware + timedelta(seconds=1), precision="millisecond")
+    assert phd.timestamp_part(Timestamp(value=aware, precision="millisecond"), end) == "690897360.567+4..1.000"
+    assert phd.conditional_identifier("74E8FFFEFF051C00", None, "149530", "690897360", ("150588",)) == \
         "74E8FFFEFF051C00-149530-690897360-150588"
 
 
