@@ -196,3 +196,32 @@ def test_phd_output_always_valid(uuid: int, value: bytes, version: str) -> None:
     text = f"# characteristic: {uuid:04X}\n# device: 00-1C-05-FF-FE-FF-E8-74\n# manufacturer: M\n# model: X\n"
     msg = GattCodec().decode((text + value.hex() + "\n").encode())
     bundle(msg, version, "transaction")
+
+
+def _codes(concept: dict) -> list[tuple[str, str]]:
+    return [(c["system"], c["code"]) for c in concept["coding"]]
+
+
+def test_matches_ig_examples_bp_without_mean_and_bpm_status() -> None:
+    """GATT bytes carrying the values of two IG examples give the same codes, values and absent reasons."""
+    import json
+
+    data = Path(__file__).parent / "data"
+    bp_ig = json.loads((data / "compound-numeric-blood-pressure-no-mean.json").read_text())
+    status_ig = json.loads((data / "bpm-status.json").read_text())
+    # 116/71 mmHg, MAP NaN (07FF); status bits 0 (body movement) and 5 (improper position) = 0x0021
+    text = b"# characteristic: 2A35\n# device: 00:11:22:33:44:55\n10 74 00 47 00 ff 07 21 00\n"
+    obs = [e["resource"] for e in of_type(bundle(GattCodec().decode(text, strict=True)), "Observation")]
+    bp, status = obs
+    assert _codes(bp["code"]) == _codes(bp_ig["code"])
+    for ours, theirs in zip(bp["component"], bp_ig["component"], strict=True):  # we add LOINC 8478-0 for the mean
+        assert set(_codes(theirs["code"])) <= set(_codes(ours["code"]))
+    assert [c.get("valueQuantity", {}).get("value") for c in bp["component"]] == [116, 71, None]
+    assert [c["valueQuantity"]["code"] for c in bp["component"][:2]] == ["mm[Hg]", "mm[Hg]"]
+    assert _codes(bp["component"][2]["dataAbsentReason"]) == _codes(bp_ig["component"][2]["dataAbsentReason"])
+    assert [c["coding"][0]["code"] for c in bp["category"]] == [c["coding"][0]["code"] for c in bp_ig["category"]]
+    assert bp["meta"]["profile"][0] == bp_ig["meta"]["profile"][0]
+    assert _codes(status["code"]) == _codes(status_ig["code"])
+    assert status["component"] == status_ig["component"]
+    assert status["category"] == [{"coding": [{**status_ig["category"][0]["coding"][0],
+                                                "display": "PHD generated Observation"}]}]
