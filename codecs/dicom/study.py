@@ -32,7 +32,12 @@ def merge_messages(messages: Iterable[Message]) -> Message:
     instances: dict[str, dict[str, Instance]] = {}
     metrics, reports, steps, issues, practitioners = [], [], [], [], []
     patient = None
+    seen: set[str] = set()
     for m in messages:
+        if m.control_id and m.imaging_study is not None:
+            if m.control_id in seen:  # the same instance sent twice: its content is already merged
+                continue
+            seen.add(m.control_id)
         remap: dict[str, str] = {}
         for d in m.devices:
             ident = _device_identity(d)
