@@ -1,0 +1,101 @@
+"""`interop serve x73` (20601 manager over TCP) and `interop simulate x73-*` (20601 agents); heavy imports inside."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+PROFILES = ("x73-bp", "x73-scale", "x73-pulseox", "x73-thermo", "x73-glucose")
+
+
+class FhirVersion(StrEnum):
+    """FHIR release of the emitted Bundles."""
+
+    R4 = "R4"
+    R5 = "R5"
+
+
+class BundleType(StrEnum):
+    """Bundle.type of the emitted Bundles."""
+
+    transaction = "transaction"
+    collection = "collection"
+
+
+def serve_x73(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0 = any free port).")] = 6024,
+    store: Annotated[Path | None, typer.Option(
+        help="Directory for the durable store (store.sqlite3), learnt configurations (x73-configs/) and the FHIR "
+             "files (fhir/). Without it the store is ./interop-store and Bundles go to --forward or stdout.")] = None,
+    forward: Annotated[str | None, typer.Option(help="FHIR server base URL the Bundles are sent to.")] = None,
+    fhir_version: Annotated[FhirVersion, typer.Option("--fhir-version", help="FHIR release.")] = FhirVersion.R4,
+    bundle: Annotated[BundleType, typer.Option(help="Bundle type.")] = BundleType.transaction,
+    idle_timeout: Annotated[float, typer.Option("--idle-timeout", help="Seconds of silence before a connection "
+                                                "is closed.")] = 120.0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every association.")] = False,
+) -> None:
+    """IEEE 11073-20601 manager: associates agents, learns extended configurations, emits one Bundle per association.
+
+    Every APDU is stored durably before it is answered.
+    """
+    import logging
+    import signal
+    import threading
+
+    from interop.transport.x73.manager import ManagerConfig, X73Manager
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = ManagerConfig(host=host, port=port, store_dir=store or Path("interop-store"),
+                           write_fhir=store is not None, forward_url=forward, fhir_version=fhir_version.value,
+                           bundle_type=bundle.value, idle_timeout=idle_timeout)  # type: ignore[arg-type]
+    manager = X73Manager(config)
+
+    def _stop(signum: int, frame: object) -> None:
+        loop = manager._loop
+        if loop is not None:
+            loop.call_soon_threadsafe(loop.stop)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    if verbose:
+        threading.Thread(target=lambda: manager._started.wait() and sys.stderr.write(
+            f"x73 manager on {host}:{manager.port}\n"), daemon=True).start()
+    manager.serve_forever()
+
+
+def _simulate(profile: str):
+    def command(
+        host: Annotated[str, typer.Option(help="Manager address.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Manager TCP port.")] = 6024,
+        reports: Annotated[int, typer.Option(help="Confirmed scan reports to send.")] = 2,
+        config: Annotated[str, typer.Option(
+            help="'extended': announce 0x4000 and send the configuration report when asked; "
+                 "'standard': use the specialization's standard configuration id.")] = "extended",
+        timeout: Annotated[float, typer.Option(help="Seconds to wait for each answer.")] = 10.0,
+    ) -> None:
+        from interop.errors import UsageError
+        from interop.transport.x73.agent import run_agent
+
+        if config not in ("extended", "standard"):
+            raise UsageError(f"unknown --config {config!r}; expected extended or standard")
+        run = run_agent(profile, host, port, extended=config == "extended", reports=reports, timeout=timeout)
+        for direction, name in run.log:
+            sys.stderr.write(f"{'→' if direction == 'tx' else '←'} {name}\n")
+        sys.stderr.write(f"{profile}: config 0x{run.config_id:04X}, {run.reports_confirmed} report(s) confirmed, "
+                         f"{'released' if run.released else 'not released'}\n")
+
+    command.__doc__ = f"Play a {profile[4:]} IEEE 11073-20601 agent against a manager over TCP."
+    return command
+
+
+def register(app: typer.Typer, serve_app: typer.Typer, simulate_app: typer.Typer) -> None:
+    """Add `serve x73` and `simulate x73-*`."""
+    serve_app.command("x73")(serve_x73)
+    for name in PROFILES:
+        simulate_app.command(name)(_simulate(name))

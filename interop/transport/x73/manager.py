@@ -1,0 +1,221 @@
+"""`interop serve x73`: an IEEE 11073-20601 manager over TCP (asyncio), one `Association` per agent connection.
+
+Each received APDU is put in the durable store before the manager answers it; when an association
+ends (released, aborted or disconnected) its APDU stream is stored as one item, decoded into a
+`Message`, mapped to FHIR and emitted to the sink; the item is then marked done (or failed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from interop.codecs.ieee11073 import fsm
+from interop.codecs.ieee11073 import nomenclature as nom
+from interop.codecs.ieee11073.association import Association
+from interop.codecs.ieee11073.configurations import ConfigStore
+from interop.codecs.ieee11073.trace import APDU_CHOICES
+from interop.errors import DecodeError, InteropError
+
+log = logging.getLogger("interop.x73")
+DEFAULT_PORT = 6024
+
+
+@dataclass
+class ManagerConfig:
+    """How the manager listens and where its output goes."""
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT  # 0 = any free port
+    store_dir: Path = Path("interop-store")
+    write_fhir: bool = True  # Bundles as files under store_dir/fhir
+    forward_url: str | None = None
+    fhir_version: Literal["R4", "R5"] = "R4"
+    bundle_type: Literal["collection", "transaction"] = "transaction"
+    idle_timeout: float = 120.0  # seconds without an APDU before the connection is closed
+    max_apdu: int = 64 * 1024  # larger APDUs are refused with ABRT buffer-overflow
+    system_id: bytes = bytes.fromhex("0011223344556677")
+
+
+@dataclass
+class Outcome:
+    """What happened to one association."""
+
+    system_id: str | None
+    apdus: int
+    ended: str | None
+    metrics: int
+    output_ref: str | None
+    error: str | None = None
+    message: Any = None
+    states: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+class X73Manager:
+    """The TCP manager; `start()` in a thread for tests, `serve_forever()` for the CLI."""
+
+    def __init__(self, config: ManagerConfig, *, sink: Any = None,
+                 on_outcome: Callable[[Outcome], None] | None = None) -> None:
+        from interop.transport.sink import make_sink
+        from interop.transport.store import DurableStore
+
+        self.config = config
+        self.store = DurableStore(config.store_dir)
+        self.configs = ConfigStore(config.store_dir / "x73-configs")
+        self.sink = sink or make_sink(config.store_dir if config.write_fhir else None, config.forward_url)
+        self.on_outcome = on_outcome
+        self.outcomes: list[Outcome] = []
+        self.port: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._connections = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    async def _open(self) -> None:
+        self._server = await asyncio.start_server(self._handle, self.config.host, self.config.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("x73 manager listening on %s:%s", self.config.host, self.port)
+
+    def start(self) -> int:
+        """Serve in a background thread; returns the port."""
+        def run() -> None:
+            self._loop = asyncio.new_event_loop()
+            self._loop.run_until_complete(self._open())
+            self._started.set()
+            self._loop.run_forever()
+        self._thread = threading.Thread(target=run, name="x73-manager", daemon=True)
+        self._thread.start()
+        if not self._started.wait(10):
+            raise InteropError("x73 manager did not start")
+        assert self.port is not None
+        return self.port
+
+    def stop(self) -> None:
+        """Stop serving (from any thread) and close the store."""
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            async def shutdown() -> None:
+                if self._server is not None:
+                    self._server.close()
+                loop.stop()
+            asyncio.run_coroutine_threadsafe(shutdown(), loop)
+            if self._thread is not None:
+                self._thread.join(10)
+        self.store.close()
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until `stop()` (or SIGINT/SIGTERM handled by the caller)."""
+        self._loop = asyncio.new_event_loop()
+        self._loop.run_until_complete(self._open())
+        self._started.set()
+        try:
+            self._loop.run_forever()
+        finally:
+            self.store.close()
+
+    # ------------------------------------------------------------------ one connection
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._connections += 1
+        conn = f"{int(time.time())}-{self._connections}"
+        peer = writer.get_extra_info("peername")
+        assoc = self._new_association()
+        stream = bytearray()
+        ids: list[int] = []
+        try:
+            while True:
+                try:
+                    header = await asyncio.wait_for(reader.readexactly(4), self.config.idle_timeout)
+                except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+                    assoc.disconnect()
+                    break
+                length = int.from_bytes(header[2:4], "big")
+                if header[0] not in APDU_CHOICES or header[1] != 0:
+                    await self._send(writer, assoc.invalid_apdu())  # cannot re-frame after an unknown choice
+                    break
+                if length + 4 > self.config.max_apdu:
+                    await self._send(writer, [_abrt(nom.ABORT_REASON_BUFFER_OVERFLOW)])
+                    assoc.end_association("aborted")
+                    break
+                try:
+                    body = await asyncio.wait_for(reader.readexactly(length), self.config.idle_timeout)
+                except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+                    assoc.disconnect()
+                    break
+                frame = header + body
+                offset = len(stream)
+                stream += frame
+                # durable before the manager answers (acknowledges) this APDU
+                ids.append(self.store.put("x73-apdu", f"{conn}/{len(ids) + 1}", frame,
+                                          {"connection": conn, "peer": str(peer), "offset": offset}))
+                try:
+                    answers = assoc.receive(frame, offset)
+                except DecodeError as exc:
+                    log.warning("x73 %s: %s", conn, exc)
+                    assoc.issue("error", "x73.invalid-apdu", str(exc), exc.offset)
+                    answers = assoc.invalid_apdu()
+                await self._send(writer, answers)
+                if assoc.state == fsm.UNASSOCIATED and assoc.ended:
+                    self._finish(assoc, bytes(stream), ids, conn)
+                    assoc, stream, ids = self._new_association(), bytearray(), []
+        finally:
+            if assoc.associated or ids:
+                self._finish(assoc, bytes(stream), ids, conn)
+            try:
+                writer.close()
+                await writer.wait_closed()
+            except (ConnectionError, OSError):
+                pass
+
+    def _new_association(self) -> Association:
+        return Association(mode="manager", store=self.configs, manager_system_id=self.config.system_id)
+
+    @staticmethod
+    async def _send(writer: asyncio.StreamWriter, answers: list[bytes]) -> None:
+        for octets in answers:
+            writer.write(octets)
+        if answers:
+            try:
+                await writer.drain()
+            except ConnectionError:
+                pass
+
+    def _finish(self, assoc: Association, stream: bytes, ids: list[int], conn: str) -> None:
+        """Store the association's stream, translate it, emit the Bundle, mark the items."""
+        sysid = assoc.system_id.hex().upper() if assoc.system_id else None
+        item = self.store.put("x73-association", f"{conn}/{sysid}", stream,
+                              {"connection": conn, "system_id": sysid, "ended": assoc.ended, "apdus": len(ids)})
+        outcome = Outcome(sysid, len(ids), assoc.ended, len(assoc.metrics), None, states=list(assoc.fsm.history))
+        try:
+            message = assoc.message(source=f"x73-{conn}")
+            outcome.message = message
+            from interop import to_fhir
+
+            bundle = to_fhir(message, self.config.fhir_version, bundle_type=self.config.bundle_type)
+            ref = self.sink.emit(bundle.json(), f"x73-{sysid or 'unknown'}-{conn}")
+            outcome.output_ref = ref
+            for i in [*ids, item]:
+                self.store.mark_done(i, ref)
+        except InteropError as exc:
+            outcome.error = str(exc)
+            for i in [*ids, item]:
+                self.store.mark_failed(i, str(exc))
+            log.warning("x73 %s: association not translated: %s", conn, exc)
+        log.info("x73 %s: association %s (%s), %d APDUs, %d metrics -> %s", conn, sysid, assoc.ended,
+                 len(ids), len(assoc.metrics), outcome.output_ref)
+        self.outcomes.append(outcome)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
+
+def _abrt(reason: int) -> bytes:
+    from interop.codecs.ieee11073 import apdu
+
+    return apdu.build_apdu({"choice": nom.ABRT_CHOSEN, "apdu": {"reason": reason}})
