@@ -266,6 +266,7 @@ def test_trailing_bytes_are_info() -> None:
     ("# characteristic: 2A35\nzz\n", "gatt.bad-hex"),
     ("# characteristic: 2A00\n00\n", "gatt.unknown-characteristic"),
     ("# characteristic: 2A1C\n02 6e 01 00 ff e8 07 0d 01 00 00 00\n", "gatt.time-invalid"),
+    ("# characteristic: 2A18\n01 01 00 0f 27 0c 1f 17 3b 3b ff 7f\n", "gatt.time-invalid"),  # 9999-12-31 + 32767 min
 ])
 def test_errors(text: str, code: str) -> None:
     with pytest.raises(DecodeError) as info:

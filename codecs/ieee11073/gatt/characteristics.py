@@ -88,8 +88,8 @@ def time_stamp(dt: Any, ctx: ValueContext, name: str = "time_stamp") -> Timestam
     """A GSS Date Time as a zone-less Timestamp (precision second); None when not known."""
     if dt is None:
         return None
-    raw = "".join(f"{b:02X}" for b in (dt.year & 0xFF, dt.year >> 8, dt.month, dt.day, dt.hours, dt.minutes,
-                                         dt.seconds))
+    raw = (f"{dt.year & 0xFF:02X}{dt.year >> 8:02X}{dt.month:02X}{dt.day:02X}{dt.hours:02X}{dt.minutes:02X}"
+           f"{dt.seconds:02X}")  # the 7 bytes as sent
     if dt.year == 0 or dt.month == 0 or dt.day == 0:
         ctx.issue("gatt.time-unknown", name, "date time has year, month or day 'not known' (0)", "info")
         return None
@@ -439,7 +439,11 @@ def glucose(c: Any, ctx: ValueContext) -> list[Metric]:
     base = time_stamp(c.base_time, ctx, "base_time")
     effective = base
     if base is not None and c.time_offset is not None:
-        effective = base.model_copy(update={"value": base.value + timedelta(minutes=c.time_offset)})
+        try:
+            effective = base.model_copy(update={"value": base.value + timedelta(minutes=c.time_offset)})
+        except OverflowError:
+            ctx.issue("gatt.time-invalid", "time_offset", "base time plus time offset is outside the calendar", "error")
+            effective = None
     seq = f"sequence-number {c.sequence_number}"
     status: tuple[str, ...] = ()
     out: list[Metric] = []
