@@ -38,6 +38,21 @@ def has_preamble(data: bytes) -> bool:
     return data[128:132] == b"DICM"
 
 
+def plausible_dataset(data: bytes) -> bool:
+    """True when byte 0 starts a standard data element (even group 0002-0040) in some byte order/VR form."""
+    if len(data) < 8:
+        return False
+    for order in ("little", "big"):
+        group = int.from_bytes(data[0:2], order)
+        if group % 2 or not 0x0002 <= group <= 0x0040:
+            continue
+        if data[4:6].decode("latin_1") in _VRS:
+            return True
+        if int.from_bytes(data[4:8], order) <= len(data) - 8:
+            return True
+    return False
+
+
 def read_dataset(data: bytes, *, strict: bool = False, source: str | None = None) -> tuple[Dataset, list[Issue]]:
     """The header of a Part 10 file or a raw dataset (no pixel data read) and the reader's findings."""
     import pydicom
@@ -47,6 +62,10 @@ def read_dataset(data: bytes, *, strict: bool = False, source: str | None = None
                           position="byte 0", expected="a Part 10 file ('DICM' at byte 128) or a dataset",
                           offset=0, source=source)
     part10 = has_preamble(data)
+    if not part10 and not plausible_dataset(data):
+        raise DecodeError("not a DICOM file", standard=STANDARD, position="byte 128",
+                          expected="'DICM' after a 128-byte preamble, or a data element of group 0002-0040 at "
+                          "byte 0", offset=128, source=source)
     fp = io.BytesIO(data)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

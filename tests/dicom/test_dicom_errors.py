@@ -1,0 +1,137 @@
+"""Bad files → DecodeError naming the tag (CLI: exit 2, one line with file and tag); fuzz: only DecodeError."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+
+import pytest
+from dicom_fixtures import builders, decode, packaged
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from interop.errors import DecodeError
+
+
+def _manufacturer_offset(data: bytes) -> int:
+    i = data.find(b"\x08\x00\x70\x00LO")  # (0008,0070) Manufacturer, explicit VR little endian
+    assert i > 0
+    return i
+
+
+def test_not_dicom():
+    with pytest.raises(DecodeError) as err:
+        decode(b"this is not a DICOM file at all" * 10, source="x.dcm")
+    assert err.value.position == "byte 0" or err.value.position == "byte 128"
+
+
+def test_truncated_file_names_the_tag():
+    # pydicom test file rtplan_truncated.dcm: cut inside (300A,00B0) Beam Sequence
+    with pytest.raises(DecodeError) as err:
+        decode(packaged("rtplan_truncated.dcm"))
+    assert err.value.position == "(300A,00B0)"
+    assert "truncated" in err.value.message
+
+
+def test_truncated_content_sequence():
+    data = builders.to_bytes(builders.ct_dose_report())
+    with pytest.raises(DecodeError) as err:
+        decode(data[: len(data) - 700], source="dose.dcm")
+    assert err.value.position == "(0040,A730)"
+    assert err.value.one_line().startswith("dose.dcm: (0040,A730): dicom decode error: truncated")
+
+
+def test_wrong_value_length_too_long():
+    data = bytearray(packaged("CT_small.dcm"))
+    i = _manufacturer_offset(data)
+    data[i + 6:i + 8] = struct.pack("<H", 0x7000)  # Manufacturer length swallows the following elements
+    with pytest.raises(DecodeError) as err:
+        decode(bytes(data))
+    assert err.value.position.startswith("(")
+
+
+def test_wrong_value_length_too_short():
+    data = bytearray(packaged("CT_small.dcm"))
+    i = _manufacturer_offset(data)
+    data[i + 6:i + 8] = struct.pack("<H", 3)  # the rest of the value is read as a tag
+    with pytest.raises(DecodeError) as err:
+        decode(bytes(data))
+    assert err.value.position.startswith("(")
+
+
+def test_binary_value_with_odd_length_is_a_finding():
+    ds = builders.ecg_12lead()
+    data = bytearray(builders.to_bytes(ds))
+    # (003A,0005) Number of Waveform Channels US length 2 → 3 breaks the item; must not escape as another error
+    i = data.find(b"\x3a\x00\x05\x00US\x02\x00")
+    data[i + 6:i + 8] = struct.pack("<H", 3)
+    try:
+        m = decode(bytes(data))
+    except DecodeError:
+        return
+    assert m.issues
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_cli_bad_file_exit_2(tmp_path, strict):
+    data = builders.to_bytes(builders.ct_dose_report())
+    bad = tmp_path / "dose_cut.dcm"
+    bad.write_bytes(data[: len(data) - 700])
+    args = [sys.executable, "-m", "interop.cli.main", "translate", str(bad), "--to", "canonical"]
+    if strict:
+        args.append("--strict")
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert str(bad) in lines[0] and "(0040,A730)" in lines[0]
+
+
+def test_cli_translates_example(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "interop.cli.main", "translate",
+                           str(builders.HERE / "sr_ct_radiation_dose.dcm"), "--to", "canonical"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "113813" in proc.stdout
+
+
+_SEEDS = [builders.to_bytes(builders.ct_image()), builders.to_bytes(builders.tid1500_report()),
+          builders.to_bytes(builders.mpps_file(builders.mpps_n_create()))]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=600))
+def test_fuzz_arbitrary_bytes(data):
+    try:
+        decode(data)
+    except DecodeError:
+        pass
+    try:
+        decode(b"\x00" * 128 + b"DICM" + data)
+    except DecodeError:
+        pass
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(range(len(_SEEDS))), st.integers(min_value=132, max_value=4000), st.binary(min_size=1,
+                                                                                                   max_size=8),
+       st.booleans())
+def test_fuzz_mutated_files(seed, position, patch, strict):
+    data = bytearray(_SEEDS[seed])
+    position %= len(data)
+    data[position:position + len(patch)] = patch
+    try:
+        decode(bytes(data), strict=strict)
+    except DecodeError:
+        pass
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(range(len(_SEEDS))), st.integers(min_value=0, max_value=4000))
+def test_fuzz_truncations(seed, cut):
+    data = _SEEDS[seed]
+    try:
+        decode(data[: cut % len(data)])
+    except DecodeError:
+        pass
