@@ -487,49 +487,84 @@ REFID_ALIASES: list[tuple[str, int, str]] = [
 # MDC units, partition 4: (term_code, refid, ucum or "", source)
 # ---------------------------------------------------------------------------------------------
 UNITS: list[tuple[int, str, str, str]] = [
-    (0, "MDC_DIM_NOS", "", "IEEE 11073-10101 (no unit)"),
-    (512, "MDC_DIM_DIMLESS", "1", f"{A20601}; {UCUM}"),
-    (544, "MDC_DIM_PERCENT", "%", f"{A20601}; {PHD_IG} example bundle-example-1"),
-    (736, "MDC_DIM_ANG_DEG", "deg", f"{A20601}; {UCUM}"),
-    (1280, "MDC_DIM_X_M", "m", f"{A20601}; {UCUM}"),
+    (0, "MDC_DIM_NOS", "", ISO10101),
+    (512, "MDC_DIM_DIMLESS", "1", f"{A20601}; {ISO10101}"),
+    (544, "MDC_DIM_PERCENT", "%", f"{A20601}; {ISO10101}; {PHD_IG} example bundle-example-1"),
+    (608, "MDC_DIM_PARTS_PER_MILLION", "[ppm]", ISO10101),
+    (736, "MDC_DIM_ANG_DEG", "deg", f"{A20601}; {ISO10101}"),
+    (768, "MDC_DIM_ANG_RAD", "rad", ISO10101),
+    (1280, "MDC_DIM_X_M", "m", f"{A20601}; {ISO10101}"),
     (1297, "MDC_DIM_CENTI_M", "cm", f"{A20601}; {POCD_IG} mappingsdc.md (Height)"),
-    (1344, "MDC_DIM_X_FOOT", "[ft_i]", f"{A20601}; {UCUM}"),
-    (1376, "MDC_DIM_X_INCH", "[in_i]", f"{A20601}; {POCD_IG} mappingsdc.md (Height)"),
-    (1618, "MDC_DIM_MILLI_L", "mL", f"{A20601}; {UCUM}"),
-    (1728, "MDC_DIM_X_G", "g", f"{A20601}; {POCD_IG} mappingsdc.md (Weight)"),
+    (1298, "MDC_DIM_MILLI_M", "mm", f"{ISO10101} MDC_DIM_X_M + milli prefix"),
+    (1299, "MDC_DIM_MICRO_M", "um", f"{ISO10101} MDC_DIM_X_M + micro prefix"),
+    (1344, "MDC_DIM_X_FOOT", "[ft_i]", f"{A20601}; {ISO10101}"),
+    (1376, "MDC_DIM_X_INCH", "[in_i]", f"{ISO10101}; {A20601} (as MDC_DIM_INCH); {POCD_IG} mappingsdc.md (Height)"),
+    (1472, "MDC_DIM_SQ_X_M", "m2", ISO10101),
+    (1600, "MDC_DIM_X_L", "L", ISO10101),
+    (1618, "MDC_DIM_MILLI_L", "mL", f"{A20601}; {ISO10101} MDC_DIM_X_L + milli prefix"),
+    (1619, "MDC_DIM_MICRO_L", "uL", f"{ISO10101} MDC_DIM_X_L + micro prefix"),
+    (1728, "MDC_DIM_X_G", "g", f"{A20601}; {ISO10101}; {POCD_IG} mappingsdc.md (Weight)"),
     (1731, "MDC_DIM_KILO_G", "kg", f"{A20601}; {POCD_IG} mappingsdc.md (Weight)"),
-    (1746, "MDC_DIM_MILLI_G", "mg", f"{A20601}; {UCUM}"),
-    (1760, "MDC_DIM_LB", "[lb_av]", f"{A20601}; {POCD_IG} mappingsdc.md (Weight)"),
-    (1952, "MDC_DIM_KG_PER_M_SQ", "kg/m2", f"{A20601}; {UCUM}"),
+    (1746, "MDC_DIM_MILLI_G", "mg", f"{A20601}; {ISO10101} MDC_DIM_X_G + milli prefix"),
+    (1747, "MDC_DIM_MICRO_G", "ug", f"{ISO10101} MDC_DIM_X_G + micro prefix"),
+    (1760, "MDC_DIM_LB", "[lb_av]", f"{A20601}; {ISO10101} (as MDC_DIM_X_LB); {POCD_IG} mappingsdc.md (Weight)"),
+    (1792, "MDC_DIM_X_OZ", "[oz_av]", ISO10101),
+    (1952, "MDC_DIM_KG_PER_M_SQ", "kg/m2", f"{A20601}; {ISO10101}"),
+    (2112, "MDC_DIM_X_G_PER_DL", "g/dL", ISO10101),
     (2130, "MDC_DIM_MILLI_G_PER_DL", "mg/dL", f"{A20601}; {PHD_IG} example glucose-observation"),
-    (2208, "MDC_DIM_MIN", "min", f"{A20601}; {UCUM}"),
-    (2240, "MDC_DIM_HR", "h", f"{A20601}; {UCUM}"),
-    (2272, "MDC_DIM_DAY", "d", f"{A20601}; {UCUM}"),
-    (2368, "MDC_DIM_YR", "a", f"{A20601}; {UCUM}"),
-    (2720, "MDC_DIM_BEAT_PER_MIN", "/min", f"{A20601}; {PHD_IG} example bundle-example-1"),
-    (2784, "MDC_DIM_RESP_PER_MIN", "/min", f"{A20601}; {UCUM}"),
-    (3843, "MDC_DIM_KILO_PASCAL", "kPa", f"{A20601}; {UCUM}"),
-    (3872, "MDC_DIM_MMHG", "mm[Hg]", f"{A20601}; {PHD_IG} example compound-numeric-blood-pressure"),
-    (3968, "MDC_DIM_X_JOULES", "J", f"{A20601}; {UCUM}"),
-    (4032, "MDC_DIM_X_WATT", "W", f"{A20601}; {UCUM}"),
-    (4274, "MDC_DIM_MILLI_VOLT", "mV", f"{POCD_EX} Observation-ECGSampleArrayObservation; {UCUM}"),
-    (4416, "MDC_DIM_FAHR", "[degF]", f"{A20601}; {UCUM}"),
+    (2176, "MDC_DIM_X_SEC", "s", ISO10101),
+    (2194, "MDC_DIM_MILLI_SEC", "ms", f"{ISO10101} MDC_DIM_X_SEC + milli prefix"),
+    (2195, "MDC_DIM_MICRO_SEC", "us", f"{ISO10101} MDC_DIM_X_SEC + micro prefix; {PHD_IG} example coin-example-1"),
+    (2208, "MDC_DIM_MIN", "min", f"{A20601}; {ISO10101}"),
+    (2240, "MDC_DIM_HR", "h", f"{A20601}; {ISO10101}"),
+    (2272, "MDC_DIM_DAY", "d", f"{A20601}; {ISO10101}"),
+    (2304, "MDC_DIM_WEEKS", "wk", ISO10101),
+    (2368, "MDC_DIM_YR", "a", f"{A20601}; {ISO10101}"),
+    (2528, "MDC_DIM_PER_MIN", "/min", ISO10101),
+    (2720, "MDC_DIM_BEAT_PER_MIN", "/min", f"{A20601}; {ISO10101}; {PHD_IG} example bundle-example-1"),
+    (2752, "MDC_DIM_PULS_PER_MIN", "/min", ISO10101),
+    (2784, "MDC_DIM_RESP_PER_MIN", "/min", f"{A20601}; {ISO10101}"),
+    (3072, "MDC_DIM_X_L_PER_MIN", "L/min", ISO10101),
+    (3090, "MDC_DIM_MILLI_L_PER_MIN", "mL/min", f"{ISO10101} MDC_DIM_X_L_PER_MIN + milli prefix"),
+    (3122, "MDC_DIM_MILLI_L_PER_HR", "mL/h", f"{ISO10101} MDC_DIM_X_L_PER_HR + milli prefix"),
+    (3840, "MDC_DIM_X_PASCAL", "Pa", ISO10101),
+    (3843, "MDC_DIM_KILO_PASCAL", "kPa", f"{A20601}; {ISO10101} MDC_DIM_X_PASCAL + kilo prefix"),
+    (3872, "MDC_DIM_MMHG", "mm[Hg]", f"{A20601}; {ISO10101}; {PHD_IG} example compound-numeric-blood-pressure"),
+    (3904, "MDC_DIM_CM_H2O", "cm[H2O]", ISO10101),
+    (3936, "MDC_DIM_X_BAR", "bar", ISO10101),
+    (3968, "MDC_DIM_X_JOULES", "J", f"{A20601}; {ISO10101}"),
+    (4032, "MDC_DIM_X_WATT", "W", f"{A20601}; {ISO10101}"),
+    (4256, "MDC_DIM_X_VOLT", "V", ISO10101),
+    (4274, "MDC_DIM_MILLI_VOLT", "mV", f"{ISO10101} MDC_DIM_X_VOLT + milli prefix; {POCD_EX} Observation-ECGSampleArrayObservation"),
+    (4275, "MDC_DIM_MICRO_VOLT", "uV", f"{ISO10101} MDC_DIM_X_VOLT + micro prefix"),
+    (4288, "MDC_DIM_X_OHM", "Ohm", ISO10101),
+    (4416, "MDC_DIM_FAHR", "[degF]", f"{A20601}; {ISO10101}"),
+    (4544, "MDC_DIM_X_MOLE", "mol", ISO10101),
+    (4562, "MDC_DIM_MILLI_MOLE", "mmol", f"{ISO10101} MDC_DIM_X_MOLE + milli prefix"),
     (4722, "MDC_DIM_MILLI_MOLE_PER_L", "mmol/L", f"{A20601}; {PHD_IG} example compound-observation-glucose"),
-    (6048, "MDC_DIM_DEGC", "Cel", f"{A20601}; {PHD_IG} example temperature-observation"),
-    (6560, "MDC_DIM_X_M_PER_MIN", "m/min", f"{A20601}; {UCUM}"),
-    (6656, "MDC_DIM_X_STEP", "{step}", f"{A20601}; {UCUM} annotation"),
-    (6688, "MDC_DIM_X_FOOT_PER_MIN", "[ft_i]/min", f"{A20601}; {UCUM}"),
-    (6720, "MDC_DIM_X_INCH_PER_MIN", "[in_i]/min", f"{A20601}; {UCUM}"),
-    (6752, "MDC_DIM_X_STEP_PER_MIN", "{step}/min", f"{A20601}; {UCUM} annotation"),
-    (6784, "MDC_DIM_X_CAL", "cal", f"{A20601}; {UCUM}"),
-    (6816, "MDC_DIM_RPM", "{rev}/min", f"{A20601}; {UCUM} annotation"),
+    (5472, "MDC_DIM_X_INTL_UNIT", "[iU]", ISO10101),
+    (5696, "MDC_DIM_X_INTL_UNIT_PER_HR", "[iU]/h", ISO10101),
+    (5728, "MDC_DIM_X_INTL_UNIT_PER_DAY", "[iU]/d", ISO10101),
+    (6048, "MDC_DIM_DEGC", "Cel", f"{A20601}; {ISO10101}; {PHD_IG} example temperature-observation"),
+    (6560, "MDC_DIM_X_M_PER_MIN", "m/min", f"{A20601}; {ISO10101}"),
+    (6656, "MDC_DIM_X_STEP", "{step}", f"{A20601}; UCUM annotation"),
+    (6688, "MDC_DIM_X_FOOT_PER_MIN", "[ft_i]/min", A20601),
+    (6720, "MDC_DIM_X_INCH_PER_MIN", "[in_i]/min", A20601),
+    (6752, "MDC_DIM_X_STEP_PER_MIN", "{step}/min", f"{A20601}; UCUM annotation"),
+    (6784, "MDC_DIM_X_CAL", "cal", f"{A20601} (IEEE 11073-10441 unit)"),
+    (6816, "MDC_DIM_RPM", "{rev}/min", f"{A20601}; UCUM annotation"),
 ]
 
 # Alternative unit reference ids for the same code: (refid, term_code, source)
 UNIT_ALIASES: list[tuple[str, int, str]] = [
-    ("MDC_DIM_INCH", 1376, f"{A20601} (10415 uses MDC_DIM_INCH)"),
-    ("MDC_DIM_X_LB", 1760, ROSETTA_MDPNP),
+    ("MDC_DIM_INCH", 1376, A20601),
+    ("MDC_DIM_X_LB", 1760, ISO10101),
+    ("MDC_DIM_OZ", 1792, "IHE PCD Rosetta (NIST RTMMS) unit name for 1792"),
+    ("MDC_DIM_SEC", 2176, "IHE PCD-04 test messages send 264320^MDC_DIM_SEC; ISO/IEEE 11073-10101:2004 spells it MDC_DIM_X_SEC"),
 ]
+
+# Which MDC unit a UCUM code maps back to when several share it (unit_by_ucum)
+UCUM_PREFERRED: dict[str, str] = {"/min": "MDC_DIM_BEAT_PER_MIN"}
 
 # ---------------------------------------------------------------------------------------------
 # MDC -> LOINC where the vital-signs profile applies: (mdc code, loinc, display, preferred, source)
@@ -559,6 +594,41 @@ LOINC_ROWS: list[tuple[int, str, str, bool, str]] = [
     (188752, "39156-5", "Body mass index (BMI) [Ratio]", True,
      f"{FHIR_VS} bmi; MDC term by {A10415}"),
     (151562, "9279-1", "Respiratory rate", True, f"{FHIR_VS} resprate; MDC term by {ROSETTA_MDPNP}"),
+    (150324, "2708-6", "Oxygen saturation in Arterial blood", True,
+     f"{FHIR_VS} oxygensat (MDC_SAT_O2_ART is arterial O2 saturation); {DKCORE}"),
+    (153856, "9843-4", "Head Occipital-frontal circumference", True,
+     f"{FHIR_VS} headcircum; {POCD_IG} mappingsdc.md (HeadCircumference); {DKCORE}"),
+]
+
+# Method- or site-specific MDC variants of a vital sign. The FHIR R4 vital-signs profile fixes one LOINC
+# code per vital sign whatever the method or body site (method and site go to Observation.method and
+# .bodySite), so each variant carries that code; the DK Core IG lists these MDC codes as alternatives for
+# the same basic observation (ValueSet dk-core-IEEEBasicObservation).
+_VARIANT = "semantic variant: {} requires {} for every {} observation; MDC code listed in " + "{}"
+LOINC_VARIANTS: list[tuple[int, str, str, str]] = [
+    # (mdc code, loinc, display, profile)
+    (149514, "8867-4", "Heart rate", "heartrate"),  # MDC_PULS_RATE
+    (149522, "8867-4", "Heart rate", "heartrate"),  # MDC_BLD_PULS_RATE_INV
+    (149546, "8867-4", "Heart rate", "heartrate"),  # MDC_PULS_RATE_NON_INV
+    (149554, "8867-4", "Heart rate", "heartrate"),  # MDC_TTHOR_HEART_RATE
+    (149562, "8867-4", "Heart rate", "heartrate"),  # MDC_PALPATION_HEART_RATE
+    (151570, "9279-1", "Respiratory rate", "resprate"),  # MDC_AWAY_RESP_RATE
+    (151578, "9279-1", "Respiratory rate", "resprate"),  # MDC_TTHOR_RESP_RATE
+    (151594, "9279-1", "Respiratory rate", "resprate"),  # MDC_CO2_RESP_RATE
+    (151602, "9279-1", "Respiratory rate", "resprate"),  # MDC_PRESS_RESP_RATE
+    (151650, "9279-1", "Respiratory rate", "resprate"),  # MDC_ACOUSTIC_RESP_RATE
+    (151658, "9279-1", "Respiratory rate", "resprate"),  # MDC_PULS_OXIM_PLETH_RESP_RATE
+    (150368, "8310-5", "Body temperature", "bodytemp"),  # MDC_TEMP_CORE
+    (150392, "8310-5", "Body temperature", "bodytemp"),  # MDC_TEMP_TYMP
+    (188420, "8310-5", "Body temperature", "bodytemp"),  # MDC_TEMP_RECT
+    (188424, "8310-5", "Body temperature", "bodytemp"),  # MDC_TEMP_ORAL
+    (188428, "8310-5", "Body temperature", "bodytemp"),  # MDC_TEMP_EAR
+    (188452, "8310-5", "Body temperature", "bodytemp"),  # MDC_TEMP_AXILLA
+    (188456, "8310-5", "Body temperature", "bodytemp"),  # MDC_TEMP_GIT
+]
+LOINC_ROWS += [
+    (code, loinc, display, True, _VARIANT.format(f"FHIR R4 vital signs profile {profile}", loinc, display.lower(), DKCORE))
+    for code, loinc, display, profile in LOINC_VARIANTS
 ]
 
 # LOINC codes that make an Observation a vital sign (FHIR R4 ValueSet observation-vitalsignresult)
@@ -868,6 +938,14 @@ def _check_terms() -> None:
             raise SystemExit(f"LOINC row for unknown MDC code {code}")
 
 
+def _preferred(refid: str, ucum: str) -> str:
+    """"1" when this unit is the one a UCUM code maps back to."""
+    if not ucum:
+        return "0"
+    sharing = [r for _t, r, u, _s in UNITS if u == ucum]
+    return "1" if (UCUM_PREFERRED.get(ucum, sharing[0]) == refid) else "0"
+
+
 def render() -> dict[str, str]:
     """All generated files: name -> text."""
     _check_terms()
@@ -881,8 +959,8 @@ def render() -> dict[str, str]:
             ["refid", "code", "source"], [list(a) for a in sorted(REFID_ALIASES)]
         ),
         "mdc_units.csv": _csv(
-            ["code", "term_code", "refid", "ucum", "source"],
-            [[4 * 65536 + t, t, r, u, s] for t, r, u, s in sorted(UNITS)],
+            ["code", "term_code", "refid", "ucum", "ucum_preferred", "source"],
+            [[4 * 65536 + t, t, r, u, _preferred(r, u), s] for t, r, u, s in sorted(UNITS)],
         ),
         "mdc_unit_aliases.csv": _csv(
             ["refid", "code", "source"], [[r, 4 * 65536 + t, s] for r, t, s in sorted(UNIT_ALIASES)]

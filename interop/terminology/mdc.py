@@ -76,12 +76,12 @@ def _tables() -> _Tables:
     units: dict[int, MdcUnit] = {}
     units_by_refid: dict[str, MdcUnit] = {}
     units_by_ucum: dict[str, MdcUnit] = {}
-    for code, _term_code, refid, ucum, _src in _rows("mdc_units.csv"):
+    for code, _term_code, refid, ucum, preferred, _src in _rows("mdc_units.csv"):
         u = MdcUnit(int(code), refid, ucum or None)
         units[u.code] = u
         units_by_refid[refid] = u
-        if ucum:
-            units_by_ucum.setdefault(ucum, u)  # first (lowest code) wins: /min -> MDC_DIM_BEAT_PER_MIN
+        if preferred == "1":
+            units_by_ucum[ucum] = u  # e.g. /min -> MDC_DIM_BEAT_PER_MIN
     for refid, code, _src in _rows("mdc_unit_aliases.csv"):
         units_by_refid.setdefault(refid, units[int(code)])
 

@@ -89,7 +89,7 @@ def test_unit_pairs(code: int, refid: str, ucum: str) -> None:
 
 def test_unit_by_ucum_and_aliases() -> None:
     assert mdc.unit_by_ucum("mm[Hg]").code == 266016
-    assert mdc.unit_by_ucum("/min").refid == "MDC_DIM_BEAT_PER_MIN"  # lowest code wins
+    assert mdc.unit_by_ucum("/min").refid == "MDC_DIM_BEAT_PER_MIN"  # preferred among PER_MIN, BEAT, PULS, RESP
     assert mdc.unit_by_ucum("mmHg") is None  # UCUM is case- and bracket-exact
     assert mdc.unit_by_refid("MDC_DIM_INCH").code == 263520
     assert mdc.unit(262144).ucum is None  # MDC_DIM_NOS has no UCUM equivalent
@@ -142,6 +142,18 @@ def test_codes_are_consistent() -> None:
         assert code in t.terms
     for codes in t.loinc.values():
         assert mdc.is_vital_sign_loinc(codes[0])
+    ucums = {u.ucum for u in t.units.values() if u.ucum}
+    assert ucums == set(t.units_by_ucum)  # every UCUM code maps back to exactly one preferred unit
+    for refid, term in t.terms_by_refid.items():
+        assert refid == term.refid or refid not in {x.refid for x in t.terms.values()}
+
+
+def test_method_and_site_variants_carry_the_vital_sign_loinc() -> None:
+    # FHIR R4 vital signs: one LOINC per vital sign whatever the method/site (DK Core IG lists the variants)
+    assert mdc.loinc_for(mdc.term_by_refid("MDC_TTHOR_RESP_RATE").code)[0] == "9279-1"
+    assert mdc.loinc_for(mdc.term_by_refid("MDC_TEMP_ORAL").code)[0] == "8310-5"
+    assert mdc.loinc_for(mdc.term_by_refid("MDC_PULS_RATE_NON_INV").code)[0] == "8867-4"
+    assert mdc.loinc_for(mdc.term_by_refid("MDC_TEMP_SKIN").code) is None  # skin temperature is not body temperature
 
 
 def test_generated_files_are_up_to_date() -> None:
