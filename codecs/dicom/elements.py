@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from interop.errors import DecodeError
-from interop.model import CodeableConcept, Coding, HumanName, Issue, Timestamp
+from interop.model import CodeableConcept, Coding, HumanName, Issue, SourceRef, Timestamp
 
 from . import dates
 from .charset import DEFAULT, Charset, charset_for
@@ -37,6 +37,17 @@ _BINARY = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "UV
 def tag_str(tag: int) -> str:
     """"(gggg,eeee)" for a tag number."""
     return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+_TAG_SOURCES: dict[int, SourceRef] = {}
+
+
+def tag_source(tag: int) -> SourceRef:
+    """The (shared, immutable) SourceRef of a top-level tag."""
+    ref = _TAG_SOURCES.get(tag)
+    if ref is None:
+        ref = _TAG_SOURCES[tag] = build(SourceRef, location=tag_str(tag))
+    return ref
 
 
 @dataclass

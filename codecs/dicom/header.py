@@ -25,12 +25,11 @@ from interop.model import (
     ProductionSpec,
     Report,
     Series,
-    SourceRef,
 )
 
 from .codes import LATERALITY
 from .construct import build
-from .elements import Context, tag_str
+from .elements import Context, tag_source, tag_str
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -100,8 +99,9 @@ def _composite(ds: Dataset, ctx: Context, sop_class: str | None, transfer_syntax
         metrics.extend(decode_waveforms(ds, ctx, device_key=device_key))
     instance = build(Instance, sop_instance_uid=sop_uid or "", sop_class_uid=sop_class or "",
                                         number=ctx.integer(ds, INSTANCE_NUMBER), title=title,
-                                        source=build(SourceRef, location=tag_str(SOP_INSTANCE_UID)))
-    study = imaging_study(ds, ctx, instance, device_key)
+                                        source=tag_source(SOP_INSTANCE_UID))
+    people = practitioners(ds, ctx)
+    study = imaging_study(ds, ctx, instance, device_key, people)
     return build(Message,
         standard="dicom",
         version=transfer_syntax,
@@ -110,7 +110,7 @@ def _composite(ds: Dataset, ctx: Context, sop_class: str | None, transfer_syntax
         sending=build(Endpoint, application=sending_ae) if sending_ae else None,
         sent=ctx.timestamp(ds, INSTANCE_CREATION_DATE, INSTANCE_CREATION_TIME),
         patient=patient(ds, ctx),
-        practitioners=practitioners(ds, ctx),
+        practitioners=people,
         devices=(device,) if device else (),
         metrics=tuple(metrics),
         imaging_study=study,
@@ -143,7 +143,7 @@ def patient(ds: Dataset, ctx: Context) -> Patient | None:
         issuer = ctx.text(ds, ISSUER_OF_PATIENT_ID)
         identifiers = (build(Identifier, value=pid, system=None, type="MR", assigner=issuer),)
     return build(Patient, identifiers=identifiers, names=names, birth_date=birth, sex=sex,
-                                   source=build(SourceRef, location=tag_str(PATIENT_ID)))
+                                   source=tag_source(PATIENT_ID))
 
 
 def equipment(ds: Dataset, ctx: Context, *, key: str = DEVICE_KEY) -> Device | None:
@@ -173,7 +173,7 @@ def equipment(ds: Dataset, ctx: Context, *, key: str = DEVICE_KEY) -> Device | N
         name=station,
         production_specs=tuple(build(ProductionSpec, kind="sw-revision", value=v, component_id=0)
                                for v in versions),
-        source=build(SourceRef, location=tag_str(MANUFACTURER)),
+        source=tag_source(MANUFACTURER),
     )
 
 
@@ -184,7 +184,7 @@ def practitioners(ds: Dataset, ctx: Context) -> tuple[Practitioner, ...]:
                       ("operator", OPERATORS_NAME)):
         for name in ctx.person_names(ds, tag):
             out.append(build(Practitioner, role=role, identifiers=(), names=(name,),
-                                                    source=build(SourceRef, location=tag_str(tag))))
+                                                    source=tag_source(tag)))
     return tuple(out)
 
 
@@ -210,8 +210,9 @@ def body_site(ds: Dataset, ctx: Context) -> CodeableConcept | None:
     return ctx.concept(ds, ANATOMIC_REGION_SEQUENCE, text=ctx.text(ds, BODY_PART_EXAMINED))
 
 
-def imaging_study(ds: Dataset, ctx: Context, instance: Instance, device_key: str | None) -> ImagingStudy | None:
-    """General Study + General Series modules with this one instance."""
+def imaging_study(ds: Dataset, ctx: Context, instance: Instance, device_key: str | None,
+                  people: tuple[Practitioner, ...] = ()) -> ImagingStudy | None:
+    """General Study + General Series modules with this one instance (`people`: from `practitioners`)."""
     study_uid = ctx.text(ds, STUDY_INSTANCE_UID)
     series_uid = ctx.text(ds, SERIES_INSTANCE_UID)
     modality = ctx.text(ds, MODALITY)
@@ -224,7 +225,7 @@ def imaging_study(ds: Dataset, ctx: Context, instance: Instance, device_key: str
     else:
         if modality is None:
             ctx.missing("", MODALITY, "Modality")
-        operators = ctx.person_names(ds, OPERATORS_NAME)
+        operators = [p.names[0] for p in people if p.role == "operator"]
         series = (build(Series,
             uid=series_uid, modality=modality or "OT", number=ctx.integer(ds, SERIES_NUMBER),
             description=ctx.text(ds, SERIES_DESCRIPTION), body_site=body_site(ds, ctx),
@@ -239,7 +240,7 @@ def imaging_study(ds: Dataset, ctx: Context, instance: Instance, device_key: str
     study_id = ctx.text(ds, STUDY_ID)
     if study_id:
         identifiers.append(build(Identifier, value=study_id, system=None, type="STUDYID", assigner=None))
-    referrer = ctx.person_names(ds, REFERRING_PHYSICIAN_NAME)
+    referrer = [p.names[0] for p in people if p.role == "referring"]
     return build(ImagingStudy,
         uid=study_uid, identifiers=tuple(identifiers), description=ctx.text(ds, STUDY_DESCRIPTION),
         started=ctx.timestamp(ds, STUDY_DATE, STUDY_TIME),
@@ -248,7 +249,7 @@ def imaging_study(ds: Dataset, ctx: Context, instance: Instance, device_key: str
                 or ctx.text(ds, REQUESTED_PROCEDURE_DESCRIPTION)),
         referrer=_name_text(referrer[0]) if referrer else None,
         series=series,
-        source=build(SourceRef, location=tag_str(STUDY_INSTANCE_UID)),
+        source=tag_source(STUDY_INSTANCE_UID),
     )
 
 

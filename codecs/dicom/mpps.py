@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from interop.model import Device, Endpoint, Message, ProcedureStep, SourceRef
+from interop.model import Device, Endpoint, Message, ProcedureStep
 
 from .construct import build
-from .elements import Context, tag_str
+from .elements import Context, tag_source, tag_str
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -54,7 +54,7 @@ def decode_procedure_step(ds: Dataset, ctx: Context, *, sop_instance_uid: str | 
         ended=ctx.timestamp(ds, PPS_END_DATE, PPS_END_TIME), study_uids=tuple(study_uids),
         procedure_codes=ctx.concepts(ds, PROCEDURE_CODE_SEQUENCE),
         discontinuation_reason=reasons[0] if reasons else None, device_key=device_key,
-        source=build(SourceRef, location=tag_str(PPS_STATUS)),
+        source=tag_source(PPS_STATUS),
     )
 
 
@@ -67,7 +67,7 @@ def decode_mpps(ds: Dataset, *, sop_instance_uid: str | None, operation: Literal
     ctx = ctx or Context.for_dataset(ds, strict=strict, source=source)
     station = ctx.text(ds, PERFORMED_STATION_NAME)
     device = build(Device, key="1", level="mds", name=station,
-                                    source=build(SourceRef, location=tag_str(PERFORMED_STATION_NAME))
+                                    source=tag_source(PERFORMED_STATION_NAME)
                                     ) if station else None
     step = decode_procedure_step(ds, ctx, sop_instance_uid=sop_instance_uid, operation=operation,
                                  device_key=device.key if device else None)

@@ -23,7 +23,7 @@ from interop.model import (
 )
 
 from .construct import build
-from .elements import Context, tag_str
+from .elements import Context, tag_source, tag_str
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -63,12 +63,12 @@ def decode_report(ds: Dataset, ctx: Context, *, device_key: str | None = None) -
     template = _template(ds, ctx, "")
     root = build(ContentItem, relationship=None, value_type=ctx.text(ds, VALUE_TYPE) or "CONTAINER",
                                        concept=title, template=template, children=children,
-                                       source=build(SourceRef, location=tag_str(CONTENT_SEQUENCE)))
+                                       source=tag_source(CONTENT_SEQUENCE))
     report = build(Report,
         title=title, template=template, completion=ctx.text(ds, COMPLETION_FLAG),
         verification=ctx.text(ds, VERIFICATION_FLAG), issued=issued,
         instance_uid=ctx.text(ds, SOP_INSTANCE_UID), study_uid=ctx.text(ds, STUDY_INSTANCE_UID), root=root,
-        source=build(SourceRef, location=tag_str(CONTENT_SEQUENCE)),
+        source=tag_source(CONTENT_SEQUENCE),
     )
     return report, walker.metrics
 
