@@ -115,7 +115,8 @@ class UnknownChoice(Construct):
         self.flagbuildnone = True
 
     def _parse(self, stream, context, path):
-        raise LayoutError(f"unknown {self.kind}", stream.tell(), f"a known {self.kind}")
+        # every CHOICE of 20601 is encoded choice (INT-U16), length (INT-U16), content: point at the choice
+        raise LayoutError(f"unknown {self.kind}", stream.tell() - 4, f"a known {self.kind}")
 
     def _build(self, obj, stream, context, path):
         raise LayoutError(f"unknown {self.kind}", 0)
