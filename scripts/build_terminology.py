@@ -572,7 +572,7 @@ UCUM_PREFERRED: dict[str, str] = {"/min": "MDC_DIM_BEAT_PER_MIN"}
 FHIR_VS = "FHIR R4 (4.0.1) vital signs profile"
 LOINC_ROWS: list[tuple[int, str, str, bool, str]] = [
     (150456, "2708-6", "Oxygen saturation in Arterial blood", True,
-     f"{FHIR_VS} oxygensat; {PHD_IG} example bundle-example-1"),
+     f"{FHIR_VS} oxygensat; {PHD_IG} example bundle-example-1; HL7 DK Core IG example ObservationOxySatBasicObservationOrg"),
     (150456, "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", False,
      f"{PHD_IG} example bundle-continuousnonin (history @2b89d19); US Core pulse oximetry profile"),
     (149530, "8867-4", "Heart rate", True, f"{FHIR_VS} heartrate; {PHD_IG} example bundle-example-1"),
@@ -590,10 +590,11 @@ LOINC_ROWS: list[tuple[int, str, str, bool, str]] = [
     (188736, "29463-7", "Body weight", True,
      f"{FHIR_VS} bodyweight; HL7 DK Core IG 3.5.0 example Weight.Poul.230221 (PhdNumericObservation)"),
     (188740, "8302-2", "Body height", True,
-     f"{FHIR_VS} bodyheight; {POCD_IG} mappingsdc.md (Height); MDC term by {A10415}"),
+     f"{FHIR_VS} bodyheight; {POCD_IG} mappingsdc.md (Height); pairing by meaning, no published MDC-LOINC pair found"),
     (188752, "39156-5", "Body mass index (BMI) [Ratio]", True,
-     f"{FHIR_VS} bmi; MDC term by {A10415}"),
-    (151562, "9279-1", "Respiratory rate", True, f"{FHIR_VS} resprate; MDC term by {ROSETTA_MDPNP}"),
+     f"{FHIR_VS} bmi; pairing by meaning, no published MDC-LOINC pair found"),
+    (151562, "9279-1", "Respiratory rate", True,
+     f"{FHIR_VS} resprate; pairing by meaning, no published MDC-LOINC pair found"),
     (150324, "2708-6", "Oxygen saturation in Arterial blood", True,
      f"{FHIR_VS} oxygensat (MDC_SAT_O2_ART is arterial O2 saturation); {DKCORE}"),
     (153856, "9843-4", "Head Occipital-frontal circumference", True,
