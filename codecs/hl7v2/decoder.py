@@ -148,11 +148,14 @@ class HL7v2Decoder:
             issues=tuple(self.issues),
         )
 
-    def _tree(self, key: str) -> Device:
+    def _tree(self, key: str, kids: dict[str, list[str]] | None = None) -> Device:
+        if kids is None:
+            kids = {}
+            for k in sorted(self.nodes, key=_key_order):
+                if "." in k:
+                    kids.setdefault(k.rsplit(".", 1)[0], []).append(k)
         node = self.nodes[key]
-        depth = key.count(".") + 1
-        children = tuple(self._tree(k) for k in sorted(self.nodes, key=_key_order)
-                         if k.startswith(key + ".") and k.count(".") + 1 == depth + 1)
+        children = tuple(self._tree(k, kids) for k in kids.get(key, ()))
         return Device(key=node.key, level=node.level, type=node.type, identifiers=tuple(node.identifiers),
                       name=node.name, children=children, source=node.source)
 
@@ -275,39 +278,44 @@ class HL7v2Decoder:
 
     def obx(self, seg: Segment) -> None:
         d = self.d
-        vtype = seg.get(2).strip()
-        code_raw = seg.get(3).strip()
+        f = seg.fields
+        if len(f) < 21:  # absent trailing fields read as empty
+            f.extend([""] * (21 - len(f)))
+        vtype = f[2].strip()
+        code_raw = f[3].strip()
         code = self._code(code_raw)
         if code is None:
             self.tolerate(seg, 3, "hl7v2.missing-field", "OBX-3 observation identifier is empty",
                           expected="a coded observation identifier (CWE)")
             code = CodeableConcept(text="(no observation identifier)")
-        sub_raw = seg.get(4)
+        sub_raw = f[4]
         path = pcd.parse_sub_id(sub_raw)
-        if dt.cwe_system_name(code_raw, d) == "MDC" or path is not None and len(path) >= 4:
+        if not self.pcd and (path is not None and len(path) >= 4 or dt.cwe_system_name(code_raw, d) == "MDC"):
             self.pcd = True
-        where = seg.where()
         if path is not None and len(path) > 4:
             self.tolerate(seg, 4, "hl7v2.pcd-facet",
                           f"OBX-4 {sub_raw.strip()!r} has {len(path)} parts; read as a facet of metric "
                           f"{'.'.join(map(str, path[:4]))}", severity="info")
         level = pcd.device_level(path) if path else None
-        value_raw = seg.get(5)
+        value_raw = f[5]
         if level is not None and not value_raw.strip():
             self._device_row(seg, path, level, code)
             return
-        equipment = [e for e in (dt.parse_ei(r, d) for r in repetitions(seg.get(18), d)) if e]
+        equipment = [e for e in (dt.parse_ei(r, d) for r in repetitions(f[18], d)) if e] if f[18] else []
         device_key = self._metric_device(seg, path, equipment)
         value, absent = self._value(seg, vtype, value_raw)
-        flags = [f.strip() for f in repetitions(seg.get(8), d) if f.strip()]
         status: list[str] = []
         interpretation: list[Coding] = []
-        for flag in flags:
-            if flag in pcd.MEASUREMENT_STATUS:
-                status.append(pcd.MEASUREMENT_STATUS[flag])
-                if value is None and absent is None and flag in pcd.ABSENT_REASON:
-                    absent = pcd.ABSENT_REASON[flag]
-            else:
+        if f[8]:
+            for flag in repetitions(f[8], d):
+                flag = flag.strip()
+                if not flag:
+                    continue
+                if flag in pcd.MEASUREMENT_STATUS:
+                    status.append(pcd.MEASUREMENT_STATUS[flag])
+                    if value is None and absent is None and flag in pcd.ABSENT_REASON:
+                        absent = pcd.ABSENT_REASON[flag]
+                    continue
                 coding = _interpretation(flag)
                 if coding is None:
                     status.append(flag)
@@ -318,33 +326,31 @@ class HL7v2Decoder:
                     interpretation.append(coding)
         if value is None and absent is None and vtype:
             absent = "unknown"
-        limits = self._range(seg, 7, value)
-        effective = self.ts(seg, 14) or self.group.observed
+        limits = self._range(seg, 7, value) if f[7] else None
+        effective = (self.ts(seg, 14) if f[14] else None) or self.group.observed
+        order = self.group.order
         metric = Metric(
             code=code,
             value=value,
             data_absent_reason=absent,
             measurement_status=tuple(status),
             interpretation=tuple(interpretation),
-            result_status=seg.get(11).strip() or None,
+            result_status=f[11].strip() or None,
             effective=effective,
             reference_range=None if self.pcd else limits,
             alarm_limits=limits if self.pcd else None,
-            method=dt.parse_cwe(seg.get(17), d),
-            body_site=dt.parse_cwe(repetitions(seg.get(20), d)[0], d),
+            method=dt.parse_cwe(f[17], d) if f[17] else None,
+            body_site=dt.parse_cwe(repetitions(f[20], d)[0], d) if f[20] else None,
             device_key=device_key,
             containment=path or (),
             observation_id=sub_raw.strip() or None,
-            group=self.group.order.filler_id or self.group.order.placer_id if self.group.order else None,
-            source=SourceRef(location=where, offset=seg.offset),
+            group=(order.filler_id or order.placer_id) if order else None,
+            source=SourceRef(location=seg.where(), offset=seg.offset),
         )
         self.metrics.append(metric)
         self.last_metric_index = len(self.metrics) - 1
-        for n in range(9, len(seg.fields)):
-            if n not in PLACED_OBX_FIELDS and seg.fields[n].strip() and n not in (9, 10, 12, 13, 15, 16, 19):
-                self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} is not mapped", severity="info")
-        for n in (15, 16, 19):
-            if seg.get(n).strip():
+        for n in range(9, len(f)):
+            if f[n] and n not in PLACED_OBX_FIELDS and f[n].strip():
                 self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} is not mapped", severity="info")
 
     def _code(self, raw: str) -> CodeableConcept | None:
@@ -492,6 +498,16 @@ class HL7v2Decoder:
         raw = seg.get(n).strip()
         if not raw or raw == dt.NULL:
             return None
+        unit_raw = seg.get(6).strip() if isinstance(value, NumericValue) else ""
+        cached = _RANGES.get((raw, unit_raw))
+        if cached is not None:
+            return cached
+        rng = self._read_range(seg, n, raw, value)
+        if len(_RANGES) < 4096:
+            _RANGES[(raw, unit_raw)] = rng  # ranges (alarm limits) repeat message after message
+        return rng
+
+    def _read_range(self, seg: Segment, n: int, raw: str, value) -> Range:
         text = unescape(raw, self.d)
         unit = self._unit(seg) if isinstance(value, NumericValue) else (None, None, None)
         low = high = None
@@ -521,6 +537,7 @@ class HL7v2Decoder:
         return Range(low=q(low), high=q(high), text=text)
 
 
+_RANGES: dict[tuple[str, str], Range] = {}
 _ENVELOPE_SEGMENTS = {"SFT", "EVN", "ORC", "PD1", "PV2", "TQ1", "MSA", "ERR"}
 
 

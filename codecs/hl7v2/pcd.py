@@ -6,6 +6,7 @@ the IEEE 11073-10201 MeasurementStatus bits) as restated in the HL7 PoCD IG page
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 Level = Literal["mds", "vmd", "channel"]
@@ -37,6 +38,7 @@ ABSENT_REASON = {
 }
 
 
+@lru_cache(maxsize=4096)
 def parse_sub_id(raw: str) -> tuple[int, ...] | None:
     """OBX-4 dotted containment ("1.2.1.1") → (1, 2, 1, 1); None when not a dotted integer path."""
     text = raw.strip()
@@ -48,6 +50,7 @@ def parse_sub_id(raw: str) -> tuple[int, ...] | None:
     return tuple(int(p) for p in parts)
 
 
+@lru_cache(maxsize=4096)
 def device_level(path: tuple[int, ...]) -> Level | None:
     """The device level an OBX-4 path denotes by its trailing zeros (x.0.0.0 MDS, x.y.0.0 VMD,
     x.y.z.0 channel), or None for a metric path."""
@@ -68,6 +71,7 @@ def device_key(path: tuple[int, ...], level: Level) -> str:
     return ".".join(str(p) for p in path[:depth])
 
 
+@lru_cache(maxsize=4096)
 def ancestors(path: tuple[int, ...]) -> list[str]:
     """Candidate device keys for a metric path, deepest first ("1.2.1", "1.2", "1")."""
     keys = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC, timezone
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -83,7 +83,7 @@ def to_bundle(message: Message, version: FhirVersion = "R4",
     }
     if message.sent is not None and message.sent.precision in ("second", "millisecond", "microsecond"):
         data["timestamp"] = fd.instant(message.sent.value if message.sent.value.tzinfo else
-                                       message.sent.value.replace(tzinfo=options.get("timezone") or timezone.utc))
+                                       message.sent.value.replace(tzinfo=options.get("timezone") or UTC))
     data["entry"] = ctx.entries
     return Bundle(version, data, ctx.issues)
 
@@ -94,7 +94,7 @@ def _parse_tz(text: str) -> timezone:
 
     t = text.strip().upper()
     if t in ("Z", "UTC", "+00:00", "+0000"):
-        return timezone.utc
+        return UTC
     sign = -1 if t.startswith("-") else 1
     digits = t.lstrip("+-").replace(":", "")
     if len(digits) != 4 or not digits.isdigit():

@@ -18,9 +18,9 @@ FhirVersion = Literal["R4", "R5"]
 
 
 def stable_id(*parts: object) -> str:
-    """A deterministic FHIR id (64 hex chars max is allowed; we use 32) from identifying parts."""
-    h = hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()
-    return h[:32]
+    """A deterministic FHIR id (32 hex chars) from identifying parts (None counts as empty)."""
+    key = "\x1f".join(["" if p is None else p if type(p) is str else str(p) for p in parts])
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
 @dataclass
@@ -39,6 +39,7 @@ class FhirContext:
     observation_refs: list[str] = field(default_factory=list)
     gateway_ref: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)  # "Type/id" -> entry fullUrl
 
     @property
     def r5(self) -> bool:
@@ -52,7 +53,9 @@ class FhirContext:
         """
         rtype, rid = resource["resourceType"], resource["id"]
         ref = f"{rtype}/{rid}"
-        entry: dict[str, Any] = {"fullUrl": f"urn:uuid:{_uuid_from_id(rid)}", "resource": resource}
+        url = f"urn:uuid:{_uuid_from_id(rid)}"
+        self.urls[ref] = url
+        entry: dict[str, Any] = {"fullUrl": url, "resource": resource}
         if self.bundle_type == "transaction":
             if if_none_exist:
                 entry["request"] = {"method": "POST", "url": rtype, "ifNoneExist": if_none_exist}
@@ -63,8 +66,10 @@ class FhirContext:
 
     def reference(self, ref: str) -> dict[str, str]:
         """A Reference pointing at an entry of this Bundle (by fullUrl, resolvable in both bundle types)."""
-        rid = ref.split("/", 1)[1]
-        return {"reference": f"urn:uuid:{_uuid_from_id(rid)}"}
+        url = self.urls.get(ref)
+        if url is None:  # a resource outside this Bundle: a plain relative reference
+            return {"reference": ref}
+        return {"reference": url}
 
     def note(self, code: str, location: str, message: str, severity: str = "warning") -> None:
         """Record something the target cannot express (shown by `translate --report`)."""
@@ -72,6 +77,10 @@ class FhirContext:
                                                  message=message, offset=None))
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
 def _uuid_from_id(rid: str) -> str:
-    h = (rid + "0" * 32)[:32] if all(c in "0123456789abcdef" for c in rid) else hashlib.md5(rid.encode()).hexdigest()
+    """The urn:uuid of an entry: its 32-hex id laid out as a UUID (other ids are hashed first)."""
+    h = rid if len(rid) == 32 and _HEX.issuperset(rid) else hashlib.md5(rid.encode()).hexdigest()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"

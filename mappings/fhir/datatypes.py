@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from interop.model import CodeableConcept, Coding, HumanName, Identifier, Quantity, Range, Timestamp
@@ -112,7 +112,22 @@ def date(ts: Timestamp) -> str:
     return f"{v.year:04d}-{v.month:02d}-{v.day:02d}"
 
 
+_DATE_TIMES: dict[tuple, tuple[str, bool]] = {}
+
+
 def date_time(ts: Timestamp, default_tz: timezone | None) -> tuple[str, bool]:
+    """FHIR dateTime (cached by source text: the same times recur in every OBX of a message)."""
+    key = (ts.raw, ts.precision, ts.value, default_tz)
+    hit = _DATE_TIMES.get(key)
+    if hit is None:
+        hit = _date_time(ts, default_tz)
+        if len(_DATE_TIMES) > 8192:
+            _DATE_TIMES.clear()
+        _DATE_TIMES[key] = hit
+    return hit
+
+
+def _date_time(ts: Timestamp, default_tz: timezone | None) -> tuple[str, bool]:
     """FHIR dateTime at the source precision; returns (text, zone_was_assumed).
 
     FHIR requires a zone whenever a time is given; a naive source time takes `default_tz`
@@ -123,7 +138,7 @@ def date_time(ts: Timestamp, default_tz: timezone | None) -> tuple[str, bool]:
     v = ts.value
     assumed = False
     if v.tzinfo is None:
-        v = v.replace(tzinfo=default_tz or timezone.utc)
+        v = v.replace(tzinfo=default_tz or UTC)
         assumed = True
     text = f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
     if ts.precision == "millisecond":
@@ -136,7 +151,7 @@ def date_time(ts: Timestamp, default_tz: timezone | None) -> tuple[str, bool]:
 def instant(v: datetime) -> str:
     """FHIR instant (seconds, zone required)."""
     if v.tzinfo is None:
-        v = v.replace(tzinfo=timezone.utc)
+        v = v.replace(tzinfo=UTC)
     text = f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
     if v.microsecond:
         text += f".{v.microsecond // 1000:03d}"
@@ -146,7 +161,7 @@ def instant(v: datetime) -> str:
 def _offset(v: datetime) -> str:
     off = v.utcoffset() or timedelta(0)
     if off == timedelta(0):
-        return "Z" if v.tzinfo is timezone.utc else "+00:00"
+        return "Z" if v.tzinfo is UTC else "+00:00"
     minutes = int(off.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     minutes = abs(minutes)

@@ -31,9 +31,10 @@ def build(message: Message, ctx: FhirContext) -> None:
         ctx.device_refs[message.gateway.key] = ctx.gateway_ref
     for root in message.devices:
         _tree(root, None, anchor, message, ctx)
+    nodes = {n.key: n for root in message.devices for n in root.walk()}
     metric_devices: dict[tuple[str, str], str] = {}
     for m in message.metrics:
-        node = message.device(m.device_key) if m.device_key else None
+        node = nodes.get(m.device_key) if m.device_key else None
         if node is None or node.level == "mds":
             continue
         mkey = (node.key, _primary_code(m))

@@ -133,12 +133,9 @@ def _status(m: Metric) -> str:
 
 
 def _is_vital(loinc: str) -> bool:
-    try:
-        from interop.terminology import mdc
+    from interop.terminology import mdc
 
-        return mdc.is_vital_sign_loinc(loinc)
-    except ImportError:  # pragma: no cover
-        return False
+    return mdc.is_vital_sign_loinc(loinc)
 
 
 def _absent(reason: str) -> dict[str, Any]:

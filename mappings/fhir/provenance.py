@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import interop
@@ -23,9 +23,9 @@ def build(message: Message, ctx: FhirContext) -> None:
     recorded = message.sent.value if message.sent is not None and message.sent.precision in (
         "second", "millisecond", "microsecond") else None
     if recorded is None:
-        recorded = datetime.now(timezone.utc)
+        recorded = datetime.now(UTC)
     elif recorded.tzinfo is None:
-        recorded = recorded.replace(tzinfo=ctx.options.get("timezone") or timezone.utc)
+        recorded = recorded.replace(tzinfo=ctx.options.get("timezone") or UTC)
     what = STANDARD_TEXT.get(message.standard, message.standard)
     label = " ".join(x for x in (what, message.message_type, message.control_id) if x)
     entity_what: dict[str, Any] = {"display": label}
