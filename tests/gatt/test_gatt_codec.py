@@ -211,6 +211,25 @@ def test_glucose_mol_per_l_to_mmol_per_l() -> None:
     assert g.body_site.text == "alternate-site-test"
 
 
+def test_glucose_context_follows_its_measurement() -> None:
+    # 0x2A18 seq 7 with context flag (bit 4), then 0x2A34 seq 7, flags 0x5F: carbohydrate breakfast 50e-3 kg
+    # (D032), meal 2 postprandial, tester 1 self / health 5 none (0x51), exercise 1800 s at 40 %, medication 1
+    # rapid-acting 2e-6 kg (A002), HbA1c 6.5 % (F041); terms from IEEE 11073-10417 (partition 128)
+    msg = decode("# characteristic: 2A18\n1a 07 00 e8 07 03 01 08 00 00 5c b0 11 00 00\n"
+                 "# characteristic: glucose_measurement_context\n5f 07 00 01 32 d0 02 51 08 07 28 01 02 a0 41 f0\n")
+    glucose, _status, carb, meal, tester, health, exercise, medication, hba1c = msg.metrics
+    assert glucose.group == carb.group == "glucose sequence-number 7"
+    assert num(carb) == ("8417768", Decimal(50), "g")
+    assert (meal.code.codings[0].code, meal.value.concept.codings[0].code) == ("8417864", "8417872")
+    assert (tester.value.concept.codings[0].display, health.value.concept.codings[0].display) == (
+        "MDC_CTXT_GLU_TESTER_SELF", "MDC_CTXT_GLU_HEALTH_NONE")
+    assert num(exercise) == ("8417760", Decimal(40), "%")
+    assert (exercise.effective.value, exercise.effective_end.value) == (datetime(2024, 3, 1, 8), datetime(2024, 3, 1, 8, 30))
+    assert num(medication) == ("8417800", Decimal(2), "mg")
+    assert num(hba1c) == ("160220", Decimal("6.5"), "%")
+    assert meal.effective == glucose.effective and msg.issues == ()
+
+
 # --- Heart rate -----------------------------------------------------------------------------------
 
 

@@ -225,3 +225,17 @@ def test_matches_ig_examples_bp_without_mean_and_bpm_status() -> None:
     assert status["component"] == status_ig["component"]
     assert status["category"] == [{"coding": [{**status_ig["category"][0]["coding"][0],
                                                 "display": "PHD generated Observation"}]}]
+
+
+def test_meal_context_matches_ig_example() -> None:
+    import json
+
+    ig = json.loads((Path(__file__).parent / "data" / "meal-context-observation.json").read_text())
+    text = (b"# characteristic: 2A18\n# device: 00-60-19-00-01-0E-92-34\n12 07 00 e1 07 06 02 0f 02 1b 5c b0 11\n"
+            b"# characteristic: 2A34\n02 07 00 02\n")  # meal 2 = postprandial
+    obs = [e["resource"] for e in of_type(bundle(GattCodec().decode(text, strict=True)), "Observation")]
+    meal = obs[1]
+    assert _codes(meal["code"]) == _codes(ig["code"])
+    assert _codes(meal["valueCodeableConcept"]) == _codes(ig["valueCodeableConcept"])
+    # identifier as the IG builds it, with the current IG's timestamp part (seconds since 2000-01-01)
+    assert meal["identifier"][0]["value"] == "00601900010E9234-8417864-549730947"

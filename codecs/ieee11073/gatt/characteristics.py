@@ -18,6 +18,7 @@ from interop.errors import DecodeError
 from interop.model import (
     BitsValue,
     CodeableConcept,
+    CodedValue,
     Component,
     CompoundValue,
     Issue,
@@ -445,6 +446,7 @@ def glucose(c: Any, ctx: ValueContext) -> list[Metric]:
             ctx.issue("gatt.time-invalid", "time_offset", "base time plus time offset is outside the calendar", "error")
             effective = None
     seq = f"sequence-number {c.sequence_number}"
+    ctx.state.setdefault("glucose_times", {})[c.sequence_number] = effective
     status: tuple[str, ...] = ()
     out: list[Metric] = []
     if c.sensor_status_annunciation is not None:
@@ -455,9 +457,6 @@ def glucose(c: Any, ctx: ValueContext) -> list[Metric]:
             ctx.issue("gatt.reserved-bits", "sensor_status_annunciation", "reserved sensor status bits 12-15 set")
         out.append(bits_metric("MDC_GLU_METER_DEV_STATUS", bits, names, ctx, "sensor_status_annunciation",
                                effective=effective, observation_id=seq))
-    if c.flags & 0x10:
-        ctx.issue("gatt.context-not-decoded", "flags", "a Glucose Measurement Context (0x2A34) follows; not decoded",
-                  "info")
     if c.glucose_concentration is None:
         return out
     kind, location = c.type_sample_location & 0x0F, c.type_sample_location >> 4
@@ -474,8 +473,90 @@ def glucose(c: Any, ctx: ValueContext) -> list[Metric]:
     else:  # kg/L -> mg/dL (1 kg/L = 10^5 mg/dL)
         number, unit = (None if value is None else _shift(value, 5), absent), "MDC_DIM_MILLI_G_PER_DL"
     body_site = CodeableConcept(text=site) if site else None
+    group = {"group": f"glucose {seq}"} if c.flags & 0x10 else {}  # a context (0x2A34) follows
     out.insert(0, numeric(refid, number, unit, ctx, "glucose_concentration", effective=effective,
-                          measurement_status=status, body_site=body_site, observation_id=seq))
+                          measurement_status=status, body_site=body_site, observation_id=seq, **group))
+    return out
+
+
+# --- Glucose Measurement Context 0x2A34 (GLS 1.0) ---------------------------------------------
+
+CARBOHYDRATE_IDS = {1: "MDC_CTXT_GLU_CARB_BREAKFAST", 2: "MDC_CTXT_GLU_CARB_LUNCH", 3: "MDC_CTXT_GLU_CARB_DINNER",
+                    4: "MDC_CTXT_GLU_CARB_SNACK", 5: "MDC_CTXT_GLU_CARB_DRINK", 6: "MDC_CTXT_GLU_CARB_SUPPER",
+                    7: "MDC_CTXT_GLU_CARB_BRUNCH"}
+MEALS = {1: "MDC_CTXT_GLU_MEAL_PREPRANDIAL", 2: "MDC_CTXT_GLU_MEAL_POSTPRANDIAL", 3: "MDC_CTXT_GLU_MEAL_FASTING",
+         4: "MDC_CTXT_GLU_MEAL_CASUAL", 5: "MDC_CTXT_GLU_MEAL_BEDTIME"}
+TESTERS = {1: "MDC_CTXT_GLU_TESTER_SELF", 2: "MDC_CTXT_GLU_TESTER_HCP", 3: "MDC_CTXT_GLU_TESTER_LAB"}
+HEALTH = {1: "MDC_CTXT_GLU_HEALTH_MINOR", 2: "MDC_CTXT_GLU_HEALTH_MAJOR", 3: "MDC_CTXT_GLU_HEALTH_MENSES",
+          4: "MDC_CTXT_GLU_HEALTH_STRESS", 5: "MDC_CTXT_GLU_HEALTH_NONE"}
+MEDICATIONS = {1: "MDC_CTXT_MEDICATION_RAPIDACTING", 2: "MDC_CTXT_MEDICATION_SHORTACTING",
+               3: "MDC_CTXT_MEDICATION_INTERMEDIATEACTING", 4: "MDC_CTXT_MEDICATION_LONGACTING",
+               5: "MDC_CTXT_MEDICATION_PREMIX"}
+NOT_AVAILABLE = 0x0F  # Tester / Health nibble "not available"
+
+
+def _coded(code_refid: str, value_refid: str, ctx: ValueContext, name: str, **extra: Any) -> Metric:
+    return Metric(code=nom.concept(code_refid), value=CodedValue(concept=nom.concept(value_refid)), device_key="1",
+                  source=ctx.source(name), **extra)
+
+
+def _lookup(table: dict[int, str], key: int, ctx: ValueContext, name: str) -> str | None:
+    refid = table.get(key)
+    if refid is None and key != NOT_AVAILABLE:
+        ctx.issue("gatt.reserved-value", name, f"{name.replace('_', ' ')} value {key} is reserved")
+    return refid
+
+
+def glucose_context(c: Any, ctx: ValueContext) -> list[Metric]:
+    """0x2A34: context of the Glucose Measurement with the same sequence number (IEEE 11073-10417 context terms).
+
+    Carbohydrate (kg -> g) and medication (kg -> mg, litre -> mL) use the specific 10417 Metric-Id term as
+    their code; meal, tester and health are coded values; exercise intensity (%) spans the exercise duration.
+    """
+    seq = f"sequence-number {c.sequence_number}"
+    effective = ctx.state.get("glucose_times", {}).get(c.sequence_number)
+    if effective is None:
+        ctx.issue("gatt.context-without-measurement", "sequence_number",
+                  "no earlier Glucose Measurement with this sequence number; context has no time", "info")
+    extra = {"effective": effective, "observation_id": seq, "group": f"glucose {seq}"}
+    out: list[Metric] = []
+    if c.carbohydrate_id is not None:
+        refid = _lookup(CARBOHYDRATE_IDS, c.carbohydrate_id, ctx, "carbohydrate_id")
+        value, absent = sfloat(c.carbohydrate)
+        if refid:
+            out.append(numeric(refid, (None if value is None else _shift(value, 3), absent), "MDC_DIM_X_G", ctx,
+                               "carbohydrate", **extra))
+    if c.meal is not None:
+        refid = _lookup(MEALS, c.meal, ctx, "meal")
+        if refid:
+            out.append(_coded("MDC_CTXT_GLU_MEAL", refid, ctx, "meal", **extra))
+    if c.tester_health is not None:
+        tester = _lookup(TESTERS, c.tester_health & 0x0F, ctx, "tester")
+        health = _lookup(HEALTH, c.tester_health >> 4, ctx, "health")
+        if tester:
+            out.append(_coded("MDC_CTXT_GLU_TESTER", tester, ctx, "tester_health", **extra))
+        if health:
+            out.append(_coded("MDC_CTXT_GLU_HEALTH", health, ctx, "tester_health", **extra))
+    if c.exercise_duration is not None:
+        end = None
+        if c.exercise_duration == 0xFFFF:
+            ctx.issue("gatt.overrun", "exercise_duration", "exercise duration overrun (65535 s or more)", "info")
+        elif effective is not None:
+            end = effective.model_copy(update={"value": effective.value + timedelta(seconds=c.exercise_duration)})
+        out.append(numeric("MDC_CTXT_GLU_EXERCISE", (Decimal(c.exercise_intensity), None), "MDC_DIM_PERCENT", ctx,
+                           "exercise_intensity", effective_end=end, **extra))
+    if c.medication_id is not None:
+        refid = _lookup(MEDICATIONS, c.medication_id, ctx, "medication_id")
+        value, absent = sfloat(c.medication)
+        litre = bool(c.flags & 0x20)
+        if refid:
+            amount = None if value is None else _shift(value, 3 if litre else 6)
+            out.append(numeric(refid, (amount, absent), "MDC_DIM_MILLI_L" if litre else "MDC_DIM_MILLI_G", ctx,
+                               "medication", **extra))
+    if c.hba1c is not None:
+        out.append(numeric("MDC_CONC_HBA1C", sfloat(c.hba1c), "MDC_DIM_PERCENT", ctx, "hba1c", **extra))
+    if c.extended_flags:
+        ctx.issue("gatt.reserved-bits", "extended_flags", "extended flags are reserved for future use", "info")
     return out
 
 
@@ -523,6 +604,8 @@ CHARACTERISTICS: dict[int, Characteristic] = {
                        "MDC_DEV_SPEC_PROFILE_PULS_OXIM", plx_continuous),
         Characteristic(0x2A18, "glucose_measurement", "Glucose Measurement", "MDC_DEV_SPEC_PROFILE_GLUCOSE",
                        glucose),
+        Characteristic(0x2A34, "glucose_measurement_context", "Glucose Measurement Context",
+                       "MDC_DEV_SPEC_PROFILE_GLUCOSE", glucose_context),
         Characteristic(0x2A37, "heart_rate_measurement", "Heart Rate Measurement", None, heart_rate),
     )
 }

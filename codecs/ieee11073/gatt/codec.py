@@ -97,7 +97,7 @@ class _Decoder:
                 current = lookup(line.text)
                 if current is None:
                     self.problem(line, "gatt.unknown-characteristic", "unsupported or unknown characteristic",
-                                 "one of 2A35 2A36 2A1C 2A1D 2A1E 2A9C 2A9D 2A9E 2A5E 2A5F 2A18 2A37 or its GSS name")
+                                 "one of 2A35 2A36 2A1C 2A1D 2A1E 2A9C 2A9D 2A9E 2A5E 2A5F 2A18 2A34 2A37 or its GSS name")
                 elif current not in self.seen:
                     self.seen.append(current)
             elif line.key in ("device", "system-id", "gateway"):

@@ -153,6 +153,25 @@ GlucoseMeasurement = Struct(
     "end" / Tell,
 )
 
+GlucoseMeasurementContext = Struct(
+    # 0x2A34. Flags: bit 0 Carbohydrate ID + Carbohydrate (kg), bit 1 Meal, bit 2 Tester-Health,
+    # bit 3 Exercise Duration (s, 65535 = overrun) + Exercise Intensity (%), bit 4 Medication ID + Medication,
+    # bit 5 medication units (0 kg, 1 litre), bit 6 HbA1c (%), bit 7 Extended Flags present.
+    "flags" / Int8ul,
+    "sequence_number" / Int16ul,
+    "extended_flags" / If(this.flags & 0x80, Int8ul),
+    "carbohydrate_id" / If(this.flags & 0x01, Int8ul),
+    "carbohydrate" / If(this.flags & 0x01, SFLOAT),
+    "meal" / If(this.flags & 0x02, Int8ul),
+    "tester_health" / If(this.flags & 0x04, Int8ul),  # low nibble Tester, high nibble Health
+    "exercise_duration" / If(this.flags & 0x08, Int16ul),
+    "exercise_intensity" / If(this.flags & 0x08, Int8ul),
+    "medication_id" / If(this.flags & 0x10, Int8ul),
+    "medication" / If(this.flags & 0x10, SFLOAT),
+    "hba1c" / If(this.flags & 0x40, SFLOAT),
+    "end" / Tell,
+)
+
 HeartRateMeasurement = Struct(
     # 0x2A37. Flags: bit 0 value format (0 uint8, 1 uint16), bit 1 Sensor Contact detected,
     # bit 2 Sensor Contact feature supported, bit 3 Energy Expended present (kJ),
@@ -182,6 +201,7 @@ LAYOUTS: dict[int, Construct] = {
     0x2A5E: PlxSpotCheckMeasurement,
     0x2A5F: PlxContinuousMeasurement,
     0x2A18: GlucoseMeasurement,
+    0x2A34: GlucoseMeasurementContext,
     0x2A37: HeartRateMeasurement,
 }
 
