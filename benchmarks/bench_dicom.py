@@ -1,0 +1,92 @@
+"""DICOM headers/s: our decode → canonical → FHIR R4 JSON beside plain pydicom `dcmread(stop_before_pixels=True)`.
+
+Run: python benchmarks/bench_dicom.py [--seconds 0.5] [--files NAME ...]
+Prints one row per file (pydicom test files shipped in the wheel) and the aggregate over the set: time per
+header for the bare read, for decode → canonical, and for decode → canonical → FHIR JSON, and the ratio
+bare / full (goal ≥ 0.5: the whole translation costs at most twice the bare header read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import time
+from pathlib import Path
+
+# Image headers of several vendors, sizes and transfer syntaxes (all ship inside the pydicom wheel).
+DEFAULT_FILES = (
+    "CT_small.dcm", "MR_small.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "JPEG2000.dcm",
+    "examples_jpeg2k.dcm", "examples_overlay.dcm", "liver_1frame.dcm", "rtdose.dcm", "rtplan.dcm",
+)
+
+
+def _per_call(fn, seconds: float) -> float:
+    """Mean seconds per call of `fn`, repeated for about `seconds` (best of 3 rounds)."""
+    fn()
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds / 10:
+        fn()
+        n += 1
+    n = max(n * 3, 5)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / n)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=0.5, help="time budget per measurement")
+    parser.add_argument("--files", nargs="*", default=list(DEFAULT_FILES), help="pydicom test file names")
+    args = parser.parse_args()
+
+    import pydicom
+    from interop.codecs.dicom.codec import DicomCodec
+    from pydicom.data import get_testdata_file
+
+    codec = DicomCodec()
+    try:
+        from interop.registry import get_mapping
+
+        fhir = get_mapping("fhir-r4")
+    except Exception:  # the FHIR mapping is not part of this build: measure decode → canonical only
+        fhir = None
+
+    for name in args.files:  # warm caches (data dictionary, SOP class names, mapping tables) before timing
+        path = get_testdata_file(name, download=False)
+        if path is not None:
+            data = Path(path).read_bytes()
+            pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True)
+            message = codec.decode(data)
+            if fhir:
+                fhir.map(message).json()
+
+    print(f"{'file':26s} {'KiB':>5s} {'bare µs':>8s} {'canon µs':>9s} {'fhir µs':>8s} {'ratio':>6s}")
+    totals = [0.0, 0.0, 0.0]
+    for name in args.files:
+        path = get_testdata_file(name, download=False)
+        if path is None:
+            print(f"{name:26s} (not packaged, skipped)")
+            continue
+        data = Path(path).read_bytes()
+        bare = _per_call(lambda d=data: pydicom.dcmread(io.BytesIO(d), stop_before_pixels=True), args.seconds)
+        canon = _per_call(lambda d=data: codec.decode(d), args.seconds)
+        full = _per_call((lambda d=data: fhir.map(codec.decode(d)).json()) if fhir else (lambda: None),
+                         args.seconds) if fhir else canon
+        for i, v in enumerate((bare, canon, full)):
+            totals[i] += v
+        print(f"{name:26s} {len(data) / 1024:5.0f} {bare * 1e6:8.0f} {canon * 1e6:9.0f} {full * 1e6:8.0f} "
+              f"{bare / full:6.2f}")
+    bare, canon, full = totals
+    if bare:
+        k = len(args.files)
+        print(f"\nheaders/s over the set: bare dcmread {k / bare:,.0f}; decode → canonical {k / canon:,.0f}; "
+              f"decode → canonical → FHIR R4 JSON {k / full:,.0f}{'' if fhir else ' (FHIR mapping absent)'}")
+        print(f"ratio (full / bare throughput): {bare / full:.2f} (goal ≥ 0.5); canonical only: {bare / canon:.2f}")
+
+
+if __name__ == "__main__":
+    main()
