@@ -8,6 +8,8 @@ or the public transcription that states the code.
 
     python scripts/build_terminology.py          # rewrite the CSV files
     python scripts/build_terminology.py --check  # exit 1 when the CSV files are out of date
+    python scripts/build_terminology.py --antidote DIR --mdrepo DIR --dkcore DIR
+                                                 # re-read public sources, report disagreeing codes
 
 Context-free code = partition * 65536 + term code (IEEE 11073-10101, 5.2).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -1005,12 +1008,95 @@ def render() -> dict[str, str]:
     }
     return files
 
+# ---------------------------------------------------------------------------------------------
+# source verification (maintainers): re-read the public sources and compare every row
+# ---------------------------------------------------------------------------------------------
+_DEFINE = re.compile(r"#define\s+(MDC_[A-Za-z0-9_]+)\s+(\d+)")
+_FSH = re.compile(r'IEEEx73#(\d+) "(MDC_[A-Za-z0-9_]+)"')
+_HEADER_PARTITION = {"object_infrastructure": 1, "medical_scada": 2, "events": 3, "dimensions": 4,
+                     "communication_infrastructure": 8}
+
+
+def _defines(path: Path) -> dict[str, int]:
+    """refid -> term code from one C header of #define lines."""
+    out: dict[str, int] = {}
+    for m in _DEFINE.finditer(path.read_text(encoding="utf-8", errors="replace")):
+        out.setdefault(m.group(1), int(m.group(2)))
+    return out
+
+
+def source_codes(antidote: Path | None, mdrepo: Path | None, dkcore: Path | None) -> dict[str, dict[str, int]]:
+    """Context-free codes by source name and refid, read from local checkouts of the public sources."""
+    found: dict[str, dict[str, int]] = {}
+    if antidote:  # signove/antidote: 20601 Annex A and specialization headers (partition from the refid family)
+        codes: dict[str, int] = {}
+        for h in [antidote / "src/dim/nomenclature.h", *sorted((antidote / "src/specializations").glob("*.h"))]:
+            for refid, term in _defines(h).items():
+                part = (4 if refid.startswith("MDC_DIM_") else 8 if refid.startswith(("MDC_DEV_SPEC", "MDC_TIME_SYNC"))
+                        else 1 if refid.startswith(("MDC_ATTR_", "MDC_MOC_", "MDC_ACT_", "MDC_NOTI_")) else
+                        255 if refid.startswith("MDC_RET_CODE") else 2)
+                codes.setdefault(refid, part * 65536 + term)
+        found["antidote"] = codes
+    if mdrepo:  # wlbaker/mdrepo: ISO/IEEE 11073-10101:2004 Annex B, one header per partition
+        codes = {}
+        folder = mdrepo / "intfcode/intellivue/Shared/Nomenclature"
+        for h in sorted(folder.glob("*nomenclature*.h")):
+            part = next((v for k, v in _HEADER_PARTITION.items() if k in h.name), None)
+            if part is None or "string_util" in h.name:
+                continue
+            for refid, term in _defines(h).items():
+                if term < 0xF000:  # the private range holds vendor codes
+                    codes.setdefault(refid, part * 65536 + term)
+        found["ISO/IEEE 11073-10101:2004"] = codes
+    if dkcore:  # hl7dk/dk-core: FSH value sets with IEEEx73#code "REFID"
+        codes = {}
+        for f in sorted((dkcore / "input/fsh").glob("*.fsh")):
+            for m in _FSH.finditer(f.read_text(encoding="utf-8")):
+                codes.setdefault(m.group(2), int(m.group(1)))
+        found["DK Core IG"] = codes
+    return found
+
+
+# Source disagreements checked by hand: (refid, source name) -> why the shipped code stands.
+KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
+    ("MDC_ACT_SEG_GET_INFO", "ISO/IEEE 11073-10101:2004"):
+        "20601 assigns 3085 (0x0C0D); the NovoPen trace in the corpus (xdrip_novopen_*) sends 0x0C0D",
+}
+
+
+def verify(found: dict[str, dict[str, int]]) -> list[str]:
+    """Disagreements between the shipped rows and the sources (a source naming a refid with another code)."""
+    problems = []
+    aliases = {a: c for a, c, _ in REFID_ALIASES}
+    for part, term, refid, *_ in TERMS:
+        code = part * 65536 + term
+        for name, codes in found.items():
+            if refid in codes and codes[refid] != code and (refid, name) not in KNOWN_DISAGREEMENTS:
+                problems.append(f"{refid}: shipped {code}, {name} says {codes[refid]}")
+    for alias, code in aliases.items():
+        for name, codes in found.items():
+            if alias in codes and codes[alias] != code:
+                problems.append(f"alias {alias}: shipped {code}, {name} says {codes[alias]}")
+    for term, refid, _u, _s in UNITS:
+        for name, codes in found.items():
+            if refid in codes and codes[refid] != 4 * 65536 + term:
+                problems.append(f"{refid}: shipped {4 * 65536 + term}, {name} says {codes[refid]}")
+    return problems
+
 
 def main(argv: list[str] | None = None) -> int:
     """Write (or with --check, compare) the generated files."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="exit 1 if any generated file differs")
+    ap.add_argument("--antidote", type=Path, help="checkout of signove/antidote: verify codes against it")
+    ap.add_argument("--mdrepo", type=Path, help="checkout of wlbaker/mdrepo (10101:2004 headers)")
+    ap.add_argument("--dkcore", type=Path, help="checkout of hl7dk/dk-core (FSH value sets)")
     args = ap.parse_args(argv)
+    if args.antidote or args.mdrepo or args.dkcore:
+        problems = verify(source_codes(args.antidote, args.mdrepo, args.dkcore))
+        for p in problems:
+            print(p, file=sys.stderr)
+        return 1 if problems else 0
     stale = []
     for name, text in render().items():
         path = DATA / name
