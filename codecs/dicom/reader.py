@@ -109,27 +109,53 @@ def _warning_issue(message: Warning | str) -> Issue:
 
 
 def _check_structure(ds: Dataset, source: str | None) -> None:
-    """Tags ascend, VRs exist and the last element is complete (a wrong length breaks all three)."""
+    """Tags ascend, VRs exist and the last element is complete (a wrong length breaks all three).
+
+    After a wrong value length pydicom reads value bytes as tags; the finding names the last plausible
+    element before that garbage, the one whose length is most likely wrong.
+    """
     elements = ds._dict  # insertion order = file order; values are still raw (not converted)
     tags = array("L", elements)  # plain ints: BaseTag comparisons are Python-level and 10x slower
     if list(tags) != sorted(tags):
-        previous = next(tags[i - 1] for i in range(1, len(tags)) if tags[i] <= tags[i - 1])
-        raise DecodeError("data elements out of order: the value length of the element before is wrong",
-                          standard=STANDARD, position=tag_str(previous),
-                          expected="ascending tags (PS3.5 7.1)", source=source)
+        k = next(i for i in range(1, len(tags)) if tags[i] <= tags[i - 1])
+        raise _length_error(tags, k, source, "the elements after it are out of order")
     vrs = set(map(_VR_OF, elements.values()))
     vrs.discard(None)
     if not vrs <= _VRS:
-        bad = next(t for t, e in elements.items() if e.VR is not None and e.VR not in _VRS)
-        raise DecodeError("unknown value representation", standard=STANDARD, position=tag_str(bad),
-                          expected="a PS3.5 Table 6.2-1 VR", source=source)
+        k = next(i for i, e in enumerate(elements.values()) if e.VR is not None and e.VR not in _VRS)
+        raise _length_error(tags, k, source, "the bytes after it do not form a data element")
     if elements:
         last = next(reversed(elements.values()))
         if getattr(last, "is_raw", False) and last.length != UNDEFINED_LENGTH and last.value is not None \
                 and len(last.value) < last.length:
-            raise DecodeError(f"truncated: {len(last.value)} of {last.length} value bytes present",
-                              standard=STANDARD, position=tag_str(last.tag),
-                              expected=f"{last.length} bytes of value", source=source)
+            if _plausible(tags, len(tags) - 1):
+                raise DecodeError(f"truncated: {len(last.value)} of {last.length} value bytes present",
+                                  standard=STANDARD, position=tag_str(last.tag),
+                                  expected=f"{last.length} bytes of value", source=source)
+            raise _length_error(tags, len(tags) - 1, source, "the bytes after it do not form a data element")
+
+
+def _plausible(tags: array, i: int) -> bool:
+    """A tag the data dictionary knows, a private creator, or a private element whose creator is present."""
+    from pydicom.datadict import DicomDictionary
+
+    tag = tags[i]
+    group, element = tag >> 16, tag & 0xFFFF
+    if group % 2 == 0:
+        return tag in DicomDictionary or (group & 0xFF00) in (0x5000, 0x6000)  # 50xx/60xx repeating groups
+    if 0x0010 <= element <= 0x00FF:
+        return True
+    return (group << 16 | element >> 8) in tags
+
+
+def _length_error(tags: array, k: int, source: str | None, what: str) -> DecodeError:
+    culprit = next((tags[i] for i in range(k - 1, -1, -1) if _plausible(tags, i)), None)
+    if culprit is None:
+        return DecodeError(f"malformed data element: {what}", standard=STANDARD, position=tag_str(tags[k]),
+                           expected="tag, VR and length consistent with the bytes that follow", source=source)
+    return DecodeError(f"value length does not match the data: {what}", standard=STANDARD,
+                       position=tag_str(culprit), expected="a value length that ends where the next element starts",
+                       source=source)
 
 
 def _check_pixel_header(ds: Dataset, data: bytes, pos: int, issues: list[Issue], source: str | None) -> None:

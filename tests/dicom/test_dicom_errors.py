@@ -48,7 +48,7 @@ def test_wrong_value_length_too_long():
     data[i + 6:i + 8] = struct.pack("<H", 0x7000)  # Manufacturer length swallows the following elements
     with pytest.raises(DecodeError) as err:
         decode(bytes(data))
-    assert err.value.position.startswith("(")
+    assert err.value.position == "(0008,0070)"
 
 
 def test_wrong_value_length_too_short():
@@ -56,8 +56,9 @@ def test_wrong_value_length_too_short():
     i = _manufacturer_offset(data)
     data[i + 6:i + 8] = struct.pack("<H", 3)  # the rest of the value is read as a tag
     with pytest.raises(DecodeError) as err:
-        decode(bytes(data))
-    assert err.value.position.startswith("(")
+        decode(bytes(data), source="ct.dcm")
+    assert err.value.position == "(0008,0070)"
+    assert err.value.one_line().startswith("ct.dcm: (0008,0070): dicom decode error: value length")
 
 
 def test_binary_value_with_odd_length_is_a_finding():
