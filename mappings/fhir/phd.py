@@ -360,6 +360,10 @@ def phd_observation(res: dict[str, Any], m: Metric, message: Message, ctx: FhirC
     if components:
         res["component"] = components
     _measurement_status(res, m)
+    if "effectiveDateTime" not in res and "effectivePeriod" not in res and message.sent is not None:
+        # PhdBaseObservation: every uploaded observation has a time; without a PHD timestamp the PHG uses
+        # the time of reception (here `Message.sent`)
+        res["effectiveDateTime"] = fd.date_time(message.sent, ctx.options.get("timezone"))[0]
     provided = provided_patient(m, ctx)
     if "subject" not in res:
         if provided:

@@ -266,6 +266,17 @@ def test_header_forms(header: str) -> None:
     assert decode(f"# characteristic: {header}\n00 64 00 5a 00\n").message_type == "plx_continuous_measurement"
 
 
+def test_received_time_is_message_sent() -> None:
+    from datetime import timedelta, timezone
+
+    msg = decode("# characteristic: 2A5F\n# received: 2024-11-29T23:09:05.250+01:00\n00 64 00 5a 00\n")
+    assert msg.sent.value == datetime(2024, 11, 29, 23, 9, 5, 250000, tzinfo=timezone(timedelta(hours=1)))
+    assert msg.sent.precision == "millisecond"
+    assert decode("# characteristic: 2A5F\n# received: 2024-11-29T23:09:05Z\n00 64 00 5a 00\n").sent.precision == "second"
+    assert [i.code for i in decode("# characteristic: 2A5F\n# received: yesterday\n00 64 00 5a 00\n",
+                                   strict=False).issues] == ["gatt.bad-received"]
+
+
 def test_sniff() -> None:
     assert CODEC.sniff((DATA / "gatt_plx_spotcheck_full.hex").read_bytes()) == 90
     assert CODEC.sniff(b"MSH|^~\\&|") == 0

@@ -239,3 +239,14 @@ def test_meal_context_matches_ig_example() -> None:
     assert _codes(meal["valueCodeableConcept"]) == _codes(ig["valueCodeableConcept"])
     # identifier as the IG builds it, with the current IG's timestamp part (seconds since 2000-01-01)
     assert meal["identifier"][0]["value"] == "00601900010E9234-8417864-549730947"
+
+
+def test_reception_time_when_no_phd_timestamp() -> None:
+    # PLX continuous has no timestamp: the PHG uses the time of reception; the identifier has no time part
+    text = b"# characteristic: 2A5F\n# device: 00:1C:05:FF:E8:74\n# received: 2024-11-29T23:09:05+01:00\n00 64 00 5a 00\n"
+    b = bundle(GattCodec().decode(text, strict=True))
+    spo2 = of_type(b, "Observation")[0]["resource"]
+    assert spo2["effectiveDateTime"] == "2024-11-29T23:09:05+01:00"
+    assert spo2["identifier"][0]["value"] == "001C05FFE874-150456"
+    again = bundle(GattCodec().decode(text, strict=True))
+    assert again.json() == b.json()  # deterministic: Provenance.recorded is the reception time, not "now"

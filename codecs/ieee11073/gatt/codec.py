@@ -5,7 +5,8 @@ Input format (see `textfile` and examples/gatt/README.md): a `# characteristic: 
 BD_ADDR), `# manufacturer:` / `# model:` / `# serial:` / `# firmware:` / `# hardware:` /
 `# software:` (Device Information Service 0x2A29/0x2A24/0x2A25/0x2A26/0x2A27/0x2A28) and
 `# system-id:` (0x2A23) lines, optional `# gateway:` / `# gateway-manufacturer:` /
-`# gateway-model:` lines for the receiving PHG, then one characteristic value per line as hex.
+`# gateway-model:` lines for the receiving PHG, an optional `# received:` ISO 8601 reception time
+(becomes `Message.sent`), then one characteristic value per line as hex.
 Values are little-endian as on the air. The result holds one MDS `Device` (key "1") and the metrics, with the
 MDC codes and units the IEEE 11073-20601 path uses. GATT Date Time has no zone: timestamps are
 naive, precision second. A BD_ADDR is kept as the PHD IG's Bluetooth transport address (EUI-48,
@@ -14,6 +15,7 @@ identifier type BTMAC); the IG defines no EUI-64 derived from it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from interop.errors import DecodeError
@@ -26,6 +28,7 @@ from interop.model import (
     Message,
     Metric,
     ProductionSpec,
+    Timestamp,
 )
 
 from . import nomenclature as nom
@@ -79,6 +82,7 @@ class _Decoder:
         self.info: dict[str, str] = {}
         self.identifiers: list[Identifier] = []
         self.gateway_identifiers: list[Identifier] = []
+        self.received: Timestamp | None = None
         self.seen: list[Characteristic] = []
 
     def problem(self, line: Line, code: str, message: str, expected: str, severity: str = "error") -> None:
@@ -102,6 +106,8 @@ class _Decoder:
                     self.seen.append(current)
             elif line.key in ("device", "system-id", "gateway"):
                 self.identifier(line)
+            elif line.key == "received":
+                self.received = self.reception_time(line)
             elif line.key is not None:
                 self.info[line.key] = line.text
             elif current is None:
@@ -117,6 +123,7 @@ class _Decoder:
             message_type="+".join(c.name for c in self.seen) or None,
             devices=(self.device(),),
             gateway=self.gateway(),
+            sent=self.received,
             metrics=tuple(self.metrics),
             issues=tuple(self.issues),
         )
@@ -163,6 +170,18 @@ class _Decoder:
         else:
             self.problem(line, "gatt.bad-identifier", f"'{line.key}' is not an identifier of the expected length",
                          "8 bytes (EUI-64) or, for device, 6 bytes (BD_ADDR) as hex", "warning")
+
+    def reception_time(self, line: Line) -> Timestamp | None:
+        try:
+            value = datetime.fromisoformat(line.text)
+        except ValueError:
+            self.problem(line, "gatt.bad-received", "'received' is not an ISO 8601 date and time",
+                         "e.g. 2024-11-29T23:09:05+01:00", "warning")
+            return None
+        fraction = line.text.split("T", 1)[-1].split(".", 1)
+        digits = len(fraction[1]) - len(fraction[1].lstrip("0123456789")) if len(fraction) == 2 else 0
+        precision = "second" if digits == 0 else "millisecond" if digits <= 3 else "microsecond"
+        return Timestamp(value=value, precision=precision, raw=line.text)
 
     def gateway(self) -> Device | None:
         if not self.gateway_identifiers:

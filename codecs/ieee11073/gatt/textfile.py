@@ -8,6 +8,7 @@
 # firmware: r2.1                  firmware (0x2A26), hardware (0x2A27), software (0x2A28)
 # gateway: 0A-0B-0C-FF-FE-0D-0E-0F  the gateway (PHG) that received the values: EUI-64 or MAC, optional
 # gateway-manufacturer: ACME        with gateway-model: its manufacturer and model (of the software)
+# received: 2024-11-29T23:09:05+01:00   when the gateway received the values (ISO 8601), optional
 1e 7a 00 50 00 5f 00 e4 07 0b 1d 17 08 39 48 00 01 04 00    one value; whitespace allowed; '#' starts a comment
 ```
 A later `# characteristic:` line switches the characteristic for the values below it (e.g. a
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 HEADER = re.compile(rb"^[ \t]*#[ \t]*characteristic[ \t]*:", re.IGNORECASE | re.MULTILINE)
 DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z_ -]*?)\s*:\s*(.*?)\s*$")
 KEYS = {"characteristic", "device", "system-id", "manufacturer", "model", "serial", "firmware", "hardware",
-        "software", "gateway", "gateway-manufacturer", "gateway-model"}
+        "software", "gateway", "gateway-manufacturer", "gateway-model", "received"}
 
 
 @dataclass
