@@ -62,3 +62,23 @@ def test_unit_agrees_with_oracle(unit: mdc.MdcUnit) -> None:
     oracle_ucum = set(filter(None, row["ucum"].split("|")))
     if unit.ucum and oracle_ucum:
         assert unit.ucum in oracle_ucum
+
+
+# Codes the oracle names differently, checked by hand. 68164-68169: IHE PCD-04 alert attributes in RTMMS
+# (MDC_ATTR_ALERT_SOURCE ... MDC_ATTR_ALERT_TYPE) reuse the numbers IEEE 11073-20601 Annex A gives to DIM
+# attributes (MDC_ATTR_DEV_CONFIG_ID 2628 ... MDC_ATTR_ENUM_OBS_VAL_SIMP_OID 2633, seen on the wire in the
+# corpus antidote config reports); the table keeps the 20601 names. Public PCD-04 messages disagree on the
+# alert codes (68164-68169 vs 68480-68485), so the alert attributes are left out.
+CODE_COLLISIONS = {68164, 68165, 68166, 68167, 68168, 68169}
+
+
+def test_oracle_names_the_same_codes_alike() -> None:
+    by_code: dict[int, set[str]] = {}
+    for r in TERMS.values():
+        if _usable(r):
+            by_code.setdefault(int(r["cf_code10"]), set()).add(r["refid"])
+    t = mdc._tables()
+    aliases = {refid for refid, term in t.terms_by_refid.items() if refid != term.refid}
+    disagree = {code for code, term in t.terms.items()
+                if code in by_code and term.refid not in by_code[code] and not (by_code[code] & aliases)}
+    assert disagree == CODE_COLLISIONS
