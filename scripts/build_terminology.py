@@ -56,12 +56,6 @@ ANTIDOTE_PEDOMETER = f"{ANTIDOTE} tests/resources/apdu/pedometer (corpus ieee110
 # ---------------------------------------------------------------------------------------------
 # MDC terms: (partition, term_code, refid, display, "ucum|ucum", source)
 # ---------------------------------------------------------------------------------------------
-BPM = "/min"
-MMHG_KPA = "mm[Hg]|kPa"
-TEMP_U = "Cel|[degF]"
-MASS_U = "kg|[lb_av]"
-GLU_U = "mg/dL|mmol/L"
-
 TERMS: list[tuple[int, int, str, str, str, str]] = [
     # Vital signs and physiological monitoring (partition 2, SCADA)
     (2, 16770, 'MDC_ECG_HEART_RATE', 'Heart rate (ECG)', '/min', f"{ISO10101}; {DKCORE}; {POCD_IG} examples"),
