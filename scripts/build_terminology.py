@@ -544,12 +544,12 @@ UNITS: list[tuple[int, str, str, str]] = [
     (5728, "MDC_DIM_X_INTL_UNIT_PER_DAY", "[iU]/d", ISO10101),
     (6048, "MDC_DIM_DEGC", "Cel", f"{A20601}; {ISO10101}; {PHD_IG} example temperature-observation"),
     (6560, "MDC_DIM_X_M_PER_MIN", "m/min", f"{A20601}; {ISO10101}"),
-    (6656, "MDC_DIM_X_STEP", "{step}", f"{A20601}; UCUM annotation"),
+    (6656, "MDC_DIM_X_STEP", "{step}", f"{A20601}; {UCUM}, annotation"),
     (6688, "MDC_DIM_X_FOOT_PER_MIN", "[ft_i]/min", A20601),
     (6720, "MDC_DIM_X_INCH_PER_MIN", "[in_i]/min", A20601),
-    (6752, "MDC_DIM_X_STEP_PER_MIN", "{step}/min", f"{A20601}; UCUM annotation"),
+    (6752, "MDC_DIM_X_STEP_PER_MIN", "{step}/min", f"{A20601}; {UCUM}, annotation"),
     (6784, "MDC_DIM_X_CAL", "cal", f"{A20601} (IEEE 11073-10441 unit)"),
-    (6816, "MDC_DIM_RPM", "{rev}/min", f"{A20601}; UCUM annotation"),
+    (6816, "MDC_DIM_RPM", "{rev}/min", f"{A20601}; {UCUM}, annotation"),
 ]
 
 # Alternative unit reference ids for the same code: (refid, term_code, source)
