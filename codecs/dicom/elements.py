@@ -16,6 +16,7 @@ from . import dates
 from .charset import DEFAULT, Charset, charset_for
 from .codes import coding_system
 from .construct import build
+from .items import parse_items
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -224,9 +225,23 @@ class Context:
             return None
 
     def sequence(self, ds: Dataset, tag: int, where: str = "") -> list[Dataset]:
-        """Items of a sequence; a sequence pydicom cannot parse is a finding at its tag."""
-        if tag not in getattr(ds, "_dict", ds):
-            return []
+        """Items of a sequence; a sequence that cannot be parsed is a finding at its tag."""
+        elements = getattr(ds, "_dict", None)
+        elem = elements.get(tag) if elements is not None else None
+        if elem is None:
+            if elements is not None or tag not in ds:
+                return []
+        elif getattr(elem, "is_raw", False) and self._is_sequence(elem):
+            if not elem.value:
+                return []
+            try:
+                if elem.VR == "UN":  # PS3.5 6.2.2: UN content is Implicit VR Little Endian
+                    return parse_items(elem.value, True, True)
+                return parse_items(elem.value, bool(elem.is_little_endian), bool(elem.is_implicit_VR))
+            except ValueError as exc:
+                self.problem(where + tag_str(tag), "dicom.bad-sequence", f"sequence cannot be parsed ({exc})",
+                             expected="items per PS3.5 7.5")
+                return []
         try:
             value = ds[tag].value
         except Exception as exc:
@@ -242,6 +257,12 @@ class Context:
             return list(value)
         except TypeError:
             return []
+
+    def _is_sequence(self, elem: Any) -> bool:
+        vr = elem.VR
+        if vr == "SQ":
+            return True
+        return vr in (None, "", "UN") and self._dictionary_vr(elem.tag) == "SQ"
 
     def timestamp(self, ds: Dataset, date_tag: int, time_tag: int, where: str = "") -> Timestamp | None:
         """DA + TM pair with the dataset's time zone; a malformed value is a finding."""

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 
-class Source(str, Enum):
+class Source(StrEnum):
     auto = "auto"
     hl7v2 = "hl7v2"
     ieee11073 = "ieee11073"
@@ -18,14 +18,14 @@ class Source(str, Enum):
     dicom = "dicom"
 
 
-class Target(str, Enum):
+class Target(StrEnum):
     fhir_r4 = "fhir-r4"
     fhir_r5 = "fhir-r5"
     canonical = "canonical"
     hl7v2 = "hl7v2"
 
 
-class BundleType(str, Enum):
+class BundleType(StrEnum):
     collection = "collection"
     transaction = "transaction"
 

@@ -32,7 +32,7 @@ def build(message: Message, ctx: FhirContext) -> None:
     default_tz = _default_zone(message, ctx)
     seen: dict[str, int] = {}
     anchor = _anchor(message)
-    for index, m in enumerate(message.metrics):
+    for m in message.metrics:
         res = observation(m, message, ctx, default_tz, anchor)
         rid = res["id"]
         if rid in seen:  # the same observation twice in one input: keep both, distinct ids

@@ -128,9 +128,9 @@ def test_help_teaches():
 
 @pytest.mark.skipif(os.environ.get("CI_SKIP_IMPORT_TIME") == "1", reason="explicitly disabled")
 def test_translate_does_not_import_heavy_libraries():
-    code = ("import sys; sys.argv=['interop','translate',%r]; from interop.cli import main\n"
+    code = (f"import sys; sys.argv=['interop','translate',{str(VITALS)!r}]; from interop.cli import main\n"
             "try:\n    main.run()\nexcept SystemExit:\n    pass\n"
             "heavy=[m for m in ('pydicom','pynetdicom','fhir.resources','hl7apy','construct') if m in sys.modules]\n"
-            "sys.stderr.write('HEAVY=' + ','.join(heavy))") % str(VITALS)
+            "sys.stderr.write('HEAVY=' + ','.join(heavy))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, cwd=ROOT)
     assert r.stderr.decode().endswith("HEAVY="), r.stderr.decode()[-300:]

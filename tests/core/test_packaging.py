@@ -23,10 +23,10 @@ def test_non_editable_install(tmp_path):
     assert (target / "interop" / "terminology" / "data" / "mdc_terms.csv").exists()
     env = dict(os.environ, PYTHONPATH=str(target))
     code = ("import interop, interop.codecs.hl7v2.codec, interop.mappings.fhir.bundle;"
-            "assert interop.__file__.startswith(%r), interop.__file__;"
+            "assert interop.__file__.startswith({!r}), interop.__file__;"
             "from interop import decode, to_fhir;"
-            "b = to_fhir(decode(%r), 'R5');"
-            "print(len(b.resources))") % (str(target), str(ROOT / "examples" / "hl7v2" / "pcd01-vitals.hl7"))
+            "b = to_fhir(decode({!r}), 'R5');"
+            "print(len(b.resources))").format(str(target), str(ROOT / "examples" / "hl7v2" / "pcd01-vitals.hl7"))
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120, env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr.decode()[-2000:]
     assert int(r.stdout) > 10

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.parser import parse_segment
-
 from interop.codecs.hl7v2.tokenizer import tokenize
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -163,6 +163,7 @@ class DicomNode:
         if self.config.allow:
             ae.require_calling_aet = list(self.config.allow)  # A-ASSOCIATE-RJ 1/1/3 (calling AE not recognized)
         handlers = [
+            (evt.EVT_CONN_OPEN, self.on_conn_open),
             (evt.EVT_C_ECHO, self.on_c_echo),
             (evt.EVT_C_STORE, self.on_c_store),
             (evt.EVT_N_CREATE, self.on_n_create),
@@ -271,6 +272,16 @@ class DicomNode:
         self._store_mpps(uid, mods, "N-SET")
         status, ds = self.mpps.n_set(uid, mods)
         return status, ds
+
+    def on_conn_open(self, event: Any) -> None:
+        """Disable Nagle on the accepted socket: small DIMSE responses otherwise wait for delayed ACKs."""
+        import socket
+
+        try:
+            sock = event.assoc.dul.socket.socket
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (AttributeError, OSError):
+            pass
 
     def on_conn_close(self, event: Any) -> None:
         """Association over (released, aborted or dropped): emit the studies it completed."""

@@ -70,6 +70,9 @@ class X73Manager:
         self.configs = ConfigStore(config.store_dir / "x73-configs")
         self.sink = sink or make_sink(config.store_dir if config.write_fhir else None, config.forward_url)
         self.on_outcome = on_outcome
+        from interop.registry import get_mapping
+
+        get_mapping(f"fhir-{config.fhir_version.lower()}")  # import the mapping now, not in the serving thread
         self.outcomes: list[Outcome] = []
         self.port: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
