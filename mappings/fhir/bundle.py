@@ -15,7 +15,7 @@ from . import datatypes as fd
 from .context import FhirContext, FhirVersion, stable_id
 
 # Order matters: later builders reference what earlier ones added.
-BUILDERS = ("patient", "device", "observation", "imaging", "provenance")
+BUILDERS = ("patient", "device", "observation", "phd", "imaging", "provenance")
 
 
 def _default(obj: Any) -> Any:
