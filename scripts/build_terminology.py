@@ -186,6 +186,7 @@ TERMS: list[tuple[int, int, str, str, str, str]] = [
     (2, 19512, 'MDC_MODALITY_SLOW', 'Slow response averaging', '', A10404),
     (2, 19516, 'MDC_MODALITY_SPOT', 'Spot-check measurement', '', f"{A10404}; {PHD_IG} example bundle-example-1"),
     # Devices: MDS / VMD / channel types used in IHE PCD-01 and the PoCD IG (partition 1)
+    (1, 3585, 'MDC_OBS_WAVE_CTS', 'Continuous waveform observation (OBR-4 of a waveform order)', '', f"{PCD01_EX} OBR-4"),
     (1, 4429, 'MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS', 'Multi-parameter physiological monitor MDS', '', f"{ISO10101}; {POCD_IG} examples; {PCD01_EX}"),
     (1, 4430, 'MDC_DEV_MON_PHYSIO_MULTI_PARAM_VMD', 'Multi-parameter physiological monitor VMD', '', ISO10101),
     (1, 4431, 'MDC_DEV_MON_PHYSIO_MULTI_PARAM_CHAN', 'Multi-parameter physiological monitor channel', '', ISO10101),

@@ -180,3 +180,13 @@ def test_load_time_benchmark() -> None:
     mdc.load()
     ms = (time.perf_counter() - t0) * 1000
     print(f"\nterminology load: {ms:.2f} ms, {len(mdc._tables().terms)} terms, {len(mdc._tables().units)} units")
+
+
+def test_every_mdc_code_of_the_pocd_pcd01_sample_is_known() -> None:
+    # corpus hl7v2/pocd-philips-intellivue-pcd01.hl7 (HL7 PoCD IG mappingv2.md): OBR-4, OBX-3 and OBX-6 codes
+    for code, refid in [(69965, "MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS"), (70666, "MDC_DEV_ECG_RESP_VMD"),
+                        (70739, "MDC_DEV_CARD_RATE_CHAN"), (147842, "MDC_ECG_CARD_BEAT_RATE"),
+                        (184327, "MDC_ECG_STAT_RHY"), (69121, "MDC_OBS_WAVE_CTS"),
+                        (68162, "MDC_ATTR_FILTER_LABEL_STRING"), (131329, "MDC_ECG_ELEC_POTL_I")]:
+        assert mdc.term(code) is not None and mdc.term_by_refid(refid) == mdc.term(code)
+    assert mdc.unit(264864).refid == "MDC_DIM_BEAT_PER_MIN"
