@@ -54,6 +54,9 @@ def translate(
     assume_tz: Annotated[str | None, typer.Option("--assume-tz", help="UTC offset for times that carry none "
                                                   "(e.g. +02:00); default: the sender's, else UTC.")] = None,
     pretty: Annotated[bool, typer.Option("--pretty", help="Indent the JSON output.")] = False,
+    patient: Annotated[list[str] | None, typer.Option("--patient", help="Logical Patient id for personal "
+                                                      "health device data that names no patient; USER=ID per "
+                                                      "user of a multi-user device (repeatable).")] = None,
 ) -> None:
     """Translate device messages into FHIR R4/R5 Bundles (or the canonical model).
 
@@ -91,6 +94,12 @@ def translate(
     options = {"bundle_type": bundle.value} if to.value.startswith("fhir") else {}
     if assume_tz and to.value.startswith("fhir"):
         options["assume_tz"] = assume_tz
+    if patient and to.value.startswith("fhir"):
+        try:
+            options["patient"] = _patients(patient)
+        except ValueError as exc:
+            sys.stderr.write(f"interop translate: --patient: {exc}\n")
+            raise typer.Exit(2) from None
     worst = 2 if problems else 0
     results: list[tuple[str, str, int, int]] = []  # (input, status, resources, issues)
     progress = None
@@ -121,6 +130,19 @@ def translate(
     if many:
         _summary(results, output)
     raise typer.Exit(worst)
+
+
+def _patients(values: list[str]) -> str | dict[int, str]:
+    """'ID' for everyone, or 'USER=ID' pairs for a multi-user device."""
+    if len(values) == 1 and "=" not in values[0]:
+        return values[0]
+    out: dict[int, str] = {}
+    for v in values:
+        user, sep, ident = v.partition("=")
+        if not sep or not user.strip().isdigit() or not ident.strip():
+            raise ValueError(f"{v!r}: expected ID, or USER=ID with a numeric user id")
+        out[int(user)] = ident.strip()
+    return out
 
 
 def _expand(paths: list[str]) -> tuple[list[str], list[str]]:
