@@ -60,6 +60,7 @@ class Context:
     tz: timezone | None = None
     issues: list[Issue] = field(default_factory=list)
     source: str | None = None
+    _parsed: dict[int, tuple[Any, list[Any]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def for_dataset(cls, ds: Dataset, *, strict: bool = False, source: str | None = None) -> Context:
@@ -234,14 +235,20 @@ class Context:
         elif getattr(elem, "is_raw", False) and self._is_sequence(elem):
             if not elem.value:
                 return []
+            cached = self._parsed.get(id(elem))
+            if cached is not None and cached[0] is elem:
+                return cached[1]
             try:
                 if elem.VR == "UN":  # PS3.5 6.2.2: UN content is Implicit VR Little Endian
-                    return parse_items(elem.value, True, True)
-                return parse_items(elem.value, bool(elem.is_little_endian), bool(elem.is_implicit_VR))
+                    items = parse_items(elem.value, True, True)
+                else:
+                    items = parse_items(elem.value, bool(elem.is_little_endian), bool(elem.is_implicit_VR))
             except ValueError as exc:
                 self.problem(where + tag_str(tag), "dicom.bad-sequence", f"sequence cannot be parsed ({exc})",
                              expected="items per PS3.5 7.5")
-                return []
+                items = []
+            self._parsed[id(elem)] = (elem, items)  # the walk reads some sequences twice (finding site, tree)
+            return items
         try:
             value = ds[tag].value
         except Exception as exc:

@@ -1,0 +1,137 @@
+"""Sequence items parsed straight from a raw SQ value (PS3.5 7.5), ~10x faster than pydicom's Dataset items.
+
+Only used for sequences pydicom has not parsed yet; an item is a `RawItem` (its elements still raw bytes),
+read by `elements.Context` exactly like a pydicom Dataset.
+"""
+
+from __future__ import annotations
+
+from struct import Struct
+from typing import NamedTuple
+
+ITEM, ITEM_DELIMITATION, SEQUENCE_DELIMITATION = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+UNDEFINED_LENGTH = 0xFFFFFFFF
+LONG_LENGTH_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"})
+MAX_DEPTH = 64
+_HEADER = {True: Struct("<HHL"), False: Struct(">HHL")}
+_TAG = {True: Struct("<HH"), False: Struct(">HH")}
+_SHORT = {True: Struct("<H"), False: Struct(">H")}
+_LONG = {True: Struct("<L"), False: Struct(">L")}
+
+
+class RawElement(NamedTuple):
+    """One element with its value bytes undecoded (the fields `elements.Context` reads)."""
+
+    tag: int
+    VR: str  # "" in implicit VR (the data dictionary decides)
+    length: int
+    value: bytes
+    is_little_endian: bool
+    is_implicit_VR: bool
+    is_raw: bool = True
+
+
+class RawItem:
+    """A sequence item: its elements by tag, in file order."""
+
+    __slots__ = ("_dict", "is_little_endian", "is_implicit_VR")
+
+    def __init__(self, elements: dict[int, RawElement], little: bool, implicit: bool) -> None:
+        self._dict = elements
+        self.is_little_endian = little
+        self.is_implicit_VR = implicit
+
+    def __contains__(self, tag: int) -> bool:
+        return tag in self._dict
+
+    def get_item(self, tag: int) -> RawElement | None:
+        """The raw element at `tag` (pydicom Dataset.get_item equivalent)."""
+        return self._dict.get(tag)
+
+
+def parse_items(buf: bytes, little: bool, implicit: bool, depth: int = 0) -> list[RawItem]:
+    """Items of a sequence value; ValueError when the bytes are not items."""
+    if depth > MAX_DEPTH:
+        raise ValueError("sequences nested too deeply")
+    header = _HEADER[little]
+    items: list[RawItem] = []
+    pos, end = 0, len(buf)
+    while pos < end:
+        if pos + 8 > end:
+            raise ValueError("incomplete item header")
+        group, element, length = header.unpack_from(buf, pos)
+        tag = group << 16 | element
+        pos += 8
+        if tag == SEQUENCE_DELIMITATION:
+            break
+        if tag != ITEM:
+            raise ValueError("expected an item tag (FFFE,E000)")
+        if length == UNDEFINED_LENGTH:
+            elements, pos = _elements(buf, pos, end, little, implicit, depth, delimited=True)
+        else:
+            if pos + length > end:
+                raise ValueError("item runs past the sequence")
+            elements, _ = _elements(buf, pos, pos + length, little, implicit, depth, delimited=False)
+            pos += length
+        items.append(RawItem(elements, little, implicit))
+    return items
+
+
+def _elements(buf: bytes, pos: int, end: int, little: bool, implicit: bool, depth: int,
+              delimited: bool) -> tuple[dict[int, RawElement], int]:
+    tag_struct, short, long = _TAG[little], _SHORT[little], _LONG[little]
+    out: dict[int, RawElement] = {}
+    while pos < end:
+        if pos + 8 > end:
+            raise ValueError("incomplete element header")
+        group, element = tag_struct.unpack_from(buf, pos)
+        tag = group << 16 | element
+        if tag == ITEM_DELIMITATION:
+            return out, pos + 8
+        if implicit:
+            vr = ""
+            length = long.unpack_from(buf, pos + 4)[0]
+            pos += 8
+        else:
+            vr = buf[pos + 4:pos + 6].decode("latin_1")
+            if vr in LONG_LENGTH_VRS:
+                if pos + 12 > end:
+                    raise ValueError("incomplete element header")
+                length = long.unpack_from(buf, pos + 8)[0]
+                pos += 12
+            else:
+                length = short.unpack_from(buf, pos + 6)[0]
+                pos += 8
+        if length == UNDEFINED_LENGTH:
+            value_end = _undefined_end(buf, pos, end, little, implicit or vr == "UN", depth + 1)
+            value = buf[pos:value_end]
+            pos = value_end + 8
+        else:
+            if pos + length > end:
+                raise ValueError("value runs past its item")
+            value = buf[pos:pos + length]
+            pos += length
+        out[tag] = RawElement(tag, vr, length, value, little, implicit)
+    if delimited:
+        raise ValueError("item without delimitation item")
+    return out, pos
+
+
+def _undefined_end(buf: bytes, pos: int, end: int, little: bool, implicit: bool, depth: int) -> int:
+    """Offset of the Sequence Delimitation Item closing an undefined-length value starting at `pos`."""
+    if depth > MAX_DEPTH:
+        raise ValueError("sequences nested too deeply")
+    header = _HEADER[little]
+    while pos + 8 <= end:
+        group, element, length = header.unpack_from(buf, pos)
+        tag = group << 16 | element
+        if tag == SEQUENCE_DELIMITATION:
+            return pos
+        if tag != ITEM:
+            raise ValueError("expected an item tag (FFFE,E000)")
+        pos += 8
+        if length == UNDEFINED_LENGTH:
+            _, pos = _elements(buf, pos, end, little, implicit, depth, delimited=True)
+        else:
+            pos += length
+    raise ValueError("undefined length value without sequence delimitation")
