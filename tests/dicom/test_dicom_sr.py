@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from dicom_fixtures import builders, decode, packaged
 
 from interop.model import DCM_SYSTEM, SNOMED_SYSTEM, UCUM_SYSTEM
@@ -116,3 +117,42 @@ def test_ucum_scheme_maps_to_uri():
     assert coding_system("SRT", "T-D3000") == (SNOMED_SYSTEM, "T-D3000")
     assert coding_system("LN", "8867-4") == ("http://loinc.org", "8867-4")
     assert coding_system("99XYZ", "1") == ("urn:dicom:coding-scheme:99XYZ", "1")
+
+
+def test_transfer_syntaxes_give_the_same_report():
+    # the generated TID 1500 report re-encoded Implicit VR LE and Explicit VR BE: same metrics and tree
+    from pydicom.uid import ExplicitVRBigEndian, ImplicitVRLittleEndian
+
+    reference = decode(builders.to_bytes(builders.tid1500_report()))
+    for syntax in (ImplicitVRLittleEndian, ExplicitVRBigEndian):
+        ds = builders.tid1500_report()
+        ds.file_meta.TransferSyntaxUID = syntax
+        m = decode(builders.to_bytes(ds))
+        assert m.version == syntax
+        assert m.metrics == reference.metrics
+        assert m.reports[0].root == reference.reports[0].root
+        assert m.issues == ()
+
+
+def test_raw_item_parser_defined_and_undefined_lengths():
+    import struct
+
+    from interop.codecs.dicom.items import parse_items
+
+    def element(tag, vr, value):
+        return struct.pack("<HH", tag >> 16, tag & 0xFFFF) + vr + struct.pack("<H", len(value)) + value
+
+    inner = element(0x00080100, b"SH", b"113830") + element(0x00080102, b"SH", b"DCM ")
+    nested_sq = (struct.pack("<HH", 0x0040, 0xA043) + b"SQ\x00\x00" + struct.pack("<L", 0xFFFFFFFF)
+                 + struct.pack("<HHL", 0xFFFE, 0xE000, 0xFFFFFFFF) + inner + struct.pack("<HHL", 0xFFFE, 0xE00D, 0)
+                 + struct.pack("<HHL", 0xFFFE, 0xE0DD, 0))
+    item = element(0x0040A040, b"CS", b"NUM ") + nested_sq
+    value = struct.pack("<HHL", 0xFFFE, 0xE000, len(item)) + item
+    (parsed,) = parse_items(value, True, False)
+    assert parsed._dict[0x0040A040].value == b"NUM "
+    (code,) = parse_items(parsed._dict[0x0040A043].value, True, False)
+    assert code._dict[0x00080100].value == b"113830"
+    with pytest.raises(ValueError):
+        parse_items(value[:-3], True, False)
+    with pytest.raises(ValueError):
+        parse_items(b"\x08\x00\x00\x01" + value, True, False)
