@@ -82,6 +82,18 @@ CLOCK_CAPABILITIES = {  # ASN1ToHL7 68219.x names (Mds-Time-Info capabilities)
     "mds-time-state-bo-time-UTC-aligned": 14, "mds-time-dst-rules-enabled": 15,
 }
 EPOCH_2000 = datetime(2000, 1, 1)
+ASN1_NAMES: dict[str, tuple[str, ...]] = {  # CodeSystem ASN1ToHL7: MDC code -> names of MDER bits 0, 1, ...
+    "150604": ("sensor-disconnected", "sensor-malfunction", "sensor-displaced", "sensor-unsupported", "sensor-off",
+               "sensor-interference", "signal-searching", "signal-pulse-questionable", "signal-non-pulsatile",
+               "signal-erratic", "signal-low-perfusion", "signal-poor", "signal-inadequate",
+               "signal-processing-irregularity", "device-equipment-malfunction", "device-extended-update"),
+    "150605": ("pulse-qual-nominal", "pulse-qual-marginal", "pulse-qual-minimal", "pulse-qual-unacceptable"),
+    "8410608": ("body-movement", "cuff-too-loose", "irregular-pulse", "pulse-over-range-limit",
+                "pulse-under-range-limit", "improper-body-position"),
+    "8417752": ("device-battery-low", "sensor-malfunction", "sensor-sample-size-insufficient", "sensor-strip-insertion",
+                "sensor-strip-type-incorrect", "sensor-result-too-high", "sensor-result-too-low", "sensor-temp-too-high",
+                "sensor-temp-too-low", "sensor-read-interrupt", "device-gen-fault", "sensor-temp-out-of-range"),
+}
 
 
 # --- identifiers ---------------------------------------------------------------------------------
@@ -292,13 +304,15 @@ def _add_loinc(concept: dict[str, Any]) -> str | None:
 
 
 def _bits_components(m: Metric) -> list[dict[str, Any]]:
+    """One component per set bit: ASN1ToHL7 `<mdc>.<mder bit>`, valueBoolean true (events are sent when set)."""
     v = m.value
     mdc_code = m.code.code_in(MDC_SYSTEM)
+    known = ASN1_NAMES.get(mdc_code or "", ())
     out = []
     for bit in range(v.width):
         if v.value >> (v.width - 1 - bit) & 1:  # MDER bit 0 is the most significant
             index = sum(1 for b in range(bit) if v.value >> (v.width - 1 - b) & 1)
-            display = v.set_names[index] if index < len(v.set_names) else None
+            display = v.set_names[index] if index < len(v.set_names) else (known[bit] if bit < len(known) else None)
             coding = {"system": ASN1_SYSTEM, "code": f"{mdc_code}.{bit}"}
             if display:
                 coding["display"] = display

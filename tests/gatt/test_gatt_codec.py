@@ -104,7 +104,7 @@ def test_blood_pressure_full() -> None:
     assert status.code.codings[0].code == "8410608"
     assert (status.value.value, status.value.width) == (0x3000, 16)  # MDER bits 2 and 3
     device = msg.devices[0]
-    assert device.identifiers[0].value == "00-1C-05-FF-E8-74"
+    assert device.identifiers[0].value == "001C05FFE874"
     assert device.identifiers[0].system == BTMAC_SYSTEM and device.identifiers[0].type == "BTMAC"
     assert (device.manufacturer, device.model) == ("ACME", "BP-1")
     assert [(p.kind, p.value) for p in device.production_specs] == [("serial-number", "1234"), ("fw-revision", "1.0.2")]
@@ -254,10 +254,10 @@ def test_heart_rate_uint16_no_contact_energy() -> None:
 def test_device_eui64_and_system_id() -> None:
     d = decode("# characteristic: 2A5F\n# device: 0123456789abcdef\n00 64 00 5a 00\n").devices[0]
     assert (d.identifiers[0].value, d.identifiers[0].system, d.identifiers[0].type) == (
-        "01-23-45-67-89-AB-CD-EF", EUI64_SYSTEM, "EUI-64")
+        "0123456789ABCDEF", EUI64_SYSTEM, "EUI-64")
     # DIS System ID 0x2A23 is sent least significant octet first: OUI 00-1C-05 ends the value
     d = decode("# characteristic: 2A5F\n# system-id: 74 E8 FF FE FF 05 1C 00\n00 64 00 5a 00\n").devices[0]
-    assert d.identifiers[0].value == "00-1C-05-FF-FE-FF-E8-74"
+    assert d.identifiers[0].value == "001C05FFFEFFE874"
 
 
 @pytest.mark.parametrize("header", ["2A5F", "0x2a5f", "plx_continuous_measurement", "PLX Continuous Measurement",

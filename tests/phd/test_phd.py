@@ -250,3 +250,31 @@ def test_reception_time_when_no_phd_timestamp() -> None:
     assert spo2["identifier"][0]["value"] == "001C05FFE874-150456"
     again = bundle(GattCodec().decode(text, strict=True))
     assert again.json() == b.json()  # deterministic: Provenance.recorded is the reception time, not "now"
+
+
+def test_bits_display_from_asn1_table_when_codec_gives_no_names() -> None:
+    # the 20601 path sends BitsValue without names: displays come from the IG's ASN1ToHL7 CodeSystem
+    from interop.model import BitsValue, CodeableConcept, Coding, Metric
+
+    m = Metric(code=CodeableConcept(codings=(Coding(system="urn:iso:std:iso:11073:10101", code="150604"),)),
+               value=BitsValue(value=0x2000 | 0x0010, width=16))  # MDER bits 2 and 11
+    assert [c["code"]["coding"][0] for c in phd._bits_components(m)] == [
+        {"system": "http://terminology.hl7.org/CodeSystem/ASN1ToHL7", "code": "150604.2", "display": "sensor-displaced"},
+        {"system": "http://terminology.hl7.org/CodeSystem/ASN1ToHL7", "code": "150604.11", "display": "signal-poor"}]
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_20601_association_gets_the_same_phd_shape(version: str) -> None:
+    """The 20601 path (examples/x73, system id 0A1B2C3D4E5F0702) through the same PHD rules."""
+    path = ROOT / "examples" / "x73" / "bp-0x02BC.x73"
+    if not path.exists():
+        pytest.skip("20601 example not present")
+    from interop import decode as pipeline_decode
+
+    b = bundle(pipeline_decode(path), version)
+    device = of_type(b, "Device")[0]["resource"]
+    assert device["identifier"][0]["value"] == "0A-1B-2C-3D-4E-5F-07-02"
+    assert device["identifier"][0]["type"]["coding"][0]["code"] == "SYSID"
+    bp = of_type(b, "Observation")[0]["resource"]
+    assert bp["code"]["coding"][1]["code"] == "85354-9"
+    assert bp["identifier"][0]["value"].startswith("0A1B2C3D4E5F0702-150020-")

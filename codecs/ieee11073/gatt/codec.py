@@ -9,8 +9,9 @@ BD_ADDR), `# manufacturer:` / `# model:` / `# serial:` / `# firmware:` / `# hard
 (becomes `Message.sent`), then one characteristic value per line as hex.
 Values are little-endian as on the air. The result holds one MDS `Device` (key "1") and the metrics, with the
 MDC codes and units the IEEE 11073-20601 path uses. GATT Date Time has no zone: timestamps are
-naive, precision second. A BD_ADDR is kept as the PHD IG's Bluetooth transport address (EUI-48,
-identifier type BTMAC); the IG defines no EUI-64 derived from it.
+naive, precision second. Identifiers are capital hex without separators, as the 20601 path writes
+them. A BD_ADDR is kept as the PHD IG's Bluetooth transport address (EUI-48, identifier type
+BTMAC); the IG defines no EUI-64 derived from it.
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ SPEC_KINDS = {"serial": "serial-number", "firmware": "fw-revision", "hardware": 
               "software": "sw-revision"}
 
 
-def dashed(raw: bytes) -> str:
-    """Bytes as the PHD IG writes identifiers: capital hex pairs joined by dashes (FE-ED-AB-EE-DE-AD-77-C3)."""
-    return "-".join(f"{b:02X}" for b in raw)
+def hex_id(raw: bytes) -> str:
+    """An EUI-64 / EUI-48 as the 20601 path writes it: capital hex, no separators (FEEDABEEDEAD77C3)."""
+    return raw.hex().upper()
 
 
 class GattCodec:
@@ -162,11 +163,11 @@ class _Decoder:
             raw = b""
         target = self.gateway_identifiers if line.key == "gateway" else self.identifiers
         if line.key == "system-id" and len(raw) == 8:  # 0x2A23: manufacturer id (40 bits) + OUI (24 bits), LSO first
-            target.append(Identifier(value=dashed(raw[::-1]), system=EUI64_SYSTEM, type="EUI-64"))
+            target.append(Identifier(value=hex_id(raw[::-1]), system=EUI64_SYSTEM, type="EUI-64"))
         elif line.key in ("device", "gateway") and len(raw) == 8:
-            target.append(Identifier(value=dashed(raw), system=EUI64_SYSTEM, type="EUI-64"))
+            target.append(Identifier(value=hex_id(raw), system=EUI64_SYSTEM, type="EUI-64"))
         elif line.key in ("device", "gateway") and len(raw) == 6:  # a Bluetooth device address
-            target.append(Identifier(value=dashed(raw), system=BTMAC_SYSTEM, type="BTMAC"))
+            target.append(Identifier(value=hex_id(raw), system=BTMAC_SYSTEM, type="BTMAC"))
         else:
             self.problem(line, "gatt.bad-identifier", f"'{line.key}' is not an identifier of the expected length",
                          "8 bytes (EUI-64) or, for device, 6 bytes (BD_ADDR) as hex", "warning")
