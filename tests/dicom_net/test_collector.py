@@ -88,6 +88,25 @@ def test_sink_failure_keeps_rows_pending_then_retries(tmp_path: Path, study_file
     store.close()
 
 
+def test_retry_backoff_without_quiet_period(tmp_path: Path, study_files) -> None:
+    import time
+
+    sink = FlakySink(failures=2)
+    store, collector = make(tmp_path, sink, quiet=0.0)
+    add(store, collector, study_files[0][0], assoc=1)
+    t0 = time.monotonic()
+    collector.association_ended(1)  # fails: retry in 2 s
+    collector.flush_quiet(now=t0 + 1.0)
+    assert sink.bundles == [] and sink.failures == 1
+    collector.flush_quiet(now=t0 + 2.5)  # fails again: retry in 4 s
+    assert sink.failures == 0 and sink.bundles == []
+    collector.flush_quiet(now=t0 + 5.0)
+    assert sink.bundles == []
+    collector.flush_quiet(now=t0 + 7.0)
+    assert len(sink.bundles) == 1 and store.counts() == {"done": 1}
+    store.close()
+
+
 def test_duplicate_instance_counted_once(tmp_path: Path, study_files) -> None:
     sink = FlakySink()
     store, collector = make(tmp_path, sink)

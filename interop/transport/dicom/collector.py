@@ -4,7 +4,7 @@ A study is emitted when every association that contributed to it has ended, or w
 arrived for `quiet_period` seconds (an SCU that keeps its association open). Later instances of
 the same study re-emit the whole study (the sink name is stable, so a DirectorySink file is
 replaced). Store rows become `done` only after the sink accepted the Bundle; on failure they
-stay pending and the study is retried after the next quiet period.
+stay pending and the study is retried with backoff (`retry_delay` doubling up to `max_retry_delay`).
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ class StudyState:
     last_seen: float = 0.0
     dirty: bool = False  # something arrived since the last emission
     emitted: int = 0  # how many times the study was emitted
+    failures: int = 0  # consecutive failed emissions
+    retry_at: float | None = None  # monotonic time of the next attempt after a failure
 
 
 class StudyCollector:
@@ -53,11 +55,14 @@ class StudyCollector:
         quiet_period: float = 10.0,
         procedure_steps: Callable[[str], list[ProcedureStep]] | None = None,
         max_studies: int = 256,
+        retry_delay: float = 2.0,
+        max_retry_delay: float = 60.0,
     ) -> None:
         self.store, self.sink, self.translate, self.merge = store, sink, translate, merge
         self.quiet_period = quiet_period
         self.procedure_steps = procedure_steps
         self.max_studies = max_studies
+        self.retry_delay, self.max_retry_delay = retry_delay, max_retry_delay
         self._studies: OrderedDict[str, StudyState] = OrderedDict()
         self._lock = threading.Lock()
         self._emit_lock = threading.Lock()
@@ -117,27 +122,31 @@ class StudyCollector:
                 ref = self.sink.emit(self.translate(merged), f"study-{study_uid}")
             except Exception as exc:  # noqa: BLE001 - the node keeps serving whatever the mapping or sink does
                 level = logging.WARNING if isinstance(exc, InteropError) else logging.ERROR
-                log.log(level, "study %s not emitted (%s: %s); kept pending, retried after the quiet period",
-                        study_uid, type(exc).__name__, exc, exc_info=level == logging.ERROR)
                 with self._lock:
                     st.pending_ids[:0] = ids
                     st.dirty = True
-                    st.last_seen = time.monotonic()
+                    st.failures += 1
+                    delay = min(self.max_retry_delay, self.retry_delay * 2 ** (st.failures - 1))
+                    st.retry_at = time.monotonic() + delay
+                log.log(level, "study %s not emitted (%s: %s); kept pending, retry in %.0f s",
+                        study_uid, type(exc).__name__, exc, delay, exc_info=level == logging.ERROR)
                 return None
             for item_id in ids:
                 self.store.mark_done(item_id, ref)
             with self._lock:
                 st.emitted += 1
+                st.failures, st.retry_at = 0, None
             self.emitted.append((study_uid, ref))
             log.info("study %s: %d instance(s) emitted to %s", study_uid, len(messages), ref)
             return ref
 
     def flush_quiet(self, now: float | None = None) -> None:
-        """Emit every dirty study that received nothing for `quiet_period` seconds."""
+        """Emit every dirty study quiet for `quiet_period` seconds (when > 0) or due for a retry."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            ready = [st.uid for st in self._studies.values()
-                     if st.dirty and now - st.last_seen >= self.quiet_period]
+            ready = [st.uid for st in self._studies.values() if st.dirty and (
+                (st.retry_at is not None and now >= st.retry_at)
+                or (st.retry_at is None and self.quiet_period > 0 and now - st.last_seen >= self.quiet_period))]
         for uid in ready:
             self.flush(uid)
 
@@ -151,8 +160,8 @@ class StudyCollector:
     # -- quiet-period timer
 
     def start(self) -> None:
-        """Start the background thread that applies the quiet period (no-op when it is 0)."""
-        if self.quiet_period <= 0 or self._thread is not None:
+        """Start the background thread that applies the quiet period and retries failed studies."""
+        if self._thread is not None:
             return
         self._thread = threading.Thread(target=self._run, name="interop-dicom-quiet", daemon=True)
         self._thread.start()
@@ -166,7 +175,7 @@ class StudyCollector:
         self.flush_all()
 
     def _run(self) -> None:
-        interval = min(1.0, max(0.05, self.quiet_period / 4))
+        interval = min(1.0, max(0.05, self.quiet_period / 4)) if self.quiet_period > 0 else 0.5
         while not self._stop.wait(interval):
             try:
                 self.flush_quiet()
