@@ -58,7 +58,7 @@ def date_time(da: str | None, tm: str | None, tz: timezone | None) -> Timestamp 
         value = datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
         raw += tm.replace(":", "")
     else:
-        value = datetime(year, month, day, tzinfo=tz) if tz else datetime(year, month, day)
+        value = datetime(year, month, day)  # a calendar date: a zone would shift it when normalised
         precision = "day"
     if tz is not None and tm:
         raw += _format_offset(tz)

@@ -108,6 +108,7 @@ def test_equipment_module_generated():
     assert m.imaging_study.referrer == "Dr Rita Referrer"
     assert m.patient.identifiers[0].assigner == "IOMT-DEMO"
     assert m.patient.birth_date.precision == "day"
+    assert m.patient.birth_date.value == datetime(1970, 1, 1)  # dates stay naive: no zone shift
     # TimezoneOffsetFromUTC +0100 applied to DA+TM pairs
     assert m.imaging_study.started.value == datetime(2024, 3, 5, 10, 15, tzinfo=timezone(timedelta(hours=1)))
     assert m.sent.precision == "millisecond"
