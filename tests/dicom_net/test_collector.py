@@ -94,16 +94,16 @@ def test_retry_backoff_without_quiet_period(tmp_path: Path, study_files) -> None
     sink = FlakySink(failures=2)
     store, collector = make(tmp_path, sink, quiet=0.0)
     add(store, collector, study_files[0][0], assoc=1)
-    t0 = time.monotonic()
-    collector.association_ended(1)  # fails: retry in 2 s
-    collector.flush_quiet(now=t0 + 1.0)
-    assert sink.bundles == [] and sink.failures == 1
-    collector.flush_quiet(now=t0 + 2.5)  # fails again: retry in 4 s
+    state = collector._studies[CT_STUDY]
+    collector.association_ended(1)  # first failure: retry in 2 s
+    assert state.retry_at is not None and 1.5 < state.retry_at - time.monotonic() <= 2.0
+    collector.flush_quiet(now=state.retry_at - 0.5)
+    assert sink.failures == 1  # not due yet
+    collector.flush_quiet(now=state.retry_at)  # second failure: retry in 4 s
     assert sink.failures == 0 and sink.bundles == []
-    collector.flush_quiet(now=t0 + 5.0)
-    assert sink.bundles == []
-    collector.flush_quiet(now=t0 + 7.0)
-    assert len(sink.bundles) == 1 and store.counts() == {"done": 1}
+    assert 3.5 < state.retry_at - time.monotonic() <= 4.0
+    collector.flush_quiet(now=state.retry_at)
+    assert len(sink.bundles) == 1 and store.counts() == {"done": 1} and state.retry_at is None
     store.close()
 
 
