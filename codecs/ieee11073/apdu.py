@@ -326,6 +326,13 @@ def compiled(declaration_name: str) -> Construct:
     return globals()[declaration_name].compile()
 
 
+def warm(names: tuple[str, ...] = ()) -> None:
+    """Compile the APDU declaration (and `names`) now: compiling later in a serving thread would race with
+    other threads' use of the compiler (CPython 3.11 shares the AST recursion state between threads)."""
+    for name in ("Apdu", *names):
+        compiled(name)
+
+
 def parse(declaration: Construct, data: bytes, *, name: str | None = None, base: int = 0) -> Any:
     """Parse `data` with `declaration` (compiled when `name` is given); raise LayoutError with an absolute offset."""
     if name is not None:

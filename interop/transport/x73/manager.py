@@ -73,6 +73,9 @@ class X73Manager:
         from interop.registry import get_mapping
 
         get_mapping(f"fhir-{config.fhir_version.lower()}")  # import the mapping now, not in the serving thread
+        from interop.codecs.ieee11073 import apdu, attributes
+
+        apdu.warm(tuple(set(attributes.ATTRIBUTE_TYPES.values())))
         self.outcomes: list[Outcome] = []
         self.port: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -94,6 +97,7 @@ class X73Manager:
             self._loop.run_until_complete(self._open())
             self._started.set()
             self._loop.run_forever()
+            self._loop.close()
         self._thread = threading.Thread(target=run, name="x73-manager", daemon=True)
         self._thread.start()
         if not self._started.wait(10):
@@ -108,6 +112,10 @@ class X73Manager:
             async def shutdown() -> None:
                 if self._server is not None:
                     self._server.close()
+                tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
                 loop.stop()
             asyncio.run_coroutine_threadsafe(shutdown(), loop)
             if self._thread is not None:

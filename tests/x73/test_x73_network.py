@@ -1,0 +1,158 @@
+"""20601 over TCP on 127.0.0.1 with real peers: our manager (X73Manager) and our agent simulator, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+from interop.codecs.ieee11073 import apdu
+from interop.codecs.ieee11073 import nomenclature as nom
+
+from interop.transport.x73.agent import run_agent
+from interop.transport.x73.manager import ManagerConfig, X73Manager
+
+from .vectors import load
+
+INTEROP = [sys.executable, "-m", "interop.cli.main"]
+
+
+class ListSink:
+    """A sink that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.bundles: list[tuple[str, dict]] = []
+
+    def emit(self, bundle_json: bytes, name: str) -> str:
+        self.bundles.append((name, orjson.loads(bundle_json)))
+        return f"list:{len(self.bundles)}"
+
+
+@pytest.fixture
+def manager(tmp_path):
+    sink = ListSink()
+    m = X73Manager(ManagerConfig(port=0, store_dir=tmp_path, idle_timeout=5.0), sink=sink)
+    m.start()
+    yield m, sink
+    m.stop()
+
+
+def _wait(cond, seconds: float = 5.0) -> None:
+    end = time.monotonic() + seconds
+    while not cond():
+        if time.monotonic() > end:
+            raise AssertionError("timed out")
+        time.sleep(0.02)
+
+
+def _observations(bundle: dict) -> list[dict]:
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"]
+
+
+@pytest.mark.parametrize("profile", ["x73-bp", "x73-scale", "x73-pulseox", "x73-thermo", "x73-glucose"])
+def test_simulated_agents_reach_the_sink(manager, profile: str) -> None:
+    m, sink = manager
+    run = run_agent(profile, port=m.port, extended=True, timeout=5)
+    assert (run.aare_result, run.config_result, run.reports_confirmed, run.released) == (3, 0, 2, True)
+    again = run_agent(profile, port=m.port, extended=True, timeout=5)  # configuration now remembered
+    assert (again.aare_result, again.config_result) == (0, None)
+    _wait(lambda: len(m.outcomes) == 2)  # emitted and marked done
+    for _, bundle in sink.bundles:
+        obs = _observations(bundle)
+        assert obs and all(o["code"]["coding"][0]["system"] == "urn:iso:std:iso:11073:10101" for o in obs)
+    assert m.outcomes[0].states[0] == ("rx-aarq-acceptable-and-unknown-configuration", "unassociated", "configuring")
+    # APDUs stored one by one (AARQ, config, GET response, 2 reports, RLRQ; then without config) + 2 associations
+    assert m.store.counts() == {"done": 6 + 5 + 2}
+
+
+def test_bp_values_in_the_bundle(manager) -> None:
+    m, sink = manager
+    run_agent("x73-bp", port=m.port, extended=False, timeout=5)
+    _wait(lambda: m.outcomes)
+    obs = _observations(sink.bundles[0][1])
+    text = json.dumps(obs)
+    assert '"mm[Hg]"' in text and "120" in text and "60.0" in text
+    device = [e["resource"] for e in sink.bundles[0][1]["entry"] if e["resource"]["resourceType"] == "Device"][0]
+    assert device["identifier"][0]["value"].replace("-", "") == "0A1B2C3D4E5F0702"  # PHD IG writes dashes
+
+
+def _exchange(port: int, octets: bytes) -> list:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(octets)
+        out = []
+        s.settimeout(2)
+        try:
+            while True:
+                header = s.recv(4, socket.MSG_WAITALL)
+                if len(header) < 4:
+                    break
+                body = s.recv(int.from_bytes(header[2:4], "big"), socket.MSG_WAITALL)
+                out.append(apdu.parse_apdu(header + body))
+                if out[-1].choice == nom.ABRT_CHOSEN:
+                    break
+        except TimeoutError:
+            pass
+        return out
+
+
+def test_report_before_association_is_aborted_over_tcp(manager) -> None:
+    m, _ = manager
+    (abrt,) = _exchange(m.port, load("antidote_H241"))
+    assert abrt.choice == nom.ABRT_CHOSEN
+    assert run_agent("x73-thermo", port=m.port, timeout=5).released  # the manager survives
+
+
+def test_garbage_and_oversized_apdus_are_aborted_over_tcp(manager) -> None:
+    m, _ = manager
+    assert _exchange(m.port, b"\x12\x34\x00\x02\x00\x00")[0].choice == nom.ABRT_CHOSEN
+    big = _exchange(m.port, load("antidote_H211_ID_02BC") + b"\xe7\x00\xff\xff")
+    assert big[-1].choice == nom.ABRT_CHOSEN and big[-1].apdu.reason == nom.ABORT_REASON_BUFFER_OVERFLOW
+    bad = _exchange(m.port, load("antidote_H211_ID_02BC") + bytes.fromhex("e7 00 00 08 00 06 43 21 09 99 00 00"))
+    assert bad[-1].choice == nom.ABRT_CHOSEN
+    assert run_agent("x73-scale", port=m.port, timeout=5).released
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_cli_serve_and_simulate(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": ""}
+    server = subprocess.Popen([*INTEROP, "serve", "x73", "--port", str(port), "--store", str(tmp_path)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        end = time.monotonic() + 15
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > end or server.poll() is not None:
+                    raise AssertionError("serve x73 did not start") from None
+                time.sleep(0.1)
+        sim = subprocess.run([*INTEROP, "simulate", "x73-bp", "--port", str(port)], capture_output=True, text=True,
+                             timeout=30, env=env)
+        assert sim.returncode == 0, sim.stderr
+        assert "2 report(s) confirmed, released" in sim.stderr
+        _wait(lambda: list((tmp_path / "fhir").glob("x73-*.json")), 10)
+        bundle = json.loads(next((tmp_path / "fhir").glob("x73-*.json")).read_text())
+        assert len(_observations(bundle)) == 4
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_cli_simulate_without_manager_exits_2() -> None:
+    sim = subprocess.run([*INTEROP, "simulate", "x73-bp", "--port", str(_free_port())], capture_output=True,
+                         text=True, timeout=30, env={**os.environ, "PYTHONPATH": ""})
+    assert sim.returncode == 2
+    assert len(sim.stderr.strip().splitlines()) == 1 and "cannot connect" in sim.stderr
