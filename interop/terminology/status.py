@@ -59,3 +59,13 @@ def measurement_status_bit(bit: int) -> StatusMapping | None:
 def pcd01_flag(flag: str) -> StatusMapping | None:
     """Mapping for one PCD-01 OBX-8 flag (INV, QUES, NAV, ..., NI, OFF, <, >, PN..PH), or None."""
     return _tables()[1].get(flag.strip()) if isinstance(flag, str) else None
+
+
+def by_name(name: str) -> StatusMapping | None:
+    """Mapping for a MeasurementStatus bit by its IEEE 11073-10201 name ("questionable", "test-data" ...)."""
+    return _names().get(name)
+
+
+@cache
+def _names() -> dict[str, StatusMapping]:
+    return {m.name: m for m in _tables()[0].values()}

@@ -19,7 +19,6 @@ from .device import observation_device
 
 CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 VITAL_SIGNS = {"coding": [{"system": CATEGORY_SYSTEM, "code": "vital-signs", "display": "Vital Signs"}]}
-ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 
 # HL7 table 0085 → FHIR observation-status (v2-to-FHIR IG ConceptMap "ObservationResultStatus").
 RESULT_STATUS = {"C": "corrected", "D": "entered-in-error", "F": "final", "I": "registered", "N": "cancelled",
@@ -75,8 +74,9 @@ def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, ancho
     loinc = code.code_in(LOINC_SYSTEM)
     if loinc and _is_vital(loinc):
         res["category"] = [VITAL_SIGNS]
-    if "test-data" in m.measurement_status or "demo-data" in m.measurement_status:
-        res["meta"] = {"security": [{"system": ACT_REASON, "code": "HTEST", "display": "test health data"}]}
+    security, status_interpretation, unmapped = _measurement_status(m)
+    if security:
+        res["meta"] = {"security": security}
     res["code"] = fd.concept(code)
     if ctx.patient_ref:
         res["subject"] = ctx.reference(ctx.patient_ref)
@@ -92,11 +92,15 @@ def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, ancho
         else:
             res["effectiveDateTime"] = text
     _value(m, res, ctx)
-    if m.interpretation:
-        res["interpretation"] = [{"coding": [fd.coding(c)]} for c in m.interpretation]
+    if m.interpretation or status_interpretation:
+        res["interpretation"] = [{"coding": [fd.coding(c)]} for c in m.interpretation] + status_interpretation
+    if m.value is None and "dataAbsentReason" not in res:
+        absent = m.data_absent_reason or _status_absent_reason(m)
+        if absent:
+            res["dataAbsentReason"] = _absent(absent)
     notes = list(m.notes)
-    if m.measurement_status:
-        notes.append("measurement status: " + ", ".join(m.measurement_status))
+    if unmapped:
+        notes.append("measurement status: " + ", ".join(unmapped))
     if notes:
         res["note"] = [{"text": n} for n in notes]
     if m.body_site is not None:
@@ -122,6 +126,41 @@ def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, ancho
     if ranges:
         res["referenceRange"] = ranges
     return res
+
+
+def _measurement_status(m: Metric) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """IEEE 11073 MeasurementStatus names → (meta.security, interpretation, names with no FHIR
+    mapping), per the HL7 PoCD IG measurement-status table (interop.terminology.status)."""
+    if not m.measurement_status:
+        return [], [], []
+    from interop.terminology import status
+
+    security: list[dict[str, Any]] = []
+    interpretation: list[dict[str, Any]] = []
+    unmapped: list[str] = []
+    for name in m.measurement_status:
+        mapping = status.by_name(name)
+        if mapping is None or not (mapping.security or mapping.interpretation or mapping.data_absent_reason):
+            unmapped.append(name)
+            continue
+        if mapping.security:
+            coding = {"system": mapping.security[0], "code": mapping.security[1]}
+            if coding not in security:
+                security.append(coding)
+        if mapping.interpretation:
+            interpretation.append({"coding": [{"system": mapping.interpretation[0],
+                                               "code": mapping.interpretation[1]}], "text": name})
+    return security, interpretation, unmapped
+
+
+def _status_absent_reason(m: Metric) -> str | None:
+    from interop.terminology import status
+
+    for name in m.measurement_status:
+        mapping = status.by_name(name)
+        if mapping is not None and mapping.data_absent_reason:
+            return mapping.data_absent_reason
+    return None
 
 
 def _status(m: Metric) -> str:

@@ -156,9 +156,12 @@ def test_waveform_sampled_data_r4_r5():
 def test_absent_value_and_flags():
     msg = decode(ROOT / "examples" / "hl7v2" / "pcd01-custom-delimiters.hl7")
     b = json.loads(to_fhir(msg, "R5").json())
-    spo2 = [e["resource"] for e in b["entry"] if e["resource"]["resourceType"] == "Observation"][0]
+    spo2, pulse = [e["resource"] for e in b["entry"] if e["resource"]["resourceType"] == "Observation"][:2]
     assert spo2["dataAbsentReason"]["coding"][0]["code"] == "not-a-number"
-    assert "valueQuantity" not in spo2
-    assert spo2["note"] == [{"text": "measurement status: not-available"}]
+    assert "valueQuantity" not in spo2 and "note" not in spo2
+    # QUES (questionable) per the PoCD IG measurement-status table: UNCERTREL + interpretation
+    assert pulse["meta"]["security"] == [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+                                          "code": "UNCERTREL"}]
+    assert [i["coding"][0]["code"] for i in pulse["interpretation"]] == ["H", "questionable"]
     to_fhir(msg, "R5").to_model()
     to_fhir(msg, "R4").to_model()
