@@ -281,3 +281,17 @@ def test_forward_to_fhir_server(serve, tmp_path: Path) -> None:
     assert entry["request"] == {"method": "POST", "url": "ImagingStudy",
                                 "ifNoneExist": f"identifier=urn:dicom:uid|urn:oid:{CT_STUDY}"}
     assert store_rows(server.store) == [("dicom-instance", uid, "done")]
+
+
+def test_tls_with_dcmtk(serve, dcmtk, tls_files: tuple[Path, Path], tmp_path: Path) -> None:
+    """storescu/echoscu over TLS (+tla: server-authenticated TLS, our certificate added with +cf)."""
+    cert, key = tls_files
+    server = serve("--tls-cert", str(cert), "--tls-key", str(key), "--quiet-period", "0")
+    tls = ["+tla", "+cf", str(cert), "-aec", "INTEROP", "127.0.0.1", str(server.port)]
+    echo = subprocess.run([dcmtk["echoscu"], *tls], capture_output=True, timeout=30)
+    assert echo.returncode == 0, echo.stderr.decode()
+    (path, uid), = ct_study(tmp_path / "in", 1)
+    store = subprocess.run([dcmtk["storescu"], *tls, str(path)], capture_output=True, timeout=30)
+    assert store.returncode == 0, store.stderr.decode()
+    bundle = server.wait_bundle(CT_STUDY)
+    assert resources(bundle, "ImagingStudy")[0]["series"][0]["instance"][0]["uid"] == uid
