@@ -30,7 +30,7 @@ from typing import Any
 from interop.model import MDC_SYSTEM, Device, Message, Metric, Timestamp
 
 from . import datatypes as fd
-from .context import FhirContext
+from .context import FhirContext, stable_id
 
 PHD_STANDARDS = ("ieee11073-20601", "bluetooth-gatt")
 PROFILE_BASE = "http://hl7.org/fhir/uv/phd/StructureDefinition/"
@@ -50,6 +50,10 @@ CATEGORY_PHD = {"coding": [{"system": "http://hl7.org/fhir/uv/phd/CodeSystem/Phd
 VITAL_SIGNS_CATEGORY = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
                                     "code": "vital-signs", "display": "Vital Signs"}]}
 GATEWAY_EXTENSION = "http://hl7.org/fhir/StructureDefinition/observation-gatewayDevice"
+COINCIDENT_EXTENSION = PROFILE_BASE + "CoincidentTimeStampReference"
+COINCIDENT_PROFILE = PROFILE_BASE + "PhdCoincidentTimeStampObservation"
+TIME_ABS = {"system": MDC_SYSTEM, "code": "67975", "display": "MDC_ATTR_TIME_ABS"}  # ValueSet MDCClockTypes
+TIME_SYNC_PROTOCOL = {"system": MDC_SYSTEM, "code": "68220", "display": "MDC_TIME_SYNC_PROTOCOL"}
 DEVICE_ID_SYSTEM = "http://terminology.hl7.org/CodeSystem/ContinuaDeviceIdentifiers"
 DEVICE_ID_TYPES = {  # canonical Identifier.type -> (code, display, FHIR identifier system)
     "EUI-64": ("SYSID", "IEEE 11073 System Identifier", "urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680"),
@@ -393,6 +397,41 @@ def phd_observation(res: dict[str, Any], m: Metric, message: Message, ctx: FhirC
         res["identifier"] = [{"system": IDENTIFIER_SYSTEM, "value": value}]
 
 
+# --- Coincident Timestamp Observation ----------------------------------------------------------
+
+
+def coincident_timestamp(message: Message, device: Device, device_ref: str, ctx: FhirContext) -> str | None:
+    """PhdCoincidentTimeStampObservation: the PHD's clock (valueDateTime) as read at the PHG's time
+    (effectiveDateTime, here `Message.sent`), so consumers can relate the two timelines."""
+    t = device.time
+    if t is None or t.device_time is None or message.sent is None:
+        return None
+    tz = ctx.options.get("timezone")
+    res: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": stable_id("Observation", "coincident", device_ref, t.device_time.value.isoformat(),
+                        message.sent.value.isoformat()),
+        "status": "final",
+        "code": {"coding": [TIME_ABS]},
+        "subject": ctx.reference(device_ref),
+        "effectiveDateTime": fd.date_time(message.sent, tz)[0],
+        "valueDateTime": fd.date_time(t.device_time, tz)[0],
+    }
+    if not ctx.r5:
+        res["meta"] = {"profile": [COINCIDENT_PROFILE]}
+    code = _mdc_code(t.sync_protocol) if t.sync_protocol else None
+    if code:
+        res["component"] = [{"code": {"coding": [TIME_SYNC_PROTOCOL]},
+                             "valueCodeableConcept": {"coding": [{"system": MDC_SYSTEM, "code": code,
+                                                                  "display": t.sync_protocol}]}}]
+    if ctx.gateway_ref:
+        res["device"] = ctx.reference(ctx.gateway_ref)
+    else:
+        ctx.note("phd.coincident-no-gateway", f"Device {device.key}",
+                 "PhdCoincidentTimeStampObservation requires the gateway device; none is known")
+    return ctx.add(res)
+
+
 # --- the builder ---------------------------------------------------------------------------------
 
 
@@ -411,12 +450,18 @@ def build(message: Message, ctx: FhirContext) -> None:
         elif key in roots:
             phd_device(entry["resource"], roots[key], ctx)
     observation_refs = list(ctx.observation_refs)
+    coincident = {key: coincident_timestamp(message, roots[key], ref, ctx) for key, ref in ctx.device_refs.items()
+                  if key in roots}
     for m, ref in zip(message.metrics, observation_refs, strict=False):
         entry = by_ref.get(ref)
         if entry is None:
             continue
         root = _root_of(message, m.device_key)
         phd_observation(entry["resource"], m, message, ctx, root)
+        coin = coincident.get(root.key) if root is not None else None
+        if coin and m.effective is not None:  # the observation carries a PHD timestamp
+            entry["resource"].setdefault("extension", []).append(
+                {"url": COINCIDENT_EXTENSION, "valueReference": ctx.reference(coin)})
         ident = entry["resource"].get("identifier")
         if ident and ctx.bundle_type == "transaction":
             entry["request"] = {"method": "POST", "url": "Observation",

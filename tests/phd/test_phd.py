@@ -278,3 +278,22 @@ def test_20601_association_gets_the_same_phd_shape(version: str) -> None:
     bp = of_type(b, "Observation")[0]["resource"]
     assert bp["code"]["coding"][1]["code"] == "85354-9"
     assert bp["identifier"][0]["value"].startswith("0A1B2C3D4E5F0702-150020-")
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_coincident_timestamp(version: str) -> None:
+    # Current Time 0x2A2B read at reception: device clock 23:09:00 while the gateway says 23:09:05+01:00
+    text = (b"# characteristic: 2A2B\n# device: 00:1C:05:FF:E8:74\n# gateway: EC-DE-3D-4E-58-53-2D-31\n"
+            b"# received: 2024-11-29T23:09:05+01:00\ne8 07 0b 1d 17 09 00 05 00 00\n"
+            b"# characteristic: 2A5E\n01 ac f3 be f5 e8 07 0b 1d 17 08 39\n")
+    b = fhir_bundle.to_bundle(GattCodec().decode(text, strict=True), version, assume_tz="+01:00")
+    b.to_model()
+    obs = [e for e in of_type(b, "Observation")]
+    coin = next(e for e in obs if e["resource"]["code"]["coding"][0]["code"] == "67975")
+    assert coin["resource"]["effectiveDateTime"] == "2024-11-29T23:09:05+01:00"
+    assert coin["resource"]["valueDateTime"] == "2024-11-29T23:09:00+01:00"
+    spo2 = next(e["resource"] for e in obs if e["resource"]["code"]["coding"][0]["code"] == "150456")
+    assert {"url": "http://hl7.org/fhir/uv/phd/StructureDefinition/CoincidentTimeStampReference",
+            "valueReference": {"reference": coin["fullUrl"]}} in spo2["extension"]
+    phd_device = next(d for d in of_type(b, "Device") if d["resource"]["identifier"][0]["value"] == "00-1C-05-FF-E8-74")
+    assert coin["resource"]["subject"]["reference"] == phd_device["fullUrl"]

@@ -578,6 +578,15 @@ def heart_rate(c: Any, ctx: ValueContext) -> list[Metric]:
     return out
 
 
+# --- Current Time 0x2A2B (CTS 1.1) --------------------------------------------------------------
+
+
+def current_time(c: Any, ctx: ValueContext) -> list[Metric]:
+    """0x2A2B: the device's sense of current time (read by the gateway at `# received:`) -> Device.time."""
+    ctx.state["device_time"] = time_stamp(c.date_time, ctx, "exact_time_256")
+    return []
+
+
 # --- registry ------------------------------------------------------------------------------------
 
 CHARACTERISTICS: dict[int, Characteristic] = {
@@ -606,6 +615,7 @@ CHARACTERISTICS: dict[int, Characteristic] = {
                        glucose),
         Characteristic(0x2A34, "glucose_measurement_context", "Glucose Measurement Context",
                        "MDC_DEV_SPEC_PROFILE_GLUCOSE", glucose_context),
+        Characteristic(0x2A2B, "current_time", "Current Time", None, current_time),
         Characteristic(0x2A37, "heart_rate_measurement", "Heart Rate Measurement", None, heart_rate),
     )
 }

@@ -29,6 +29,7 @@ from interop.model import (
     Message,
     Metric,
     ProductionSpec,
+    TimeInfo,
     Timestamp,
 )
 
@@ -102,7 +103,7 @@ class _Decoder:
                 current = lookup(line.text)
                 if current is None:
                     self.problem(line, "gatt.unknown-characteristic", "unsupported or unknown characteristic",
-                                 "one of 2A35 2A36 2A1C 2A1D 2A1E 2A9C 2A9D 2A9E 2A5E 2A5F 2A18 2A34 2A37 or its GSS name")
+                                 "one of 2A35 2A36 2A1C 2A1D 2A1E 2A9C 2A9D 2A9E 2A5E 2A5F 2A18 2A34 2A37 2A2B or its GSS name")
                 elif current not in self.seen:
                     self.seen.append(current)
             elif line.key in ("device", "system-id", "gateway"):
@@ -199,7 +200,9 @@ class _Decoder:
         for c in self.seen:
             if c.specialization and nom.concept(c.specialization) not in specializations:
                 specializations.append(nom.concept(c.specialization))
+        device_time = self.state.get("device_time")
         return Device(key="1", level="mds", type=nom.concept("MDC_MOC_VMS_MDS_SIMP"),
                       identifiers=tuple(self.identifiers), manufacturer=self.info.get("manufacturer") or None,
                       model=self.info.get("model") or None, production_specs=specs,
-                      specializations=tuple(specializations))
+                      specializations=tuple(specializations),
+                      time=TimeInfo(device_time=device_time) if device_time else None)

@@ -183,6 +183,15 @@ HeartRateMeasurement = Struct(
     "end" / Tell,
 )
 
+CurrentTime = Struct(
+    # 0x2A2B (CTS): Exact Time 256 = Day Date Time (Date Time + Day of Week) + Fractions256, then Adjust Reason.
+    "date_time" / DateTime,
+    "day_of_week" / Int8ul,
+    "fractions256" / Int8ul,
+    "adjust_reason" / Int8ul,
+    "end" / Tell,
+)
+
 DeviceInformationSystemId = Struct(
     # 0x2A23 System ID: Manufacturer Identifier (40 bits) then Organizationally Unique Identifier (24 bits), LSO first.
     "raw" / Bytes(8),
@@ -203,6 +212,7 @@ LAYOUTS: dict[int, Construct] = {
     0x2A18: GlucoseMeasurement,
     0x2A34: GlucoseMeasurementContext,
     0x2A37: HeartRateMeasurement,
+    0x2A2B: CurrentTime,
 }
 
 
