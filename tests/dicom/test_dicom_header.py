@@ -226,3 +226,20 @@ def test_dt_precision_and_offset():
 
 def test_pydicom_version_supported():
     assert int(pydicom.__version__.split(".")[0]) >= 3
+
+
+def test_bad_integer_string_is_a_finding():
+    data = builders.to_bytes(builders.ct_image())
+    patched = data.replace(b"\x20\x00\x11\x00IS\x02\x001 ", b"\x20\x00\x11\x00IS\x02\x00x ")  # SeriesNumber "x"
+    assert patched != data
+    m = decode(patched)
+    assert m.imaging_study.series[0].number is None
+    assert [(i.code, i.location) for i in m.issues] == [("dicom.bad-value", "(0020,0011)")]
+
+
+def test_bytes_invalid_in_declared_charset():
+    data = builders.to_bytes(builders.ct_image("ISO_IR 192", "Example^Patient"))
+    patched = data.replace(b"Example^Patient", b"Ex\xffmple^Patient")  # 0xFF never occurs in UTF-8
+    m = decode(patched)
+    assert m.patient.names[0].family == "Ex\ufffdmple"
+    assert [(i.code, i.location, i.severity) for i in m.issues] == [("dicom.bad-charset", "(0010,0010)", "warning")]
