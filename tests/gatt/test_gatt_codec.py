@@ -320,3 +320,14 @@ def test_pipeline_detects_gatt() -> None:
     assert detect(raw) == "bluetooth-gatt"
     msg = pipeline_decode(raw)
     assert msg.standard == "bluetooth-gatt" and msg.raw.length == len(raw)
+
+
+def test_detection_does_not_import_construct() -> None:
+    """Registered codec modules import heavy libraries lazily (detection imports every codec module)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from interop.codecs.ieee11073.gatt.codec import GattCodec; "
+            "GattCodec().sniff(b'# characteristic: 2A35'); print('construct' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "False"
