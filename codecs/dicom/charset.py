@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Defined terms without code extensions → Python codec (PS3.3 Table C.12-2, C.12-4 for UTF-8/GB18030/GBK).
 SINGLE_BYTE = {
@@ -50,6 +51,7 @@ class Charset:
 DEFAULT = Charset(terms=(), codec="ascii")
 
 
+@lru_cache(maxsize=128)
 def charset_for(terms: tuple[str, ...]) -> Charset:
     """The `Charset` for the values of (0008,0005); unknown terms are listed, not fatal."""
     clean = tuple(t.strip() for t in terms)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from interop.model import Timestamp
 
@@ -17,6 +18,7 @@ _TZ = re.compile(r"^([+-])(\d{2})(\d{2})$")
 _FRACTION_PRECISION = {1: "millisecond", 2: "millisecond", 3: "millisecond"}
 
 
+@lru_cache(maxsize=64)
 def parse_offset(text: str) -> timezone | None:
     """`timezone` for "+HHMM"/"-HHMM" (TimezoneOffsetFromUTC, DT suffix), or None when malformed."""
     m = _TZ.match(text)
@@ -41,17 +43,30 @@ def _time_parts(m: re.Match[str] | None) -> tuple[int, int, int, int, str] | Non
     return hour, minute, min(second, 59), micro, precision  # second 60 (leap) is clamped
 
 
+def _fast_time(tm: str) -> tuple[int, int, int, int, str] | None:
+    """HHMMSS[.F{1,6}] without regex (the common form); None for anything else."""
+    main, dot, frac = tm.partition(".")
+    if len(main) != 6 or not main.isdigit() or (dot and not (frac.isdigit() and len(frac) <= 6)):
+        return None
+    precision = "second" if not frac else _FRACTION_PRECISION.get(len(frac), "microsecond")
+    return (int(main[0:2]), int(main[2:4]), min(int(main[4:6]), 59), int(frac.ljust(6, "0")) if frac else 0,
+            precision)
+
+
 def date_time(da: str | None, tm: str | None, tz: timezone | None) -> Timestamp | None:
     """Timestamp of a DA (+ optional TM) pair; raises ValueError when either is malformed."""
     if not da:
         return None
-    d = _DA.match(da)
-    if d is None:
-        raise ValueError("DA")
-    year, month, day = int(d.group(1)), int(d.group(2)), int(d.group(3))
-    raw = f"{d.group(1)}{d.group(2)}{d.group(3)}"
+    if len(da) == 8 and da.isdigit():
+        year, month, day, raw = int(da[0:4]), int(da[4:6]), int(da[6:8]), da
+    else:
+        d = _DA.match(da)
+        if d is None:
+            raise ValueError("DA")
+        year, month, day = int(d.group(1)), int(d.group(2)), int(d.group(3))
+        raw = f"{d.group(1)}{d.group(2)}{d.group(3)}"
     if tm:
-        parts = _time_parts(_TM.match(tm))
+        parts = _fast_time(tm) or _time_parts(_TM.match(tm))
         if parts is None:
             raise ValueError("TM")
         hour, minute, second, micro, precision = parts
@@ -87,6 +102,7 @@ def dt_value(text: str | None, tz: timezone | None) -> Timestamp | None:
     return build(Timestamp, value=value, precision=precision, raw=raw)
 
 
+@lru_cache(maxsize=64)
 def _format_offset(tz: timezone) -> str:
     delta = tz.utcoffset(None)
     minutes = int(delta.total_seconds() // 60)
