@@ -19,6 +19,36 @@ INVALID_ATTRIBUTE_VALUE = 0x0106  # N-CREATE with a status other than IN PROGRES
 MISSING_ATTRIBUTE = 0x0120  # N-CREATE without an SOP instance UID (we do not assign one)
 
 
+# Events: the DIMSE operation, and for N-SET the Performed Procedure Step Status it sets.
+N_CREATE, N_SET, N_SET_COMPLETED, N_SET_DISCONTINUED = "N-CREATE", "N-SET", "N-SET COMPLETED", "N-SET DISCONTINUED"
+NO_INSTANCE = None  # state of a UID the SCP does not manage
+
+TRANSITION_TABLE: dict[tuple[str, str | None], tuple[str | None, int]] = {
+    # (event, state) -> (next state, DIMSE status); PS3.4 F.7.2.1 (N-CREATE) and F.7.2.2 (N-SET)
+    (N_CREATE, NO_INSTANCE): (IN_PROGRESS, SUCCESS),
+    (N_CREATE, IN_PROGRESS): (IN_PROGRESS, DUPLICATE_SOP_INSTANCE),
+    (N_CREATE, COMPLETED): (COMPLETED, DUPLICATE_SOP_INSTANCE),
+    (N_CREATE, DISCONTINUED): (DISCONTINUED, DUPLICATE_SOP_INSTANCE),
+    (N_SET, NO_INSTANCE): (NO_INSTANCE, NO_SUCH_OBJECT_INSTANCE),
+    (N_SET_COMPLETED, NO_INSTANCE): (NO_INSTANCE, NO_SUCH_OBJECT_INSTANCE),
+    (N_SET_DISCONTINUED, NO_INSTANCE): (NO_INSTANCE, NO_SUCH_OBJECT_INSTANCE),
+    (N_SET, IN_PROGRESS): (IN_PROGRESS, SUCCESS),
+    (N_SET_COMPLETED, IN_PROGRESS): (COMPLETED, SUCCESS),
+    (N_SET_DISCONTINUED, IN_PROGRESS): (DISCONTINUED, SUCCESS),
+    # "Once the MPPS is COMPLETED or DISCONTINUED the SCP shall no longer accept N-SET" (F.7.2.2)
+    (N_SET, COMPLETED): (COMPLETED, PROCESSING_FAILURE),
+    (N_SET_COMPLETED, COMPLETED): (COMPLETED, PROCESSING_FAILURE),
+    (N_SET_DISCONTINUED, COMPLETED): (COMPLETED, PROCESSING_FAILURE),
+    (N_SET, DISCONTINUED): (DISCONTINUED, PROCESSING_FAILURE),
+    (N_SET_COMPLETED, DISCONTINUED): (DISCONTINUED, PROCESSING_FAILURE),
+    (N_SET_DISCONTINUED, DISCONTINUED): (DISCONTINUED, PROCESSING_FAILURE),
+}
+
+
+def _status_of(ds: Any) -> str:
+    return str(ds.get("PerformedProcedureStepStatus", "") or "").strip().upper()
+
+
 class MppsTable:
     """The MPPS instances the SCP manages, keyed by SOP Instance UID; thread safe."""
 
@@ -26,16 +56,23 @@ class MppsTable:
         self._lock = threading.Lock()
         self._steps: dict[str, Any] = {}  # uid -> pydicom Dataset (current attribute values)
 
+    def state(self, uid: str) -> str | None:
+        """Current Performed Procedure Step Status of `uid`, or None when unknown."""
+        with self._lock:
+            ds = self._steps.get(uid)
+            return _status_of(ds) if ds is not None else NO_INSTANCE
+
     def n_create(self, uid: str | None, attributes: Any) -> tuple[int, Any]:
         """F.7.2.1: create an instance in state IN PROGRESS; returns (status, attribute list)."""
         if not uid:
             return MISSING_ATTRIBUTE, None
-        status = str(attributes.get("PerformedProcedureStepStatus", "") or "").upper()
-        if status != IN_PROGRESS:
+        if _status_of(attributes) != IN_PROGRESS:
             return INVALID_ATTRIBUTE_VALUE, None
         with self._lock:
-            if uid in self._steps:
-                return DUPLICATE_SOP_INSTANCE, None
+            current = _status_of(self._steps[uid]) if uid in self._steps else NO_INSTANCE
+            _, status = TRANSITION_TABLE[(N_CREATE, current)]
+            if status != SUCCESS:
+                return status, None
             ds = attributes.copy()
             ds.SOPInstanceUID = uid
             self._steps[uid] = ds
@@ -43,12 +80,16 @@ class MppsTable:
 
     def n_set(self, uid: str, modifications: Any) -> tuple[int, Any]:
         """F.7.2.2: update a step that is still IN PROGRESS; returns (status, attribute list)."""
+        new = _status_of(modifications) if "PerformedProcedureStepStatus" in modifications else ""
+        event = {"": N_SET, IN_PROGRESS: N_SET, COMPLETED: N_SET_COMPLETED, DISCONTINUED: N_SET_DISCONTINUED}.get(new)
+        if event is None:
+            return INVALID_ATTRIBUTE_VALUE, None
         with self._lock:
             ds = self._steps.get(uid)
-            if ds is None:
-                return NO_SUCH_OBJECT_INSTANCE, None
-            if str(ds.get("PerformedProcedureStepStatus", "")).upper() in FINAL:
-                return PROCESSING_FAILURE, None
+            current = _status_of(ds) if ds is not None else NO_INSTANCE
+            _, status = TRANSITION_TABLE[(event, current)]
+            if status != SUCCESS:
+                return status, None
             for elem in modifications:
                 ds[elem.tag] = elem
             return SUCCESS, ds
