@@ -297,3 +297,24 @@ def test_coincident_timestamp(version: str) -> None:
             "valueReference": {"reference": coin["fullUrl"]}} in spo2["extension"]
     phd_device = next(d for d in of_type(b, "Device") if d["resource"]["identifier"][0]["value"] == "00-1C-05-FF-E8-74")
     assert coin["resource"]["subject"]["reference"] == phd_device["fullUrl"]
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_clock_information_as_device_properties(version: str) -> None:
+    """PhdDevice notes, Clock information: 68220 sync protocol, 68221 accuracy (us), ASN1ToHL7 68219.x flags."""
+    from interop.model import TimeInfo
+
+    msg = GattCodec().decode(b"# characteristic: 2A5F\n# device: 00:1C:05:FF:E8:74\n00 64 00 5a 00\n", strict=True)
+    device = msg.devices[0].model_copy(update={"time": TimeInfo(
+        sync_protocol="MDC_TIME_SYNC_NONE", accuracy_us=1000000,
+        capabilities=("mds-time-capab-real-time-clock", "mds-time-capab-set-clock"))})
+    b = bundle(msg.model_copy(update={"devices": (device,)}), version)
+    props = of_type(b, "Device")[0]["resource"]["property"]
+    assert [p["type"]["coding"][0]["code"] for p in props] == ["68220", "68221", "68219.0", "68219.1"]
+    sync = props[0]["valueCodeableConcept" if version == "R5" else "valueCode"]
+    sync = sync if version == "R5" else sync[0]
+    assert sync["coding"][0]["code"] == "532224"  # MDC_TIME_SYNC_NONE (8::7936)
+    accuracy = props[1]["valueQuantity"] if version == "R5" else props[1]["valueQuantity"][0]
+    assert accuracy == {"value": 1000000, "system": "http://unitsofmeasure.org", "code": "us"}
+    flag = props[2]["valueBoolean"] if version == "R5" else props[2]["valueCode"][0]["coding"][0]["code"]
+    assert flag in (True, "Y")
