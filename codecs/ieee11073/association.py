@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Literal
 
 from interop.errors import DecodeError
@@ -539,18 +540,18 @@ class Association:
         if nom.MDC_ATTR_NU_VAL_OBS_SIMP in values:
             source_attr = nom.MDC_ATTR_NU_VAL_OBS_SIMP
             number, dar = mder.float32(values[source_attr][0])
-            value = NumericValue(quantity=_quantity(number, unit)) if number is not None else None
+            value = NumericValue.model_construct(quantity=_quantity(number, unit)) if number is not None else None
         elif nom.MDC_ATTR_NU_VAL_OBS_BASIC in values:
             source_attr = nom.MDC_ATTR_NU_VAL_OBS_BASIC
             number, dar = mder.sfloat(values[source_attr][0])
-            value = NumericValue(quantity=_quantity(number, unit)) if number is not None else None
+            value = NumericValue.model_construct(quantity=_quantity(number, unit)) if number is not None else None
         elif nom.MDC_ATTR_NU_VAL_OBS in values:
             source_attr = nom.MDC_ATTR_NU_VAL_OBS
             nu = values[source_attr][0]
             number, dar = mder.float32(nu.value)
             code = _concept(partition, nu.metric_id) if nu.metric_id else code
             status = nu.state if status is None else status
-            value = NumericValue(quantity=_quantity(number, nu.unit_code)) if number is not None else None
+            value = NumericValue.model_construct(quantity=_quantity(number, nu.unit_code)) if number is not None else None
         elif {nom.MDC_ATTR_NU_CMPD_VAL_OBS_SIMP, nom.MDC_ATTR_NU_CMPD_VAL_OBS_BASIC,
               nom.MDC_ATTR_NU_CMPD_VAL_OBS} & values.keys():
             source_attr, value = self._compound(partition, static, values, unit, pos)
@@ -586,13 +587,14 @@ class Association:
                        pos)
             return
         offset = values[source_attr][1]
-        self.metrics.append(Metric(
+        self.metrics.append(Metric.model_construct(
             code=code, value=value, data_absent_reason=dar,
             measurement_status=nom.bit_names(status, nom.MEASUREMENT_STATUS) if status else (),
             effective=self._effective(values), device_key=MDS_DEVICE_KEY, handle=obj.obj_handle,
             person_id=person_id,
-            source=SourceRef(location=f"APDU {self.apdu_count} handle {obj.obj_handle} "
-                             f"attr 0x{source_attr:04X} {attributes.name(source_attr)}", offset=offset),
+            source=SourceRef.model_construct(location=f"APDU {self.apdu_count} handle {obj.obj_handle} "
+                                             f"attr 0x{source_attr:04X} {attributes.name(source_attr)}",
+                                             offset=offset),
         ))
 
     def _compound(self, partition: int, static: dict, values: dict, unit: int | None, pos: int):
@@ -617,10 +619,10 @@ class Association:
         for i, bits in enumerate(raw):
             number, dar = decode(bits)
             term = ids[i] if i < len(ids) else 0
-            comps.append(Component(code=_concept(partition, term),
-                                   quantity=_quantity(number, unit) if number is not None else None,
-                                   data_absent_reason=dar))
-        return attr, CompoundValue(components=tuple(comps))
+            comps.append(Component.model_construct(code=_concept(partition, term),
+                                                   quantity=_quantity(number, unit) if number is not None else None,
+                                                   data_absent_reason=dar))
+        return attr, CompoundValue.model_construct(components=tuple(comps))
 
     def _sample_array(self, static: dict, values: dict, unit: int | None, pos: int) -> SampleArrayValue:
         raw = bytes(values[nom.MDC_ATTR_SIMP_SA_OBS_VAL][0])
@@ -676,7 +678,7 @@ class Association:
             self.problem("x73.absolute-time", f"AbsoluteTime {raw.hex().upper()} invalid ({exc})", off,
                          expected="BCD date and time")
             return None
-        return Timestamp(value=dt, precision=precision, raw=raw.hex().upper())
+        return Timestamp.model_construct(value=dt, precision=precision, raw=raw.hex().upper())
 
     def _relative(self, ticks: int, off: int) -> Timestamp | None:
         """Relative time placed on the calendar through the MDS Date-and-Time / Relative-Time pair, when read."""
@@ -791,8 +793,9 @@ def _terms():
     return mdc
 
 
+@lru_cache(maxsize=4096)
 def _concept(partition: int, term: int) -> CodeableConcept:
-    """MDC CodeableConcept: code = partition × 65536 + term, display = reference id."""
+    """MDC CodeableConcept: code = partition × 65536 + term, display = reference id (one shared frozen object)."""
     code = nom.mdc_code(partition, term)
     refid = nom.FALLBACK_TERMS.get(code)
     mdc = _terms()
@@ -803,15 +806,21 @@ def _concept(partition: int, term: int) -> CodeableConcept:
     return CodeableConcept(codings=(Coding(system=MDC_SYSTEM, code=str(code), display=refid),))
 
 
-def _quantity(value: Decimal, unit: int | None) -> Quantity:
-    """Quantity with UCUM and the MDC unit (partition DIM)."""
-    if unit is None:
-        return Quantity(value=value)
+@lru_cache(maxsize=1024)
+def _unit(unit: int) -> tuple[str | None, Coding]:
+    """(UCUM, MDC unit Coding) of an MDC_DIM term code."""
     refid, ucum = nom.FALLBACK_UNITS.get(unit, (None, None))
     mdc = _terms()
     if mdc is not None:
         found = mdc.unit(nom.mdc_code(nom.MDC_PART_DIM, unit))
         if found is not None:
             refid, ucum = found.refid, found.ucum or ucum
-    return Quantity(value=value, unit=ucum,
-                    unit_mdc=Coding(system=MDC_SYSTEM, code=str(nom.mdc_code(nom.MDC_PART_DIM, unit)), display=refid))
+    return ucum, Coding(system=MDC_SYSTEM, code=str(nom.mdc_code(nom.MDC_PART_DIM, unit)), display=refid)
+
+
+def _quantity(value: Decimal, unit: int | None) -> Quantity:
+    """Quantity with UCUM and the MDC unit (partition DIM); built without re-validation (hot path)."""
+    if unit is None:
+        return Quantity.model_construct(value=value)
+    ucum, coding = _unit(unit)
+    return Quantity.model_construct(value=value, unit=ucum, unit_mdc=coding)
