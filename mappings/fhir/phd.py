@@ -386,7 +386,8 @@ def phd_observation(res: dict[str, Any], m: Metric, message: Message, ctx: FhirC
     if "subject" not in res:
         if provided:
             res["subject"] = {"reference": f"Patient/{provided}"}
-        else:
+        elif not ctx.options.get("_phd_no_subject_noted"):  # once per Bundle
+            ctx.options["_phd_no_subject_noted"] = True
             ctx.note("phd.no-subject", m.source.location if m.source else "metric",
                      "PhdBaseObservation requires a subject; no patient known (mapping option patient=<logical id>)")
     device_id = device_key_id(device) if device else None
