@@ -663,9 +663,7 @@ class Association:
             if attr in values:
                 ticks, off = values[attr]
                 if attr == nom.MDC_ATTR_TIME_STAMP_REL_HI_RES:
-                    self.issue("info", "x73.relative-time", "high-resolution relative time stamp not placed on "
-                               "a calendar", off)
-                    return None
+                    return self._relative(ticks, off, nom.MDC_ATTR_TIME_REL_HI_RES, 1)
                 return self._relative(ticks, off)
         return None
 
@@ -680,10 +678,12 @@ class Association:
             return None
         return Timestamp.model_construct(value=dt, precision=precision, raw=raw.hex().upper())
 
-    def _relative(self, ticks: int, off: int) -> Timestamp | None:
-        """Relative time placed on the calendar through the MDS Date-and-Time / Relative-Time pair, when read."""
+    def _relative(self, ticks: int, off: int, mds_attr: int = nom.MDC_ATTR_TIME_REL,
+                  tick_us: int = mder.RELATIVE_TIME_US) -> Timestamp | None:
+        """Relative time (1/8 ms ticks; high-resolution: 1 µs) placed on the calendar through the MDS
+        Date-and-Time and the matching Relative-Time attribute, when both were read."""
         abs_t = self.mds.get(nom.MDC_ATTR_TIME_ABS)
-        rel_t = self.mds.get(nom.MDC_ATTR_TIME_REL)
+        rel_t = self.mds.get(mds_attr)
         if abs_t is None or rel_t is None:
             self.issue("info", "x73.relative-time", "relative time stamp not placed on a calendar (no MDS "
                        "Date-and-Time with Relative-Time read)", off)
@@ -693,8 +693,9 @@ class Association:
                                        a.sec_fractions]), abs_t[1])
         if anchor is None:
             return None
-        dt = anchor.value + timedelta(microseconds=mder.relative_time_us(ticks - rel_t[0]))
-        return Timestamp(value=dt, precision="millisecond", raw=f"{ticks:08X}")
+        dt = anchor.value + timedelta(microseconds=(ticks - rel_t[0]) * tick_us)
+        return Timestamp.model_construct(value=dt, precision="millisecond" if tick_us > 1 else "microsecond",
+                                         raw=f"{ticks:X}")
 
     # ------------------------------------------------------------------ result
     def device(self) -> Device:

@@ -104,3 +104,23 @@ def test_set_and_set_time_round_trip() -> None:
                                                                    "accuracy": 0}})
     v = apdu.parse_apdu(set_time).apdu.message
     assert (v.action_type, v.action_info_args.date_time.year) == (nom.MDC_ACT_SET_TIME, 0x26)
+
+
+def test_high_resolution_relative_time_is_placed_through_the_mds() -> None:
+    config = {"config_report_id": 0x4101, "config_obj_list": [
+        {"obj_class": nom.MDC_MOC_VMO_METRIC_NU, "obj_handle": 1, "attributes": [
+            ava(nom.MDC_ATTR_ID_TYPE, {"partition": 2, "code": 19292}), ava(nom.MDC_ATTR_UNIT_CODE, 6048)]}]}
+    mds_get = prst(7, nom.RORS_CMIP_GET_CHOSEN, {"obj_handle": 0, "attribute_list": [
+        {"attribute_id": nom.MDC_ATTR_TIME_ABS, "attribute_value": bytes.fromhex("2026011508000000")},
+        ava(nom.MDC_ATTR_TIME_REL_HI_RES, 5_000_000)]})  # 5 s on the µs clock at 08:00:00
+    report = prst(8, nom.ROIV_CMIP_CONFIRMED_EVENT_REPORT_CHOSEN, {
+        "obj_handle": 0, "event_time": 0, "event_type": 3358, "event_info": {
+            "data_req_id": 0xF000, "scan_report_no": 0, "obs_scan_var": [{"obj_handle": 1, "attributes": [
+                ava(nom.MDC_ATTR_NU_VAL_OBS_BASIC, 0xF16E),  # 36.6
+                ava(nom.MDC_ATTR_TIME_STAMP_REL_HI_RES, 5_250_125)]}]}})
+    msg = decode_trace(agent.aarq(SYSID, 0x4101) + prst(1, nom.ROIV_CMIP_CONFIRMED_EVENT_REPORT_CHOSEN, {
+        "obj_handle": 0, "event_time": 0xFFFFFFFF, "event_type": nom.MDC_NOTI_CONFIG, "event_info": config})
+        + mds_get + report)
+    (temp,) = msg.metrics
+    assert str(temp.value.quantity.value) == "36.6"
+    assert (temp.effective.value, temp.effective.precision) == (datetime(2026, 1, 15, 8, 0, 0, 250125), "microsecond")
