@@ -25,6 +25,7 @@ page they come from:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from interop.model import MDC_SYSTEM, Device, Message, Metric, Timestamp
@@ -276,6 +277,7 @@ def phd_device(res: dict[str, Any], device: Device, ctx: FhirContext, *, gateway
 # --- Observation ---------------------------------------------------------------------------------
 
 
+@cache
 def _loinc(code: str) -> tuple[str, str] | None:
     try:
         from interop.terminology import mdc
@@ -285,6 +287,7 @@ def _loinc(code: str) -> tuple[str, str] | None:
         return None
 
 
+@cache
 def _is_vital(loinc: str) -> bool:
     try:
         from interop.terminology import mdc
