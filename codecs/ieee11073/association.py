@@ -48,6 +48,20 @@ DEFAULT_MANAGER_SYSTEM_ID = bytes.fromhex("0011223344556677")
 EVENT_INFO_OFFSET = 22  # APDU header, PRST length, invoke-id, choice, length, obj-handle, event-time, type, length
 DATA_RESPONSE_INFO_OFFSET = 28  # ... obj-handle, action-type, length, rel-time-stamp, result, event-type, length
 MDS_DEVICE_KEY = "1"
+PLACED_MDS = frozenset({  # MDS attributes that become Device fields
+    nom.MDC_ATTR_SYS_ID, nom.MDC_ATTR_ID_MODEL, nom.MDC_ATTR_ID_PROD_SPECN, nom.MDC_ATTR_SYS_TYPE_SPEC_LIST,
+    nom.MDC_ATTR_DEV_CONFIG_ID, nom.MDC_ATTR_TIME_ABS, nom.MDC_ATTR_TIME_REL, nom.MDC_ATTR_TIME_REL_HI_RES,
+    nom.MDC_ATTR_MDS_TIME_INFO, nom.MDC_ATTR_REG_CERT_DATA_LIST})
+PLACED_OBSERVED = frozenset({  # observation attributes that become Metric fields
+    nom.MDC_ATTR_ID_TYPE, nom.MDC_ATTR_UNIT_CODE, nom.MDC_ATTR_MSMT_STAT, nom.MDC_ATTR_NU_VAL_OBS_SIMP,
+    nom.MDC_ATTR_NU_VAL_OBS_BASIC, nom.MDC_ATTR_NU_VAL_OBS, nom.MDC_ATTR_NU_CMPD_VAL_OBS,
+    nom.MDC_ATTR_NU_CMPD_VAL_OBS_SIMP, nom.MDC_ATTR_NU_CMPD_VAL_OBS_BASIC, nom.MDC_ATTR_ENUM_OBS_VAL_SIMP_OID,
+    nom.MDC_ATTR_ENUM_OBS_VAL_SIMP_STR, nom.MDC_ATTR_ENUM_OBS_VAL_SIMP_BIT_STR,
+    nom.MDC_ATTR_ENUM_OBS_VAL_BASIC_BIT_STR, nom.MDC_ATTR_ENUM_OBS_VAL_PART, nom.MDC_ATTR_VAL_ENUM_OBS,
+    nom.MDC_ATTR_SIMP_SA_OBS_VAL, nom.MDC_ATTR_SA_SPECN, nom.MDC_ATTR_SCALE_SPECN_I8, nom.MDC_ATTR_SCALE_SPECN_I16,
+    nom.MDC_ATTR_SCALE_SPECN_I32, nom.MDC_ATTR_TIME_PD_SAMP, nom.MDC_ATTR_ID_PHYSIO_LIST,
+    nom.MDC_ATTR_TIME_STAMP_ABS, nom.MDC_ATTR_TIME_STAMP_BO, nom.MDC_ATTR_TIME_STAMP_REL,
+    nom.MDC_ATTR_TIME_STAMP_REL_HI_RES, -1})
 
 
 @dataclass
@@ -181,7 +195,7 @@ class Association:
         if unsupported or conf.config_id != self.config_id:
             why = (f"metric object(s) {unsupported} lack MDC_ATTR_ID_TYPE" if unsupported else
                    f"config-report-id 0x{conf.config_id:04X} differs from dev-config-id 0x{self.config_id or 0:04X}")
-            self.issue("warning", "x73.config-unsupported", why, rx.offset)
+            self.issue("warning", "x73.config-unsupported" if unsupported else "x73.config-id-mismatch", why, rx.offset)
             if unsupported:
                 return fsm.RX_CONFIG_UNSUPPORTED
         rx.info = conf
@@ -586,6 +600,9 @@ class Association:
             self.issue("info", "x73.no-value", f"observation of handle {obj.obj_handle} carries no value attribute",
                        pos)
             return
+        for attr_id in values.keys() - PLACED_OBSERVED:
+            self.issue("info", "x73.unplaced-attribute", f"{attributes.name(attr_id)} of handle {obj.obj_handle} "
+                       "is not placed in the model", values[attr_id][1])
         offset = values[source_attr][1]
         self.metrics.append(Metric.model_construct(
             code=code, value=value, data_absent_reason=dar,
@@ -708,6 +725,9 @@ class Association:
         if mds_sysid is not None and self.system_id is not None and bytes(mds_sysid) != self.system_id:
             self.issue("warning", "x73.system-id-mismatch", "MDS System-Id differs from the AARQ system-id",
                        self.mds[nom.MDC_ATTR_SYS_ID][1])
+        for attr_id in self.mds.keys() - PLACED_MDS:
+            self.issue("info", "x73.unplaced-attribute", f"MDS {attributes.name(attr_id)} is not placed in the model",
+                       self.mds[attr_id][1])
         model = mds.get(nom.MDC_ATTR_ID_MODEL)
         specs = tuple(ProductionSpec(kind=nom.PROD_SPEC_TYPES.get(e.spec_type, "unspecified"),
                                      value=_text(bytes(e.prod_spec)), component_id=e.component_id)
