@@ -604,7 +604,9 @@ class Association:
             self.issue("info", "x73.unplaced-attribute", f"{attributes.name(attr_id)} of handle {obj.obj_handle} "
                        "is not placed in the model", values[attr_id][1])
         offset = values[source_attr][1]
+        categories = nom.bit_names(static.get(nom.MDC_ATTR_METRIC_SPEC_SMALL) or 0, nom.METRIC_SPEC_SMALL[-3:])
         self.metrics.append(Metric.model_construct(
+            method=_method(categories[0]) if categories else None,
             code=code, value=value, data_absent_reason=dar,
             measurement_status=nom.bit_names(status, nom.MEASUREMENT_STATUS) if status else (),
             effective=self._effective(values), device_key=MDS_DEVICE_KEY, handle=obj.obj_handle,
@@ -825,6 +827,12 @@ def _concept(partition: int, term: int) -> CodeableConcept:
         if found is not None:
             refid = found.refid
     return CodeableConcept(codings=(Coding(system=MDC_SYSTEM, code=str(code), display=refid),))
+
+
+@lru_cache(maxsize=8)
+def _method(category: str) -> CodeableConcept:
+    """How the value was obtained, from the metric-spec-small category bits (manual, setting, calculation)."""
+    return CodeableConcept(text=category.removeprefix("mss-cat-"))
 
 
 @lru_cache(maxsize=1024)

@@ -214,3 +214,23 @@ def test_malformed_traces_raise_with_offset(raw: bytes, offset: int, fragment: s
     assert info.value.offset == offset
     assert fragment in str(info.value)
     assert "\n" not in info.value.one_line()
+
+
+def test_manager_lines_are_checked(tmp_path) -> None:
+    # the trace's manager answered AARE "accepted" (antidote rx_aare_example_one) where this manager,
+    # not knowing extended configuration 0x4000, answers accepted-unknown-config
+    lines = [" ".join(f"{b:02x}" for b in trace("antidote_H211")),
+             "<" + " ".join(f"{b:02x}" for b in trace("antidote_rx_aare_example_one"))]
+    path = tmp_path / "t.x73"
+    path.write_text("\n".join(lines) + "\n")
+    msg = decode(path)
+    assert [i.code for i in msg.issues if i.code == "x73.manager-differs"] == ["x73.manager-differs"]
+
+
+def test_metric_spec_small_category_becomes_method() -> None:
+    # antidote weighing_scale config: BMI (handle 3) has metric-spec-small 0xF042 = ... mss-cat-calculation
+    msg = decode_trace(trace("antidote_weighing_scale__association_request",
+                             "antidote_weighing_scale__roiv_mdc_noti_config", "antidote_weighing_scale__data_report"))
+    bmi = next(m for m in msg.metrics if m.handle == 3)
+    assert bmi.method.text == "calculation"
+    assert next(m for m in msg.metrics if m.handle == 1).method is None
