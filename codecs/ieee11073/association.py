@@ -130,6 +130,10 @@ class Association:
                               expected=exc.expected or "a well-formed APDU", offset=exc.offset) from None
         rx = Received(value, offset, self.apdu_count)
         self._current = rx
+        if value.choice == nom.AARQ_CHOSEN:
+            self.fsm.do_action(fsm.RX_AARQ, rx)
+            if self.state != fsm.ASSOCIATING:
+                return self.outbox
         self.fsm.do_action(self._event(rx), rx)
         return self.outbox
 

@@ -1,6 +1,6 @@
 """Manager state machine of IEEE 11073-20601 (clause 8 and the manager state table of annex E), as a table.
 
-States: unassociated → (associating) → configuring → operating → disassociating → unassociated.
+States: unassociated → associating → configuring → operating → disassociating → unassociated.
 `TRANSITION_TABLE[(event, state)]` names the action; each action is one small function whose
 docstring quotes the event and the action the standard prescribes, does the action through the
 `Association` it is given (which builds the APDUs) and returns the next state. Pairs absent from the
@@ -25,6 +25,7 @@ DISASSOCIATING = "disassociating"
 STATES = (UNASSOCIATED, ASSOCIATING, CONFIGURING, OPERATING, DISASSOCIATING)
 
 # Events (20601 manager state table wording)
+RX_AARQ = "rx-aarq"
 RX_AARQ_KNOWN = "rx-aarq-acceptable-and-known-configuration"
 RX_AARQ_UNKNOWN = "rx-aarq-acceptable-and-unknown-configuration"
 RX_AARQ_UNACCEPTABLE = "rx-aarq-unacceptable-configuration"
@@ -44,6 +45,12 @@ REQ_ASSOC_REL = "req-assoc-rel"  # the manager application asks to release
 TRANSPORT_DISCONNECT = "transport-disconnect"
 
 Action = Callable[["Association", Any], str]
+
+
+def aarq_received(assoc: Association, apdu: Any) -> str:
+    """Event: Rx AARQ. Action: check the association request (data protocol 20601, MDER encoding, protocol
+    version, whether the dev-config-id is known for this system id). Next: Associating."""
+    return ASSOCIATING
 
 
 def aare_accepted(assoc: Association, apdu: Any) -> str:
@@ -165,9 +172,7 @@ default_action = abort_undefined
 
 TRANSITION_TABLE: dict[tuple[str, str], Action] = {
     # Unassociated
-    (RX_AARQ_KNOWN, UNASSOCIATED): aare_accepted,
-    (RX_AARQ_UNKNOWN, UNASSOCIATED): aare_accepted_unknown_config,
-    (RX_AARQ_UNACCEPTABLE, UNASSOCIATED): aare_rejected,
+    (RX_AARQ, UNASSOCIATED): aarq_received,
     (RX_AARE, UNASSOCIATED): abort_undefined,
     (RX_RLRQ, UNASSOCIATED): abort_undefined,
     (RX_RLRE, UNASSOCIATED): abort_undefined,
@@ -178,7 +183,10 @@ TRANSITION_TABLE: dict[tuple[str, str], Action] = {
     (RX_RORS, UNASSOCIATED): abort_undefined,
     (RX_INVALID, UNASSOCIATED): abort_undefined,
     (TRANSPORT_DISCONNECT, UNASSOCIATED): ignore,
-    # Associating (manager-initiated association is not used by 20601 agents; kept so every state has rows)
+    # Associating (the AARQ is being checked; the check's verdict is the next event)
+    (RX_AARQ_KNOWN, ASSOCIATING): aare_accepted,
+    (RX_AARQ_UNKNOWN, ASSOCIATING): aare_accepted_unknown_config,
+    (RX_AARQ_UNACCEPTABLE, ASSOCIATING): aare_rejected,
     (RX_ABRT, ASSOCIATING): aborted,
     (RX_INVALID, ASSOCIATING): abort_undefined,
     (TRANSPORT_DISCONNECT, ASSOCIATING): aborted,
@@ -192,9 +200,7 @@ TRANSITION_TABLE: dict[tuple[str, str], Action] = {
     (RX_RORJ, CONFIGURING): error_received,
     (RX_RLRQ, CONFIGURING): rlre_normal,
     (RX_ABRT, CONFIGURING): aborted,
-    (RX_AARQ_KNOWN, CONFIGURING): abort_undefined,
-    (RX_AARQ_UNKNOWN, CONFIGURING): abort_undefined,
-    (RX_AARQ_UNACCEPTABLE, CONFIGURING): abort_undefined,
+    (RX_AARQ, CONFIGURING): abort_undefined,
     (RX_AARE, CONFIGURING): abort_undefined,
     (RX_RLRE, CONFIGURING): abort_undefined,
     (RX_INVALID, CONFIGURING): abort_undefined,
@@ -210,9 +216,7 @@ TRANSITION_TABLE: dict[tuple[str, str], Action] = {
     (RX_RORJ, OPERATING): error_received,
     (RX_RLRQ, OPERATING): rlre_normal,
     (RX_ABRT, OPERATING): aborted,
-    (RX_AARQ_KNOWN, OPERATING): abort_undefined,
-    (RX_AARQ_UNKNOWN, OPERATING): abort_undefined,
-    (RX_AARQ_UNACCEPTABLE, OPERATING): abort_undefined,
+    (RX_AARQ, OPERATING): abort_undefined,
     (RX_AARE, OPERATING): abort_undefined,
     (RX_RLRE, OPERATING): abort_undefined,
     (RX_INVALID, OPERATING): abort_undefined,

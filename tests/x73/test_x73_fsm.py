@@ -40,6 +40,8 @@ def test_annex_h_session_answers_are_the_annex_bytes() -> None:
     assert m.receive(load("antidote_rx_rlrq_normal")) == [load("antidote_rx_rlre_normal")]
     assert m.state == fsm.UNASSOCIATED and m.ended == "released"
     assert [str(q.value.quantity.value) for q in m.metrics] == ["62.4", "25.6"]
+    assert [after for _, _, after in m.fsm.history] == [
+        "associating", "configuring", "operating", "operating", "operating", "unassociated"]
 
 
 def test_standard_config_goes_straight_to_operating_and_asks_for_mds() -> None:

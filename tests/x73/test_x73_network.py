@@ -66,7 +66,8 @@ def test_simulated_agents_reach_the_sink(manager, profile: str) -> None:
     for _, bundle in sink.bundles:
         obs = _observations(bundle)
         assert obs and all(o["code"]["coding"][0]["system"] == "urn:iso:std:iso:11073:10101" for o in obs)
-    assert m.outcomes[0].states[0] == ("rx-aarq-acceptable-and-unknown-configuration", "unassociated", "configuring")
+    assert m.outcomes[0].states[:2] == [("rx-aarq", "unassociated", "associating"),
+                                        ("rx-aarq-acceptable-and-unknown-configuration", "associating", "configuring")]
     # APDUs stored one by one (AARQ, config, GET response, 2 reports, RLRQ; then without config) + 2 associations
     assert m.store.counts() == {"done": 6 + 5 + 2}
 
