@@ -45,7 +45,6 @@ def serve_x73(
     """
     import logging
     import signal
-    import threading
 
     from interop.transport.x73.manager import ManagerConfig, X73Manager
 
@@ -57,16 +56,12 @@ def serve_x73(
     manager = X73Manager(config)
 
     def _stop(signum: int, frame: object) -> None:
-        loop = manager._loop
-        if loop is not None:
-            loop.call_soon_threadsafe(loop.stop)
+        manager.request_stop()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    if verbose:
-        threading.Thread(target=lambda: manager._started.wait() and sys.stderr.write(
-            f"x73 manager on {host}:{manager.port}\n"), daemon=True).start()
-    manager.serve_forever()
+    manager.serve_forever(
+        on_started=(lambda p: sys.stderr.write(f"x73 manager listening on {host}:{p}\n")) if verbose else None)
 
 
 def _simulate(profile: str):

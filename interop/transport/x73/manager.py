@@ -122,11 +122,19 @@ class X73Manager:
                 self._thread.join(10)
         self.store.close()
 
-    def serve_forever(self) -> None:
+    def request_stop(self) -> None:
+        """Ask `serve_forever` to return (safe from signal handlers and other threads)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+
+    def serve_forever(self, on_started: Callable[[int], None] | None = None) -> None:
         """Serve in the calling thread until `stop()` (or SIGINT/SIGTERM handled by the caller)."""
         self._loop = asyncio.new_event_loop()
         self._loop.run_until_complete(self._open())
         self._started.set()
+        if on_started is not None:
+            assert self.port is not None
+            on_started(self.port)
         try:
             self._loop.run_forever()
         finally:
