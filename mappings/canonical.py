@@ -15,7 +15,9 @@ class CanonicalJson:
         self.issues: list = []  # a canonical dump expresses everything; decode issues stay on the message
 
     def json(self, *, indent: bool = False) -> bytes:
-        return self.message.model_dump_json(exclude_defaults=True, indent=2 if indent else None).encode()
+        # exclude_none, not exclude_defaults: value kinds ("numeric", ...) are defaults and must stay so
+        # the JSON reads back into the same Message (Message.model_validate_json)
+        return self.message.model_dump_json(exclude_none=True, indent=2 if indent else None).encode()
 
 
 class CanonicalJsonMapping:
