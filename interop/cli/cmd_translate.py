@@ -31,7 +31,8 @@ class BundleType(StrEnum):
 
 
 SUFFIX = {"fhir-r4": ".fhir.json", "fhir-r5": ".fhir.json", "canonical": ".canonical.json", "hl7v2": ".hl7"}
-SKIP_NAMES = {"SOURCES.md", "README.md", ".DS_Store"}
+# When walking a directory, files that are documentation or code, not device data (named files are always read).
+SKIP_SUFFIXES = {".md", ".py", ".pyc", ".txt", ".rst", ".json", ".csv", ".tsv", ".sh"}
 
 
 def translate(
@@ -155,8 +156,8 @@ def _expand(paths: list[str]) -> tuple[list[str], list[str]]:
             continue
         path = Path(p)
         if path.is_dir():
-            found = sorted(str(f) for f in path.rglob("*") if f.is_file() and f.name not in SKIP_NAMES
-                           and not f.name.startswith("."))
+            found = sorted(str(f) for f in path.rglob("*") if f.is_file() and f.suffix.lower() not in SKIP_SUFFIXES
+                           and not f.name.startswith(".") and "__pycache__" not in f.parts)
             files.extend(found)
         elif path.exists():
             files.append(p)
