@@ -174,6 +174,19 @@ def provided_patient(m: Metric, ctx: FhirContext) -> str | None:
     return str(given) if given else None
 
 
+def reception_time(message: Message, ctx: FhirContext) -> Timestamp | None:
+    """When the PHG received the data: `Message.sent`, else the mapping option `received` (datetime or Timestamp)."""
+    if message.sent is not None:
+        return message.sent
+    given = ctx.options.get("received")
+    if isinstance(given, Timestamp):
+        return given
+    if isinstance(given, datetime):
+        precision = "microsecond" if given.microsecond else "second"
+        return Timestamp.model_construct(value=given, precision=precision, raw=None)
+    return None
+
+
 # --- Device --------------------------------------------------------------------------------------
 
 
@@ -381,10 +394,17 @@ def phd_observation(res: dict[str, Any], m: Metric, message: Message, ctx: FhirC
     if components:
         res["component"] = components
     _measurement_status(res, m)
-    if "effectiveDateTime" not in res and "effectivePeriod" not in res and message.sent is not None:
+    if "effectiveDateTime" not in res and "effectivePeriod" not in res:
         # PhdBaseObservation: every uploaded observation has a time; without a PHD timestamp the PHG uses
-        # the time of reception (here `Message.sent`)
-        res["effectiveDateTime"] = fd.date_time(message.sent, ctx.options.get("timezone"))[0]
+        # the time of reception (`Message.sent`, else the mapping option `received`)
+        received = reception_time(message, ctx)
+        if received is not None:
+            res["effectiveDateTime"] = fd.date_time(received, ctx.options.get("timezone"))[0]
+        elif not ctx.options.get("_phd_no_effective_noted"):  # once per Bundle
+            ctx.options["_phd_no_effective_noted"] = True
+            ctx.note("phd.no-effective", m.source.location if m.source else "metric",
+                     "PhdBaseObservation requires an effective time; the PHD gave no timestamp and the time of "
+                     "reception is unknown (mapping option received=<datetime>)")
     provided = provided_patient(m, ctx)
     if "subject" not in res:
         if provided:
@@ -406,19 +426,20 @@ def phd_observation(res: dict[str, Any], m: Metric, message: Message, ctx: FhirC
 
 def coincident_timestamp(message: Message, device: Device, device_ref: str, ctx: FhirContext) -> str | None:
     """PhdCoincidentTimeStampObservation: the PHD's clock (valueDateTime) as read at the PHG's time
-    (effectiveDateTime, here `Message.sent`), so consumers can relate the two timelines."""
+    (effectiveDateTime: the time of reception), so consumers can relate the two timelines."""
     t = device.time
-    if t is None or t.device_time is None or message.sent is None:
+    received = reception_time(message, ctx)
+    if t is None or t.device_time is None or received is None:
         return None
     tz = ctx.options.get("timezone")
     res: dict[str, Any] = {
         "resourceType": "Observation",
         "id": stable_id("Observation", "coincident", device_ref, t.device_time.value.isoformat(),
-                        message.sent.value.isoformat()),
+                        received.value.isoformat()),
         "status": "final",
         "code": {"coding": [TIME_ABS]},
         "subject": ctx.reference(device_ref),
-        "effectiveDateTime": fd.date_time(message.sent, tz)[0],
+        "effectiveDateTime": fd.date_time(received, tz)[0],
         "valueDateTime": fd.date_time(t.device_time, tz)[0],
     }
     if not ctx.r5:
