@@ -220,6 +220,14 @@ class Association:
                               expected=expected, offset=offset)
         self.issue("error", code, message + (f"; expected {expected}" if expected else ""), offset)
 
+    def violation(self, code: str, message: str, offset: int | None, *, expected: str = "") -> None:
+        """A report the configuration cannot place: DecodeError in a trace (strict or not); the manager
+        records it and answers roer (no-such-object-instance), the association goes on."""
+        if self.mode == "trace":
+            raise DecodeError(message, standard=STANDARD, position=f"APDU {self.apdu_count}",
+                              expected=expected, offset=offset)
+        self.issue("error", code, message + (f"; expected {expected}" if expected else ""), offset)
+
     # ------------------------------------------------------------------ output APDUs
     def _send(self, value: dict[str, Any]) -> None:
         self.outbox.append(apdu.build_apdu(value))
@@ -417,9 +425,9 @@ class Association:
     def _object(self, handle: int, offset: int) -> configurations.ConfigObject | None:
         obj = self.config.objects.get(handle) if self.config else None
         if obj is None:
-            self.problem("x73.unknown-handle", f"scan report for handle {handle}, which the configuration "
-                         f"0x{(self.config_id or 0):04X} does not hold", offset,
-                         expected="a handle of the agent's configuration")
+            self.violation("x73.unknown-handle", f"scan report for handle {handle}, which the configuration "
+                           f"0x{(self.config_id or 0):04X} does not hold", offset,
+                           expected="a handle of the agent's configuration")
         return obj
 
     def _fixed_list(self, observations: Any, person_id: int | None, pos: int) -> bool:
@@ -459,8 +467,8 @@ class Association:
         scan_obj = self.config.objects.get(scanner) if self.config else None
         maps = scan_obj.attributes.get(nom.MDC_ATTR_SCAN_HANDLE_ATTR_VAL_MAP) if scan_obj else None
         if maps is None:
-            self.problem("x73.unknown-scanner", f"grouped scan report from handle {scanner}, which has no "
-                         "MDC_ATTR_SCAN_HANDLE_ATTR_VAL_MAP", pos, expected="a configured scanner")
+            self.violation("x73.unknown-scanner", f"grouped scan report from handle {scanner}, which has no "
+                           "MDC_ATTR_SCAN_HANDLE_ATTR_VAL_MAP", pos, expected="a configured scanner")
             return False
         at = 0
         group = bytes(group)

@@ -34,7 +34,8 @@ def test_translate_example_trace() -> None:
     ("truncated.x73", trace("antidote_H211")[:30], False, "byte 2"),
     ("unknown-choice.x73", trace("antidote_H211") + bytes.fromhex("e7 00 00 08 00 06 43 21 09 99 00 00"), False,
      "byte 62"),
-    ("unknown-handle.x73", trace("antidote_H211_ID_05DC", "antidote_H241_ID_05DC"), True, "byte 100"),
+    ("unknown-handle.x73", trace("antidote_H211_ID_05DC", "antidote_H241_ID_05DC"), False, "byte 100"),
+    ("unknown-handle-strict.x73", trace("antidote_H211_ID_05DC", "antidote_H241_ID_05DC"), True, "byte 100"),
 ])
 def test_malformed_input_exits_2_with_one_line(tmp_path: Path, name: str, raw: bytes, strict: bool, byte: str) -> None:
     path = tmp_path / name

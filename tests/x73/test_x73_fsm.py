@@ -80,6 +80,9 @@ def test_unknown_handle_gets_roer_and_association_continues() -> None:
     assert (v.invoke_id, v.choice, v.message.error_value) == (0x1236, nom.ROER_CHOSEN, nom.NO_SUCH_OBJECT_INSTANCE)
     assert m.state == fsm.OPERATING
     assert len(m.metrics) == 2  # the known handle's values are kept
+    # recorded with the byte offset of each ObservationScanFixed of handle 3 (APDU given at offset 0)
+    assert [(i.code, i.offset) for i in m.issues if i.severity == "error"] == [("x73.unknown-handle", 46),
+                                                                              ("x73.unknown-handle", 78)]
 
 
 def test_report_while_configuring_gets_roer_not_allowed() -> None:

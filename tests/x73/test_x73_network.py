@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -72,15 +73,41 @@ def test_simulated_agents_reach_the_sink(manager, profile: str) -> None:
     assert m.store.counts() == {"done": 6 + 5 + 2}
 
 
+# The x73-bp simulator's two readings (interop.codecs.ieee11073.agent.PROFILES["x73-bp"]): report 1 at `now`,
+# report 2 one minute later; MDC codes per 20601 / 10407 (compound NIBP 150020, pulse 149546), UCUM units.
+BP_READINGS = [
+    ("150020", [("150021", 120, "mm[Hg]"), ("150022", 80, "mm[Hg]"), ("150023", 100, "mm[Hg]")]),
+    ("149546", [("149546", 60.0, "/min")]),
+    ("150020", [("150021", 118, "mm[Hg]"), ("150022", 76, "mm[Hg]"), ("150023", 90, "mm[Hg]")]),
+    ("149546", [("149546", 72, "/min")]),
+]
+
+
+def _readings(bundle: dict) -> list[tuple[str, list[tuple[str, float, str]]]]:
+    """(MDC code, [(MDC code, value, UCUM code)]) per Observation: components of a compound, else its value."""
+    out = []
+    for o in _observations(bundle):
+        code = o["code"]["coding"][0]["code"]
+        parts = o.get("component") or [{"code": o["code"], "valueQuantity": o["valueQuantity"]}]
+        out.append((code, [(c["code"]["coding"][0]["code"], c["valueQuantity"]["value"], c["valueQuantity"]["code"])
+                           for c in parts]))
+    return out
+
+
 def test_bp_values_in_the_bundle(manager) -> None:
     m, sink = manager
-    run_agent("x73-bp", port=m.port, extended=False, timeout=5)
+    now = datetime(2024, 11, 29, 23, 8, 57)
+    run = run_agent("x73-bp", port=m.port, extended=False, timeout=5, now=now)
+    assert (run.aare_result, run.config_result, run.reports_confirmed, run.released) == (nom.ACCEPTED, None, 2, True)
     _wait(lambda: m.outcomes)
-    obs = _observations(sink.bundles[0][1])
-    text = json.dumps(obs)
-    assert '"mm[Hg]"' in text and "120" in text and "60.0" in text
-    device = [e["resource"] for e in sink.bundles[0][1]["entry"] if e["resource"]["resourceType"] == "Device"][0]
+    ((name, bundle),) = sink.bundles
+    assert _readings(bundle) == BP_READINGS
+    assert [o["effectiveDateTime"] for o in _observations(bundle)] == [  # no zone from the agent: UTC assumed
+        "2024-11-29T23:08:57Z", "2024-11-29T23:08:57Z", "2024-11-29T23:09:57Z", "2024-11-29T23:09:57Z"]
+    assert b'"value":60.0' in orjson.dumps(bundle)  # precision of the SFLOAT kept
+    device = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Device"][0]
     assert device["identifier"][0]["value"].replace("-", "") == "0A1B2C3D4E5F0702"  # PHD IG writes dashes
+    assert m.outcomes[0].ended == "released" and m.store.counts() == {"done": 5 + 1}
 
 
 def _exchange(port: int, octets: bytes) -> list:
@@ -107,6 +134,22 @@ def test_report_before_association_is_aborted_over_tcp(manager) -> None:
     (abrt,) = _exchange(m.port, load("antidote_H241"))
     assert abrt.choice == nom.ABRT_CHOSEN
     assert run_agent("x73-thermo", port=m.port, timeout=5).released  # the manager survives
+
+
+def test_unknown_handle_gets_roer_over_tcp_and_manager_survives(manager) -> None:
+    # antidote H211_ID_05DC (AARQ, standard config 0x05DC) then H241_ID_05DC (report with handle 3, not in 0x05DC)
+    m, _ = manager
+    with socket.create_connection(("127.0.0.1", m.port), timeout=5) as s:
+        s.sendall(load("antidote_H211_ID_05DC") + load("antidote_H241_ID_05DC"))
+        got = []
+        while not got or got[-1].choice != nom.PRST_CHOSEN or got[-1].apdu.choice != nom.ROER_CHOSEN:
+            header = s.recv(4, socket.MSG_WAITALL)
+            assert len(header) == 4, got
+            got.append(apdu.parse_apdu(header + s.recv(int.from_bytes(header[2:4], "big"), socket.MSG_WAITALL)))
+        assert got[0].choice == nom.AARE_CHOSEN and got[0].apdu.result == nom.ACCEPTED
+        assert (got[-1].apdu.invoke_id, got[-1].apdu.message.error_value) == (0x1236, nom.NO_SUCH_OBJECT_INSTANCE)
+        assert not any(g.choice == nom.ABRT_CHOSEN for g in got)
+    assert run_agent("x73-scale", port=m.port, timeout=5).released  # the manager survives
 
 
 def test_garbage_and_oversized_apdus_are_aborted_over_tcp(manager) -> None:
@@ -143,13 +186,33 @@ def test_cli_serve_and_simulate(tmp_path: Path) -> None:
         sim = subprocess.run([*INTEROP, "simulate", "x73-bp", "--port", str(port)], capture_output=True, text=True,
                              timeout=30, env=env)
         assert sim.returncode == 0, sim.stderr
-        assert "2 report(s) confirmed, released" in sim.stderr
-        _wait(lambda: list((tmp_path / "fhir").glob("x73-*.json")), 10)
-        bundle = json.loads(next((tmp_path / "fhir").glob("x73-*.json")).read_text())
-        assert len(_observations(bundle)) == 4
+        # association (accepted-unknown-config), configuration, the manager's GET of the MDS, two confirmed
+        # reports, release: the simulator's log of what it sent (→) and received (←)
+        assert sim.stderr.splitlines() == [
+            "→ AARQ", "← AARE", "→ roiv-cmip-confirmed-event-report", "← rors-cmip-confirmed-event-report",
+            "→ roiv-cmip-confirmed-event-report", "← roiv-cmip-get", "→ rors-cmip-get",
+            "← rors-cmip-confirmed-event-report", "→ roiv-cmip-confirmed-event-report",
+            "← rors-cmip-confirmed-event-report", "→ RLRQ", "← RLRE",
+            "x73-bp: config 0x4000, 2 report(s) confirmed, released"]
+        _wait(lambda: _done(tmp_path) == 7, 10)  # 6 APDUs + the association, marked done after the sink wrote
+        (path,) = (tmp_path / "fhir").glob("x73-0A1B2C3D4E5F0702-*.json")
+        bundle = json.loads(path.read_text())
+        assert _readings(bundle) == BP_READINGS  # both reports' values reached the sink
+        times = [datetime.fromisoformat(o["effectiveDateTime"]) for o in _observations(bundle)]
+        assert times[0] == times[1] and times[2] == times[3] and (times[2] - times[0]).total_seconds() == 60
     finally:
         server.terminate()
         server.wait(10)
+
+
+def _done(store: Path) -> int:
+    """Rows of the manager's durable store marked done (0 before the store exists)."""
+    import sqlite3
+
+    if not (store / "store.sqlite3").exists():
+        return 0
+    with sqlite3.connect(store / "store.sqlite3") as db:
+        return db.execute("SELECT count(*) FROM item WHERE status = 'done'").fetchone()[0]
 
 
 def test_cli_simulate_without_manager_exits_2() -> None:
