@@ -25,10 +25,12 @@ page they come from:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from interop.model import MDC_SYSTEM, Device, Message, Metric, Timestamp
+from interop.model.common import UCUM_SYSTEM
 
 from . import datatypes as fd
 from .context import FhirContext, stable_id
@@ -87,6 +89,16 @@ CLOCK_CAPABILITIES = {  # ASN1ToHL7 68219.x names (Mds-Time-Info capabilities)
     "mds-time-state-bo-time-UTC-aligned": 14, "mds-time-dst-rules-enabled": 15,
 }
 EPOCH_2000 = datetime(2000, 1, 1)
+# UCUM units the FHIR vital signs profiles allow (R4 4.0.1 and R5: fixedCode or required binding
+# BodyWeightUnits / BodyLengthUnits / BodyTempUnits), by profile; "bp" is for the systolic and
+# diastolic components. Other units (e.g. a BP cuff in kPa) leave the observation outside the profile.
+VITAL_SIGN_UNITS = {
+    "resprate": ("/min",), "heartrate": ("/min",), "oxygensat": ("%",), "bmi": ("kg/m2",),
+    "bodyweight": ("g", "kg", "[lb_av]"), "bodyheight": ("cm", "[in_i]"), "headcircum": ("cm", "[in_i]"),
+    "bodytemp": ("Cel", "[degF]"), "bp": ("mm[Hg]",),
+}
+BP_SLICES = ("8480-6", "8462-4")  # SystolicBP, DiastolicBP
+EXACT_UNIT_SHIFTS = {"m": ("cm", 2)}  # unit -> (allowed unit, power of ten): exact, precision kept (1.75 m = 175 cm)
 ASN1_NAMES: dict[str, tuple[str, ...]] = {  # CodeSystem ASN1ToHL7: MDC code -> names of MDER bits 0, 1, ...
     "150604": ("sensor-disconnected", "sensor-malfunction", "sensor-displaced", "sensor-unsupported", "sensor-off",
                "sensor-interference", "signal-searching", "signal-pulse-questionable", "signal-non-pulsatile",
@@ -323,6 +335,41 @@ def _add_loinc(concept: dict[str, Any]) -> str | None:
     return found[0]
 
 
+@cache
+def _vital_profile(loinc: str) -> str | None:
+    try:
+        from interop.terminology import mdc
+
+        return mdc.vital_sign_profile(loinc)
+    except ImportError:  # pragma: no cover
+        return None
+
+
+def _vital_units_fit(res: dict[str, Any], loinc: str) -> bool:
+    """True when every measured unit the vital signs profile of `loinc` constrains is one it allows."""
+    profile = _vital_profile(loinc)
+    allowed = VITAL_SIGN_UNITS.get(profile or "")
+    if allowed is None:
+        return True
+    quantities = [res.get("valueQuantity")]
+    if profile == "bp":
+        quantities = [c.get("valueQuantity") for c in res.get("component", [])
+                      if any(x.get("system") == "http://loinc.org" and x.get("code") in BP_SLICES
+                             for x in c["code"].get("coding", []))]
+    return all(q.get("code") in allowed for q in quantities if q is not None)
+
+
+def _shift_units(res: dict[str, Any], loinc: str) -> None:
+    """Rewrite a value in a unit the vital signs profile lacks into one it allows, where that is a decimal shift."""
+    allowed = VITAL_SIGN_UNITS.get(_vital_profile(loinc) or "", ())
+    q = res.get("valueQuantity")
+    shift = EXACT_UNIT_SHIFTS.get(q.get("code")) if q and q.get("system") == UCUM_SYSTEM else None
+    if shift is None or shift[0] not in allowed or q.get("value") is None:
+        return
+    value = q["value"] if isinstance(q["value"], Decimal) else Decimal(str(q["value"]))
+    q.update(value=value.scaleb(shift[1]), unit=shift[0], code=shift[0])
+
+
 def _bits_components(m: Metric) -> list[dict[str, Any]]:
     """One component per set bit: ASN1ToHL7 `<mdc>.<mder bit>`, valueBoolean true (events are sent when set)."""
     v = m.value
@@ -376,13 +423,21 @@ def phd_observation(res: dict[str, Any], m: Metric, message: Message, ctx: FhirC
         res.setdefault("extension", []).append({"url": GATEWAY_EXTENSION,
                                                 "valueReference": ctx.reference(ctx.gateway_ref)})
     loinc = _add_loinc(res["code"])
+    components = res.get("component", [])
+    for comp in components:
+        _add_loinc(comp["code"])
+    if loinc and _is_vital(loinc):
+        _shift_units(res, loinc)
+    if loinc and _is_vital(loinc) and not _vital_units_fit(res, loinc):
+        # the vital signs profile fixes the unit; keep the value as measured and leave the profile's code out
+        res["code"]["coding"] = [c for c in res["code"]["coding"] if c.get("system") != "http://loinc.org"]
+        ctx.note("phd.vital-signs-unit", m.source.location if m.source else "metric",
+                 f"LOINC {loinc} left out: the unit is not one the FHIR vital signs profile allows")
+        loinc = None
     categories = [c for c in res.get("category", []) if c != VITAL_SIGNS_CATEGORY]
     if loinc and _is_vital(loinc):
         categories.insert(0, VITAL_SIGNS_CATEGORY)
     res["category"] = categories + [CATEGORY_PHD]
-    components = res.get("component", [])
-    for comp in components:
-        _add_loinc(comp["code"])
     if kind == "bits":
         res.pop("valueString", None)
         components = _bits_components(m)
