@@ -281,6 +281,9 @@ def test_sniff() -> None:
     assert CODEC.sniff((DATA / "gatt_plx_spotcheck_full.hex").read_bytes()) == 90
     assert CODEC.sniff(b"MSH|^~\\&|") == 0
     assert CODEC.sniff(b"e2 00 00 32") == 0
+    assert CODEC.sniff(b"\n# a comment\n\n  # characteristic: 2A35\n00\n") == 90  # comments may come first
+    assert CODEC.sniff(b"Some prose\n# characteristic: 2A35\n") == 0  # a non-comment line before the header
+    assert CODEC.sniff(b"# characteristic\n00\n") == 0  # no header (no colon)
 
 
 def test_trailing_bytes_are_info() -> None:
@@ -291,18 +294,39 @@ def test_trailing_bytes_are_info() -> None:
 # --- errors: strict raises, tolerant records -------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("# characteristic: 2A35\n1e 78 00\n", "gatt.short-value"),
-    ("# characteristic: 2A35\nzz\n", "gatt.bad-hex"),
-    ("# characteristic: 2A00\n00\n", "gatt.unknown-characteristic"),
-    ("# characteristic: 2A1C\n02 6e 01 00 ff e8 07 0d 01 00 00 00\n", "gatt.time-invalid"),
-    ("# characteristic: 2A18\n01 01 00 0f 27 0c 1f 17 3b 3b ff 7f\n", "gatt.time-invalid"),  # 9999-12-31 + 32767 min
+@pytest.mark.parametrize(("text", "code", "value_decodes"), [
+    ("# characteristic: 2A35\n1e 78 00\n", "gatt.short-value", False),
+    ("# characteristic: 2A35\nzz\n", "gatt.bad-hex", False),
+    ("# characteristic: 2A00\n00\n", "gatt.unknown-characteristic", False),
+    ("# characteristic: 2A1C\n02 6e 01 00 ff e8 07 0d 01 00 00 00\n", "gatt.time-invalid", True),
+    ("# characteristic: 2A18\n01 01 00 0f 27 0c 1f 17 3b 3b ff 7f\n", "gatt.time-invalid", True),  # 9999-12-31 + 32767 min
 ])
-def test_errors(text: str, code: str) -> None:
+def test_errors(text: str, code: str, value_decodes: bool) -> None:
     with pytest.raises(DecodeError) as info:
         decode(text, strict=True)
     assert info.value.standard == "bluetooth-gatt" and info.value.position.startswith("line ")
-    assert code in [i.code for i in decode(text, strict=False).issues]
+    if value_decodes:  # the value is kept, its time stamp is the finding
+        assert code in [i.code for i in decode(text, strict=False).issues]
+    else:
+        with pytest.raises(DecodeError) as info:  # tolerant, but no value decodes: nothing to translate
+            decode(text, strict=False)
+        assert info.value.position.startswith("line ") and "no characteristic value could be decoded" in str(info.value)
+    # tolerant with one decodable value (a PLX Spot-check, SpO2 100 %, PR 90 /min): the problem is an issue
+    assert code in [i.code for i in decode(text + GOOD_VALUE, strict=False).issues]
+
+
+GOOD_VALUE = "# characteristic: 2A5F\n00 64 00 5a 00\n"
+
+
+def test_text_without_a_decodable_value_is_a_decode_error() -> None:
+    # issue 4 QA: a README that mentions '# characteristic:' inside a code block decoded with 44 issues
+    readme = (Path(__file__).parents[2] / "examples" / "gatt" / "README.md").read_bytes()
+    assert CODEC.sniff(readme) == 0  # prose before the header: not a GATT input
+    with pytest.raises(DecodeError) as info:  # even when the codec is forced (--from bluetooth-gatt)
+        CODEC.decode(readme, source="README.md")
+    assert info.value.source == "README.md" and info.value.position == "line 3"
+    with pytest.raises(DecodeError, match="no characteristic value"):
+        decode("# characteristic: 2A35\n# device: 00:1C:05:FF:E8:74\n", strict=False)  # header, no values
 
 
 def test_no_header_and_not_text() -> None:
@@ -331,3 +355,18 @@ def test_detection_does_not_import_construct() -> None:
             "GattCodec().sniff(b'# characteristic: 2A35'); print('construct' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cli_readme_exits_2_with_one_line() -> None:
+    """`interop translate examples/gatt/README.md`: not an input any codec claims → exit 2, one line."""
+    import os
+    import subprocess
+    import sys
+
+    readme = Path(__file__).parents[2] / "examples" / "gatt" / "README.md"
+    env = {**os.environ, "PYTHONPATH": ""}
+    for extra in ([], ["--from", "bluetooth-gatt"]):
+        done = subprocess.run([sys.executable, "-m", "interop.cli.main", "translate", str(readme), *extra],
+                              capture_output=True, text=True, timeout=60, env=env)
+        assert done.returncode == 2 and done.stdout == ""
+        assert len(done.stderr.strip().splitlines()) == 1 and "README.md" in done.stderr, done.stderr

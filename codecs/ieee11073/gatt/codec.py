@@ -35,7 +35,7 @@ from interop.model import (
 
 from . import nomenclature as nom
 from .characteristics import STANDARD, Characteristic, ValueContext, lookup
-from .textfile import HEADER, Line, split_lines
+from .textfile import HEADER, Line, header_first, split_lines
 
 BTMAC_SYSTEM = "http://hl7.org/fhir/sid/eui-48/bluetooth"
 """PHD IG identifier system of a Bluetooth transport address (EUI-48)."""
@@ -55,11 +55,12 @@ class GattCodec:
     standard = "bluetooth-gatt"
 
     def sniff(self, head: bytes) -> int:
-        """90 when a `# characteristic:` header line is present, else 0."""
-        return 90 if HEADER.search(head) else 0
+        """90 when a `# characteristic:` line precedes every non-comment line (a GATT text input), else 0."""
+        return 90 if header_first(head) else 0
 
     def decode(self, data: bytes, *, strict: bool = False, source: str | None = None) -> Message:
-        """Decode a GATT text input; raise `DecodeError` (strict: at the first error) or record issues."""
+        """Decode a GATT text input; raise `DecodeError` (strict: at the first error; always when no value
+        decodes) or record issues."""
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -118,8 +119,12 @@ class _Decoder:
             else:
                 values += self.value(line, current)
         if not values:
-            self.issues.append(Issue(severity="warning", code="gatt.no-values", location="input",
-                                     message="no characteristic value was decoded", offset=None))
+            first = next((i for i in self.issues if i.severity == "error"), None)
+            why = f" ({first.message})" if first is not None else ""
+            raise DecodeError(f"no characteristic value could be decoded{why}", standard=STANDARD,
+                              position=first.location if first is not None else "input",
+                              expected="a '# characteristic:' line, then its values as hex, one per line",
+                              offset=first.offset if first is not None else None, source=self.source)
         return Message(
             standard="bluetooth-gatt",
             message_type="+".join(c.name for c in self.seen) or None,

@@ -26,6 +26,19 @@ KEYS = {"characteristic", "device", "system-id", "manufacturer", "model", "seria
         "software", "gateway", "gateway-manufacturer", "gateway-model", "received"}
 
 
+def header_first(head: bytes) -> bool:
+    """True when a `# characteristic:` line comes before any line that is not blank or a `#` comment."""
+    for raw in head.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if HEADER.match(line):
+            return True
+        if not line.startswith(b"#"):
+            return False
+    return False
+
+
 @dataclass
 class Line:
     """One non-empty input line: a header directive or a hex value."""
