@@ -55,6 +55,20 @@ def store_rows(store: Path) -> list[tuple[str, str, str]]:
         return db.execute("SELECT kind, key, status FROM item ORDER BY id").fetchall()
 
 
+def wait_rows(store: Path, expected: list, timeout: float = 10.0, project=lambda row: row) -> list:
+    """`project` of each store row once they equal `expected`, else the last ones seen after `timeout` seconds.
+
+    The collector marks rows done only after the sink accepted the Bundle (sink first, then the store), so
+    a test that saw the Bundle file must wait for the rows instead of reading them at once.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = [project(row) for row in store_rows(store)]
+        if rows == expected or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.05)
+
+
 def test_storescu_study_becomes_one_imaging_study(serve, dcmtk, tmp_path: Path) -> None:
     server = serve("--quiet-period", "0")
     files = ct_study(tmp_path / "in", 3)
@@ -76,7 +90,8 @@ def test_storescu_study_becomes_one_imaging_study(serve, dcmtk, tmp_path: Path) 
     assert series["modality"]["code"] == "CT"  # R4 Coding (default --fhir-version R4)
     assert [(i["uid"], i["number"]) for i in series["instance"]] == [(uid, n) for n, (_, uid) in enumerate(files, 1)]
     assert {i["sopClass"]["code"] for i in series["instance"]} == {f"urn:oid:{CT_IMAGE_STORAGE}"}
-    assert store_rows(server.store) == [("dicom-instance", uid, "done") for _, uid in files + [(sr_path, sr_uid)]]
+    expected = [("dicom-instance", uid, "done") for _, uid in files + [(sr_path, sr_uid)]]
+    assert wait_rows(server.store, expected) == expected
 
 
 def test_echoscu_and_disallowed_ae(serve, dcmtk) -> None:
@@ -123,8 +138,8 @@ def test_pynetdicom_store_corrupt_then_keeps_serving(serve, tmp_path: Path, monk
     assoc = ae.associate("127.0.0.1", server.port, ae_title="INTEROP")
     assert assoc.is_established and assoc.send_c_echo().Status == 0x0000
     assoc.release()
-    kinds = [(k, s) for k, _, s in store_rows(server.store)]
-    assert kinds == [("dicom-instance", "failed"), ("dicom-instance", "done")]
+    expected = [("dicom-instance", "failed"), ("dicom-instance", "done")]
+    assert wait_rows(server.store, expected, project=lambda row: (row[0], row[2])) == expected
 
 
 def test_quiet_period_emits_while_association_open(serve, tmp_path: Path) -> None:
@@ -202,7 +217,7 @@ def test_pending_instances_survive_a_crash(serve, tmp_path: Path) -> None:
     second = serve(store=store)  # restart: replays what was pending
     bundle = second.wait_bundle(CT_STUDY)
     assert resources(bundle, "ImagingStudy")[0]["series"][0]["instance"][0]["uid"] == CT_INSTANCE
-    assert store_rows(store) == [("dicom-instance", uid, "done")]
+    assert wait_rows(store, [("dicom-instance", uid, "done")]) == [("dicom-instance", uid, "done")]
 
 
 @pytest.fixture(scope="module")
@@ -280,7 +295,7 @@ def test_forward_to_fhir_server(serve, tmp_path: Path) -> None:
     (entry,) = [e for e in doc["entry"] if e["resource"]["resourceType"] == "ImagingStudy"]
     assert entry["request"] == {"method": "POST", "url": "ImagingStudy",
                                 "ifNoneExist": f"identifier=urn:dicom:uid|urn:oid:{CT_STUDY}"}
-    assert store_rows(server.store) == [("dicom-instance", uid, "done")]
+    assert wait_rows(server.store, [("dicom-instance", uid, "done")]) == [("dicom-instance", uid, "done")]
 
 
 def test_tls_with_dcmtk(serve, dcmtk, tls_files: tuple[Path, Path], tmp_path: Path) -> None:
