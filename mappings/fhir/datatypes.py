@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from interop.model import CodeableConcept, Coding, HumanName, Identifier, Quantity, Range, Timestamp
-from interop.model.common import UCUM_SYSTEM
+from interop.model.common import LOINC_SYSTEM, UCUM_SYSTEM
 
 DATA_ABSENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 V2_0203_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
@@ -25,12 +25,54 @@ def coding(c: Coding) -> dict[str, Any]:
 
 
 def concept(cc: CodeableConcept) -> dict[str, Any]:
+    """FHIR CodeableConcept: a fresh copy of the concept's cached fragment (see `code_facts`)."""
+    frag = code_facts(cc).concept
+    out = frag.copy()
+    if "coding" in frag:
+        out["coding"] = [c.copy() for c in frag["coding"]]
+    return out
+
+
+def _concept(cc: CodeableConcept) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if cc.codings:
         out["coding"] = [coding(c) for c in cc.codings]
     if cc.text:
         out["text"] = cc.text
     return out
+
+
+class CodeFacts:
+    """What the mappings derive from one code, computed once per code (see `code_facts`)."""
+
+    __slots__ = ("source", "concept", "primary", "id_code", "loinc")
+
+    def __init__(self, cc: CodeableConcept) -> None:
+        self.source = cc  # held so that the id() key of the cache cannot be reused while cached
+        self.concept = _concept(cc)  # shared: callers copy it (`concept()`), never mutate it
+        first = cc.codings[0] if cc.codings else None
+        self.primary = f"{first.system}|{first.code}" if first else (cc.text or "")  # DeviceMetric key
+        self.id_code = first.code if first else cc.text  # the code part of Observation ids
+        self.loinc = next((c.code for c in cc.codings if c.system == LOINC_SYSTEM), None)
+
+
+_CODE_FACTS: dict[int, CodeFacts] = {}
+
+
+def code_facts(cc: CodeableConcept) -> CodeFacts:
+    """The cached `CodeFacts` of a concept.
+
+    Legitimate cache: codecs hand out one CodeableConcept object per distinct code (their own
+    code caches), so the same object recurs in every message carrying that code. Keyed by
+    identity (hashing a frozen pydantic model costs ~1 µs); the entry keeps the object alive.
+    """
+    facts = _CODE_FACTS.get(id(cc))
+    if facts is None or facts.source is not cc:
+        facts = CodeFacts(cc)
+        if len(_CODE_FACTS) >= 4096:  # concepts made once per input (DICOM SR) must not pile up
+            _CODE_FACTS.clear()
+        _CODE_FACTS[id(cc)] = facts
+    return facts
 
 
 def quantity(q: Quantity) -> dict[str, Any]:

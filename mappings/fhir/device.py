@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from interop.model import MDC_SYSTEM, Device, Message, Metric
+from interop.model import MDC_SYSTEM, CodeableConcept, Device, Message, Metric
 
 from . import datatypes as fd
 from .context import FhirContext, stable_id
@@ -37,7 +37,7 @@ def build(message: Message, ctx: FhirContext) -> None:
         node = nodes.get(m.device_key) if m.device_key else None
         if node is None or node.level == "mds":
             continue
-        mkey = (node.key, _primary_code(m))
+        mkey = (node.key, fd.code_facts(m.code).primary)
         if mkey not in metric_devices:
             metric_devices[mkey] = _device_metric(m, node, ctx)
     ctx.options["_metric_devices"] = metric_devices
@@ -47,13 +47,12 @@ def observation_device(m: Metric, ctx: FhirContext) -> str | None:
     """The reference an Observation of `m` carries in `device` (DeviceMetric, else Device)."""
     if not m.device_key:
         return None
-    dm = ctx.options.get("_metric_devices", {}).get((m.device_key, _primary_code(m)))
+    dm = ctx.options.get("_metric_devices", {}).get((m.device_key, fd.code_facts(m.code).primary))
     return dm or ctx.device_refs.get(m.device_key)
 
 
 def _primary_code(m: Metric) -> str:
-    c = m.code.codings[0] if m.code.codings else None
-    return f"{c.system}|{c.code}" if c else (m.code.text or "")
+    return fd.code_facts(m.code).primary
 
 
 def _tree(node: Device, parent_ref: str | None, anchor: str, message: Message, ctx: FhirContext) -> None:
@@ -107,11 +106,10 @@ def _device(node: Device, parent_ref: str | None, anchor: str, message: Message,
 
 def _device_metric(m: Metric, node: Device, ctx: FhirContext) -> str:
     device_ref = ctx.device_refs[node.key]
-    mdc = [c for c in m.code.codings if c.system == MDC_SYSTEM] or list(m.code.codings[:1])
     res: dict[str, Any] = {
         "resourceType": "DeviceMetric",
         "id": stable_id("DeviceMetric", device_ref, _primary_code(m)),
-        "type": {"coding": [fd.coding(c) for c in mdc]} if mdc else {"text": m.code.text or "unknown"},
+        "type": _metric_type(m.code),
     }
     unit = _unit_concept(m)
     if unit:
@@ -125,6 +123,12 @@ def _device_metric(m: Metric, node: Device, ctx: FhirContext) -> str:
             res["parent"] = ctx.reference(ctx.device_refs[parent])
     res["category"] = "measurement"
     return ctx.add(res)
+
+
+def _metric_type(code: CodeableConcept) -> dict[str, Any]:
+    """DeviceMetric.type: the MDC codings of the metric code (else its first coding, else its text)."""
+    mdc = [c for c in code.codings if c.system == MDC_SYSTEM] or list(code.codings[:1])
+    return {"coding": [fd.coding(c) for c in mdc]} if mdc else {"text": code.text or "unknown"}
 
 
 def _unit_concept(m: Metric) -> dict[str, Any] | None:

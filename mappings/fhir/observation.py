@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import timezone
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from interop.model import LOINC_SYSTEM, Message, Metric
+from interop.model import Message, Metric
 
 from . import datatypes as fd
 from .context import FhirContext, stable_id
@@ -31,6 +32,7 @@ def build(message: Message, ctx: FhirContext) -> None:
     default_tz = _default_zone(message, ctx)
     seen: dict[str, int] = {}
     anchor = _anchor(message)
+    refs = ctx.observation_refs
     for m in message.metrics:
         res = observation(m, message, ctx, default_tz, anchor)
         rid = res["id"]
@@ -39,7 +41,7 @@ def build(message: Message, ctx: FhirContext) -> None:
             res["id"] = stable_id(rid, seen[rid])
         else:
             seen[rid] = 0
-        ctx.observation_refs.append(ctx.add(res))
+        refs.append(ctx.add(res))
 
 
 def _anchor(message: Message) -> str:
@@ -61,29 +63,30 @@ def _default_zone(message: Message, ctx: FhirContext) -> timezone | None:
 
 
 def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, anchor: str) -> dict[str, Any]:
-    code = m.code
-    primary = code.codings[0] if code.codings else None
-    when = m.effective.raw if m.effective and m.effective.raw else (
-        m.effective.value.isoformat() if m.effective else None)
+    facts = fd.code_facts(m.code)
+    effective = m.effective
+    when = None if effective is None else effective.raw or effective.value.isoformat()
     res: dict[str, Any] = {
         "resourceType": "Observation",
-        "id": stable_id("Observation", anchor, m.device_key, primary.code if primary else code.text,
-                        m.observation_id or m.handle, when, m.person_id),
+        "id": stable_id("Observation", anchor, m.device_key, facts.id_code, m.observation_id or m.handle, when,
+                        m.person_id),
         "status": _status(m),
     }
-    loinc = code.code_in(LOINC_SYSTEM)
-    if loinc and _is_vital(loinc):
+    if facts.loinc and _is_vital(facts.loinc):
         res["category"] = [VITAL_SIGNS]
-    security, status_interpretation, unmapped = _measurement_status(m)
+    if m.measurement_status:
+        security, status_interpretation, unmapped = _measurement_status(m)
+    else:  # the common case, without the call
+        security, status_interpretation, unmapped = (), (), ()
     if security:
         res["meta"] = {"security": security}
-    res["code"] = fd.concept(code)
+    res["code"] = fd.concept(m.code)
     if ctx.patient_ref:
         res["subject"] = ctx.reference(ctx.patient_ref)
     if ctx.encounter_ref:
         res["encounter"] = ctx.reference(ctx.encounter_ref)
-    if m.effective is not None:
-        text, assumed = fd.date_time(m.effective, default_tz)
+    if effective is not None:
+        text, assumed = fd.date_time(effective, default_tz)
         if assumed and default_tz is None:
             ctx.note("fhir.zone-assumed", m.source.location if m.source else "metric",
                      "observation time has no UTC offset (nor has the message); UTC assumed (use --assume-tz)")
@@ -93,15 +96,15 @@ def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, ancho
             res["effectiveDateTime"] = text
     _value(m, res, ctx)
     if m.interpretation or status_interpretation:
-        res["interpretation"] = [{"coding": [fd.coding(c)]} for c in m.interpretation] + status_interpretation
+        res["interpretation"] = [{"coding": [fd.coding(c)]} for c in m.interpretation] + list(status_interpretation)
     if m.value is None and "dataAbsentReason" not in res:
         absent = m.data_absent_reason or _status_absent_reason(m)
         if absent:
             res["dataAbsentReason"] = _absent(absent)
-    notes = list(m.notes)
-    if unmapped:
-        notes.append("measurement status: " + ", ".join(unmapped))
-    if notes:
+    if m.notes or unmapped:
+        notes = list(m.notes)
+        if unmapped:
+            notes.append("measurement status: " + ", ".join(unmapped))
         res["note"] = [{"text": n} for n in notes]
     if m.body_site is not None:
         res["bodySite"] = fd.concept(m.body_site)
@@ -171,7 +174,9 @@ def _status(m: Metric) -> str:
     return "final"
 
 
+@cache
 def _is_vital(loinc: str) -> bool:
+    """Whether the LOINC code is in the vital-signs profile (cached per code: codes recur)."""
     from interop.terminology import mdc
 
     return mdc.is_vital_sign_loinc(loinc)
