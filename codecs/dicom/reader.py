@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from pydicom import Dataset
 
 PIXEL_DATA = 0x7FE00010
+PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})  # Float, Double Float and Pixel Data: reading stops
+DEFLATED = frozenset({"1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.4.95"})  # Deflated Explicit VR LE, JPIP Referenced Deflate
+_LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
 UNDEFINED_LENGTH = 0xFFFFFFFF
 _VRS = frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT", "OB", "OD", "OF", "OL",
                   "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US",
@@ -81,6 +84,8 @@ def read_dataset(data: bytes, *, strict: bool = False, source: str | None = None
         raise DecodeError("no DICOM data elements found", standard=STANDARD, position="byte 0",
                           expected="'DICM' at byte 128 or a data element at byte 0", offset=0, source=source)
     _check_structure(ds, source)
+    meta_end = _check_meta_length(ds, data, part10, source)
+    _check_end(ds, data, meta_end, source)
     _check_pixel_header(ds, data, fp.tell(), issues, source)
     if strict and issues:
         first = issues[0]
@@ -133,6 +138,94 @@ def _check_structure(ds: Dataset, source: str | None) -> None:
                                   standard=STANDARD, position=tag_str(last.tag),
                                   expected=f"{last.length} bytes of value", source=source)
             raise _length_error(tags, len(tags) - 1, source, "the bytes after it do not form a data element")
+
+
+def _check_meta_length(ds: Dataset, data: bytes, part10: bool, source: str | None) -> int | None:
+    """A Part 10 file holds the whole File Meta group its Group Length (0002,0000) announces; returns its end."""
+    if not part10:
+        return None
+    if len(data) < 144:
+        raise DecodeError(f"truncated: {len(data)} bytes end inside File Meta Information Group Length",
+                          standard=STANDARD, position="(0002,0000)", expected="12 bytes of element after 'DICM'",
+                          offset=len(data), source=source)
+    meta = getattr(ds, "file_meta", None)
+    elem = getattr(meta, "_dict", {}).get(0x00020000) if meta is not None else None
+    value = getattr(elem, "value", None)
+    if isinstance(value, bytes):
+        value = int.from_bytes(value[:4], "little") if len(value) >= 4 else None
+    if not isinstance(value, int):
+        return None
+    meta_end = 132 + 12 + value  # preamble + "DICM", the explicit VR UL group length element, the group
+    if len(data) < meta_end:
+        last = max(meta._dict) if meta._dict else 0x00020000
+        raise DecodeError(f"truncated: File Meta Information ends at byte {len(data)} of {meta_end}",
+                          standard=STANDARD, position=tag_str(last), expected=f"{value} bytes of group 0002",
+                          offset=len(data), source=source)
+    return meta_end
+
+
+def _check_end(ds: Dataset, data: bytes, meta_end: int | None, source: str | None) -> None:
+    """The last element read ends where the data ends, or where Pixel Data starts.
+
+    pydicom stops silently at a partial element header and converts some elements (Specific Character
+    Set) while reading, which hides a value cut short; the length field in the bytes tells both.
+    """
+    if _deflated(ds):
+        return  # offsets count bytes of the inflated stream, not of `data`
+    elements = ds._dict
+    if not elements:
+        if meta_end is not None and 0 < len(data) - meta_end < 8:  # a partial first element header
+            raise DecodeError(f"truncated: {len(data) - meta_end} byte(s) after File Meta Information do not "
+                              "form a data element", standard=STANDARD, position="(0002,0000)",
+                              expected="a complete data element header (tag, VR, length)", offset=meta_end,
+                              source=source)
+        return
+    last = next(reversed(elements.values()))
+    tell = getattr(last, "value_tell", None)
+    if tell is None:
+        tell = getattr(last, "file_tell", None)
+    if tell is None or tell > len(data):
+        return
+    little = ds.is_little_endian if ds.is_little_endian is not None else True
+    length = _length_field(data, tell, last.VR, bool(ds.is_implicit_VR), little)
+    if length is None or length == UNDEFINED_LENGTH:
+        return
+    end = tell + length
+    if end > len(data):
+        raise DecodeError(f"truncated: {len(data) - tell} of {length} value bytes present", standard=STANDARD,
+                          position=tag_str(last.tag), expected=f"{length} bytes of value", offset=tell,
+                          source=source)
+    rest = len(data) - end
+    if rest == 0:
+        return
+    if rest >= 4:
+        group, element = struct.unpack_from("<HH" if little else ">HH", data, end)
+        if (group << 16 | element) in PIXEL_TAGS:
+            return
+    raise DecodeError(f"truncated: {rest} byte(s) after it do not form a data element", standard=STANDARD,
+                      position=tag_str(last.tag), expected="a complete data element header (tag, VR, length)",
+                      offset=end, source=source)
+
+
+def _deflated(ds: Dataset) -> bool:
+    """True for the Deflated Explicit VR Little Endian transfer syntaxes (the dataset is a zlib stream)."""
+    elem = getattr(getattr(ds, "file_meta", None), "_dict", {}).get(0x00020010)
+    value = getattr(elem, "value", None)
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    return str(value or "").strip("\x00 ") in DEFLATED
+
+
+def _length_field(data: bytes, tell: int, vr: str | None, implicit: bool, little: bool) -> int | None:
+    """The value length written before the value at `tell` (explicit VR: 2 or 4 bytes, implicit: 4)."""
+    order = "little" if little else "big"
+    if implicit or vr is None or vr in _LONG_VRS or " or " in vr:
+        if tell < 4 or (not implicit and tell < 12):
+            return None
+        return int.from_bytes(data[tell - 4:tell], order)
+    if tell < 2:
+        return None
+    return int.from_bytes(data[tell - 2:tell], order)
 
 
 def _plausible(tags: array, i: int) -> bool:

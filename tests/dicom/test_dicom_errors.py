@@ -42,6 +42,30 @@ def test_truncated_content_sequence():
     assert err.value.one_line().startswith("dose.dcm: (0040,A730): dicom decode error: truncated")
 
 
+# CT_small.dcm (pydicom test file) layout: File Meta Group Length 192 → dataset at byte 336; (0008,0005)
+# Specific Character Set "ISO_IR 100" (header 336-343, value 344-353); (0008,0008) header at 354; (0008,0012)
+# header at 384. pydicom accepts each of these cuts silently (issue 5 QA).
+@pytest.mark.parametrize(("cut", "tag"), [
+    (138, "(0002,0000)"),  # inside the group length element
+    (200, "(0002,0003)"),  # inside File Meta Information (Media Storage SOP Instance UID)
+    (340, "(0002,0000)"),  # a partial header of the dataset's first element
+    (350, "(0008,0005)"),  # inside Specific Character Set, which pydicom converts while reading
+    (360, "(0008,0005)"),  # a partial header of (0008,0008) after a complete (0008,0005)
+    (390, "(0008,0008)"),  # a partial header of (0008,0012)
+])
+def test_truncations_pydicom_accepts_name_the_tag(cut: int, tag: str):
+    with pytest.raises(DecodeError) as err:
+        decode(packaged("CT_small.dcm")[:cut], source="ct.dcm")
+    assert err.value.position == tag and "truncated" in err.value.message
+    assert err.value.one_line().startswith(f"ct.dcm: {tag}")
+
+
+def test_deflated_and_complete_files_are_not_truncated():
+    # Deflated Explicit VR Little Endian: element offsets count inflated bytes (pydicom test file image_dfl.dcm)
+    assert decode(packaged("image_dfl.dcm")).standard == "dicom"
+    assert decode(packaged("CT_small.dcm")[:384]).standard == "dicom"  # a cut at an element boundary reads
+
+
 def test_wrong_value_length_too_long():
     data = bytearray(packaged("CT_small.dcm"))
     i = _manufacturer_offset(data)
