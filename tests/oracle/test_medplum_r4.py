@@ -213,3 +213,15 @@ def test_height_in_metres_becomes_centimetres_exactly() -> None:
     height = [r for r in _bundle(ROOT / "examples/gatt/scale.gatt").resources
               if r["resourceType"] == "Observation" and r["code"]["coding"][0]["code"] == "188740"]
     assert [(str(h["valueQuantity"]["value"]), h["valueQuantity"]["code"]) for h in height] == [("175.0", "cm")]
+
+
+def test_control_bundle_shell_is_checked_but_not_its_bindings() -> None:
+    """Bundle-level invariants (bdl-7: fullUrl unique) are checked; a code outside a required binding
+    (Bundle.type) is not, which is why test_required_bindings.py exists."""
+    obs = orjson.dumps(VITAL)
+    twice = b'{"resourceType":"Bundle","type":"collection","entry":[' + b",".join(
+        b'{"fullUrl":"urn:uuid:00000000-0000-4000-8000-000000000000","resource":' + obs + b"}" for _ in range(2)) + b"]}"
+    bogus = b'{"resourceType":"Bundle","type":"bogus","entry":[{"fullUrl":"urn:uuid:1","resource":' + obs + b"}]}"
+    dup, unbound = validate([twice, bogus])
+    assert [f["details"].split(":")[0] for f in errors(dup) if f["entry"] == -1] == ["Constraint bdl-7 not met"]
+    assert errors(unbound) == []

