@@ -106,7 +106,7 @@ def test_cli_bad_file_exit_2(tmp_path, strict):
     args = [sys.executable, "-m", "interop.cli.main", "translate", str(bad), "--to", "canonical"]
     if strict:
         args.append("--strict")
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=60, cwd=tmp_path)  # not the source tree
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1
@@ -116,7 +116,7 @@ def test_cli_bad_file_exit_2(tmp_path, strict):
 def test_cli_translates_example(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "interop.cli.main", "translate",
                            str(builders.HERE / "sr_ct_radiation_dose.dcm"), "--to", "canonical"],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "113813" in proc.stdout
 

@@ -350,10 +350,12 @@ def test_detection_does_not_import_construct() -> None:
     """Registered codec modules import heavy libraries lazily (detection imports every codec module)."""
     import subprocess
     import sys
+    import tempfile
 
     code = ("import sys; from interop.codecs.ieee11073.gatt.codec import GattCodec; "
             "GattCodec().sniff(b'# characteristic: 2A35'); print('construct' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
+                         cwd=tempfile.gettempdir())  # not the source tree (pip install . case)
     assert out.stdout.strip() == "False"
 
 
@@ -362,11 +364,12 @@ def test_cli_readme_exits_2_with_one_line() -> None:
     import os
     import subprocess
     import sys
+    import tempfile
 
     readme = Path(__file__).parents[2] / "examples" / "gatt" / "README.md"
     env = {**os.environ, "PYTHONPATH": ""}
     for extra in ([], ["--from", "bluetooth-gatt"]):
         done = subprocess.run([sys.executable, "-m", "interop.cli.main", "translate", str(readme), *extra],
-                              capture_output=True, text=True, timeout=60, env=env)
+                              capture_output=True, text=True, timeout=60, env=env, cwd=tempfile.gettempdir())
         assert done.returncode == 2 and done.stdout == ""
         assert len(done.stderr.strip().splitlines()) == 1 and "README.md" in done.stderr, done.stderr

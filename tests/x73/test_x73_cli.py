@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,11 @@ from .vectors import EXAMPLES, trace
 
 INTEROP = [sys.executable, "-m", "interop.cli.main"]
 ENV = {**os.environ, "PYTHONPATH": ""}
+OUTSIDE = tempfile.gettempdir()  # not the source tree: `-m` puts the cwd first on sys.path (pip install . case)
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*INTEROP, *args], capture_output=True, text=True, timeout=60, env=ENV)
+    return subprocess.run([*INTEROP, *args], capture_output=True, text=True, timeout=60, env=ENV, cwd=OUTSIDE)
 
 
 def test_translate_example_trace() -> None:

@@ -172,7 +172,7 @@ def test_cli_serve_and_simulate(tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": ""}
     server = subprocess.Popen([*INTEROP, "serve", "x73", "--port", str(port), "--store", str(tmp_path)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
     try:
         end = time.monotonic() + 15
         while True:
@@ -184,7 +184,7 @@ def test_cli_serve_and_simulate(tmp_path: Path) -> None:
                     raise AssertionError("serve x73 did not start") from None
                 time.sleep(0.1)
         sim = subprocess.run([*INTEROP, "simulate", "x73-bp", "--port", str(port)], capture_output=True, text=True,
-                             timeout=30, env=env)
+                             timeout=30, env=env, cwd=tmp_path)
         assert sim.returncode == 0, sim.stderr
         # association (accepted-unknown-config), configuration, the manager's GET of the MDS, two confirmed
         # reports, release: the simulator's log of what it sent (→) and received (←)
@@ -215,8 +215,8 @@ def _done(store: Path) -> int:
         return db.execute("SELECT count(*) FROM item WHERE status = 'done'").fetchone()[0]
 
 
-def test_cli_simulate_without_manager_exits_2() -> None:
+def test_cli_simulate_without_manager_exits_2(tmp_path: Path) -> None:
     sim = subprocess.run([*INTEROP, "simulate", "x73-bp", "--port", str(_free_port())], capture_output=True,
-                         text=True, timeout=30, env={**os.environ, "PYTHONPATH": ""})
+                         text=True, timeout=30, env={**os.environ, "PYTHONPATH": ""}, cwd=tmp_path)
     assert sim.returncode == 2
     assert len(sim.stderr.strip().splitlines()) == 1 and "cannot connect" in sim.stderr
