@@ -235,3 +235,23 @@ def test_metric_spec_small_category_becomes_method() -> None:
     bmi = next(m for m in msg.metrics if m.handle == 3)
     assert bmi.method.text == "calculation"
     assert next(m for m in msg.metrics if m.handle == 1).method is None
+
+
+@pytest.mark.parametrize(("names", "offset", "what"), [
+    # antidote H211_ID_0190 + H221_ID_0190: an AttributeList count that disagrees with its length (APDU 2 byte 62)
+    (("antidote_H211_ID_0190", "antidote_H221_ID_0190"), 54 + 62, "left over"),
+    # antidote pedometer: 56 octets after the configuration APDU do not start an APDU (choice 0x0006)
+    (("antidote_pedometer__pedometer_association_request", "antidote_pedometer__pedometer_noti_config"), 54 + 646,
+     "unknown APDU choice"),
+    # antidote pulse oximeter buffered MP-grouped report: APDU length 48 with 46 octets left (length field at +2)
+    (("antidote_pulse_oximeter__pulse_oximeter_association_request",
+      "antidote_pulse_oximeter__pulse_oximeter_noti_config_with_scanner",
+      "antidote_pulse_oximeter__pulse_oximeter_buf_scan_report_mp_grouped"), 54 + 302 + 2, "overruns"),
+])
+@pytest.mark.parametrize("strict", [False, True])
+def test_corpus_malformed_vectors_are_decode_errors(names: tuple[str, ...], offset: int, what: str,
+                                                    strict: bool) -> None:
+    # the corpus traps (tests/x73/data/SOURCES.md): DecodeError with the byte offset, tolerant or strict
+    with pytest.raises(DecodeError) as info:
+        decode_trace(trace(*names), strict=strict)
+    assert info.value.offset == offset and what in str(info.value)
