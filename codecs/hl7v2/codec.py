@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+
 from interop.model import Message
+from interop.model.message import RawRef
+from interop.model.trusted import trusted
 
 from .decoder import HL7v2Decoder
 from .tokenizer import strip_framing, tokenize
@@ -27,7 +32,13 @@ class HL7v2Codec:
     def decode(self, data: bytes, *, strict: bool = False, source: str | None = None) -> Message:
         """Tokenize and read one message; tolerant by default (deviations land in `Message.issues`)."""
         parsed = tokenize(data, strict=strict)
-        return HL7v2Decoder(parsed, strict=strict).decode()
+        return HL7v2Decoder(parsed, strict=strict, raw=raw_ref(data, source)).decode()
+
+
+def raw_ref(data: bytes, label: str | None) -> RawRef:
+    """The `Message.raw` the pipeline would add, set here to spare it a copy of the whole Message."""
+    return trusted(RawRef, sha256=hashlib.sha256(data).hexdigest(), length=len(data),
+                   name=os.path.basename(label) if label else None)
 
 
 def parse(data: bytes):

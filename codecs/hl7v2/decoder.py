@@ -40,6 +40,8 @@ from interop.model import (
     StringValue,
     Timestamp,
 )
+from interop.model.message import RawRef
+from interop.model.trusted import trusted
 
 from . import datatypes as dt
 from . import pcd
@@ -51,6 +53,7 @@ STRING_TYPES = {"ST", "TX", "FT", "ID", "IS", "TN", "AD", "XAD", "XPN", "XTN", "
 CODED_TYPES = {"CWE", "CE", "CNE", "CF"}
 TIME_TYPES = {"DTM", "TS", "DT", "TM"}
 PLACED_OBX_FIELDS = {1, 2, 3, 4, 5, 6, 7, 8, 11, 14, 17, 18, 20}
+UNPLACED_OBX_FIELDS = tuple(n for n in range(9, 21) if n not in PLACED_OBX_FIELDS)  # then 21 onwards
 
 
 @dataclass
@@ -75,10 +78,13 @@ class _Group:
 class HL7v2Decoder:
     """Reads one tokenized message into the canonical model."""
 
-    def __init__(self, parsed: ParsedMessage, *, strict: bool = False) -> None:
+    def __init__(self, parsed: ParsedMessage, *, strict: bool = False, raw: RawRef | None = None) -> None:
         self.p = parsed
         self.d = parsed.delimiters
         self.strict = strict
+        self.raw = raw
+        self.codes = _per_delimiters(_CODES, self.d)  # OBX-3/OBX-5 text -> enriched concept
+        self.units = _per_delimiters(_UNITS, self.d)  # OBX-6 text -> (UCUM, MDC coding, text)
         self.issues: list[Issue] = list(parsed.issues)
         self.fields: dict = {}
         self.patient: Patient | None = None
@@ -128,8 +134,15 @@ class HL7v2Decoder:
 
     def build(self) -> Message:
         f = self.fields
-        devices = tuple(self._tree(key) for key in sorted(self.nodes, key=_key_order) if "." not in key)
-        return Message(
+        keys = sorted(self.nodes, key=_key_order)
+        kids: dict[str, list[str]] = {}
+        for k in keys:
+            if "." in k:
+                kids.setdefault(k.rsplit(".", 1)[0], []).append(k)
+        devices = tuple(self._tree(key, kids) for key in keys if "." not in key)
+        # every value below already has its field type: built without re-validation (model.trusted)
+        return trusted(
+            Message,
             standard="hl7v2",
             version=f.get("version"),
             message_type=f.get("message_type"),
@@ -146,18 +159,14 @@ class HL7v2Decoder:
             gateway=self.gateway,
             metrics=tuple(self.metrics),
             issues=tuple(self.issues),
+            raw=self.raw,
         )
 
-    def _tree(self, key: str, kids: dict[str, list[str]] | None = None) -> Device:
-        if kids is None:
-            kids = {}
-            for k in sorted(self.nodes, key=_key_order):
-                if "." in k:
-                    kids.setdefault(k.rsplit(".", 1)[0], []).append(k)
+    def _tree(self, key: str, kids: dict[str, list[str]]) -> Device:
         node = self.nodes[key]
         children = tuple(self._tree(k, kids) for k in kids.get(key, ()))
-        return Device(key=node.key, level=node.level, type=node.type, identifiers=tuple(node.identifiers),
-                      name=node.name, children=children, source=node.source)
+        return trusted(Device, key=node.key, level=node.level, type=node.type, identifiers=tuple(node.identifiers),
+                       name=node.name, children=children, source=node.source)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -280,7 +289,7 @@ class HL7v2Decoder:
         d = self.d
         f = seg.fields
         if len(f) < 21:  # absent trailing fields read as empty
-            f.extend([""] * (21 - len(f)))
+            f.extend(_EMPTY_FIELDS[:21 - len(f)])
         vtype = f[2].strip()
         code_raw = f[3].strip()
         code = self._code(code_raw)
@@ -329,7 +338,8 @@ class HL7v2Decoder:
         limits = self._range(seg, 7, value) if f[7] else None
         effective = (self.ts(seg, 14) if f[14] else None) or self.group.observed
         order = self.group.order
-        metric = Metric(
+        metric = trusted(  # every value below has its field type already (model.trusted)
+            Metric,
             code=code,
             value=value,
             data_absent_reason=absent,
@@ -349,15 +359,24 @@ class HL7v2Decoder:
         )
         self.metrics.append(metric)
         self.last_metric_index = len(self.metrics) - 1
-        for n in range(9, len(f)):
-            if f[n] and n not in PLACED_OBX_FIELDS and f[n].strip():
+        for n in UNPLACED_OBX_FIELDS:
+            if f[n] and f[n].strip():
+                self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} is not mapped", severity="info")
+        for n in range(21, len(f)):
+            if f[n] and f[n].strip():
                 self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} is not mapped", severity="info")
 
     def _code(self, raw: str) -> CodeableConcept | None:
+        """CWE text -> concept with its LOINC translation (cached per text: codes recur in every message)."""
+        try:
+            return self.codes[raw]
+        except KeyError:
+            pass
         concept = dt.parse_cwe(raw, self.d)
-        if concept is None:
-            return None
-        return _enrich(concept)
+        if concept is not None:
+            concept = _enrich(concept)
+        _remember(self.codes, raw, concept)
+        return concept
 
     def _device_row(self, seg: Segment, path: tuple[int, ...], level: pcd.Level, code: CodeableConcept) -> None:
         d = self.d
@@ -419,7 +438,7 @@ class HL7v2Decoder:
                     self.tolerate(seg, 5, "hl7v2.repeated-value", "NM value repeats; only the first is read")
                 if reps[0].strip().upper() == "NAN":
                     return None, "not-a-number"
-                return NumericValue(quantity=self._quantity(seg, dt.parse_nm(reps[0]))), None
+                return trusted(NumericValue, quantity=self._quantity(seg, dt.parse_nm(reps[0]))), None
             if vtype in CODED_TYPES:
                 reps = repetitions(text, d)
                 concept = self._code(reps[0])
@@ -452,8 +471,13 @@ class HL7v2Decoder:
         raw = seg.get(6).strip()
         if not raw or raw == dt.NULL:
             return None, None, None
+        hit = self.units.get(raw)
+        if hit is not None:
+            return hit
         try:
-            return _unit(raw, self.d)
+            unit = _unit(raw, self.d)
+            _remember(self.units, raw, unit)
+            return unit
         except ValueError as exc:
             self.tolerate(seg, 6, "hl7v2.bad-unit", f"{exc}; no unit read",
                           expected="units as CWE (code^text^MDC|UCUM)")
@@ -461,7 +485,7 @@ class HL7v2Decoder:
 
     def _quantity(self, seg: Segment, value: Decimal, comparator: str | None = None) -> Quantity:
         ucum, mdc, text = self._unit(seg)
-        return Quantity(value=value, comparator=comparator, unit=ucum, unit_mdc=mdc, unit_text=text)
+        return trusted(Quantity, value=value, comparator=comparator, unit=ucum, unit_mdc=mdc, unit_text=text)
 
     def _sn(self, seg: Segment, text: str):
         comparator, n1, sep, n2 = dt.parse_sn(text, self.d)
@@ -538,6 +562,26 @@ class HL7v2Decoder:
 
 
 _RANGES: dict[tuple[str, str], Range] = {}
+# Codes and units recur in every message of a sender; one table per set of delimiters (nearly always
+# the default "|^~\\&"), keyed by the field text, so a lookup hashes a short string only.
+_CODES: dict[object, dict[str, CodeableConcept | None]] = {}
+_UNITS: dict[object, dict[str, tuple[str | None, Coding | None, str | None]]] = {}
+_EMPTY_FIELDS = [""] * 21
+
+
+def _per_delimiters(tables: dict[object, dict], d) -> dict:
+    table = tables.get(d)
+    if table is None:
+        if len(tables) > 64:  # many exotic delimiter sets: start over rather than grow
+            tables.clear()
+        table = tables[d] = {}
+    return table
+
+
+def _remember(table: dict, key: str, value: object) -> None:
+    if len(table) >= 4096:  # bounded: free text in CWE fields must not grow the table forever
+        table.clear()
+    table[key] = value
 _ENVELOPE_SEGMENTS = {"SFT", "EVN", "ORC", "PD1", "PV2", "TQ1", "MSA", "ERR"}
 
 
