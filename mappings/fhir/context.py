@@ -27,6 +27,22 @@ def stable_id(*parts: object) -> str:
     return _blake2b(key.encode(), digest_size=16).hexdigest()
 
 
+_RECURRING_IDS: dict[tuple[object, ...], str] = {}
+
+
+def recurring_id(*parts: str | None) -> str:
+    """`stable_id(*parts)` for identities that recur from message to message (a device, a device
+    metric of a device, a patient), remembered so that the hash is computed once per identity.
+    Parts must be strings or None (the key is the tuple itself)."""
+    rid = _RECURRING_IDS.get(parts)
+    if rid is None:
+        rid = stable_id(*parts)
+        if len(_RECURRING_IDS) >= 8192:  # bounded: a new identity per message must not grow it forever
+            _RECURRING_IDS.clear()
+        _RECURRING_IDS[parts] = rid
+    return rid
+
+
 @dataclass
 class FhirContext:
     """Accumulates resources and cross references for one Bundle."""

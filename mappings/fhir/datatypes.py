@@ -26,7 +26,11 @@ def coding(c: Coding) -> dict[str, Any]:
 
 def concept(cc: CodeableConcept) -> dict[str, Any]:
     """FHIR CodeableConcept: a fresh copy of the concept's cached fragment (see `code_facts`)."""
-    frag = code_facts(cc).concept
+    return copy_concept(code_facts(cc).concept)
+
+
+def copy_concept(frag: dict[str, Any]) -> dict[str, Any]:
+    """A private copy of a CodeableConcept fragment (codings are flat dicts)."""
     out = frag.copy()
     if "coding" in frag:
         out["coding"] = [c.copy() for c in frag["coding"]]
@@ -92,6 +96,24 @@ def quantity(q: Quantity) -> dict[str, Any]:
 
 
 def range_(r: Range) -> dict[str, Any]:
+    """FHIR Range (low/high as SimpleQuantity): a fresh copy of the range's cached fragment.
+
+    Legitimate cache: codecs hand out one Range object per distinct alarm-limit / reference-range
+    text and unit (they recur in every message of a device); keyed by identity like `code_facts`.
+    """
+    hit = _RANGES.get(id(r))
+    if hit is None or hit[0] is not r:
+        hit = (r, _range(r))
+        if len(_RANGES) >= 4096:
+            _RANGES.clear()
+        _RANGES[id(r)] = hit
+    return {k: v.copy() for k, v in hit[1].items()}  # low/high are flat dicts
+
+
+_RANGES: dict[int, tuple[Range, dict[str, Any]]] = {}
+
+
+def _range(r: Range) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if r.low is not None:
         out["low"] = _simple_quantity(r.low)

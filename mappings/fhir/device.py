@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from interop.model import MDC_SYSTEM, CodeableConcept, Device, Message, Metric
+from interop.model import MDC_SYSTEM, Device, Message, Metric
 
 from . import datatypes as fd
-from .context import FhirContext, stable_id
+from .context import FhirContext, recurring_id, stable_id
 
 PRODUCTION_SPEC_TEXT = {
     "unspecified": "unspecified", "serial-number": "serial-number", "part-number": "part-number",
@@ -43,11 +43,12 @@ def build(message: Message, ctx: FhirContext) -> None:
     ctx.options["_metric_devices"] = metric_devices
 
 
-def observation_device(m: Metric, ctx: FhirContext) -> str | None:
+def observation_device(m: Metric, ctx: FhirContext, facts: fd.CodeFacts | None = None) -> str | None:
     """The reference an Observation of `m` carries in `device` (DeviceMetric, else Device)."""
     if not m.device_key:
         return None
-    dm = ctx.options.get("_metric_devices", {}).get((m.device_key, fd.code_facts(m.code).primary))
+    primary = (facts or fd.code_facts(m.code)).primary
+    dm = ctx.options.get("_metric_devices", {}).get((m.device_key, primary))
     return dm or ctx.device_refs.get(m.device_key)
 
 
@@ -62,7 +63,7 @@ def _tree(node: Device, parent_ref: str | None, anchor: str, message: Message, c
         _tree(child, ref, anchor, message, ctx)
 
 
-def _identity(node: Device, parent_ref: str | None, anchor: str) -> tuple[Any, ...]:
+def _identity(node: Device, parent_ref: str | None, anchor: str) -> tuple[str | None, ...]:
     if node.identifiers:
         i = node.identifiers[0]
         return ("Device", i.system, i.value, node.level, parent_ref if node.level != "mds" else None)
@@ -70,12 +71,27 @@ def _identity(node: Device, parent_ref: str | None, anchor: str) -> tuple[Any, .
     return ("Device", parent_ref or anchor, node.key, code)
 
 
+def _serial(node: Device) -> str | None:
+    """The serial number: an SNO identifier, else a serial-number production spec."""
+    for i in node.identifiers:
+        if i.type == "SNO":
+            return i.value
+    for p in node.production_specs:
+        if p.kind == "serial-number":
+            return p.value
+    return None
+
+
 def _device(node: Device, parent_ref: str | None, anchor: str, message: Message, ctx: FhirContext) -> str:
-    res: dict[str, Any] = {"resourceType": "Device", "id": stable_id(*_identity(node, parent_ref, anchor))}
+    identity = _identity(node, parent_ref, anchor)
+    # identities from device identifiers or a parent device recur from message to message; those
+    # built on the message anchor (no identifier, no parent) do not, so they are not remembered
+    recurs = node.identifiers or parent_ref is not None
+    rid = recurring_id(*identity) if recurs else stable_id(*identity)
+    res: dict[str, Any] = {"resourceType": "Device", "id": rid}
     if node.identifiers:
         res["identifier"] = [fd.identifier(i) for i in node.identifiers]
-    serial = next((i.value for i in node.identifiers if i.type == "SNO"), None) or next(
-        (p.value for p in node.production_specs if p.kind == "serial-number"), None)
+    serial = _serial(node)
     if ctx.r5:
         if node.name:
             res["displayName"] = node.name
@@ -90,10 +106,11 @@ def _device(node: Device, parent_ref: str | None, anchor: str, message: Message,
         res["serialNumber"] = serial
     if node.type is not None:
         res["type"] = [fd.concept(node.type)] if ctx.r5 else fd.concept(node.type)
-    versions = [{"type": {"text": PRODUCTION_SPEC_TEXT.get(p.kind, p.kind)}, "value": p.value}
-                for p in node.production_specs if p.kind not in ("serial-number",)]
-    if versions:
-        res["version"] = versions
+    if node.production_specs:
+        versions = [{"type": {"text": PRODUCTION_SPEC_TEXT.get(p.kind, p.kind)}, "value": p.value}
+                    for p in node.production_specs if p.kind not in ("serial-number",)]
+        if versions:
+            res["version"] = versions
     if parent_ref:
         res["parent"] = ctx.reference(parent_ref)
     if not ctx.r5 and ctx.patient_ref and node.level == "mds" and not node.is_gateway:
@@ -106,10 +123,11 @@ def _device(node: Device, parent_ref: str | None, anchor: str, message: Message,
 
 def _device_metric(m: Metric, node: Device, ctx: FhirContext) -> str:
     device_ref = ctx.device_refs[node.key]
+    facts = fd.code_facts(m.code)
     res: dict[str, Any] = {
         "resourceType": "DeviceMetric",
-        "id": stable_id("DeviceMetric", device_ref, _primary_code(m)),
-        "type": _metric_type(m.code),
+        "id": recurring_id("DeviceMetric", device_ref, facts.primary),  # a device's metric recurs
+        "type": _metric_type(facts),
     }
     unit = _unit_concept(m)
     if unit:
@@ -125,10 +143,24 @@ def _device_metric(m: Metric, node: Device, ctx: FhirContext) -> str:
     return ctx.add(res)
 
 
-def _metric_type(code: CodeableConcept) -> dict[str, Any]:
-    """DeviceMetric.type: the MDC codings of the metric code (else its first coding, else its text)."""
-    mdc = [c for c in code.codings if c.system == MDC_SYSTEM] or list(code.codings[:1])
-    return {"coding": [fd.coding(c) for c in mdc]} if mdc else {"text": code.text or "unknown"}
+def _metric_type(facts: fd.CodeFacts) -> dict[str, Any]:
+    """DeviceMetric.type: the MDC codings of the metric code (else its first coding, else its text);
+    computed once per code and copied on use."""
+    frag = _METRIC_TYPES.get(facts)
+    if frag is None:
+        code = facts.source
+        mdc = [c for c in code.codings if c.system == MDC_SYSTEM] or list(code.codings[:1])
+        frag = {"coding": [fd.coding(c) for c in mdc]} if mdc else {"text": code.text or "unknown"}
+        if len(_METRIC_TYPES) >= 4096:
+            _METRIC_TYPES.clear()
+        _METRIC_TYPES[facts] = frag
+    if "coding" in frag:
+        return {"coding": [c.copy() for c in frag["coding"]]}
+    return dict(frag)
+
+
+# Keyed by the CodeFacts object of a code (identity; see fd.code_facts): codes recur.
+_METRIC_TYPES: dict[fd.CodeFacts, dict[str, Any]] = {}
 
 
 def _unit_concept(m: Metric) -> dict[str, Any] | None:

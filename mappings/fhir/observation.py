@@ -80,7 +80,7 @@ def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, ancho
         security, status_interpretation, unmapped = (), (), ()
     if security:
         res["meta"] = {"security": security}
-    res["code"] = fd.concept(m.code)
+    res["code"] = fd.copy_concept(facts.concept)
     if ctx.patient_ref:
         res["subject"] = ctx.reference(ctx.patient_ref)
     if ctx.encounter_ref:
@@ -110,7 +110,7 @@ def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, ancho
         res["bodySite"] = fd.concept(m.body_site)
     if m.method is not None:
         res["method"] = fd.concept(m.method)
-    device = observation_device(m, ctx)
+    device = observation_device(m, ctx, facts)
     if device:
         res["device"] = ctx.reference(device)
     ranges = []
