@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from interop.model import (
+    EUI64_SYSTEM,
     LOINC_SYSTEM,
     MDC_SYSTEM,
     SNOMED_SYSTEM,
@@ -204,8 +205,6 @@ def parse_ei(raw: str, d: Delimiters) -> Identifier | None:
     IHE PCD writes device identities as EUI-64: either "<eui64>^^<eui64>^EUI-64" or
     "<eui64>^^^EUI-64" (universal id left empty); both give type "EUI-64" and the EUI-64 system.
     """
-    from interop.model import EUI64_SYSTEM
-
     if not raw or raw == NULL:
         return None
     c = [unescape(x, d).strip() for x in components(raw, d)]
@@ -281,10 +280,11 @@ def parse_pl(raw: str, d: Delimiters) -> Location | None:
     c = [unescape(x, d).strip() for x in components(raw, d)]
     c += [""] * (8 - len(c))
     facility = subcomponents(c[3], d)[0] if c[3] else ""
-    loc = Location(point_of_care=c[0] or None, room=c[1] or None, bed=c[2] or None,
-                   facility=facility or None, building=c[6] or None, floor=c[7] or None)
-    parts = [p for p in (loc.facility, loc.building, loc.floor, loc.point_of_care, loc.room, loc.bed) if p]
-    return loc.model_copy(update={"text": " / ".join(parts)}) if parts else None
+    parts = [p for p in (facility, c[6], c[7], c[0], c[1], c[2]) if p]
+    if not parts:
+        return None
+    return Location(point_of_care=c[0] or None, room=c[1] or None, bed=c[2] or None,
+                    facility=facility or None, building=c[6] or None, floor=c[7] or None, text=" / ".join(parts))
 
 
 # ---------------------------------------------------------------------------------------------

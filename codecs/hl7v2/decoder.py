@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from interop.errors import DecodeError
 from interop.model import (
+    EUI64_SYSTEM,
     LOINC_SYSTEM,
     MDC_SYSTEM,
     UCUM_SYSTEM,
@@ -85,6 +86,7 @@ class HL7v2Decoder:
         self.raw = raw
         self.codes = _per_delimiters(_CODES, self.d)  # OBX-3/OBX-5 text -> enriched concept
         self.units = _per_delimiters(_UNITS, self.d)  # OBX-6 text -> (UCUM, MDC coding, text)
+        self.entities = _per_delimiters(_ENTITIES, self.d)  # EI text -> Identifier (device, filler ids)
         self.issues: list[Issue] = list(parsed.issues)
         self.fields: dict = {}
         self.patient: Patient | None = None
@@ -190,16 +192,16 @@ class HL7v2Decoder:
         app, app_uid, app_type = dt.parse_hd(seg.get(3), d)
         if seg.get(3)[:1] == " ":
             self.tolerate(seg, 3, "hl7v2.leading-space", "MSH-3 starts with a space; trimmed", severity="info")
-        f["sending"] = Endpoint(application=app, facility=dt.parse_hd(seg.get(4), d)[0], identifier=app_uid)
+        f["sending"] = trusted(Endpoint, application=app, facility=dt.parse_hd(seg.get(4), d)[0],
+                               identifier=app_uid)
         recv = dt.parse_hd(seg.get(5), d)
-        f["receiving"] = Endpoint(application=recv[0], facility=dt.parse_hd(seg.get(6), d)[0], identifier=recv[1])
+        f["receiving"] = trusted(Endpoint, application=recv[0], facility=dt.parse_hd(seg.get(6), d)[0],
+                                 identifier=recv[1])
         if app_type and app_type.upper() == "EUI-64" and app_uid:
-            from interop.model import EUI64_SYSTEM
-
-            self.gateway = Device(key="gateway", level="mds", name=app, is_gateway=True,
-                                  identifiers=(Identifier(value=app_uid.upper(), system=EUI64_SYSTEM,
-                                                          type="EUI-64"),),
-                                  source=SourceRef(location="MSH-3", offset=seg.offset))
+            self.gateway = trusted(Device, key="gateway", level="mds", name=app, is_gateway=True,
+                                   identifiers=(Identifier(value=app_uid.upper(), system=EUI64_SYSTEM,
+                                                           type="EUI-64"),),
+                                   source=SourceRef(location="MSH-3", offset=seg.offset))
         f["sent"] = self.ts(seg, 7)
         mtype = [x.strip() for x in components(seg.get(9), d)]
         f["message_type"] = "^".join(x for x in mtype if x) or None
@@ -232,14 +234,15 @@ class HL7v2Decoder:
                 ids.append(ident)
         names = [n for n in (dt.parse_xpn(r, d) for r in repetitions(seg.get(5), d)) if n]
         sex = seg.get(8).strip() or None
-        self.patient = Patient(identifiers=tuple(ids), names=tuple(names), birth_date=self.ts(seg, 7),
+        self.patient = trusted(Patient, identifiers=tuple(ids), names=tuple(names), birth_date=self.ts(seg, 7),
                                sex=None if sex == dt.NULL else sex,
                                source=SourceRef(location=seg.where(), offset=seg.offset))
 
     def pv1(self, seg: Segment) -> None:
         d = self.d
         ids = [i for i in (dt.parse_cx(r, d) for r in repetitions(seg.get(19), d)) if i]
-        self.encounter = Encounter(
+        self.encounter = trusted(
+            Encounter,
             identifiers=tuple(ids), patient_class=seg.get(2).strip() or None, location=dt.parse_pl(seg.get(3), d),
             admit_time=self.ts(seg, 44), discharge_time=self.ts(seg, 45),
             source=SourceRef(location=seg.where(), offset=seg.offset))
@@ -247,17 +250,18 @@ class HL7v2Decoder:
             for rep in repetitions(seg.get(n), d):
                 ident, name = dt.parse_xcn(rep, d)
                 if ident or name:
-                    self.practitioners.append(Practitioner(role=role, identifiers=(ident,) if ident else (),
-                                                           names=(name,) if name else (),
-                                                           source=SourceRef(location=seg.where(n),
-                                                                            offset=seg.offset)))
+                    self.practitioners.append(trusted(Practitioner, role=role,
+                                                      identifiers=(ident,) if ident else (),
+                                                      names=(name,) if name else (),
+                                                      source=SourceRef(location=seg.where(n), offset=seg.offset)))
 
     def obr(self, seg: Segment) -> None:
         d = self.d
-        placer = dt.parse_ei(seg.get(2), d)
-        filler = dt.parse_ei(seg.get(3), d)
+        placer = self._ei(seg.get(2))
+        filler = self._ei(seg.get(3))
         set_id = seg.get(1).strip()
-        order = Order(
+        order = trusted(
+            Order,
             set_id=int(set_id) if set_id.isdigit() else None,
             placer_id=placer.value if placer else None,
             filler_id=filler.value if filler else None,
@@ -310,7 +314,7 @@ class HL7v2Decoder:
         if level is not None and not value_raw.strip():
             self._device_row(seg, path, level, code)
             return
-        equipment = [e for e in (dt.parse_ei(r, d) for r in repetitions(f[18], d)) if e] if f[18] else []
+        equipment = [e for e in (self._ei(r) for r in repetitions(f[18], d)) if e] if f[18] else []
         device_key = self._metric_device(seg, path, equipment)
         value, absent = self._value(seg, vtype, value_raw)
         status: list[str] = []
@@ -378,10 +382,19 @@ class HL7v2Decoder:
         _remember(self.codes, raw, concept)
         return concept
 
+    def _ei(self, raw: str) -> Identifier | None:
+        """EI text -> Identifier (cached per text: device and gateway identities recur in every message)."""
+        try:
+            return self.entities[raw]
+        except KeyError:
+            ident = dt.parse_ei(raw, self.d)
+            _remember(self.entities, raw, ident)
+            return ident
+
     def _device_row(self, seg: Segment, path: tuple[int, ...], level: pcd.Level, code: CodeableConcept) -> None:
         d = self.d
         key = pcd.device_key(path, level)
-        ids = [e for e in (dt.parse_ei(r, d) for r in repetitions(seg.get(18), d)) if e]
+        ids = [e for e in (self._ei(r) for r in repetitions(seg.get(18), d)) if e] if seg.get(18) else []
         node = self.nodes.get(key)
         if node is None or node.implicit:
             node = _Node(key=key, level=level)
@@ -566,6 +579,7 @@ _RANGES: dict[tuple[str, str], Range] = {}
 # the default "|^~\\&"), keyed by the field text, so a lookup hashes a short string only.
 _CODES: dict[object, dict[str, CodeableConcept | None]] = {}
 _UNITS: dict[object, dict[str, tuple[str | None, Coding | None, str | None]]] = {}
+_ENTITIES: dict[object, dict[str, Identifier | None]] = {}
 _EMPTY_FIELDS = [""] * 21
 
 
@@ -585,6 +599,7 @@ def _remember(table: dict, key: str, value: object) -> None:
 _ENVELOPE_SEGMENTS = {"SFT", "EVN", "ORC", "PD1", "PV2", "TQ1", "MSA", "ERR"}
 
 
+@lru_cache(maxsize=1024)  # device keys ("1", "1.2", "1.2.1") recur in every message
 def _key_order(key: str) -> tuple[int, ...]:
     return tuple(int(p) if p.isdigit() else 0 for p in key.split("."))
 

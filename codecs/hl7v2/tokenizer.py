@@ -214,7 +214,7 @@ def tokenize(data: bytes, *, strict: bool = False) -> ParsedMessage:
         line += 1
         offset = base + pos
         pos += len(raw) + 1
-        if not raw.strip():
+        if not raw or raw.isspace():  # blank (same test as `not raw.strip()`, without a copy)
             if raw or pos < len(text):
                 tolerate("hl7v2.blank-line", f"segment {line}", "blank line between segments ignored", offset)
             continue
@@ -222,7 +222,7 @@ def tokenize(data: bytes, *, strict: bool = False) -> ParsedMessage:
             tolerate("hl7v2.leading-space", f"segment {line}", "segment starts with whitespace; stripped", offset)
             raw = raw.lstrip(" \t")
         name = raw[:3]
-        if len(raw) > 3 and raw[3] != fs or not _valid_segment_id(name):
+        if len(raw) > 3 and raw[3] != fs or name not in _SEEN_IDS and not _valid_segment_id(name):
             if strict:
                 raise _fail(f"segment {line} starts with {name!r}", f"segment {line}",
                             "a 3-character segment id followed by the field separator", offset)
@@ -250,7 +250,13 @@ def _is_utf8_beyond_ascii(payload: bytes) -> bool:
 
 
 def _valid_segment_id(name: str) -> bool:
-    return len(name) == 3 and name.isascii() and name[0].isalpha() and name.isalnum() and name == name.upper()
+    valid = len(name) == 3 and name.isascii() and name[0].isalpha() and name.isalnum() and name == name.upper()
+    if valid and len(_SEEN_IDS) < 1024:  # segment ids recur in every message (MSH, PID, OBX ...)
+        _SEEN_IDS.add(name)
+    return valid
+
+
+_SEEN_IDS: set[str] = set()  # segment ids already checked by `_valid_segment_id`
 
 
 # ---------------------------------------------------------------------------------------------
