@@ -48,7 +48,7 @@ def build(message: Message, ctx: FhirContext) -> None:
     res = {
         "resourceType": "Provenance",
         "id": stable_id("Provenance", message.raw.sha256 if message.raw else message.control_id, ctx.version),
-        "target": [ctx.reference(f"{t['resourceType']}/{t['id']}") for t in targets],
+        "target": _targets(targets, ctx),
         "recorded": fd.instant(recorded),
         "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
                                  "code": "CREATE", "display": "create"}]},
@@ -56,3 +56,13 @@ def build(message: Message, ctx: FhirContext) -> None:
         "entity": [{"role": "source", "what": entity_what}],
     }
     ctx.add(res)
+
+
+def _targets(targets: list[dict[str, Any]], ctx: FhirContext) -> list[dict[str, str]]:
+    """`ctx.reference` of every target, inlined (one per resource of the Bundle)."""
+    urls = ctx.urls
+    out = []
+    for t in targets:
+        ref = t["resourceType"] + "/" + t["id"]
+        out.append({"reference": urls.get(ref, ref)})
+    return out
