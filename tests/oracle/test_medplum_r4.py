@@ -49,17 +49,24 @@ def _label(p: Path) -> str:
 
 
 @cache
-def _bundle(path: Path, with_context: bool = False) -> interop.pipeline.Any:
+def _bundle(path: Path, with_context: bool = False, bundle_type: str = "collection") -> Any:
     options: dict[str, Any] = {}
     if with_context:  # what a PHG configured by a service provider knows: the patient and its own clock
         options = {"patient": "example", "received": datetime(2026, 1, 15, 9, 0, 0, tzinfo=UTC)}
-    return interop.to_fhir(interop.decode(path), "R4", **options)
+    return interop.to_fhir(interop.decode(path), "R4", bundle_type=bundle_type, **options)
 
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, dict[str, Any]]:
-    """Oracle results for every example (default options), one node run."""
+    """Oracle results for every example (default options, collection Bundles), one node run."""
     found = validate(_bundle(p).json() for p in EXAMPLES)
+    return {_label(p): r for p, r in zip(EXAMPLES, found, strict=True)}
+
+
+@pytest.fixture(scope="module")
+def transaction_results() -> dict[str, dict[str, Any]]:
+    """Oracle results for every example as a transaction Bundle (entry.request, conditional creates)."""
+    found = validate(_bundle(p, bundle_type="transaction").json() for p in EXAMPLES)
     return {_label(p): r for p, r in zip(EXAMPLES, found, strict=True)}
 
 
@@ -86,6 +93,13 @@ def test_base_r4_has_no_errors(path: Path, results: dict[str, dict[str, Any]]) -
     result = results[_label(path)]
     assert result["entries"] == len(_bundle(path).resources) > 0
     assert brief(errors(result, profiles=False)) == []
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=_label)
+def test_transaction_r4_has_no_errors(path: Path, transaction_results: dict[str, dict[str, Any]]) -> None:
+    bundle = _bundle(path, bundle_type="transaction")
+    assert all("request" in e for e in bundle.data["entry"])
+    assert brief(errors(transaction_results[_label(path)], profiles=False)) == []
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=_label)
@@ -225,3 +239,22 @@ def test_control_bundle_shell_is_checked_but_not_its_bindings() -> None:
     dup, unbound = validate([twice, bogus])
     assert [f["details"].split(":")[0] for f in errors(dup) if f["entry"] == -1] == ["Constraint bdl-7 not met"]
     assert errors(unbound) == []
+
+
+def test_dicom_breadth_pydicom_test_files() -> None:
+    """Breadth for the imaging mapping: every DICOM file shipped inside the pydicom wheel
+    (pydicom/data/test_files, local, no download) that decodes gives an R4 transaction Bundle without errors."""
+    import pydicom
+
+    files = sorted((Path(pydicom.__file__).parent / "data" / "test_files").rglob("*.dcm"))
+    names, bundles = [], []
+    for f in files:
+        try:
+            message = interop.decode(f, "dicom")
+        except interop.DecodeError:
+            continue
+        names.append(f.name)
+        bundles.append(interop.to_fhir(message, "R4", bundle_type="transaction").json())
+    assert len(names) >= 70
+    bad = {n: brief(errors(r)) for n, r in zip(names, validate(bundles), strict=True) if errors(r)}
+    assert bad == {}
