@@ -121,6 +121,8 @@ def parse_dtm(raw: str) -> Timestamp:
 def parse_nm(raw: str) -> Decimal:
     """NM → Decimal keeping the written precision ("76.30" stays 76.30). Leading '+' allowed."""
     text = raw.strip()
+    if text.isascii() and text.isdigit():  # plain ASCII integers (most vital signs) need no pattern
+        return Decimal(text)
     if not text or not _NM.match(text):
         raise ValueError(f"{text!r} is not an NM (expected an optional sign, digits and an optional '.')")
     try:

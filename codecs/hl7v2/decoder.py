@@ -403,18 +403,18 @@ class HL7v2Decoder:
             self.tolerate(seg, 4, "hl7v2.duplicate-device", f"device {key} described twice; merged",
                           severity="info")
         node.type = code
-        node.identifiers.extend(i for i in ids if i not in node.identifiers)
+        if ids:
+            node.identifiers.extend(i for i in ids if i not in node.identifiers)
         node.source = SourceRef(location=seg.where(), offset=seg.offset)
+        f = seg.fields  # padded to OBX-20 by `obx`
         for n in (5, 6, 7, 8, 14):
-            if seg.get(n).strip():
+            if f[n] and f[n].strip():
                 self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} on a device row is not mapped",
                               severity="info")
         self._ensure_parents(key)
 
     def _ensure_parents(self, key: str) -> None:
-        parts = key.split(".")
-        for depth in range(1, len(parts)):
-            pkey = ".".join(parts[:depth])
+        for depth, pkey in enumerate(_parent_keys(key), 1):
             if pkey not in self.nodes:
                 self.nodes[pkey] = _Node(key=pkey, level=("mds", "vmd")[depth - 1], implicit=True)
 
@@ -597,6 +597,13 @@ def _remember(table: dict, key: str, value: object) -> None:
         table.clear()
     table[key] = value
 _ENVELOPE_SEGMENTS = {"SFT", "EVN", "ORC", "PD1", "PV2", "TQ1", "MSA", "ERR"}
+
+
+@lru_cache(maxsize=1024)  # device keys ("1", "1.2", "1.2.1") recur in every message
+def _parent_keys(key: str) -> tuple[str, ...]:
+    """Keys of the ancestors of a device key, top first ("1.2.1" -> ("1", "1.2"))."""
+    parts = key.split(".")
+    return tuple(".".join(parts[:depth]) for depth in range(1, len(parts)))
 
 
 @lru_cache(maxsize=1024)  # device keys ("1", "1.2", "1.2.1") recur in every message

@@ -65,6 +65,7 @@ def device_level(path: tuple[int, ...]) -> Level | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # containment paths recur in every message of a device
 def device_key(path: tuple[int, ...], level: Level) -> str:
     """Model `Device.key` for a containment path at a level ("1", "1.2", "1.2.1")."""
     depth = {"mds": 1, "vmd": 2, "channel": 3}[level]
