@@ -125,6 +125,16 @@ def test_vital_signs_profiles_are_exercised(results: dict[str, dict[str, Any]]) 
     assert {"phd.no-subject", "phd.no-effective"} <= {i.code for i in _bundle(ROOT / "examples/gatt/scale.gatt").issues}
 
 
+def test_vital_signs_profiles_apply_to_pcd01_vitals(results: dict[str, dict[str, Any]]) -> None:
+    """examples/hl7v2/pcd01-vitals.hl7 (patient, times, LOINC codes): checked against the vital signs
+    profiles of its SpO2, pulse, NIBP parts, temperature and respiration rows, and meets them."""
+    result = results["hl7v2/pcd01-vitals.hl7"]
+    applied = {c["profile"].rsplit("/", 1)[-1] for c in result["checked"]}
+    assert applied == {"vitalsigns", "oxygensat", "heartrate", "bodytemp", "resprate"}
+    assert sum(c["profile"] == SD + "vitalsigns" for c in result["checked"]) == 7
+    assert errors(result) == []
+
+
 def test_reception_time_becomes_effective() -> None:
     """PhdBaseObservation: without a PHD timestamp the PHG's time of reception is the effective time."""
     obs = [r for r in _bundle(ROOT / "examples/gatt/scale.gatt", True).resources if r["resourceType"] == "Observation"]

