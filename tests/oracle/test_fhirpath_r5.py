@@ -125,3 +125,52 @@ def test_invariants_catch_defects() -> None:
               "entry": [{"fullUrl": "urn:uuid:1", "resource": obs}, {"fullUrl": "urn:uuid:1"}]}
     assert {f.split()[1].rstrip(":") for f in _failures(bundle)} == {"bdl-7", "bdl-5", "bdl-3a"}
     assert list(_empty_elements({"a": {"b": []}, "c": ""}, "X")) == ["X.a.b", "X.c"]
+
+
+# FHIR R5 vital signs profile (observation-vitalsigns): invariants, and what it makes 1..1, for every
+# Observation whose code carries a LOINC code of ValueSet observation-vitalsignresult.
+VITAL_LOINC = {"85353-1", "9279-1", "8867-4", "2708-6", "59408-5", "8310-5", "8302-2", "9843-4", "29463-7",
+               "39156-5", "85354-9", "8480-6", "8462-4", "8478-0"}
+VITAL_INVARIANTS = (
+    ("vs-1", "Observation.effective.ofType(dateTime)", "$this.toString().length() >= 8"),
+    ("vs-2", "Observation",
+     "(component.empty() and hasMember.empty()) implies (dataAbsentReason.exists() or value.exists())"),
+    ("vs-3", "Observation.component", "value.exists() or dataAbsentReason.exists()"),
+    ("VSCat", "Observation", "category.coding.where(system = 'http://terminology.hl7.org/CodeSystem/"
+                             "observation-category' and code = 'vital-signs').exists()"),
+    ("subject", "Observation", "subject.exists()"),
+    ("effective", "Observation", "effective.exists()"),
+)
+DECLARED = {"subject": "phd.no-subject", "effective": "phd.no-effective"}  # the mapping said it lacks them
+
+
+def _vital_failures(resource: dict[str, Any], declared: set[str]) -> Iterator[str]:
+    codes = {c.get("code") for c in resource.get("code", {}).get("coding", []) if c.get("system") == "http://loinc.org"}
+    if resource["resourceType"] != "Observation" or not codes & VITAL_LOINC:
+        return
+    for key, context, expression in VITAL_INVARIANTS:
+        if DECLARED.get(key) in declared:
+            continue
+        failed = fhirpathpy.evaluate(resource, f"{context}.where(({expression}).not()).count()", {}, R5)
+        if failed != [0]:
+            yield f"Observation/{resource['id']} {key}"
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=_label)
+def test_r5_vital_signs(path: Path) -> None:
+    bad: list[str] = []
+    for bundle in _bundles(path):
+        declared = {i.code for i in bundle.issues}
+        for entry in bundle.as_dict()["entry"]:
+            bad += _vital_failures(entry["resource"], declared)
+    assert bad == []
+
+
+def test_vital_signs_checks_catch_defects() -> None:
+    obs = {"resourceType": "Observation", "id": "v", "status": "final",
+           "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
+           "effectiveDateTime": "2024-01", "component": [{"code": {"text": "systolic"}}]}
+    assert {f.split()[1] for f in _vital_failures(obs, set())} == {"vs-1", "vs-3", "VSCat", "subject"}
+    assert {f.split()[1] for f in _vital_failures(obs, {"phd.no-subject"})} == {"vs-1", "vs-3", "VSCat"}
+    del obs["component"], obs["effectiveDateTime"]
+    assert {f.split()[1] for f in _vital_failures(obs, set())} == {"vs-2", "VSCat", "subject", "effective"}
