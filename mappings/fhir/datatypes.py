@@ -216,6 +216,11 @@ def instant(v: datetime) -> str:
     """FHIR instant (seconds, zone required)."""
     if v.tzinfo is None:
         v = v.replace(tzinfo=UTC)
+    if v.tzinfo is not UTC:
+        off = v.utcoffset()
+        if off is not None and not off.seconds % 60 and not off.microseconds:
+            # datetime.isoformat (C) writes exactly this text for whole-minute offsets
+            return v.isoformat(timespec="milliseconds" if v.microsecond else "seconds")
     text = f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
     if v.microsecond:
         text += f".{v.microsecond // 1000:03d}"
