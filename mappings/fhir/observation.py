@@ -73,7 +73,7 @@ def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, ancho
         "status": _status(m),
     }
     if facts.loinc and _is_vital(facts.loinc):
-        res["category"] = [VITAL_SIGNS]
+        res["category"] = [{"coding": [VITAL_SIGNS["coding"][0].copy()]}]  # never share the constant
     if m.measurement_status:
         security, status_interpretation, unmapped = _measurement_status(m)
     else:  # the common case, without the call
