@@ -87,6 +87,7 @@ class HL7v2Decoder:
         self.codes = _per_delimiters(_CODES, self.d)  # OBX-3/OBX-5 text -> enriched concept
         self.units = _per_delimiters(_UNITS, self.d)  # OBX-6 text -> (UCUM, MDC coding, text)
         self.entities = _per_delimiters(_ENTITIES, self.d)  # EI text -> Identifier (device, filler ids)
+        self.systems = _per_delimiters(_SYSTEMS, self.d)  # MSH-3..6 text -> Endpoint / gateway Device
         self.issues: list[Issue] = list(parsed.issues)
         self.fields: dict = {}
         self.patient: Patient | None = None
@@ -189,19 +190,10 @@ class HL7v2Decoder:
     def msh(self, seg: Segment) -> None:
         d = self.d
         f = self.fields
-        app, app_uid, app_type = dt.parse_hd(seg.get(3), d)
         if seg.get(3)[:1] == " ":
             self.tolerate(seg, 3, "hl7v2.leading-space", "MSH-3 starts with a space; trimmed", severity="info")
-        f["sending"] = trusted(Endpoint, application=app, facility=dt.parse_hd(seg.get(4), d)[0],
-                               identifier=app_uid)
-        recv = dt.parse_hd(seg.get(5), d)
-        f["receiving"] = trusted(Endpoint, application=recv[0], facility=dt.parse_hd(seg.get(6), d)[0],
-                                 identifier=recv[1])
-        if app_type and app_type.upper() == "EUI-64" and app_uid:
-            self.gateway = trusted(Device, key="gateway", level="mds", name=app, is_gateway=True,
-                                   identifiers=(Identifier(value=app_uid.upper(), system=EUI64_SYSTEM,
-                                                           type="EUI-64"),),
-                                   source=SourceRef(location="MSH-3", offset=seg.offset))
+        f["sending"], self.gateway = self._sender(seg.get(3), seg.get(4), seg.offset)
+        f["receiving"] = self._endpoint(seg.get(5), seg.get(6))
         f["sent"] = self.ts(seg, 7)
         mtype = [x.strip() for x in components(seg.get(9), d)]
         f["message_type"] = "^".join(x for x in mtype if x) or None
@@ -217,6 +209,32 @@ class HL7v2Decoder:
                 profiles.append(ei[0].strip())
         f["profiles"] = tuple(profiles)
         self.pcd = any(p.startswith("IHE_PCD") for p in profiles)
+
+    def _endpoint(self, application: str, facility: str) -> Endpoint:
+        """MSH-5/6 (or MSH-3/4) → Endpoint, cached per text: a system's identity recurs in every message."""
+        key = (application, facility)
+        hit = self.systems.get(key)
+        if hit is None:
+            app = dt.parse_hd(application, self.d)
+            hit = trusted(Endpoint, application=app[0], facility=dt.parse_hd(facility, self.d)[0], identifier=app[1])
+            _remember(self.systems, key, hit)
+        return hit
+
+    def _sender(self, application: str, facility: str, offset: int) -> tuple[Endpoint, Device | None]:
+        """MSH-3/4 → sending Endpoint, plus the gateway Device when MSH-3 is an EUI-64 (IHE PCD), cached
+        per text and segment offset: a gateway's identity recurs in every message it relays."""
+        key = ("sender", application, facility, offset)
+        hit = self.systems.get(key)
+        if hit is None:
+            app, app_uid, app_type = dt.parse_hd(application, self.d)
+            gateway = None
+            if app_type and app_type.upper() == "EUI-64" and app_uid:
+                gateway = trusted(Device, key="gateway", level="mds", name=app, is_gateway=True,
+                                  identifiers=(Identifier(value=app_uid.upper(), system=EUI64_SYSTEM, type="EUI-64"),),
+                                  source=SourceRef(location="MSH-3", offset=offset))
+            hit = (self._endpoint(application, facility), gateway)
+            _remember(self.systems, key, hit)
+        return hit
 
     def pid(self, seg: Segment) -> None:
         d = self.d
@@ -580,6 +598,7 @@ _RANGES: dict[tuple[str, str], Range] = {}
 _CODES: dict[object, dict[str, CodeableConcept | None]] = {}
 _UNITS: dict[object, dict[str, tuple[str | None, Coding | None, str | None]]] = {}
 _ENTITIES: dict[object, dict[str, Identifier | None]] = {}
+_SYSTEMS: dict[object, dict[tuple, object]] = {}
 _EMPTY_FIELDS = [""] * 21
 
 
@@ -592,7 +611,7 @@ def _per_delimiters(tables: dict[object, dict], d) -> dict:
     return table
 
 
-def _remember(table: dict, key: str, value: object) -> None:
+def _remember(table: dict, key: object, value: object) -> None:
     if len(table) >= 4096:  # bounded: free text in CWE fields must not grow the table forever
         table.clear()
     table[key] = value
