@@ -40,8 +40,13 @@ def recurring_id(*parts: str | None) -> str:
         rid = stable_id(*parts)
         if len(_RECURRING_IDS) >= 8192:  # bounded: a new identity per message must not grow it forever
             _RECURRING_IDS.clear()
+            _RECURRING_URNS.clear()
         _RECURRING_IDS[parts] = rid
+        _RECURRING_URNS[rid] = _uuid_urn(rid)
     return rid
+
+
+_RECURRING_URNS: dict[str, str] = {}  # fullUrl of each id in _RECURRING_IDS
 
 
 @dataclass
@@ -74,7 +79,7 @@ class FhirContext:
         """
         rtype, rid = resource["resourceType"], resource["id"]
         ref = f"{rtype}/{rid}"
-        url = _uuid_urn(rid)
+        url = _RECURRING_URNS.get(rid) or _uuid_urn(rid)
         self.urls[ref] = url
         entry: dict[str, Any] = {"fullUrl": url, "resource": resource}
         if self.bundle_type == "transaction":
