@@ -2,8 +2,10 @@
 
 All models are pydantic v2 and frozen. Codecs build them with the normal constructor: pydantic's
 validating `__init__` (~1 µs for a small model) is faster than `model_construct` (which fills
-defaults in Python), and nested model instances are not re-validated. Codecs cache immutable
-pieces (codings of a code, units, timestamps) because they are shared freely.
+defaults in Python), and nested model instances are not re-validated. Hot paths may build the
+larger models (Metric, Device, Message) with `interop.model.trusted.trusted` instead, when every
+value already has its field type. Codecs cache immutable pieces (codings of a code, units,
+timestamps) because they are shared freely.
 """
 
 from __future__ import annotations
