@@ -89,6 +89,7 @@ class HL7v2Decoder:
         self.entities = _per_delimiters(_ENTITIES, self.d)  # EI text -> Identifier (device, filler ids)
         self.systems = _per_delimiters(_SYSTEMS, self.d)  # MSH-3..6 text -> Endpoint / gateway Device
         self.issues: list[Issue] = list(parsed.issues)
+        self.times: dict[str, Timestamp] = {}  # field text -> Timestamp, for this message only
         self.fields: dict = {}
         self.patient: Patient | None = None
         self.encounter: Encounter | None = None
@@ -175,12 +176,16 @@ class HL7v2Decoder:
 
     def ts(self, seg: Segment, n: int, raw: str | None = None) -> Timestamp | None:
         """Field n (or the given repetition text) as a Timestamp; malformed → issue."""
-        text = seg.get(n) if raw is None else raw
-        text = components(text, self.d)[0].strip()
+        field = seg.get(n) if raw is None else raw
+        stamp = self.times.get(field)  # the same time text recurs over the OBXs of one message
+        if stamp is not None:
+            return stamp
+        text = components(field, self.d)[0].strip()
         if not text or text == dt.NULL:
             return None
         try:
-            return dt.parse_dtm(text)
+            stamp = self.times[field] = dt.parse_dtm(text)
+            return stamp
         except ValueError as exc:
             self.tolerate(seg, n, "hl7v2.bad-dtm", str(exc), expected="a DTM value")
             return None
