@@ -11,59 +11,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from interop.model import DataAbsentReason
+# The word-level decoding (mantissa, exponent, special values -> data-absent reasons) is MDER's own
+# (20601 annex F); GATT only changes the byte order, so it is shared, not written twice.
+from ..mder import FLOAT_SPECIAL, SFLOAT_SPECIAL, float32, sfloat
+from ..mder import NumberOrAbsent as Number
 
-SFLOAT_SPECIAL: dict[int, DataAbsentReason] = {
-    0x07FF: "not-a-number",
-    0x0800: "error",  # NRes: not at this resolution
-    0x07FE: "positive-infinity",
-    0x0802: "negative-infinity",
-    0x0801: "error",  # reserved for future use
-}
-FLOAT_SPECIAL: dict[int, DataAbsentReason] = {
-    0x007FFFFF: "not-a-number",
-    0x00800000: "error",
-    0x007FFFFE: "positive-infinity",
-    0x00800002: "negative-infinity",
-    0x00800001: "error",
-}
-
-Number = tuple[Decimal | None, DataAbsentReason | None]
-"""(value, None) for a number, (None, reason) for a special value."""
-
-
-def _scaled(mantissa: int, exponent: int) -> Decimal:
-    if exponent > 0:  # 0x1002 is "20", not "2E+1"
-        return Decimal(mantissa * 10**exponent)
-    return Decimal(mantissa).scaleb(exponent)
-
-
-def sfloat(word: int) -> Number:
-    """Decode a 16-bit SFLOAT word (already read little-endian)."""
-    special = SFLOAT_SPECIAL.get(word)
-    if special is not None:
-        return None, special
-    mantissa = word & 0x0FFF
-    if mantissa >= 0x0800:
-        mantissa -= 0x1000
-    exponent = word >> 12
-    if exponent >= 0x8:
-        exponent -= 0x10
-    return _scaled(mantissa, exponent), None
-
-
-def float32(word: int) -> Number:
-    """Decode a 32-bit FLOAT word (already read little-endian)."""
-    special = FLOAT_SPECIAL.get(word)
-    if special is not None:
-        return None, special
-    mantissa = word & 0x00FFFFFF
-    if mantissa >= 0x00800000:
-        mantissa -= 0x01000000
-    exponent = word >> 24
-    if exponent >= 0x80:
-        exponent -= 0x100
-    return _scaled(mantissa, exponent), None
+__all__ = ["FLOAT_SPECIAL", "SFLOAT_SPECIAL", "Number", "encode_float32", "encode_sfloat", "float32",
+           "float32_le", "sfloat", "sfloat_le"]
 
 
 def sfloat_le(data: bytes, offset: int = 0) -> Number:
