@@ -128,13 +128,28 @@ def _simple_quantity(q: Quantity) -> dict[str, Any]:
     return out
 
 
+# Identifier types that are codes of THO v2-0203 but absent from the v2-to-FHIR concept map the
+# terminology table is built from; and model types that are no v2-0203 code at all (written as text).
+_EXTRA_0203 = {"FILL": "Filler Identifier", "PLAC": "Placer Identifier"}
+_TYPE_TEXT = {"EUI-64": "EUI-64", "STUDYID": "Study ID"}  # STUDYID: DICOM (0020,0010)
+
+
+def identifier_type(code: str) -> dict[str, Any]:
+    """Identifier.type: a v2-0203 coding (with display) when the code is in that table, else text."""
+    from interop.terminology import v2tables
+
+    hit = v2tables.identifier_type(code)
+    if hit is not None:
+        return {"coding": [{"system": hit[0], "code": hit[1], "display": hit[2]}]}
+    if code in _EXTRA_0203:
+        return {"coding": [{"system": V2_0203_SYSTEM, "code": code, "display": _EXTRA_0203[code]}]}
+    return {"text": _TYPE_TEXT.get(code, code)}
+
+
 def identifier(i: Identifier) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if i.type:
-        if i.type == "EUI-64":
-            out["type"] = {"text": "EUI-64"}
-        else:
-            out["type"] = {"coding": [{"system": V2_0203_SYSTEM, "code": i.type}]}
+        out["type"] = identifier_type(i.type)
     if i.system:
         out["system"] = i.system
     out["value"] = i.value

@@ -22,7 +22,6 @@ from interop.model import (
     SNOMED_SYSTEM,
     CodeableConcept,
     ContentItem,
-    Identifier,
     ImagingStudy,
     Instance,
     Message,
@@ -39,8 +38,6 @@ DICOM_UID_SYSTEM = "urn:dicom:uid"
 """Identifier system for DICOM UIDs (FHIR ImagingStudy examples: value `urn:oid:<uid>`)."""
 RFC3986_SYSTEM = "urn:ietf:rfc:3986"
 """Code system of `instance.sopClass` (the SOP Class UID as `urn:oid:`)."""
-V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
-V2_0203_CODES = {"ACSN": "Accession ID", "FILL": "Filler Identifier", "PLAC": "Placer Identifier"}
 V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
 ENDPOINT_CONNECTION_TYPE = "http://terminology.hl7.org/CodeSystem/endpoint-connection-type"
 
@@ -78,7 +75,7 @@ def build(message: Message, ctx: FhirContext) -> None:
 def _imaging_study(study: ImagingStudy, message: Message, ctx: FhirContext, procedure_refs: list[str]) -> str:
     series = _merged_series(study.series)
     res: dict[str, Any] = {"resourceType": "ImagingStudy", "id": stable_id("ImagingStudy", study.uid)}
-    res["identifier"] = [_uid_identifier(study.uid)] + [_identifier(i) for i in study.identifiers]
+    res["identifier"] = [_uid_identifier(study.uid)] + [fd.identifier(i) for i in study.identifiers]
     res["status"] = _study_status(series, message, study.uid)
     own_steps = [ref for ref, step in zip(procedure_refs, message.procedure_steps, strict=True)
                  if not step.study_uids or study.uid in step.study_uids]
@@ -345,22 +342,6 @@ def _subject(message: Message, ctx: FhirContext, where: str) -> dict[str, Any]:
 
 def _uid_identifier(uid: str) -> dict[str, Any]:
     return {"use": "official", "system": DICOM_UID_SYSTEM, "value": f"urn:oid:{uid}"}
-
-
-def _identifier(ident: Identifier) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if ident.type in V2_0203_CODES:
-        out["type"] = {"coding": [{"system": V2_0203, "code": ident.type, "display": V2_0203_CODES[ident.type]}]}
-    elif ident.type == "STUDYID":
-        out["type"] = {"text": "Study ID"}  # DICOM (0020,0010); v2 table 0203 has no code for it
-    elif ident.type:
-        out["type"] = {"text": ident.type}
-    if ident.system:
-        out["system"] = ident.system
-    out["value"] = ident.value
-    if ident.assigner:
-        out["assigner"] = {"display": ident.assigner}
-    return out
 
 
 def _one_coding(cc: CodeableConcept) -> dict[str, Any]:
