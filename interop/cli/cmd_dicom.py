@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-
-class FhirVersion(StrEnum):
-    """FHIR release of the emitted Bundles."""
-
-    R4 = "R4"
-    R5 = "R5"
-
-
-class BundleType(StrEnum):
-    """Bundle.type of the emitted Bundles."""
-
-    transaction = "transaction"
-    collection = "collection"
+from interop.cli.options import BundleType, FhirVersion
 
 
 def serve_dicom(

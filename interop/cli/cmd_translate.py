@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from interop.cli.options import BundleType
+
 
 class Source(StrEnum):
     auto = "auto"
@@ -24,10 +26,6 @@ class Target(StrEnum):
     canonical = "canonical"
     hl7v2 = "hl7v2"
 
-
-class BundleType(StrEnum):
-    collection = "collection"
-    transaction = "transaction"
 
 
 SUFFIX = {"fhir-r4": ".fhir.json", "fhir-r5": ".fhir.json", "canonical": ".canonical.json", "hl7v2": ".hl7"}

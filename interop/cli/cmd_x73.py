@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from interop.cli.options import BundleType, FhirVersion
+
 PROFILES = ("x73-bp", "x73-scale", "x73-pulseox", "x73-thermo", "x73-glucose")
 
 
-class FhirVersion(StrEnum):
-    """FHIR release of the emitted Bundles."""
-
-    R4 = "R4"
-    R5 = "R5"
-
-
-class BundleType(StrEnum):
-    """Bundle.type of the emitted Bundles."""
-
-    transaction = "transaction"
-    collection = "collection"
 
 
 def serve_x73(
