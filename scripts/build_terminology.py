@@ -856,7 +856,7 @@ V2_0203: list[tuple[str, str]] = [  # (identifier type, v2 text): identity map t
 # ---------------------------------------------------------------------------------------------
 OBSV = "v3-ObservationValue"
 ACTREASON = "v3-ActReason"
-MSTAT = "measurement-status"
+MSTAT = "http://hl7.org/fhir/uv/pocd/CodeSystem/measurement-status"  # a PoCD IG code system, not THO
 V3INTERP = "v3-ObservationInterpretation"
 POCD_DIM = f"{POCD_IG} mappingdim.md, Measurement Status"
 POCD_V2 = f"{POCD_IG} mappingv2.md, OBX-8 Abnormal Flags"

@@ -139,8 +139,24 @@ def _device_metric(m: Metric, node: Device, ctx: FhirContext) -> str:
         parent = node.key.rsplit(".", 1)[0] if "." in node.key else None
         if parent and parent in ctx.device_refs:
             res["parent"] = ctx.reference(ctx.device_refs[parent])
+    if m.alarm_limits is not None and (m.alarm_limits.low is not None or m.alarm_limits.high is not None):
+        res["extension"] = [_alarm_limits_extension(m)]
     res["category"] = "measurement"
     return ctx.add(res)
+
+
+# HL7 PoCD IG extension "reference-range" (StructureDefinition-reference-range.xml, context DeviceMetric):
+# a typed range (low, high, type from CodeSystem reference-range-type) on the metric's DeviceMetric.
+REFERENCE_RANGE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/reference-range"
+
+
+def _alarm_limits_extension(m: Metric) -> dict[str, Any]:
+    from .observation import ALARM_LIMITS
+
+    rng = fd.range_(m.alarm_limits)
+    parts = [{"url": k, "valueQuantity": rng[k]} for k in ("low", "high") if k in rng]
+    parts.append({"url": "type", "valueCodeableConcept": {"coding": [dict(ALARM_LIMITS)]}})
+    return {"url": REFERENCE_RANGE_EXTENSION, "extension": parts}
 
 
 def _metric_type(facts: fd.CodeFacts) -> dict[str, Any]:

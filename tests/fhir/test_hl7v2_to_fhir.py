@@ -81,7 +81,8 @@ def test_vital_sign_observations(version):
         assert o["status"] == "final"
         rr = o["referenceRange"][0]
         assert (rr["low"]["value"], rr["high"]["value"]) == (low, high)
-        assert rr["type"]["text"] == "alarm limits"
+        assert rr["type"]["coding"] == [{"system": "http://hl7.org/fhir/uv/pocd/CodeSystem/reference-range-type",
+                                        "code": "alarm-limits", "display": "Alarm limits"}]
         subject = resources[o["subject"]["reference"]]
         assert subject["resourceType"] == "Patient" and subject["identifier"][0]["value"] == "HOSP0001"
         metric = resources[o["device"]["reference"]]
@@ -163,5 +164,6 @@ def test_absent_value_and_flags():
     assert pulse["meta"]["security"] == [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
                                           "code": "UNCERTREL"}]
     assert [i["coding"][0]["code"] for i in pulse["interpretation"]] == ["H", "questionable"]
+    assert pulse["interpretation"][1]["coding"][0]["system"] == "http://hl7.org/fhir/uv/pocd/CodeSystem/measurement-status"
     to_fhir(msg, "R5").to_model()
     to_fhir(msg, "R4").to_model()

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from interop.terminology import status
 
 OBSV = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue"
-MSTAT = "http://terminology.hl7.org/CodeSystem/measurement-status"
+MSTAT = "http://hl7.org/fhir/uv/pocd/CodeSystem/measurement-status"  # HL7/uv-pocd input/vocabulary/CodeSystem-measurement-status.xml url
 
 
 def test_invalid_bit_is_msb() -> None:
