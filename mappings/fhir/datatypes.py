@@ -8,6 +8,10 @@ from typing import Any
 from interop.model import CodeableConcept, Coding, HumanName, Identifier, Quantity, Range, Timestamp
 from interop.model.common import LOINC_SYSTEM, UCUM_SYSTEM
 
+# HL7 PoCD IG CodeSystem reference-range-type (input/vocabulary/CodeSystem-reference-range-type.xml):
+# IHE PCD-01 OBX-7 carries the alarm limits set on the device, typed as such.
+REFERENCE_RANGE_TYPE = "http://hl7.org/fhir/uv/pocd/CodeSystem/reference-range-type"
+ALARM_LIMITS = {"system": REFERENCE_RANGE_TYPE, "code": "alarm-limits", "display": "Alarm limits"}
 DATA_ABSENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 V2_0203_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
 

@@ -151,11 +151,9 @@ REFERENCE_RANGE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/reference-r
 
 
 def _alarm_limits_extension(m: Metric) -> dict[str, Any]:
-    from .observation import ALARM_LIMITS
-
     rng = fd.range_(m.alarm_limits)
     parts = [{"url": k, "valueQuantity": rng[k]} for k in ("low", "high") if k in rng]
-    parts.append({"url": "type", "valueCodeableConcept": {"coding": [dict(ALARM_LIMITS)]}})
+    parts.append({"url": "type", "valueCodeableConcept": {"coding": [dict(fd.ALARM_LIMITS)]}})
     return {"url": REFERENCE_RANGE_EXTENSION, "extension": parts}
 
 

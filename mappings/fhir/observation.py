@@ -25,10 +25,7 @@ VITAL_SIGNS = {"coding": [{"system": CATEGORY_SYSTEM, "code": "vital-signs", "di
 RESULT_STATUS = {"C": "corrected", "D": "entered-in-error", "F": "final", "I": "registered", "N": "cancelled",
                  "O": "registered", "P": "preliminary", "R": "preliminary", "S": "preliminary",
                  "U": "final", "W": "entered-in-error", "X": "cancelled", "A": "amended", "B": "amended"}
-# HL7 PoCD IG CodeSystem reference-range-type (input/vocabulary/CodeSystem-reference-range-type.xml):
-# IHE PCD-01 OBX-7 carries the alarm limits set on the device, typed as such.
-REFERENCE_RANGE_TYPE = "http://hl7.org/fhir/uv/pocd/CodeSystem/reference-range-type"
-ALARM_LIMITS = {"system": REFERENCE_RANGE_TYPE, "code": "alarm-limits", "display": "Alarm limits"}
+
 
 
 def build(message: Message, ctx: FhirContext) -> None:
@@ -125,7 +122,7 @@ def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, ancho
             ranges.append(rr)
     if m.alarm_limits is not None:
         rr = fd.range_(m.alarm_limits)
-        rr["type"] = {"coding": [dict(ALARM_LIMITS)]}
+        rr["type"] = {"coding": [dict(fd.ALARM_LIMITS)]}
         if m.alarm_limits.text and len(rr) == 1:
             rr["text"] = m.alarm_limits.text
         ranges.append(rr)
