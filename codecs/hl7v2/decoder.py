@@ -7,6 +7,7 @@ position, so nothing is dropped silently.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -53,6 +54,8 @@ NUMERIC_TYPES = {"NM"}
 STRING_TYPES = {"ST", "TX", "FT", "ID", "IS", "TN", "AD", "XAD", "XPN", "XTN", "CX", "EI", "HD"}
 CODED_TYPES = {"CWE", "CE", "CNE", "CF"}
 TIME_TYPES = {"DTM", "TS", "DT", "TM"}
+PATIENT_SEGMENTS = frozenset({"PID", "PD1", "NK1", "PV1", "PV2", "GT1", "IN1", "IN2", "IN3", "MRG", "ACC"})
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 PLACED_OBX_FIELDS = {1, 2, 3, 4, 5, 6, 7, 8, 11, 14, 17, 18, 20}
 UNPLACED_OBX_FIELDS = tuple(n for n in range(9, 21) if n not in PLACED_OBX_FIELDS)  # then 21 onwards
 
@@ -106,8 +109,13 @@ class HL7v2Decoder:
 
     def tolerate(self, seg: Segment, n: int | None, code: str, message: str, *, expected: str = "",
                  severity: str = "warning") -> None:
-        """Record a deviation, or raise in strict mode (info findings never raise)."""
+        """Record a deviation, or raise in strict mode (info findings never raise).
+
+        In segments that carry patient data, quoted source values are masked: findings and errors end
+        up in logs and on terminals (DEVELOPERS' rule: no patient data in messages by default)."""
         where = seg.where(n)
+        if seg.name in PATIENT_SEGMENTS:
+            message = _QUOTED.sub("'***'", message)
         if self.strict and severity != "info":
             raise DecodeError(message, standard=STANDARD, position=where, expected=expected, offset=seg.offset)
         self.issues.append(Issue(severity=severity, code=code, location=where, message=message,

@@ -190,3 +190,13 @@ def test_mllp_framing_and_latin1():
     body = body.replace(b"Doe^Jane", "Doé^Jane".encode("latin-1"))
     msg = decode(b"\x0b" + body + b"\x1c\r")
     assert msg.patient.names[0].family == "Doé"
+
+
+def test_patient_values_masked_in_findings_and_errors():
+    data = (EXAMPLES / "pcd01-vitals.hl7").read_bytes().replace(b"||19800101|F", b"||1980x0101|F")
+    msg = decode(data)
+    (issue,) = [i for i in msg.issues if i.code == "hl7v2.bad-dtm"]
+    assert issue.location == "PID[1]-7" and "1980x0101" not in issue.message and "'***'" in issue.message
+    with pytest.raises(DecodeError) as exc:
+        decode(data, strict=True)
+    assert exc.value.position == "PID[1]-7" and "1980x0101" not in str(exc.value)
