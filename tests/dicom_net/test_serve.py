@@ -249,45 +249,21 @@ def test_tls(serve, tls_files: tuple[Path, Path]) -> None:
     assert server.alive()
 
 
-def test_forward_to_fhir_server(serve, tmp_path: Path) -> None:
+def test_forward_to_fhir_server(serve, tmp_path: Path, fhir_server) -> None:
     """--forward: the transaction Bundle is POSTed to a real HTTP server on 127.0.0.1 (and kept in --store)."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     from pydicom import dcmread
 
-    received: list[tuple[str, str, bytes]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server naming
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            received.append((self.path, self.headers.get("Content-Type", ""), body))
-            out = b'{"resourceType":"Bundle","type":"transaction-response"}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/fhir+json")
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        server = serve("--forward", f"http://127.0.0.1:{httpd.server_address[1]}/fhir", "--quiet-period", "0")
-        (path, uid), = ct_study(tmp_path / "in", 1)
-        assoc = scu().associate("127.0.0.1", server.port, ae_title="INTEROP")
-        assert assoc.send_c_store(dcmread(path)).Status == 0x0000
-        assoc.release()
-        stored = server.wait_bundle(CT_STUDY)
-        deadline = time.monotonic() + 10
-        while not received and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-    ((req_path, ctype, body),) = received
+    base, received = fhir_server
+    server = serve("--forward", f"{base}/fhir", "--quiet-period", "0")
+    (path, uid), = ct_study(tmp_path / "in", 1)
+    assoc = scu().associate("127.0.0.1", server.port, ae_title="INTEROP")
+    assert assoc.send_c_store(dcmread(path)).Status == 0x0000
+    assoc.release()
+    stored = server.wait_bundle(CT_STUDY)
+    deadline = time.monotonic() + 10
+    while not received and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ((_, req_path, ctype, body),) = received
     assert (req_path, ctype) == ("/fhir", "application/fhir+json")
     assert body == stored
     doc = json.loads(body)

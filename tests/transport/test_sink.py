@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -24,43 +21,9 @@ TX = json.dumps({"resourceType": "Bundle", "type": "transaction", "entry": []}).
 COLL = json.dumps({"resourceType": "Bundle", "id": "b1", "type": "collection", "entry": []}).encode()
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    """Records each request; answers 200 with a Location, or 422 with an OperationOutcome for /fail."""
-
-    requests: list[tuple[str, str, str, bytes]] = []
-
-    def _handle(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.requests.append((self.command, self.path, self.headers.get("Content-Type", ""), body))
-        if self.path.startswith("/fail"):
-            out = json.dumps({"resourceType": "OperationOutcome",
-                              "issue": [{"severity": "error", "code": "invalid", "diagnostics": "bad bundle"}]})
-            self.send_response(422)
-        else:
-            out = json.dumps({"resourceType": "Bundle", "type": "transaction-response"})
-            self.send_response(200)
-            self.send_header("Location", f"{self.path}/_history/1")
-        data = out.encode()
-        self.send_header("Content-Type", "application/fhir+json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_POST = do_PUT = _handle
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture()
-def server() -> Iterator[tuple[str, list]]:
-    _Recorder.requests = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    t = threading.Thread(target=httpd.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", _Recorder.requests
-    httpd.shutdown()
-    httpd.server_close()
+def server(fhir_server):  # the recording HTTP server of tests/conftest.py
+    return fhir_server
 
 
 def test_directory_sink(tmp_path: Path) -> None:

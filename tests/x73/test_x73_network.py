@@ -222,30 +222,10 @@ def test_cli_simulate_without_manager_exits_2(tmp_path: Path) -> None:
     assert len(sim.stderr.strip().splitlines()) == 1 and "cannot connect" in sim.stderr
 
 
-def test_forward_sink_receives_both_reports(tmp_path: Path) -> None:
+def test_forward_sink_receives_both_reports(tmp_path: Path, fhir_server) -> None:
     """--forward: the association's transaction Bundle is POSTed to a real HTTP server on 127.0.0.1."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    received: list[tuple[str, str, bytes]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server naming
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            received.append((self.path, self.headers.get("Content-Type", ""), body))
-            out = b'{"resourceType":"Bundle","type":"transaction-response"}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/fhir+json")
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{httpd.server_address[1]}/fhir"
+    base, received = fhir_server
+    url = f"{base}/fhir"
     m = X73Manager(ManagerConfig(port=0, store_dir=tmp_path, write_fhir=False, forward_url=url, idle_timeout=5.0))
     m.start()
     try:
@@ -254,10 +234,9 @@ def test_forward_sink_receives_both_reports(tmp_path: Path) -> None:
         _wait(lambda: m.outcomes)
     finally:
         m.stop()
-        httpd.shutdown()
-        httpd.server_close()
-    ((path, ctype, body),) = received
+    ((_, path, ctype, body),) = received
     assert (path, ctype) == ("/fhir", "application/fhir+json")
     bundle = orjson.loads(body)
     assert bundle["type"] == "transaction" and _readings(bundle) == BP_READINGS
-    assert m.outcomes[0].output_ref == url and m.outcomes[0].error is None
+    # the sink records where the server put the Bundle (its Location header)
+    assert m.outcomes[0].output_ref == "/fhir/_history/1" and m.outcomes[0].error is None
