@@ -11,12 +11,15 @@ import typer
 def explain(
     path: Annotated[str, typer.Argument(help="One input file ('-' for standard input).")],
     to: Annotated[str, typer.Option("--to", help="fhir-r4 or fhir-r5")] = "fhir-r4",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the links as JSON lines instead of a table.")]
+    = False,
 ) -> None:
     """Show which source position (segment/field, APDU handle, DICOM tag) became which FHIR element.
 
-    Lists every metric with its position and the Observation element it became, then everything
-    the decoder tolerated or could not place."""
+    Prints one line per link (source position, byte offset, resource, element) on stdout, then on
+    stderr everything the decoder tolerated or could not place and what FHIR could not express."""
     from interop.errors import InteropError
+    from interop.lineage import lineage
     from interop.pipeline import decode, translate
 
     try:
@@ -25,24 +28,23 @@ def explain(
     except InteropError as exc:
         sys.stderr.write(f"{exc}\n")
         raise typer.Exit(2) from None
-    from rich.table import Table
+    links = lineage(message, bundle.resources)
+    if as_json:
+        import orjson
 
-    from interop.cli.console import stderr_console
+        for link in links:
+            sys.stdout.buffer.write(orjson.dumps(link.__dict__) + b"\n")
+    else:
+        from rich.console import Console
+        from rich.table import Table
 
-    observations = [r for r in bundle.resources if r["resourceType"] == "Observation"]
-    table = Table(title=f"lineage: {path} → {to}")
-    table.add_column("source position")
-    table.add_column("code")
-    table.add_column("FHIR")
-    table.add_column("element")
-    for metric, obs in zip(message.metrics, observations, strict=False):
-        value_key = next((k for k in obs if k.startswith("value") or k in ("component", "dataAbsentReason")), "-")
-        code = metric.code.codings[0].display or metric.code.codings[0].code if metric.code.codings else "-"
-        where = metric.source.location if metric.source else "-"
-        if metric.source and metric.source.offset is not None:
-            where += f" @byte {metric.source.offset}"
-        table.add_row(where, code, f"Observation/{obs['id'][:12]}…", value_key)
-    stderr_console().print(table)
+        table = Table(title=f"lineage: {path} → {to}")
+        for column in ("source", "byte", "resource", "element"):
+            table.add_column(column)
+        for link in links:
+            table.add_row(link.source, "" if link.offset is None else str(link.offset), link.resource,
+                          link.element)
+        Console(width=max(120, Console().width)).print(table)
     for issue in list(message.issues) + list(bundle.issues):
         sys.stderr.write(f"{issue.severity}: {issue.location}: {issue.message} [{issue.code}]\n")
 

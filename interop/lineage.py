@@ -1,0 +1,79 @@
+"""Field-level lineage: which source position became which FHIR element (`interop explain`).
+
+For HL7 v2 the positions are the OBX/OBR fields each Observation element is read from (the
+decoder's own field assignments, IHE PCD TF-2 / v2-to-FHIR IG); for the other standards the
+metric's recorded source position (APDU handle and attribute, DICOM tag path) feeds the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from interop.model import Message, Metric
+
+# OBX field → the Observation elements it feeds (when present in the output).
+_OBX_ELEMENTS = (
+    (3, ("code",)),
+    (5, ("valueQuantity", "valueString", "valueCodeableConcept", "valueSampledData", "valueRange",
+         "valueRatio", "valueDateTime", "component", "dataAbsentReason")),
+    (6, ("valueQuantity.unit", "valueSampledData.origin.unit")),
+    (7, ("referenceRange",)),
+    (8, ("interpretation", "meta.security")),
+    (11, ("status",)),
+    (4, ("device",)),
+    (17, ("method",)),
+    (20, ("bodySite",)),
+)
+
+
+@dataclass(frozen=True)
+class Link:
+    """One source position and the output element it became."""
+
+    source: str  # "OBX[3]-5", "OBR[1]-7", "APDU 3 handle 1 attr 0x0A56", "(0040,A730)[2]..."
+    offset: int | None  # byte offset of the segment/APDU/element, when known
+    resource: str  # "Observation/<id>"
+    element: str  # "valueQuantity", "effectiveDateTime" ...
+
+
+def lineage(message: Message, resources: list[dict[str, Any]]) -> list[Link]:
+    """Links from source positions to Observation elements, in metric order."""
+    observations = [r for r in resources if r["resourceType"] == "Observation"]
+    links: list[Link] = []
+    order_times = {id(o.observed): o.source.location for o in message.orders if o.observed and o.source}
+    for metric, obs in zip(message.metrics, observations, strict=False):
+        ref = f"Observation/{obs['id']}"
+        offset = metric.source.offset if metric.source else None
+        if message.standard == "hl7v2" and metric.source and metric.source.location.startswith("OBX"):
+            links.extend(_hl7v2(metric, obs, ref, offset, order_times))
+        else:
+            where = metric.source.location if metric.source else "?"
+            for element in _present(obs, ("code", "valueQuantity", "valueString", "valueCodeableConcept",
+                                          "valueSampledData", "component", "dataAbsentReason", "effectiveDateTime")):
+                links.append(Link(where, offset, ref, element))
+    return links
+
+
+def _present(obs: dict[str, Any], elements: tuple[str, ...]) -> list[str]:
+    out = []
+    for element in elements:
+        node: Any = obs
+        for part in element.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is not None:
+            out.append(element)
+    return out
+
+
+def _hl7v2(metric: Metric, obs: dict[str, Any], ref: str, offset: int | None,
+           order_times: dict[int, str]) -> list[Link]:
+    seg = metric.source.location  # "OBX[3]"
+    links = [Link(f"{seg}-{n}", offset, ref, element)
+             for n, elements in _OBX_ELEMENTS for element in _present(obs, elements)]
+    if "effectiveDateTime" in obs and metric.effective is not None:
+        # the decoder shares one Timestamp per time text, so a time equal to OBR-7 may have been
+        # written in OBX-14 as well: both are then named (OBX-14 wins when present, else OBR-7)
+        obr = order_times.get(id(metric.effective))
+        links.append(Link(f"{seg}-14 or {obr}-7" if obr else f"{seg}-14", offset, ref, "effectiveDateTime"))
+    return links

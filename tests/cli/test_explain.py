@@ -1,0 +1,34 @@
+"""`interop explain`: field-level lineage from source positions to FHIR elements."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from interop import decode, to_fhir
+from interop.lineage import lineage
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_hl7v2_fields_to_observation_elements():
+    msg = decode(ROOT / "tests" / "hl7v2" / "data" / "pocd-philips-intellivue-pcd01.hl7")
+    links = lineage(msg, to_fhir(msg, "R4").resources)
+    hr = {(link.source, link.element) for link in links if link.source.startswith("OBX[4]")}
+    # the heart-rate row (OBX[4]) has no OBX-14: its time is OBR[1]-7's
+    assert hr == {("OBX[4]-3", "code"), ("OBX[4]-5", "valueQuantity"), ("OBX[4]-6", "valueQuantity.unit"),
+                  ("OBX[4]-7", "referenceRange"), ("OBX[4]-11", "status"), ("OBX[4]-4", "device"),
+                  ("OBX[4]-14 or OBR[1]-7", "effectiveDateTime")}
+    assert {link.offset for link in links if link.source.startswith("OBX[4]")} == {760}
+
+
+def test_cli_json_lines_for_x73():
+    r = subprocess.run([sys.executable, "-m", "interop.cli.main", "explain", str(ROOT / "examples" / "x73" /
+                        "bp-0x02BC.x73"), "--json"], capture_output=True, timeout=60, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    links = [json.loads(line) for line in r.stdout.splitlines()]
+    first = links[0]
+    assert first["source"].startswith("APDU 3 handle 1 attr 0x0A75") and first["element"] == "code"
+    assert {link["element"] for link in links} >= {"code", "component", "valueQuantity", "effectiveDateTime"}
