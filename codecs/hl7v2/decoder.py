@@ -718,33 +718,16 @@ def _unit(raw: str, d) -> tuple[str | None, Coding | None, str | None]:
     return ucum, mdc_coding, None if ucum else (text or None)
 
 
-_V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
-
-
 @lru_cache(maxsize=256)
 def _interpretation(flag: str) -> Coding | None:
-    """OBX-8 flag (HL7 table 0078) → v3 ObservationInterpretation coding."""
-    try:
-        from interop.terminology import v2tables
+    """OBX-8 flag (HL7 table 0078) → v3 ObservationInterpretation coding (interop.terminology.v2tables)."""
+    from interop.terminology import v2tables
 
-        hit = v2tables.interpretation_for(flag)
-    except (ImportError, AttributeError):  # pragma: no cover
-        hit = None
-    if hit:
-        system, code, display = hit
-        return Coding(system=system, code=code, display=display)
-    if flag in _TABLE_0078:
-        return Coding(system=_V3_INTERPRETATION, code=flag, display=_TABLE_0078[flag])
-    return None
+    hit = v2tables.interpretation_for(flag)
+    if hit is None:
+        return None
+    system, code, display = hit
+    return Coding(system=system, code=code, display=display)
 
-
-# HL7 table 0078 codes that are identical in v3 ObservationInterpretation (fallback when the
-# terminology table has no row).
-_TABLE_0078 = {
-    "L": "Low", "H": "High", "LL": "Critical low", "HH": "Critical high", "N": "Normal", "A": "Abnormal",
-    "AA": "Critical abnormal", "<": "Off scale low", ">": "Off scale high", "U": "Significant change up",
-    "D": "Significant change down", "B": "Better", "W": "Worse", "S": "Susceptible", "R": "Resistant",
-    "I": "Intermediate", "NEG": "Negative", "POS": "Positive", "IND": "Indeterminate",
-}
 
 __all__ = ["HL7v2Decoder", "UCUM_SYSTEM"]
