@@ -44,6 +44,7 @@ from interop.model import (
 )
 from interop.model.message import RawRef
 from interop.model.trusted import trusted
+from interop.terminology import mdc
 
 from . import datatypes as dt
 from . import pcd
@@ -649,10 +650,6 @@ def _enrich(concept: CodeableConcept) -> CodeableConcept:
     mdc_code = concept.code_in(MDC_SYSTEM)
     if mdc_code is None or concept.code_in(LOINC_SYSTEM):
         return concept
-    try:
-        from interop.terminology import mdc
-    except ImportError:  # pragma: no cover - terminology is part of the package
-        return concept
     codings = list(concept.codings)
     i = next(n for n, c in enumerate(codings) if c.system == MDC_SYSTEM)
     if mdc_code.isdigit():
@@ -683,30 +680,26 @@ def _unit(raw: str, d) -> tuple[str | None, Coding | None, str | None]:
     system = c[2].strip().upper() if len(c) > 2 else ""
     alt_code = unescape(c[3], d).strip() if len(c) > 3 else ""
     alt_system = c[5].strip().upper() if len(c) > 5 else ""
-    try:
-        from interop.terminology import mdc
-    except ImportError:  # pragma: no cover
-        mdc = None  # type: ignore[assignment]
     ucum = mdc_coding = None
     for cd, tx, sy in ((code, text, system), (alt_code, "", alt_system)):
         if not cd:
             continue
         if sy == "MDC":
             mdc_coding = Coding(system=MDC_SYSTEM, code=cd, display=tx or None)
-            unit = mdc.unit(cd) if mdc and cd.isdigit() else (mdc.unit_by_refid(tx) if mdc and tx else None)
+            unit = mdc.unit(cd) if cd.isdigit() else (mdc.unit_by_refid(tx) if tx else None)
             if unit is not None:
                 if mdc_coding.display is None:
                     mdc_coding = Coding(system=MDC_SYSTEM, code=cd, display=unit.refid)
                 ucum = ucum or unit.ucum
         elif sy in ("UCUM", "ANS+"):
             ucum = cd
-            if mdc and mdc_coding is None:
+            if mdc_coding is None:
                 unit = mdc.unit_by_ucum(cd)
                 if unit is not None:
                     mdc_coding = Coding(system=MDC_SYSTEM, code=str(unit.code), display=unit.refid)
         elif not sy and cd and len(c) == 1:
             # a bare unit string: UCUM when the tables know it, otherwise text
-            unit = mdc.unit_by_ucum(cd) if mdc else None
+            unit = mdc.unit_by_ucum(cd)
             if unit is not None:
                 return cd, Coding(system=MDC_SYSTEM, code=str(unit.code), display=unit.refid), None
             return None, None, cd
