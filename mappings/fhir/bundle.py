@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, timezone
-from decimal import Decimal
 from typing import Any, Literal
 
 import orjson
@@ -13,22 +12,17 @@ from interop.errors import MappingError
 from interop.model import Issue, Message
 
 from . import datatypes as fd
+from . import prepared
 from .context import FhirContext, FhirVersion, stable_id
 
 # Order matters: later builders reference what earlier ones added.
 BUILDERS = ("patient", "device", "observation", "phd", "imaging", "provenance")
+# Standards whose resources a later builder edits after they were added (the PHD IG pass, `phd`):
+# no recurring resource may be shared into their Bundles (see mappings.fhir.prepared).
+IN_PLACE_EDITED = frozenset({"ieee11073-20601", "bluetooth-gatt"})
 
 
-def _default(obj: Any) -> Any:
-    if type(obj) is Decimal or isinstance(obj, Decimal):
-        # FHIR decimals keep their written precision ("76.30"); never exponent form. str() writes
-        # an exponent exactly when one is needed (always for a positive exponent), so one str()
-        # call decides; format(..., "f") only then.
-        text = str(obj)
-        if "E" in text:
-            text = format(obj, "f")
-        return orjson.Fragment(text)
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
+_default = prepared.default  # kept under its old name: tests and callers serialise with it
 
 
 class Bundle:
@@ -36,16 +30,29 @@ class Bundle:
 
     def __init__(self, version: FhirVersion, data: dict[str, Any], issues: list[Issue]) -> None:
         self.version = version
-        self.data = data
+        self._shared = data  # may share recurring parts with other Bundles (mappings.fhir.prepared)
+        self._data: dict[str, Any] | None = None
         self.issues = issues  # what the mapping could not express
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The Bundle as plain dicts, private to this object (a deep copy made on first use: the
+        assembled structure shares its recurring resources with other Bundles)."""
+        if self._data is None:
+            self._data = prepared.private_copy(self._shared)
+        return self._data
 
     @property
     def resources(self) -> list[dict[str, Any]]:
         return [e["resource"] for e in self.data.get("entry", [])]
 
     def json(self, *, indent: bool = False) -> bytes:
-        opts = orjson.OPT_INDENT_2 if indent else 0
-        return orjson.dumps(self.data, default=_default, option=opts)
+        """The Bundle as JSON bytes (after any change made through `.data`)."""
+        source = self._shared if self._data is None else self._data
+        if indent:
+            return orjson.dumps(source, default=prepared.default_plain,
+                                option=orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_SUBCLASS)
+        return orjson.dumps(source, default=prepared.default, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready copy (decimals as floats are NOT used: this round-trips through JSON text)."""
@@ -70,7 +77,8 @@ def to_bundle(message: Message, version: FhirVersion = "R4",
     tz = options.pop("assume_tz", None)
     if tz is not None:
         options["timezone"] = tz if hasattr(tz, "utcoffset") else _parse_tz(tz)
-    ctx = FhirContext(version=version, message=message, bundle_type=bundle_type, options=options)
+    ctx = FhirContext(version=version, message=message, bundle_type=bundle_type, options=options,
+                      shares=message.standard not in IN_PLACE_EDITED)
     for build in _builders():
         build(message, ctx)
     data: dict[str, Any] = {

@@ -66,6 +66,9 @@ class FhirContext:
     gateway_ref: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)  # "Type/id" -> entry fullUrl
+    # whether builders may put recurring resources and fragments shared with other Bundles into this
+    # one (mappings.fhir.prepared); False when a later builder edits resources in place (PHD IG pass)
+    shares: bool = True
 
     @property
     def r5(self) -> bool:

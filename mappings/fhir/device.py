@@ -15,6 +15,7 @@ from interop.model import MDC_SYSTEM, Device, Message, Metric
 
 from . import datatypes as fd
 from .context import FhirContext, recurring_id, stable_id
+from .prepared import Prepared, Recurring, ids
 
 PRODUCTION_SPEC_TEXT = {
     "unspecified": "unspecified", "serial-number": "serial-number", "part-number": "part-number",
@@ -82,11 +83,39 @@ def _serial(node: Device) -> str | None:
     return None
 
 
+_DEVICES = Recurring()  # (what a Device resource is built from) -> (Prepared resource, conditional create)
+_METRICS = Recurring()  # (what a DeviceMetric resource is built from) -> Prepared resource
+# Device fields its own resource does not depend on; every other field is in `_device_key`
+NOT_IN_DEVICE_RESOURCE = frozenset({"children", "source"})
+
+
+def _device_key(node: Device, version: str, parent_ref: str | None, patient_ref: str | None) -> tuple:
+    """What a Device resource is built from (see prepared.Recurring: objects by id, kept by the entry)."""
+    return (version, parent_ref, patient_ref, node.key, node.level, id(node.type), ids(node.identifiers),
+            node.manufacturer, node.model, node.name, ids(node.production_specs), ids(node.specializations),
+            node.config_id, id(node.time), node.reg_cert, node.is_gateway)
+
+
 def _device(node: Device, parent_ref: str | None, anchor: str, message: Message, ctx: FhirContext) -> str:
-    identity = _identity(node, parent_ref, anchor)
     # identities from device identifiers or a parent device recur from message to message; those
-    # built on the message anchor (no identifier, no parent) do not, so they are not remembered
-    recurs = node.identifiers or parent_ref is not None
+    # built on the message anchor (no identifier, no parent) do not, so they are never shared
+    recurs = bool(node.identifiers) or parent_ref is not None
+    if not (recurs and ctx.shares):
+        res, cond = _device_resource(node, parent_ref, anchor, recurs, ctx)
+        return ctx.add(res, if_none_exist=cond)
+    patient_ref = ctx.patient_ref if not ctx.r5 and node.level == "mds" and not node.is_gateway else None
+    key = _device_key(node, ctx.version, parent_ref, patient_ref)
+    hit = _DEVICES.get(key)
+    if hit is None:
+        res, cond = _device_resource(node, parent_ref, anchor, recurs, ctx)
+        hit = _DEVICES.put(key, (Prepared(res), cond), keep=node)
+    return ctx.add(hit[0], if_none_exist=hit[1])
+
+
+def _device_resource(node: Device, parent_ref: str | None, anchor: str, recurs: bool,
+                     ctx: FhirContext) -> tuple[dict[str, Any], str | None]:
+    """The Device resource of one node and its conditional-create query (transaction Bundles)."""
+    identity = _identity(node, parent_ref, anchor)
     rid = recurring_id(*identity) if recurs else stable_id(*identity)
     res: dict[str, Any] = {"resourceType": "Device", "id": rid}
     if node.identifiers:
@@ -118,11 +147,26 @@ def _device(node: Device, parent_ref: str | None, anchor: str, message: Message,
     cond = None
     if node.identifiers and node.identifiers[0].system and node.level == "mds":
         cond = f"identifier={node.identifiers[0].system}|{node.identifiers[0].value}"
-    return ctx.add(res, if_none_exist=cond)
+    return res, cond
 
 
 def _device_metric(m: Metric, node: Device, ctx: FhirContext) -> str:
     device_ref = ctx.device_refs[node.key]
+    parent = node.key.rsplit(".", 1)[0] if "." in node.key else None
+    parent_ref = ctx.device_refs.get(parent) if parent else None
+    if not ctx.shares:
+        return ctx.add(_device_metric_resource(m, device_ref, parent_ref, ctx))
+    q = getattr(m.value, "quantity", None) or getattr(m.value, "origin", None)
+    unit = (q.unit, id(q.unit_mdc), q.unit_text) if q is not None else None
+    key = (ctx.version, device_ref, parent_ref, id(m.code), unit, id(m.alarm_limits))
+    hit = _METRICS.get(key)
+    if hit is None:
+        hit = _METRICS.put(key, Prepared(_device_metric_resource(m, device_ref, parent_ref, ctx)),
+                           keep=(m.code, q.unit_mdc if q is not None else None, m.alarm_limits))
+    return ctx.add(hit)
+
+
+def _device_metric_resource(m: Metric, device_ref: str, parent_ref: str | None, ctx: FhirContext) -> dict[str, Any]:
     facts = fd.code_facts(m.code)
     res: dict[str, Any] = {
         "resourceType": "DeviceMetric",
@@ -136,13 +180,12 @@ def _device_metric(m: Metric, node: Device, ctx: FhirContext) -> str:
         res["device"] = ctx.reference(device_ref)
     else:
         res["source"] = ctx.reference(device_ref)
-        parent = node.key.rsplit(".", 1)[0] if "." in node.key else None
-        if parent and parent in ctx.device_refs:
-            res["parent"] = ctx.reference(ctx.device_refs[parent])
+        if parent_ref:
+            res["parent"] = ctx.reference(parent_ref)
     if m.alarm_limits is not None and (m.alarm_limits.low is not None or m.alarm_limits.high is not None):
         res["extension"] = [_alarm_limits_extension(m)]
     res["category"] = "measurement"
-    return ctx.add(res)
+    return res
 
 
 # HL7 PoCD IG extension "reference-range" (StructureDefinition-reference-range.xml, context DeviceMetric):

@@ -1,0 +1,101 @@
+"""Recurring resources and fragments, built once and shared by the Bundles that carry them.
+
+A device feed repeats most of itself: the same Device tree, DeviceMetrics, Patient and Encounter,
+the same codes, categories and alarm-limit ranges in every message; only values, times and ids
+change. The builders keep what recurs (keyed by everything it is built from, so a hit is the same
+resource they would build) and put it into each new Bundle as is.
+
+The rule that makes sharing safe: the structure a Bundle is assembled from is never mutated after
+`FhirContext.add`, and users never see it. `Bundle.data` (and `.resources`) is a private deep copy
+made on first use; `Bundle.json()` serialises the shared structure directly, and a `Prepared`
+resource is written from the JSON bytes it was rendered to once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+
+class Prepared(dict):
+    """A resource (a dict) plus its compact JSON, rendered once; shared by many Bundles, never mutated."""
+
+    __slots__ = ("fragment",)
+
+    def __init__(self, resource: dict[str, Any]) -> None:
+        super().__init__(resource)
+        self.fragment = orjson.Fragment(orjson.dumps(resource, default=default))
+
+
+def default(obj: Any) -> Any:
+    """orjson `default`: FHIR decimals with their written precision; `Prepared` from its fragment."""
+    if type(obj) is Decimal or isinstance(obj, Decimal):
+        # FHIR decimals keep their written precision ("76.30"); never exponent form. str() writes
+        # an exponent exactly when one is needed (always for a positive exponent), so one str()
+        # call decides; format(..., "f") only then.
+        text = str(obj)
+        if "E" in text:
+            text = format(obj, "f")
+        return orjson.Fragment(text)
+    if type(obj) is Prepared:
+        return obj.fragment
+    # OPT_PASSTHROUGH_SUBCLASS hands every subclass of str/int/dict/list here: write it as its base
+    for base in (str, int, dict, list):
+        if isinstance(obj, base):
+            return base(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+def default_plain(obj: Any) -> Any:
+    """orjson `default` for indented output: a `Prepared` resource as a dict, so it is indented too."""
+    if type(obj) is Prepared:
+        return dict(obj)
+    return default(obj)
+
+
+def private_copy(node: Any) -> Any:
+    """A deep copy of a Bundle structure (dicts, lists, scalars), `Prepared` resources as plain dicts."""
+    if isinstance(node, dict):
+        return {k: private_copy(v) if type(v) in _CONTAINERS else v for k, v in node.items()}
+    if isinstance(node, list):
+        return [private_copy(v) if type(v) in _CONTAINERS else v for v in node]
+    return node
+
+
+_CONTAINERS = frozenset({dict, list, Prepared})
+
+
+class Recurring:
+    """A bounded memo of what recurs from message to message, keyed by what it is built from.
+
+    Codecs hand out one canonical object per distinct code, unit, range and identifier (their own
+    caches), so the same objects recur in every message of a feed. A key names such objects by
+    `id()` (hashing a frozen pydantic model costs 1–5 µs; `id` costs nothing) and plain values
+    (str, int, None) as they are. Safe because each entry keeps the objects its key names alive
+    (`keep`): while an entry exists, no other object can have one of its ids, so a hit means the
+    very same objects. Objects made anew per message simply miss. Bounded: a feed of ever-new
+    identities (a new patient per message) must not grow it forever.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.table: dict[Hashable, tuple[Any, object]] = {}
+
+    def get(self, key: Hashable) -> Any:
+        hit = self.table.get(key)
+        return None if hit is None else hit[0]
+
+    def put(self, key: Hashable, value: Any, keep: object) -> Any:
+        """Remember `value` under `key`; `keep` must hold every object whose id() is in `key`."""
+        if len(self.table) >= self.size:
+            self.table.clear()
+        self.table[key] = (value, keep)
+        return value
+
+
+def ids(objects: tuple) -> tuple[int, ...]:
+    """The `id()`s of a tuple of canonical objects (a Recurring key part; keep the tuple)."""
+    return tuple(map(id, objects)) if objects else ()
