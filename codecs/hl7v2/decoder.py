@@ -43,7 +43,7 @@ from interop.model import (
     Timestamp,
 )
 from interop.model.message import RawRef
-from interop.model.trusted import trusted
+from interop.model.trusted import prefill, trusted, trusted_fill
 from interop.terminology import mdc
 
 from . import datatypes as dt
@@ -72,6 +72,31 @@ class _Node:
     implicit: bool = False
 
 
+@dataclass(slots=True)
+class _ObxPlan:
+    """What one OBX text reads to, apart from its value (OBX-5) and time (OBX-14).
+
+    Device feeds repeat their OBX rows message after message with only those two fields changed,
+    so the decoder plans each distinct row once (per delimiters, bounded) and reuses the plan."""
+
+    vtype: str  # OBX-2
+    code: CodeableConcept  # OBX-3 with its LOINC translation
+    path: tuple[int, ...] | None  # OBX-4 containment
+    level: pcd.Level | None  # DIM level when OBX-4 names a device (a device row if OBX-5 is empty)
+    equipment: tuple[Identifier, ...]  # OBX-18
+    sets_pcd: bool  # this row shows the message is an IHE PCD message
+    device_key: str = ""  # device rows: the node key
+    device_findings: tuple[int, ...] = ()  # device rows: fields that cannot be placed there
+    flag_absent: str | None = None  # data-absent reason named by an OBX-8 measurement-status flag
+    metric: dict = field(default_factory=dict)  # metric rows: the Metric fields fixed by the text (prefill)
+
+
+# The fields the decoder gives a Metric (its model_fields_set, as the validating constructor would record)
+_METRIC_FIELDS = frozenset({"code", "value", "data_absent_reason", "measurement_status", "interpretation",
+                            "result_status", "effective", "reference_range", "alarm_limits", "method", "body_site",
+                            "device_key", "containment", "observation_id", "group", "source"})
+
+
 @dataclass
 class _Group:
     """An OBR and what belongs to it."""
@@ -92,6 +117,7 @@ class HL7v2Decoder:
         self.units = _per_delimiters(_UNITS, self.d)  # OBX-6 text -> (UCUM, MDC coding, text)
         self.entities = _per_delimiters(_ENTITIES, self.d)  # EI text -> Identifier (device, filler ids)
         self.systems = _per_delimiters(_SYSTEMS, self.d)  # MSH-3..6 text -> Endpoint / gateway Device
+        self.plans = _per_delimiters(_PLANS, self.d)  # OBX text but OBX-1/5/14 -> _ObxPlan
         self.issues: list[Issue] = list(parsed.issues)
         self.times: dict[str, Timestamp] = {}  # field text -> Timestamp, for this message only
         self.fields: dict = {}
@@ -322,10 +348,48 @@ class HL7v2Decoder:
     # -- OBX -----------------------------------------------------------------------------------
 
     def obx(self, seg: Segment) -> None:
-        d = self.d
         f = seg.fields
         if len(f) < 21:  # absent trailing fields read as empty
             f.extend(_EMPTY_FIELDS[:21 - len(f)])
+        # Everything but OBX-1 (set id), OBX-5 (value) and OBX-14 (time) is the same in every message
+        # of a device feed: what it reads to is planned once per text and reused (see `_ObxPlan`).
+        value_raw = f[5]
+        key = (self.pcd, not value_raw or value_raw.isspace(), f[2], f[3], f[4], *f[6:14], *f[15:])
+        plan = self.plans.get(key)
+        if plan is None:
+            before = len(self.issues)
+            plan = self._obx_plan(seg)
+            if len(self.issues) == before:  # a plan whose reading raised findings is not reused
+                _remember(self.plans, key, plan)
+        if plan.sets_pcd:
+            self.pcd = True
+        if plan.level is not None and key[1]:  # no value: the row describes a device
+            self._device_row(seg, plan)
+            return
+        value, absent = self._value(seg, plan.vtype, value_raw)
+        if value is None and absent is None:
+            absent = plan.flag_absent or ("unknown" if plan.vtype else None)
+        limits = self._range(seg, 7, value) if f[7] else None
+        effective = (self.ts(seg, 14) if f[14] else None) or self.group.observed
+        order = self.group.order
+        values = plan.metric.copy()
+        values["value"] = value
+        values["data_absent_reason"] = absent
+        values["effective"] = effective
+        if self.pcd:
+            values["alarm_limits"] = limits
+        else:
+            values["reference_range"] = limits
+        values["device_key"] = self._metric_device(seg, plan.path, plan.equipment)
+        values["group"] = (order.filler_id or order.placer_id) if order else None
+        values["source"] = trusted(SourceRef, location=seg.where(), offset=seg.offset)
+        self.metrics.append(trusted_fill(Metric, values, set(_METRIC_FIELDS)))
+        self.last_metric_index = len(self.metrics) - 1
+
+    def _obx_plan(self, seg: Segment) -> _ObxPlan:
+        """What an OBX reads to apart from its value and time; findings go to `self.issues`."""
+        d = self.d
+        f = seg.fields  # padded to OBX-20 by `obx`
         vtype = f[2].strip()
         code_raw = f[3].strip()
         code = self._code(code_raw)
@@ -335,20 +399,19 @@ class HL7v2Decoder:
             code = CodeableConcept(text="(no observation identifier)")
         sub_raw = f[4]
         path = pcd.parse_sub_id(sub_raw)
-        if not self.pcd and (path is not None and len(path) >= 4 or dt.cwe_system_name(code_raw, d) == "MDC"):
+        sets_pcd = not self.pcd and (path is not None and len(path) >= 4 or dt.cwe_system_name(code_raw, d) == "MDC")
+        if sets_pcd:
             self.pcd = True
         if path is not None and len(path) > 4:
             self.tolerate(seg, 4, "hl7v2.pcd-facet",
                           f"OBX-4 {sub_raw.strip()!r} has {len(path)} parts; read as a facet of metric "
                           f"{'.'.join(map(str, path[:4]))}", severity="info")
         level = pcd.device_level(path) if path else None
-        value_raw = f[5]
-        if level is not None and not value_raw.strip():
-            self._device_row(seg, path, level, code)
-            return
-        equipment = [e for e in (self._ei(r) for r in repetitions(f[18], d)) if e] if f[18] else []
-        device_key = self._metric_device(seg, path, equipment)
-        value, absent = self._value(seg, vtype, value_raw)
+        equipment = tuple(e for e in (self._ei(r) for r in repetitions(f[18], d)) if e) if f[18] else ()
+        plan = _ObxPlan(vtype=vtype, code=code, path=path, level=level, equipment=equipment, sets_pcd=sets_pcd)
+        if level is not None:  # a device row when OBX-5 is empty: fields a device row must not carry
+            plan.device_key = pcd.device_key(path, level)
+            plan.device_findings = tuple(n for n in (6, 7, 8) if f[n] and f[n].strip())
         status: list[str] = []
         interpretation: list[Coding] = []
         if f[8]:
@@ -358,49 +421,37 @@ class HL7v2Decoder:
                     continue
                 if flag in pcd.MEASUREMENT_STATUS:
                     status.append(pcd.MEASUREMENT_STATUS[flag])
-                    if value is None and absent is None and flag in pcd.ABSENT_REASON:
-                        absent = pcd.ABSENT_REASON[flag]
+                    if plan.flag_absent is None and flag in pcd.ABSENT_REASON:
+                        plan.flag_absent = pcd.ABSENT_REASON[flag]
                     continue
                 coding = _interpretation(flag)
                 if coding is None:
                     status.append(flag)
-                    self.tolerate(seg, 8, "hl7v2.unknown-flag",
-                                  f"OBX-8 flag {flag!r} is neither in HL7 table 0078 nor an IHE PCD measurement "
-                                  "status; kept as a measurement status", severity="info")
+                    if level is None or f[5].strip():
+                        self.tolerate(seg, 8, "hl7v2.unknown-flag",
+                                      f"OBX-8 flag {flag!r} is neither in HL7 table 0078 nor an IHE PCD "
+                                      "measurement status; kept as a measurement status", severity="info")
                 else:
                     interpretation.append(coding)
-        if value is None and absent is None and vtype:
-            absent = "unknown"
-        limits = self._range(seg, 7, value) if f[7] else None
-        effective = (self.ts(seg, 14) if f[14] else None) or self.group.observed
-        order = self.group.order
-        metric = trusted(  # every value below has its field type already (model.trusted)
+        plan.metric = prefill(
             Metric,
             code=code,
-            value=value,
-            data_absent_reason=absent,
             measurement_status=tuple(status),
             interpretation=tuple(interpretation),
             result_status=f[11].strip() or None,
-            effective=effective,
-            reference_range=None if self.pcd else limits,
-            alarm_limits=limits if self.pcd else None,
             method=dt.parse_cwe(f[17], d) if f[17] else None,
             body_site=dt.parse_cwe(repetitions(f[20], d)[0], d) if f[20] else None,
-            device_key=device_key,
             containment=path or (),
             observation_id=sub_raw.strip() or None,
-            group=(order.filler_id or order.placer_id) if order else None,
-            source=SourceRef(location=seg.where(), offset=seg.offset),
         )
-        self.metrics.append(metric)
-        self.last_metric_index = len(self.metrics) - 1
-        for n in UNPLACED_OBX_FIELDS:
-            if f[n] and f[n].strip():
-                self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} is not mapped", severity="info")
-        for n in range(21, len(f)):
-            if f[n] and f[n].strip():
-                self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} is not mapped", severity="info")
+        if level is None or f[5].strip():
+            for n in UNPLACED_OBX_FIELDS:
+                if f[n] and f[n].strip():
+                    self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} is not mapped", severity="info")
+            for n in range(21, len(f)):
+                if f[n] and f[n].strip():
+                    self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} is not mapped", severity="info")
+        return plan
 
     def _code(self, raw: str) -> CodeableConcept | None:
         """CWE text -> concept with its LOINC translation (cached per text: codes recur in every message)."""
@@ -423,26 +474,23 @@ class HL7v2Decoder:
             _remember(self.entities, raw, ident)
             return ident
 
-    def _device_row(self, seg: Segment, path: tuple[int, ...], level: pcd.Level, code: CodeableConcept) -> None:
-        d = self.d
-        key = pcd.device_key(path, level)
-        ids = [e for e in (self._ei(r) for r in repetitions(seg.get(18), d)) if e] if seg.get(18) else []
+    def _device_row(self, seg: Segment, plan: _ObxPlan) -> None:
+        key = plan.device_key
         node = self.nodes.get(key)
         if node is None or node.implicit:
-            node = _Node(key=key, level=level)
+            node = _Node(key=key, level=plan.level)
             self.nodes[key] = node
         else:
             self.tolerate(seg, 4, "hl7v2.duplicate-device", f"device {key} described twice; merged",
                           severity="info")
-        node.type = code
-        if ids:
-            node.identifiers.extend(i for i in ids if i not in node.identifiers)
-        node.source = SourceRef(location=seg.where(), offset=seg.offset)
+        node.type = plan.code
+        if plan.equipment:
+            node.identifiers.extend(i for i in plan.equipment if i not in node.identifiers)
+        node.source = trusted(SourceRef, location=seg.where(), offset=seg.offset)
         f = seg.fields  # padded to OBX-20 by `obx`
-        for n in (5, 6, 7, 8, 14):
-            if f[n] and f[n].strip():
-                self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} on a device row is not mapped",
-                              severity="info")
+        for n in plan.device_findings + ((14,) if f[14] and f[14].strip() else ()):
+            self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} on a device row is not mapped",
+                          severity="info")
         self._ensure_parents(key)
 
     def _ensure_parents(self, key: str) -> None:
@@ -450,7 +498,8 @@ class HL7v2Decoder:
             if pkey not in self.nodes:
                 self.nodes[pkey] = _Node(key=pkey, level=("mds", "vmd")[depth - 1], implicit=True)
 
-    def _metric_device(self, seg: Segment, path: tuple[int, ...] | None, equipment: list[Identifier]) -> str | None:
+    def _metric_device(self, seg: Segment, path: tuple[int, ...] | None,
+                       equipment: tuple[Identifier, ...]) -> str | None:
         if path:
             for key in pcd.ancestors(path[:4]):
                 if key in self.nodes:
@@ -613,6 +662,7 @@ _CODES: dict[object, dict[str, CodeableConcept | None]] = {}
 _UNITS: dict[object, dict[str, tuple[str | None, Coding | None, str | None]]] = {}
 _ENTITIES: dict[object, dict[str, Identifier | None]] = {}
 _SYSTEMS: dict[object, dict[tuple, object]] = {}
+_PLANS: dict[object, dict[tuple, _ObxPlan]] = {}
 _EMPTY_FIELDS = [""] * 21
 
 

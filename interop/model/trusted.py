@@ -56,3 +56,25 @@ def trusted(cls: type[M], **fields: Any) -> M:
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)
     return obj
+
+
+def prefill(cls: type[BaseModel], **fields: Any) -> dict[str, Any]:
+    """A complete field dict of `cls` (defaults in declaration order, updated with `fields`) for
+    `trusted_fill`: the fixed part of objects a codec makes many times with a few fields changed."""
+    values, _, count = _TEMPLATES.get(cls) or _template(cls)
+    own = values.copy()
+    own.update(fields)
+    if len(own) != count:
+        raise TypeError(f"{cls.__name__}: unknown fields {sorted(own.keys() - values.keys())}")
+    return own
+
+
+def trusted_fill(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
+    """`trusted(cls, **given)` for a complete field dict from `prefill` (taken over, not copied) and
+    the names the caller gives (`model_fields_set`); the same contract as `trusted`."""
+    obj = cls.__new__(cls)
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", fields_set)
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj

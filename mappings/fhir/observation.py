@@ -17,6 +17,7 @@ from interop.model import Message, Metric
 from . import datatypes as fd
 from .context import FhirContext, stable_id
 from .device import observation_device
+from .prepared import Recurring
 
 CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 VITAL_SIGNS = {"coding": [{"system": CATEGORY_SYSTEM, "code": "vital-signs", "display": "Vital Signs"}]}
@@ -64,6 +65,7 @@ def _default_zone(message: Message, ctx: FhirContext) -> timezone | None:
 
 def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, anchor: str) -> dict[str, Any]:
     facts = fd.code_facts(m.code)
+    shares = ctx.shares  # recurring fragments go in as they are (mappings.fhir.prepared), else copies
     effective = m.effective
     when = None if effective is None else effective.raw or effective.value.isoformat()
     res: dict[str, Any] = {
@@ -73,14 +75,14 @@ def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, ancho
         "status": _status(m),
     }
     if facts.loinc and _is_vital(facts.loinc):
-        res["category"] = [{"coding": [VITAL_SIGNS["coding"][0].copy()]}]  # never share the constant
+        res["category"] = VITAL_SIGNS_CATEGORY if shares else [{"coding": [VITAL_SIGNS["coding"][0].copy()]}]
     if m.measurement_status:
         security, status_interpretation, unmapped = _measurement_status(m)
     else:  # the common case, without the call
         security, status_interpretation, unmapped = (), (), ()
     if security:
         res["meta"] = {"security": security}
-    res["code"] = fd.copy_concept(facts.concept)
+    res["code"] = facts.concept if shares else fd.copy_concept(facts.concept)
     if ctx.patient_ref:
         res["subject"] = ctx.reference(ctx.patient_ref)
     if ctx.encounter_ref:
@@ -113,6 +115,25 @@ def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, ancho
     device = observation_device(m, ctx, facts)
     if device:
         res["device"] = ctx.reference(device)
+    if m.reference_range is not None or m.alarm_limits is not None:
+        if shares:
+            ranges = _RANGES.get((id(m.reference_range), id(m.alarm_limits)))
+            if ranges is None:
+                ranges = _RANGES.put((id(m.reference_range), id(m.alarm_limits)), _reference_ranges(m),
+                                     keep=(m.reference_range, m.alarm_limits))
+        else:
+            ranges = _reference_ranges(m)
+        if ranges:
+            res["referenceRange"] = ranges
+    return res
+
+
+VITAL_SIGNS_CATEGORY = [VITAL_SIGNS]  # shared (never mutated): Observation.category of a vital sign
+_RANGES = Recurring()  # (reference range, alarm limits) objects -> Observation.referenceRange
+
+
+def _reference_ranges(m: Metric) -> list[dict[str, Any]]:
+    """Observation.referenceRange: the normal range, then the alarm limits typed as such (PoCD IG)."""
     ranges = []
     if m.reference_range is not None:
         rr = fd.range_(m.reference_range)
@@ -126,9 +147,7 @@ def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, ancho
         if m.alarm_limits.text and len(rr) == 1:
             rr["text"] = m.alarm_limits.text
         ranges.append(rr)
-    if ranges:
-        res["referenceRange"] = ranges
-    return res
+    return ranges
 
 
 def _measurement_status(m: Metric) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
