@@ -118,6 +118,7 @@ class HL7v2Decoder:
         self.entities = _per_delimiters(_ENTITIES, self.d)  # EI text -> Identifier (device, filler ids)
         self.systems = _per_delimiters(_SYSTEMS, self.d)  # MSH-3..6 text -> Endpoint / gateway Device
         self.plans = _per_delimiters(_PLANS, self.d)  # OBX text but OBX-1/5/14 -> _ObxPlan
+        self.segments_read = _per_delimiters(_SEGMENTS_READ, self.d)  # PID/PV1 text and place -> what it reads to
         self.issues: list[Issue] = list(parsed.issues)
         self.times: dict[str, Timestamp] = {}  # field text -> Timestamp, for this message only
         self.fields: dict = {}
@@ -277,10 +278,25 @@ class HL7v2Decoder:
         return hit
 
     def pid(self, seg: Segment) -> None:
-        d = self.d
         if self.patient is not None:
             self.tolerate(seg, None, "hl7v2.repeated-segment", "a second PID was ignored", expected="one PID")
             return
+        self.patient = self._recurring(seg, self._patient)
+
+    def _recurring(self, seg: Segment, read):
+        """`read(seg)`, reused for the same segment text at the same place: a monitor's PID and PV1
+        recur unchanged in every message it sends (what raised findings is read anew each time)."""
+        key = (seg.name, seg.ordinal, seg.offset, *seg.fields)
+        hit = self.segments_read.get(key)
+        if hit is None:
+            before = len(self.issues)
+            hit = read(seg)
+            if len(self.issues) == before:
+                _remember(self.segments_read, key, hit)
+        return hit
+
+    def _patient(self, seg: Segment) -> Patient:
+        d = self.d
         ids = []
         for rep in repetitions(seg.get(3), d):
             ident = dt.parse_cx(rep.strip(), d)
@@ -292,26 +308,30 @@ class HL7v2Decoder:
                 ids.append(ident)
         names = [n for n in (dt.parse_xpn(r, d) for r in repetitions(seg.get(5), d)) if n]
         sex = seg.get(8).strip() or None
-        self.patient = trusted(Patient, identifiers=tuple(ids), names=tuple(names), birth_date=self.ts(seg, 7),
-                               sex=None if sex == dt.NULL else sex,
-                               source=SourceRef(location=seg.where(), offset=seg.offset))
+        return trusted(Patient, identifiers=tuple(ids), names=tuple(names), birth_date=self.ts(seg, 7),
+                       sex=None if sex == dt.NULL else sex, source=SourceRef(location=seg.where(), offset=seg.offset))
 
     def pv1(self, seg: Segment) -> None:
+        self.encounter, practitioners = self._recurring(seg, self._visit)
+        self.practitioners.extend(practitioners)
+
+    def _visit(self, seg: Segment) -> tuple[Encounter, tuple[Practitioner, ...]]:
         d = self.d
         ids = [i for i in (dt.parse_cx(r, d) for r in repetitions(seg.get(19), d)) if i]
-        self.encounter = trusted(
+        encounter = trusted(
             Encounter,
             identifiers=tuple(ids), patient_class=seg.get(2).strip() or None, location=dt.parse_pl(seg.get(3), d),
             admit_time=self.ts(seg, 44), discharge_time=self.ts(seg, 45),
             source=SourceRef(location=seg.where(), offset=seg.offset))
+        practitioners = []
         for n, role in ((7, "attending"), (8, "referring"), (9, "consulting"), (17, "admitting")):
             for rep in repetitions(seg.get(n), d):
                 ident, name = dt.parse_xcn(rep, d)
                 if ident or name:
-                    self.practitioners.append(trusted(Practitioner, role=role,
-                                                      identifiers=(ident,) if ident else (),
-                                                      names=(name,) if name else (),
-                                                      source=SourceRef(location=seg.where(n), offset=seg.offset)))
+                    practitioners.append(trusted(Practitioner, role=role, identifiers=(ident,) if ident else (),
+                                                 names=(name,) if name else (),
+                                                 source=SourceRef(location=seg.where(n), offset=seg.offset)))
+        return encounter, tuple(practitioners)
 
     def obr(self, seg: Segment) -> None:
         d = self.d
@@ -663,6 +683,7 @@ _UNITS: dict[object, dict[str, tuple[str | None, Coding | None, str | None]]] = 
 _ENTITIES: dict[object, dict[str, Identifier | None]] = {}
 _SYSTEMS: dict[object, dict[tuple, object]] = {}
 _PLANS: dict[object, dict[tuple, _ObxPlan]] = {}
+_SEGMENTS_READ: dict[object, dict[tuple, object]] = {}
 _EMPTY_FIELDS = [""] * 21
 
 

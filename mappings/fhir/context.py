@@ -15,6 +15,8 @@ from typing import Any, Literal
 from interop.model import Issue, Message
 from interop.model.trusted import trusted
 
+from .prepared import Prepared
+
 FhirVersion = Literal["R4", "R5"]
 
 
@@ -80,14 +82,17 @@ class FhirContext:
         In a transaction Bundle, `if_none_exist` (a search query such as "identifier=sys|val")
         makes the entry a conditional create; entries without it are PUT by id (idempotent).
         """
-        rtype, rid = resource["resourceType"], resource["id"]
-        ref = f"{rtype}/{rid}"
-        url = _RECURRING_URNS.get(rid) or _uuid_urn(rid)
+        if type(resource) is Prepared:
+            ref, url = resource.ref, resource.url
+        else:
+            rid = resource["id"]
+            ref = f"{resource['resourceType']}/{rid}"
+            url = _RECURRING_URNS.get(rid) or _uuid_urn(rid)
         self.urls[ref] = url
         entry: dict[str, Any] = {"fullUrl": url, "resource": resource}
         if self.bundle_type == "transaction":
             if if_none_exist:
-                entry["request"] = {"method": "POST", "url": rtype, "ifNoneExist": if_none_exist}
+                entry["request"] = {"method": "POST", "url": resource["resourceType"], "ifNoneExist": if_none_exist}
             else:
                 entry["request"] = {"method": "PUT", "url": ref}
         self.entries.append(entry)
@@ -99,6 +104,11 @@ class FhirContext:
         if url is None:  # a resource outside this Bundle: a plain relative reference
             return {"reference": ref}
         return {"reference": url}
+
+    def prepare(self, resource: dict[str, Any]) -> Prepared:
+        """`resource` built and rendered once, to be shared by the Bundles it recurs in (prepared.Prepared)."""
+        rid = resource["id"]
+        return Prepared(resource, _RECURRING_URNS.get(rid) or _uuid_urn(rid))
 
     def note(self, code: str, location: str, message: str, severity: str = "warning") -> None:
         """Record something the target cannot express (shown by `translate --report`)."""

@@ -15,7 +15,7 @@ from interop.model import MDC_SYSTEM, Device, Message, Metric
 
 from . import datatypes as fd
 from .context import FhirContext, recurring_id, stable_id
-from .prepared import Prepared, Recurring, ids
+from .prepared import Recurring, ids
 
 PRODUCTION_SPEC_TEXT = {
     "unspecified": "unspecified", "serial-number": "serial-number", "part-number": "part-number",
@@ -108,7 +108,7 @@ def _device(node: Device, parent_ref: str | None, anchor: str, message: Message,
     hit = _DEVICES.get(key)
     if hit is None:
         res, cond = _device_resource(node, parent_ref, anchor, recurs, ctx)
-        hit = _DEVICES.put(key, (Prepared(res), cond), keep=node)
+        hit = _DEVICES.put(key, (ctx.prepare(res), cond), keep=node)
     return ctx.add(hit[0], if_none_exist=hit[1])
 
 
@@ -161,7 +161,7 @@ def _device_metric(m: Metric, node: Device, ctx: FhirContext) -> str:
     key = (ctx.version, device_ref, parent_ref, id(m.code), unit, id(m.alarm_limits))
     hit = _METRICS.get(key)
     if hit is None:
-        hit = _METRICS.put(key, Prepared(_device_metric_resource(m, device_ref, parent_ref, ctx)),
+        hit = _METRICS.put(key, ctx.prepare(_device_metric_resource(m, device_ref, parent_ref, ctx)),
                            keep=(m.code, q.unit_mdc if q is not None else None, m.alarm_limits))
     return ctx.add(hit)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from interop.model import Message
+from interop.model import Message, Patient
 
 from . import datatypes as fd
 from .context import FhirContext, stable_id
+from .prepared import Recurring
 
 # HL7 table 0001 → FHIR administrative-gender (v2-to-FHIR IG ConceptMap "AdministrativeSex");
 # DICOM PatientSex uses the same letters (M, F, O).
@@ -19,33 +20,56 @@ PATIENT_CLASS = {"I": ("IMP", "inpatient encounter"), "O": ("AMB", "ambulatory")
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 
 
+_PATIENTS = Recurring()  # Patient object (identified) -> (Prepared resource, conditional create)
+_ENCOUNTERS = Recurring()  # (Encounter object (identified), patient reference, version) -> Prepared resource
+
+
 def build(message: Message, ctx: FhirContext) -> None:
     p = message.patient
     if p is not None and (p.identifiers or p.names or p.birth_date or p.sex):
-        first = p.identifiers[0] if p.identifiers else None
-        key = (first.system or first.assigner, first.value, first.type) if first else \
-            (message.raw.sha256 if message.raw else message.control_id, "patient")
-        res: dict[str, Any] = {"resourceType": "Patient", "id": stable_id("Patient", *key)}
-        if p.identifiers:
-            res["identifier"] = [fd.identifier(i) for i in p.identifiers]
-        if p.names:
-            res["name"] = [fd.human_name(n) for n in p.names]
-        if p.sex:
-            res["gender"] = GENDER.get(p.sex.upper(), "unknown")
-        if p.birth_date:
-            res["birthDate"] = fd.date(p.birth_date)
-        cond = None
-        if first and first.system:
-            cond = f"identifier={first.system}|{first.value}"
-        ctx.patient_ref = ctx.add(res, if_none_exist=cond)
+        if p.identifiers and ctx.shares:  # an identified patient recurs from message to message
+            hit = _PATIENTS.get(id(p))
+            if hit is None:
+                res, cond = _patient(p, message)
+                hit = _PATIENTS.put(id(p), (ctx.prepare(res), cond), keep=p)
+            ctx.patient_ref = ctx.add(hit[0], if_none_exist=hit[1])
+        else:
+            res, cond = _patient(p, message)
+            ctx.patient_ref = ctx.add(res, if_none_exist=cond)
     e = message.encounter
     if e is not None:
         _encounter(message, ctx)
 
 
+def _patient(p: Patient, message: Message) -> tuple[dict[str, Any], str | None]:
+    """The Patient resource and its conditional-create query (transaction Bundles)."""
+    first = p.identifiers[0] if p.identifiers else None
+    key = (first.system or first.assigner, first.value, first.type) if first else \
+        (message.raw.sha256 if message.raw else message.control_id, "patient")
+    res: dict[str, Any] = {"resourceType": "Patient", "id": stable_id("Patient", *key)}
+    if p.identifiers:
+        res["identifier"] = [fd.identifier(i) for i in p.identifiers]
+    if p.names:
+        res["name"] = [fd.human_name(n) for n in p.names]
+    if p.sex:
+        res["gender"] = GENDER.get(p.sex.upper(), "unknown")
+    if p.birth_date:
+        res["birthDate"] = fd.date(p.birth_date)
+    cond = None
+    if first and first.system:
+        cond = f"identifier={first.system}|{first.value}"
+    return res, cond
+
+
 def _encounter(message: Message, ctx: FhirContext) -> None:
     e = message.encounter
     assert e is not None
+    key = (id(e), ctx.patient_ref, ctx.version)
+    if e.identifiers and ctx.shares:  # an identified visit recurs from message to message
+        hit = _ENCOUNTERS.get(key)
+        if hit is not None:
+            ctx.encounter_ref = ctx.add(hit)
+            return
     first = e.identifiers[0] if e.identifiers else None
     key = (first.system or first.assigner, first.value) if first else (ctx.patient_ref, message.control_id)
     res: dict[str, Any] = {"resourceType": "Encounter", "id": stable_id("Encounter", *key), "status": "unknown"}
@@ -63,4 +87,6 @@ def _encounter(message: Message, ctx: FhirContext) -> None:
         res["subject"] = ctx.reference(ctx.patient_ref)
     if e.location and e.location.text:
         res["location"] = [{"location": {"display": e.location.text}}]
+    if e.identifiers and ctx.shares:
+        res = _ENCOUNTERS.put(key, ctx.prepare(res), keep=e)
     ctx.encounter_ref = ctx.add(res)

@@ -23,11 +23,13 @@ import orjson
 class Prepared(dict):
     """A resource (a dict) plus its compact JSON, rendered once; shared by many Bundles, never mutated."""
 
-    __slots__ = ("fragment",)
+    __slots__ = ("fragment", "ref", "url")
 
-    def __init__(self, resource: dict[str, Any]) -> None:
+    def __init__(self, resource: dict[str, Any], url: str) -> None:
         super().__init__(resource)
         self.fragment = orjson.Fragment(orjson.dumps(resource, default=default))
+        self.ref = f"{resource['resourceType']}/{resource['id']}"  # relative reference
+        self.url = url  # Bundle.entry.fullUrl
 
 
 def default(obj: Any) -> Any:

@@ -17,8 +17,7 @@ STANDARD_TEXT = {"hl7v2": "HL7 v2", "ieee11073-20601": "IEEE 11073-20601", "blue
 
 
 def build(message: Message, ctx: FhirContext) -> None:
-    targets = [e["resource"] for e in ctx.entries]
-    if not targets:
+    if not ctx.entries:
         return
     recorded = message.sent.value if message.sent is not None and message.sent.precision in (
         "second", "millisecond", "microsecond") else None
@@ -48,7 +47,7 @@ def build(message: Message, ctx: FhirContext) -> None:
     res = {
         "resourceType": "Provenance",
         "id": stable_id("Provenance", message.raw.sha256 if message.raw else message.control_id, ctx.version),
-        "target": _targets(targets, ctx),
+        "target": [{"reference": e["fullUrl"]} for e in ctx.entries],  # every target is an entry
         "recorded": fd.instant(recorded),
         "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
                                  "code": "CREATE", "display": "create"}]},
@@ -56,13 +55,3 @@ def build(message: Message, ctx: FhirContext) -> None:
         "entity": [{"role": "source", "what": entity_what}],
     }
     ctx.add(res)
-
-
-def _targets(targets: list[dict[str, Any]], ctx: FhirContext) -> list[dict[str, str]]:
-    """`ctx.reference` of every target, inlined (one per resource of the Bundle)."""
-    urls = ctx.urls
-    out = []
-    for t in targets:
-        ref = t["resourceType"] + "/" + t["id"]
-        out.append({"reference": urls.get(ref, ref)})
-    return out
