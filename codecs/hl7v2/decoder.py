@@ -118,6 +118,7 @@ class HL7v2Decoder:
         self.entities = _per_delimiters(_ENTITIES, self.d)  # EI text -> Identifier (device, filler ids)
         self.systems = _per_delimiters(_SYSTEMS, self.d)  # MSH-3..6 text -> Endpoint / gateway Device
         self.plans = _per_delimiters(_PLANS, self.d)  # OBX text but OBX-1/5/14 -> _ObxPlan
+        self.numbers = _per_delimiters(_NUMBERS, self.d)  # (OBX-5, OBX-6) text of NM rows -> (value, absent)
         self.segments_read = _per_delimiters(_SEGMENTS_READ, self.d)  # PID/PV1 text and place -> what it reads to
         self.issues: list[Issue] = list(parsed.issues)
         self.times: dict[str, Timestamp] = {}  # field text -> Timestamp, for this message only
@@ -386,7 +387,17 @@ class HL7v2Decoder:
         if plan.level is not None and key[1]:  # no value: the row describes a device
             self._device_row(seg, plan)
             return
-        value, absent = self._value(seg, plan.vtype, value_raw)
+        if plan.vtype == "NM":  # numbers and their units recur across a feed: read each pair once
+            nkey = (value_raw, f[6])
+            hit = self.numbers.get(nkey)
+            if hit is None:
+                before = len(self.issues)
+                hit = self._value(seg, "NM", value_raw)
+                if len(self.issues) == before:
+                    _remember(self.numbers, nkey, hit)
+            value, absent = hit
+        else:
+            value, absent = self._value(seg, plan.vtype, value_raw)
         if value is None and absent is None:
             absent = plan.flag_absent or ("unknown" if plan.vtype else None)
         limits = self._range(seg, 7, value) if f[7] else None
@@ -402,7 +413,7 @@ class HL7v2Decoder:
             values["reference_range"] = limits
         values["device_key"] = self._metric_device(seg, plan.path, plan.equipment)
         values["group"] = (order.filler_id or order.placer_id) if order else None
-        values["source"] = trusted(SourceRef, location=seg.where(), offset=seg.offset)
+        values["source"] = _source(seg)
         self.metrics.append(trusted_fill(Metric, values, set(_METRIC_FIELDS)))
         self.last_metric_index = len(self.metrics) - 1
 
@@ -506,7 +517,7 @@ class HL7v2Decoder:
         node.type = plan.code
         if plan.equipment:
             node.identifiers.extend(i for i in plan.equipment if i not in node.identifiers)
-        node.source = trusted(SourceRef, location=seg.where(), offset=seg.offset)
+        node.source = _source(seg)
         f = seg.fields  # padded to OBX-20 by `obx`
         for n in plan.device_findings + ((14,) if f[14] and f[14].strip() else ()):
             self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} on a device row is not mapped",
@@ -684,6 +695,13 @@ _ENTITIES: dict[object, dict[str, Identifier | None]] = {}
 _SYSTEMS: dict[object, dict[tuple, object]] = {}
 _PLANS: dict[object, dict[tuple, _ObxPlan]] = {}
 _SEGMENTS_READ: dict[object, dict[tuple, object]] = {}
+_NUMBERS: dict[object, dict[tuple[str, str], tuple]] = {}
+_SOURCE_FIELDS = frozenset({"location", "offset"})
+
+
+def _source(seg: Segment) -> SourceRef:
+    """`SourceRef(location=seg.where(), offset=seg.offset)`, built the trusted way (model.trusted)."""
+    return trusted_fill(SourceRef, {"location": seg.where(), "offset": seg.offset}, set(_SOURCE_FIELDS))
 _EMPTY_FIELDS = [""] * 21
 
 

@@ -130,6 +130,7 @@ def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, ancho
 
 VITAL_SIGNS_CATEGORY = [VITAL_SIGNS]  # shared (never mutated): Observation.category of a vital sign
 _RANGES = Recurring()  # (reference range, alarm limits) objects -> Observation.referenceRange
+_QUANTITIES = Recurring()  # NumericValue object -> Observation.valueQuantity
 
 
 def _reference_ranges(m: Metric) -> list[dict[str, Any]]:
@@ -213,7 +214,13 @@ def _value(m: Metric, res: dict[str, Any], ctx: FhirContext) -> None:
         return
     kind = v.kind
     if kind == "numeric":
-        res["valueQuantity"] = fd.quantity(v.quantity)
+        if ctx.shares:  # codecs reuse the objects of recurring values: so does the mapping
+            q = _QUANTITIES.get(id(v))
+            if q is None:
+                q = _QUANTITIES.put(id(v), fd.quantity(v.quantity), keep=v)
+            res["valueQuantity"] = q
+        else:
+            res["valueQuantity"] = fd.quantity(v.quantity)
     elif kind == "compound":
         comps = []
         for c in v.components:
