@@ -71,6 +71,7 @@ class FhirContext:
     # whether builders may put recurring resources and fragments shared with other Bundles into this
     # one (mappings.fhir.prepared); False when a later builder edits resources in place (PHD IG pass)
     shares: bool = True
+    references: dict[str, dict[str, str]] = field(default_factory=dict)  # "Type/id" -> Reference (shares)
 
     @property
     def r5(self) -> bool:
@@ -100,10 +101,16 @@ class FhirContext:
 
     def reference(self, ref: str) -> dict[str, str]:
         """A Reference pointing at an entry of this Bundle (by fullUrl, resolvable in both bundle types)."""
+        hit = self.references.get(ref)
+        if hit is not None:
+            return hit
         url = self.urls.get(ref)
         if url is None:  # a resource outside this Bundle: a plain relative reference
             return {"reference": ref}
-        return {"reference": url}
+        hit = {"reference": url}
+        if self.shares:  # one dict per target, used wherever this Bundle points at it (never mutated)
+            self.references[ref] = hit
+        return hit
 
     def prepare(self, resource: dict[str, Any]) -> Prepared:
         """`resource` built and rendered once, to be shared by the Bundles it recurs in (prepared.Prepared)."""
