@@ -705,6 +705,13 @@ def _source(seg: Segment) -> SourceRef:
 _EMPTY_FIELDS = [""] * 21
 
 
+def forget() -> None:
+    """Empty the decoder's memos of recurring text (codes, units, OBX plans, numbers, PID/PV1 ...)."""
+    for tables in (_CODES, _UNITS, _ENTITIES, _SYSTEMS, _PLANS, _NUMBERS, _SEGMENTS_READ):
+        tables.clear()
+    _RANGES.clear()
+
+
 def _per_delimiters(tables: dict[object, dict], d) -> dict:
     table = tables.get(d)
     if table is None:

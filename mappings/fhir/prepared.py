@@ -85,6 +85,7 @@ class Recurring:
     def __init__(self, size: int = 4096) -> None:
         self.size = size
         self.table: dict[Hashable, tuple[Any, object]] = {}
+        _ALL.append(self)
 
     def get(self, key: Hashable) -> Any:
         hit = self.table.get(key)
@@ -96,6 +97,15 @@ class Recurring:
             self.table.clear()
         self.table[key] = (value, keep)
         return value
+
+
+_ALL: list[Recurring] = []
+
+
+def forget() -> None:
+    """Empty every memo of recurring resources and fragments (each refills on use)."""
+    for memo in _ALL:
+        memo.table.clear()
 
 
 def ids(objects: tuple) -> tuple[int, ...]:
