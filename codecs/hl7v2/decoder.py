@@ -118,6 +118,7 @@ class HL7v2Decoder:
         self.entities = _per_delimiters(_ENTITIES, self.d)  # EI text -> Identifier (device, filler ids)
         self.systems = _per_delimiters(_SYSTEMS, self.d)  # MSH-3..6 text -> Endpoint / gateway Device
         self.plans = _per_delimiters(_PLANS, self.d)  # OBX text but OBX-1/5/14 -> _ObxPlan
+        self.ranges = _per_delimiters(_RANGES, self.d)  # (OBX-7 text, OBX-6 text) -> Range
         self.numbers = _per_delimiters(_NUMBERS, self.d)  # (OBX-5, OBX-6) text of NM rows -> (value, absent)
         self.segments_read = _per_delimiters(_SEGMENTS_READ, self.d)  # PID/PV1 text and place -> what it reads to
         self.issues: list[Issue] = list(parsed.issues)
@@ -230,19 +231,26 @@ class HL7v2Decoder:
     # -- segments ------------------------------------------------------------------------------
 
     def msh(self, seg: Segment) -> None:
+        # all but MSH-7 (time) and MSH-10 (control id) recur in every message of a sender
+        f = seg.fields
+        static = self._recurring(seg, self._msh_static, ("MSH", seg.offset, *f[:7], *f[8:10], *f[11:]))
+        fields, self.gateway, self.pcd = static
+        self.fields.update(fields)
+        self.fields["sent"] = self.ts(seg, 7)
+        self.fields["control_id"] = seg.get(10).strip() or None
+
+    def _msh_static(self, seg: Segment) -> tuple[dict, Device | None, bool]:
         d = self.d
-        f = self.fields
+        f: dict = {}
         if seg.get(3)[:1] == " ":
             self.tolerate(seg, 3, "hl7v2.leading-space", "MSH-3 starts with a space; trimmed", severity="info")
-        f["sending"], self.gateway = self._sender(seg.get(3), seg.get(4), seg.offset)
+        f["sending"], gateway = self._sender(seg.get(3), seg.get(4), seg.offset)
         f["receiving"] = self._endpoint(seg.get(5), seg.get(6))
-        f["sent"] = self.ts(seg, 7)
         mtype = [x.strip() for x in components(seg.get(9), d)]
         f["message_type"] = "^".join(x for x in mtype if x) or None
         if not f["message_type"]:
             self.tolerate(seg, 9, "hl7v2.missing-field", "MSH-9 message type is empty",
                           expected="message type such as ORU^R01^ORU_R01")
-        f["control_id"] = seg.get(10).strip() or None
         f["version"] = components(seg.get(12), d)[0].strip() or None
         profiles = []
         for rep in repetitions(seg.get(21), d):
@@ -250,7 +258,7 @@ class HL7v2Decoder:
             if ei[0].strip():
                 profiles.append(ei[0].strip())
         f["profiles"] = tuple(profiles)
-        self.pcd = any(p.startswith("IHE_PCD") for p in profiles)
+        return f, gateway, any(p.startswith("IHE_PCD") for p in profiles)
 
     def _endpoint(self, application: str, facility: str) -> Endpoint:
         """MSH-5/6 (or MSH-3/4) → Endpoint, cached per text: a system's identity recurs in every message."""
@@ -284,10 +292,11 @@ class HL7v2Decoder:
             return
         self.patient = self._recurring(seg, self._patient)
 
-    def _recurring(self, seg: Segment, read):
-        """`read(seg)`, reused for the same segment text at the same place: a monitor's PID and PV1
-        recur unchanged in every message it sends (what raised findings is read anew each time)."""
-        key = (seg.name, seg.ordinal, seg.offset, *seg.fields)
+    def _recurring(self, seg: Segment, read, key: tuple | None = None):
+        """`read(seg)`, reused for the same `key` (default: the segment's text and place): a monitor's
+        PID and PV1 recur unchanged in every message it sends (what raised findings is read anew)."""
+        if key is None:
+            key = (seg.name, seg.ordinal, seg.offset, *seg.fields)
         hit = self.segments_read.get(key)
         if hit is None:
             before = len(self.issues)
@@ -335,25 +344,32 @@ class HL7v2Decoder:
         return encounter, tuple(practitioners)
 
     def obr(self, seg: Segment) -> None:
+        # all but OBR-7/8 (observation times) recur in every message of a device
+        f = seg.fields
+        values = self._recurring(seg, self._order_static, ("OBR", *f[:7], *f[9:])).copy()
+        values["observed"] = observed = self.ts(seg, 7)
+        values["observed_end"] = self.ts(seg, 8)
+        values["source"] = _source(seg)
+        order = trusted_fill(Order, values, set(_ORDER_FIELDS))
+        self.orders.append(order)
+        self.group = _Group(order, observed)
+        self.last_metric_index = None
+
+    def _order_static(self, seg: Segment) -> dict:
+        """The Order fields an OBR fixes apart from its times and place (a `prefill` dict)."""
         d = self.d
         placer = self._ei(seg.get(2))
         filler = self._ei(seg.get(3))
         set_id = seg.get(1).strip()
-        order = trusted(
+        return prefill(
             Order,
             set_id=int(set_id) if set_id.isdigit() else None,
             placer_id=placer.value if placer else None,
             filler_id=filler.value if filler else None,
             code=dt.parse_cwe(seg.get(4).strip(), d),
-            observed=self.ts(seg, 7),
-            observed_end=self.ts(seg, 8),
             status=seg.get(25).strip() or None,
             reason=dt.parse_cwe(seg.get(31), d),
-            source=SourceRef(location=seg.where(), offset=seg.offset),
         )
-        self.orders.append(order)
-        self.group = _Group(order, order.observed)
-        self.last_metric_index = None
 
     def nte(self, seg: Segment) -> None:
         text = "\n".join(unescape(r, self.d) for r in repetitions(seg.get(3), self.d)).strip()
@@ -648,12 +664,13 @@ class HL7v2Decoder:
         if not raw or raw == dt.NULL:
             return None
         unit_raw = seg.get(6).strip() if isinstance(value, NumericValue) else ""
-        cached = _RANGES.get((raw, unit_raw))
+        cached = self.ranges.get((raw, unit_raw))
         if cached is not None:
             return cached
+        before = len(self.issues)
         rng = self._read_range(seg, n, raw, value)
-        if len(_RANGES) < 4096:
-            _RANGES[(raw, unit_raw)] = rng  # ranges (alarm limits) repeat message after message
+        if len(self.issues) == before:  # ranges (alarm limits) repeat message after message
+            _remember(self.ranges, (raw, unit_raw), rng)
         return rng
 
     def _read_range(self, seg: Segment, n: int, raw: str, value) -> Range:
@@ -686,7 +703,7 @@ class HL7v2Decoder:
         return Range(low=q(low), high=q(high), text=text)
 
 
-_RANGES: dict[tuple[str, str], Range] = {}
+_RANGES: dict[object, dict[tuple[str, str], Range]] = {}
 # Codes and units recur in every message of a sender; one table per set of delimiters (nearly always
 # the default "|^~\\&"), keyed by the field text, so a lookup hashes a short string only.
 _CODES: dict[object, dict[str, CodeableConcept | None]] = {}
@@ -697,6 +714,9 @@ _PLANS: dict[object, dict[tuple, _ObxPlan]] = {}
 _SEGMENTS_READ: dict[object, dict[tuple, object]] = {}
 _NUMBERS: dict[object, dict[tuple[str, str], tuple]] = {}
 _SOURCE_FIELDS = frozenset({"location", "offset"})
+# The fields the decoder gives an Order (its model_fields_set, as the validating constructor would record)
+_ORDER_FIELDS = frozenset({"set_id", "placer_id", "filler_id", "code", "observed", "observed_end", "status", "reason",
+                           "source"})
 
 
 def _source(seg: Segment) -> SourceRef:
@@ -707,9 +727,8 @@ _EMPTY_FIELDS = [""] * 21
 
 def forget() -> None:
     """Empty the decoder's memos of recurring text (codes, units, OBX plans, numbers, PID/PV1 ...)."""
-    for tables in (_CODES, _UNITS, _ENTITIES, _SYSTEMS, _PLANS, _NUMBERS, _SEGMENTS_READ):
+    for tables in (_CODES, _UNITS, _ENTITIES, _SYSTEMS, _PLANS, _NUMBERS, _SEGMENTS_READ, _RANGES):
         tables.clear()
-    _RANGES.clear()
 
 
 def _per_delimiters(tables: dict[object, dict], d) -> dict:

@@ -30,9 +30,9 @@ def build(message: Message, ctx: FhirContext) -> None:
     if message.gateway is not None:
         ctx.gateway_ref = _device(message.gateway, None, anchor, message, ctx)
         ctx.device_refs[message.gateway.key] = ctx.gateway_ref
+    nodes: dict[str, Device] = {}  # every node of every tree by key
     for root in message.devices:
-        _tree(root, None, anchor, message, ctx)
-    nodes = {n.key: n for root in message.devices for n in root.walk()}
+        _tree(root, None, anchor, message, ctx, nodes)
     metric_devices: dict[tuple[str, str], str] = {}
     for m in message.metrics:
         node = nodes.get(m.device_key) if m.device_key else None
@@ -53,15 +53,13 @@ def observation_device(m: Metric, ctx: FhirContext, facts: fd.CodeFacts | None =
     return dm or ctx.device_refs.get(m.device_key)
 
 
-def _primary_code(m: Metric) -> str:
-    return fd.code_facts(m.code).primary
-
-
-def _tree(node: Device, parent_ref: str | None, anchor: str, message: Message, ctx: FhirContext) -> None:
+def _tree(node: Device, parent_ref: str | None, anchor: str, message: Message, ctx: FhirContext,
+          nodes: dict[str, Device]) -> None:
     ref = _device(node, parent_ref, anchor, message, ctx)
     ctx.device_refs[node.key] = ref
+    nodes[node.key] = node
     for child in node.children:
-        _tree(child, ref, anchor, message, ctx)
+        _tree(child, ref, anchor, message, ctx, nodes)
 
 
 def _identity(node: Device, parent_ref: str | None, anchor: str) -> tuple[str | None, ...]:
