@@ -6,6 +6,8 @@ from .errors import DecodeError
 from .registry import codec_names, get_codec
 
 HEAD = 4096
+CERTAIN = 100  # the top of the sniff scale (0-100): no codec can claim an input more strongly
+_LAST: list[str | None] = [None]  # the codec that was certain of the previous input
 
 
 def detect(data: bytes, *, source: str | None = None) -> str:
@@ -20,6 +22,9 @@ def detect(data: bytes, *, source: str | None = None) -> str:
         raise DecodeError("empty input", position="byte 0", expected="HL7 v2, IEEE 11073-20601 or DICOM content",
                           offset=0, source=source)
     head = data[:HEAD]
+    last = _LAST[0]
+    if last is not None and get_codec(last).sniff(head) >= CERTAIN:
+        return last  # a stream of one standard: the codec that claimed the previous input, certain again
     best, best_score = None, 0
     for name in codec_names():
         try:
@@ -29,6 +34,8 @@ def detect(data: bytes, *, source: str | None = None) -> str:
         score = codec.sniff(head)
         if score > best_score:
             best, best_score = name, score
+    if best_score >= CERTAIN:
+        _LAST[0] = best
     if best is None:
         raise DecodeError(
             f"unrecognised content starting {_describe(head)}",
