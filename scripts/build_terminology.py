@@ -877,27 +877,32 @@ MEASUREMENT_STATUS: list[tuple[int, str, str, str, str, str]] = [
 ]
 
 # PCD-01 OBX-8 flags: (flag, meaning, OBX-11 the flag goes with, security system, security code,
-# dataAbsentReason, interpretation system, interpretation code)
-PCD01_OBX8: list[tuple[str, str, str, str, str, str, str, str]] = [
-    ("INV", "invalid(0)", "X", OBSV, "UNRELIABLE", "error", "", ""),
-    ("QUES", "questionable(1)", "R", OBSV, "UNCERTREL", "", MSTAT, "questionable"),
-    ("NAV", "not-available(2) / temporarily not available", "X", "", "", "temp-unknown", "", ""),
-    ("CAL", "calibration-ongoing(3)", "R", OBSV, "UNCERTREL", "", MSTAT, "calibration-ongoing"),
-    ("TEST", "test-data(4)", "R", ACTREASON, "HTEST", "", "", ""),
-    ("DEMO", "demo-data(5)", "R", ACTREASON, "HTEST", "", "", ""),
-    ("VAL", "validated-data(8)", "F", OBSV, "HRELIABLE", "", MSTAT, "validated-data"),
-    ("EARLY", "early-indication(9)", "R", "", "", "", MSTAT, "early-indication"),
-    ("BUSY", "msmt-ongoing(10)", "X", "", "", "temp-unknown", MSTAT, "msmt-ongoing"),
-    ("ALACT", "msmt-state-in-alarm(14)", "R", "", "", "", MSTAT, "in-alarm"),
-    ("ALINH", "msmt-state-al-inhibited(15)", "R", "", "", "", MSTAT, "alarm-inhibited"),
-    ("NI", "no information", "", "", "", "unknown", "", ""),
-    ("OFF", "measurement function deactivated by user", "", "", "", "not-performed", "", ""),
-    (">", "above absolute high-off instrument scale", "", "", "", "", V3INTERP, ">"),
-    ("<", "below absolute low-off instrument scale", "", "", "", "", V3INTERP, "<"),
-    ("PN", "alert priority: no alarm", "", "", "", "", "", ""),
-    ("PL", "alert priority: low", "", "", "", "", "", ""),
-    ("PM", "alert priority: medium", "", "", "", "", "", ""),
-    ("PH", "alert priority: high", "", "", "", "", "", ""),
+# dataAbsentReason, interpretation system, interpretation code, name). `name` is what a decoder records
+# in Metric.measurement_status: the IEEE 11073-10201 MeasurementStatus bit name where the flag is one
+# (so that the bit table above maps it), else a name for the flag; empty for "<" and ">", which are
+# HL7 table 0078 interpretations.
+PCD01_OBX8: list[tuple[str, str, str, str, str, str, str, str, str]] = [
+    ("INV", "invalid(0)", "X", OBSV, "UNRELIABLE", "error", "", "", "invalid"),
+    ("QUES", "questionable(1)", "R", OBSV, "UNCERTREL", "", MSTAT, "questionable", "questionable"),
+    ("NAV", "not-available(2) / temporarily not available", "X", "", "", "temp-unknown", "", "", "not-available"),
+    ("CAL", "calibration-ongoing(3)", "R", OBSV, "UNCERTREL", "", MSTAT, "calibration-ongoing", "calibration-ongoing"),
+    ("TEST", "test-data(4)", "R", ACTREASON, "HTEST", "", "", "", "test-data"),
+    ("DEMO", "demo-data(5)", "R", ACTREASON, "HTEST", "", "", "", "demo-data"),
+    ("VAL", "validated-data(8)", "F", OBSV, "HRELIABLE", "", MSTAT, "validated-data", "validated-data"),
+    # the IG's table cell for validated-data reads "#NAME?" (a spreadsheet artefact); senders write VAL or VALDATA
+    ("VALDATA", "validated-data(8)", "F", OBSV, "HRELIABLE", "", MSTAT, "validated-data", "validated-data"),
+    ("EARLY", "early-indication(9)", "R", "", "", "", MSTAT, "early-indication", "early-indication"),
+    ("BUSY", "msmt-ongoing(10)", "X", "", "", "temp-unknown", MSTAT, "msmt-ongoing", "msmt-ongoing"),
+    ("ALACT", "msmt-state-in-alarm(14)", "R", "", "", "", MSTAT, "in-alarm", "msmt-state-in-alarm"),
+    ("ALINH", "msmt-state-al-inhibited(15)", "R", "", "", "", MSTAT, "alarm-inhibited", "msmt-state-al-inhibited"),
+    ("NI", "no information", "", "", "", "unknown", "", "", "no-information"),
+    ("OFF", "measurement function deactivated by user", "", "", "", "not-performed", "", "", "msmt-state-off"),
+    (">", "above absolute high-off instrument scale", "", "", "", "", V3INTERP, ">", ""),
+    ("<", "below absolute low-off instrument scale", "", "", "", "", V3INTERP, "<", ""),
+    ("PN", "alert priority: no alarm", "", "", "", "", "", "", "alert-priority-none"),
+    ("PL", "alert priority: low", "", "", "", "", "", "", "alert-priority-low"),
+    ("PM", "alert priority: medium", "", "", "", "", "", "", "alert-priority-medium"),
+    ("PH", "alert priority: high", "", "", "", "", "", "", "alert-priority-high"),
 ]
 
 
@@ -997,7 +1002,7 @@ def render() -> dict[str, str]:
         ),
         "pcd01_obx8.csv": _csv(
             ["flag", "meaning", "obx11", "security_system", "security_code", "data_absent_reason",
-             "interpretation_system", "interpretation_code", "source"],
+             "interpretation_system", "interpretation_code", "name", "source"],
             [[*row, POCD_V2] for row in PCD01_OBX8],
         ),
     }

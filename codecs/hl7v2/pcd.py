@@ -9,33 +9,16 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
+from interop.terminology import status
+
 Level = Literal["mds", "vmd", "channel"]
 
-# OBX-8 measurement-status flags → IEEE 11073-10201 MeasurementStatus bit names.
-MEASUREMENT_STATUS = {
-    "INV": "invalid",
-    "QUES": "questionable",
-    "NAV": "not-available",
-    "CAL": "calibration-ongoing",
-    "TEST": "test-data",
-    "DEMO": "demo-data",
-    "VAL": "validated-data",
-    "VALDATA": "validated-data",
-    "EARLY": "early-indication",
-    "BUSY": "msmt-ongoing",
-    "ALACT": "msmt-state-in-alarm",
-    "ALINH": "msmt-state-al-inhibited",
-    "OFF": "msmt-state-off",
-    "NI": "no-information",
-}
-
-# OBX-8 "missing or invalid data" flags → FHIR data-absent-reason when OBX-5 is empty.
-ABSENT_REASON = {
-    "NAV": "temp-unknown",
-    "NI": "unknown",
-    "OFF": "not-performed",
-    "INV": "error",
-}
+# OBX-8 device flags (IHE PCD TF-2 as restated in the HL7 PoCD IG mappingv2.md; the terminology
+# table interop.terminology.data/pcd01_obx8.csv owns them): flag -> the MeasurementStatus name a
+# Metric records, and flag -> FHIR data-absent-reason when OBX-5 carries no value.
+_FLAGS = status.pcd01_flags()
+MEASUREMENT_STATUS = {flag: m.name for flag, m in _FLAGS.items() if m.name}
+ABSENT_REASON = {flag: m.data_absent_reason for flag, m in _FLAGS.items() if m.name and m.data_absent_reason}
 
 
 @lru_cache(maxsize=4096)

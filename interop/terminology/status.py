@@ -39,7 +39,7 @@ def _tables() -> tuple[dict[int, StatusMapping], dict[str, StatusMapping]]:
     with open(DATA / "measurement_status.csv", encoding="utf-8", newline="") as f:
         bits = {int(r["bit"]): _mapping(r, r["name"]) for r in csv.DictReader(f)}
     with open(DATA / "pcd01_obx8.csv", encoding="utf-8", newline="") as f:
-        flags = {r["flag"]: _mapping(r, r["meaning"]) for r in csv.DictReader(f)}
+        flags = {r["flag"]: _mapping(r, r["name"]) for r in csv.DictReader(f)}
     return bits, flags
 
 
@@ -57,8 +57,16 @@ def measurement_status_bit(bit: int) -> StatusMapping | None:
 
 
 def pcd01_flag(flag: str) -> StatusMapping | None:
-    """Mapping for one PCD-01 OBX-8 flag (INV, QUES, NAV, ..., NI, OFF, <, >, PN..PH), or None."""
+    """Mapping for one PCD-01 OBX-8 flag (INV, QUES, NAV, ..., NI, OFF, <, >, PN..PH), or None.
+
+    Its `name` is what a decoder records in `Metric.measurement_status` (the MeasurementStatus bit
+    name where the flag is one); empty for "<" and ">", which are table 0078 interpretations."""
     return _tables()[1].get(flag.strip()) if isinstance(flag, str) else None
+
+
+def pcd01_flags() -> dict[str, StatusMapping]:
+    """Every PCD-01 OBX-8 device flag and its mapping (see `pcd01_flag`)."""
+    return dict(_tables()[1])
 
 
 def by_name(name: str) -> StatusMapping | None:

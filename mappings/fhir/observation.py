@@ -22,11 +22,20 @@ from .prepared import Recurring
 CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 VITAL_SIGNS = {"coding": [{"system": CATEGORY_SYSTEM, "code": "vital-signs", "display": "Vital Signs"}]}
 
-# HL7 table 0085 → FHIR observation-status (v2-to-FHIR IG ConceptMap "ObservationResultStatus").
-RESULT_STATUS = {"C": "corrected", "D": "entered-in-error", "F": "final", "I": "registered", "N": "cancelled",
-                 "O": "registered", "P": "preliminary", "R": "preliminary", "S": "preliminary",
-                 "U": "final", "W": "entered-in-error", "X": "cancelled", "A": "amended", "B": "amended"}
-
+# OBX-11 (HL7 table 0085) -> Observation.status: the v2-to-FHIR IG ConceptMap owns the mapping
+# (interop.terminology.v2tables, table 0085). It leaves these codes unmapped; read by their table 0085
+# meaning, they map as follows (Observation.status is required, "unknown" says nothing):
+UNMAPPED_RESULT_STATUS = {
+    "R": "preliminary",  # "results entered - not verified": in IHE PCD-01 the status of a raw device
+    # measurement, neither reviewed nor validated (HL7 PoCD IG mappingv2.md, OBX-8 Measurement status)
+    "S": "preliminary",  # "partial results"
+    "I": "registered",  # "specimen in lab; results pending"
+    "O": "registered",  # "order detail description only (no result)"
+    "N": "cancelled",  # "not asked"
+    "U": "final",  # "status changed to final without retransmitting results"
+    "V": "final",  # "verified final results"
+    "B": "amended",  # "appended report": final results reviewed, further information provided
+}
 
 
 def build(message: Message, ctx: FhirContext) -> None:
@@ -186,9 +195,18 @@ def _status_absent_reason(m: Metric) -> str | None:
     return None
 
 
+@cache
+def _result_status(obx11: str) -> str:
+    """Observation.status for an OBX-11 code (cached per code: codes recur)."""
+    from interop.terminology import v2tables
+
+    code = obx11.strip().upper()
+    return v2tables.observation_status(code, default="") or UNMAPPED_RESULT_STATUS.get(code, "unknown")
+
+
 def _status(m: Metric) -> str:
     if m.result_status:
-        return RESULT_STATUS.get(m.result_status.upper(), "unknown")
+        return _result_status(m.result_status)
     if "invalid" in m.measurement_status:
         return "entered-in-error" if m.value is not None else "final"
     return "final"
