@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -112,6 +113,7 @@ def translate(
                             TextColumn("{task.fields[name]}"), console=stderr_console(), transient=True)
         progress.start()
         task = progress.add_task("translate", total=len(inputs), name="")
+    started = time.perf_counter()
     try:
         for item in inputs:
             label = "<stdin>" if item == "-" else item
@@ -127,7 +129,7 @@ def translate(
         if progress is not None:
             progress.stop()
     if many:
-        _summary(results, output)
+        _summary(results, output, time.perf_counter() - started)
     raise typer.Exit(worst)
 
 
@@ -205,7 +207,9 @@ def _one(item, label, source, to, options, output, many, strict, validate, repor
     else:
         sys.stdout.buffer.write(body + b"\n")
         sys.stdout.flush()
-    count = len(getattr(result, "resources", []) or [])
+    count = getattr(result, "resource_count", None)  # a Bundle counts without copying itself
+    if count is None:
+        count = len(getattr(result, "resources", []) or [])
     return ("invalid" if code else "ok"), code, count, len(issues)
 
 
@@ -213,7 +217,10 @@ def _with_label(text: str, label: str) -> str:
     return text if text.startswith(label) else f"{label}: {text}"
 
 
-def _summary(results, output) -> None:
+SUMMARY_ROWS = 20  # up to this many inputs, every one gets a row; beyond, only those that failed
+
+
+def _summary(results, output, seconds: float) -> None:
     from rich.table import Table
 
     from interop.cli.console import stderr_console
@@ -223,11 +230,22 @@ def _summary(results, output) -> None:
     table.add_column("status")
     table.add_column("resources", justify="right")
     table.add_column("issues", justify="right")
-    for label, status, count, n in results:
+    shown = results if len(results) <= SUMMARY_ROWS else [r for r in results if r[1] != "ok"]
+    for label, status, count, n in shown[:50]:
         style = {"ok": "green", "error": "red", "invalid": "yellow"}[status]
         table.add_row(label, f"[{style}]{status}[/{style}]", str(count), str(n))
+    if len(shown) > 50:
+        table.add_row(f"... and {len(shown) - 50} more that failed", "", "", "")
     ok = sum(1 for r in results if r[1] == "ok")
-    table.caption = f"{ok} of {len(results)} translated"
+    resources = sum(r[2] for r in results)
+    issues = sum(r[3] for r in results)
+    rate = f", {len(results) / seconds:,.0f} inputs/s" if seconds > 0 else ""
+    caption = (f"{ok} of {len(results)} translated in {seconds:.1f} s{rate}; "
+               f"{resources:,} resources, {issues:,} issues")
+    if not shown:  # many inputs, all translated: the totals say it all
+        stderr_console().print(f"interop translate → {output}: {caption}", highlight=False)
+        return
+    table.caption = caption
     stderr_console().print(table)
 
 

@@ -43,6 +43,11 @@ class Bundle:
         return self._data
 
     @property
+    def resource_count(self) -> int:
+        """How many resources the Bundle holds (without making `.data`)."""
+        return len((self._shared if self._data is None else self._data).get("entry", []))
+
+    @property
     def resources(self) -> list[dict[str, Any]]:
         return [e["resource"] for e in self.data.get("entry", [])]
 

@@ -134,3 +134,25 @@ def test_translate_does_not_import_heavy_libraries():
             "sys.stderr.write('HEAVY=' + ','.join(heavy))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, cwd=ROOT)
     assert r.stderr.decode().endswith("HEAVY="), r.stderr.decode()[-300:]
+
+
+def test_a_feed_of_many_files_lists_only_failures_and_totals(tmp_path):
+    sys.path.insert(0, str(ROOT / "examples" / "hl7v2"))
+    from feed import feed
+
+    src = tmp_path / "feed"
+    src.mkdir()
+    for i, message in enumerate(feed(VITALS.read_bytes(), 30)):
+        (src / f"m{i:03d}.hl7").write_bytes(message)
+    (src / "m999-bad.hl7").write_bytes(b"not a message")
+    out = tmp_path / "out"
+    r = run("translate", str(src), "-o", str(out))
+    assert r.returncode == 2
+    err = r.stderr.decode()
+    assert "m999-bad.hl7: byte 0: decode error: unrecognised content" in err
+    assert "m000.hl7" not in err  # 31 inputs: translated ones get no row of their own
+    assert "30 of 31 translated in" in " ".join(err.split())
+    assert "690 resources, 0 issues" in " ".join(err.split())  # 23 per message
+    assert len(list(out.iterdir())) == 30
+    bundle = json.loads((out / "m007.hl7.fhir.json").read_bytes())
+    assert len(bundle["entry"]) == 23
