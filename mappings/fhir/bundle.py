@@ -17,9 +17,11 @@ from .context import FhirContext, FhirVersion, stable_id
 
 # Order matters: later builders reference what earlier ones added.
 BUILDERS = ("patient", "device", "observation", "phd", "imaging", "provenance")
-# Standards whose resources a later builder edits after they were added (the PHD IG pass, `phd`):
-# no recurring resource may be shared into their Bundles (see mappings.fhir.prepared).
-IN_PLACE_EDITED = frozenset({"ieee11073-20601", "bluetooth-gatt"})
+# Standards whose Bundles share recurring resources and fragments (mappings.fhir.prepared): their codec
+# hands out one canonical object per recurring code, unit, range, identifier and patient, so the
+# identity-keyed memos hit, and no later builder edits their resources in place (the PHD IG pass,
+# `phd`, edits IEEE 11073-20601 and GATT ones). For the others sharing would only miss.
+SHARING_STANDARDS = frozenset({"hl7v2"})
 
 
 _default = prepared.default  # kept under its old name: tests and callers serialise with it
@@ -83,7 +85,7 @@ def to_bundle(message: Message, version: FhirVersion = "R4",
     if tz is not None:
         options["timezone"] = tz if hasattr(tz, "utcoffset") else _parse_tz(tz)
     ctx = FhirContext(version=version, message=message, bundle_type=bundle_type, options=options,
-                      shares=message.standard not in IN_PLACE_EDITED)
+                      shares=message.standard in SHARING_STANDARDS)
     for build in _builders():
         build(message, ctx)
     data: dict[str, Any] = {

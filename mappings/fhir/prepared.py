@@ -21,15 +21,22 @@ import orjson
 
 
 class Prepared(dict):
-    """A resource (a dict) plus its compact JSON, rendered once; shared by many Bundles, never mutated."""
+    """A resource (a dict) plus its compact JSON, rendered on first use and then reused; shared by
+    many Bundles, never mutated."""
 
-    __slots__ = ("fragment", "ref", "url")
+    __slots__ = ("_fragment", "ref", "url")
 
     def __init__(self, resource: dict[str, Any], url: str) -> None:
         super().__init__(resource)
-        self.fragment = orjson.Fragment(orjson.dumps(resource, default=default))
+        self._fragment: orjson.Fragment | None = None  # rendered when first written (a miss may never be)
         self.ref = f"{resource['resourceType']}/{resource['id']}"  # relative reference
         self.url = url  # Bundle.entry.fullUrl
+
+    @property
+    def fragment(self) -> orjson.Fragment:
+        if self._fragment is None:
+            self._fragment = orjson.Fragment(orjson.dumps(dict(self), default=default))
+        return self._fragment
 
 
 def default(obj: Any) -> Any:
