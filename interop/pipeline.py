@@ -105,3 +105,23 @@ def to_fhir(
     if version not in ("R4", "R5"):
         raise UsageError(f"unknown FHIR version {version!r}; expected R4 or R5")
     return translate(message, f"fhir-{version.lower()}", bundle_type=bundle_type, **options)
+
+
+# Modules that remember what recurs from input to input, each with a `forget()`
+_MEMO_MODULES = ("interop.codecs.hl7v2.decoder", "interop.mappings.fhir.context")
+
+
+def clear_caches() -> None:
+    """Forget what the codecs and mappings remember of earlier inputs: codes, units, OBX plans,
+    numbers, patients and visits (PID/PV1), shared FHIR resources and fragments.
+
+    Every memo is bounded (a few thousand entries each) and refills on use, so nothing needs this for
+    correctness. Call it to drop what the process holds, for example patient identities after a
+    discharge, or to measure a cold start.
+    """
+    import sys
+
+    for name in _MEMO_MODULES:
+        module = sys.modules.get(name)  # never imported: nothing remembered
+        if module is not None:
+            module.forget()

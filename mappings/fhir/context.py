@@ -51,6 +51,17 @@ def recurring_id(*parts: str | None) -> str:
 _RECURRING_URNS: dict[str, str] = {}  # fullUrl of each id in _RECURRING_IDS
 
 
+def forget() -> None:
+    """Empty the memos of recurring ids (and the mappings' shared resources and fragments)."""
+    from . import datatypes, device, prepared
+
+    _RECURRING_IDS.clear()
+    _RECURRING_URNS.clear()
+    prepared.forget()
+    datatypes.forget()
+    device.forget()
+
+
 @dataclass
 class FhirContext:
     """Accumulates resources and cross references for one Bundle."""

@@ -198,6 +198,13 @@ def date(ts: Timestamp) -> str:
 _DATE_TIMES: dict[tuple, tuple[str, bool]] = {}
 
 
+def forget() -> None:
+    """Empty the memos of recurring codes, ranges and times."""
+    _CODE_FACTS.clear()
+    _RANGES.clear()
+    _DATE_TIMES.clear()
+
+
 def date_time(ts: Timestamp, default_tz: timezone | None) -> tuple[str, bool]:
     """FHIR dateTime (cached by source text: the same times recur in every OBX of a message)."""
     key = (ts.raw, ts.precision, ts.value, default_tz)

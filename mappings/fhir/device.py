@@ -218,6 +218,11 @@ def _metric_type(facts: fd.CodeFacts) -> dict[str, Any]:
 _METRIC_TYPES: dict[fd.CodeFacts, dict[str, Any]] = {}
 
 
+def forget() -> None:
+    """Empty the memo of DeviceMetric types (the shared resources are in mappings.fhir.prepared)."""
+    _METRIC_TYPES.clear()
+
+
 def _unit_concept(m: Metric) -> dict[str, Any] | None:
     q = getattr(m.value, "quantity", None) or getattr(m.value, "origin", None)
     if q is None:

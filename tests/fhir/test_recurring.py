@@ -18,7 +18,7 @@ from interop.mappings.fhir import bundle as bundle_module
 from interop.mappings.fhir import device as device_module
 from interop.mappings.fhir import prepared
 
-from interop import decode, to_fhir
+from interop import clear_caches, decode, to_fhir
 from interop.errors import DecodeError
 from interop.model import CodeableConcept, Coding, Device, Identifier, ProductionSpec, TimeInfo
 
@@ -40,8 +40,7 @@ def _json(bundle) -> bytes:
 
 def _cold(data: bytes | Path, version: str = "R4", bundle_type: str = "collection"):
     """Message and Bundle JSON with every memo emptied first (nothing reused)."""
-    hl7v2_decoder.forget()
-    prepared.forget()
+    clear_caches()
     msg = decode(data)
     return msg, _json(to_fhir(msg, version, bundle_type=bundle_type))
 
@@ -164,6 +163,18 @@ def test_the_device_key_names_every_field_the_resource_depends_on() -> None:
     assert fields  # every field but children and source
     for name in fields:
         assert device_module._device_key(_variant(base, name), "R4", None, None) != key, name
+
+
+def test_clear_caches_forgets_patients_and_shared_resources() -> None:
+    import interop
+
+    _warm(VITALS)
+    assert hl7v2_decoder._SEGMENTS_READ and any(m.table for m in prepared._ALL)
+    interop.clear_caches()
+    assert not hl7v2_decoder._SEGMENTS_READ and not hl7v2_decoder._PLANS
+    assert not any(m.table for m in prepared._ALL)
+    _, again = _warm(VITALS)  # refills on use, same output
+    assert again == _cold(VITALS)[1]
 
 
 def test_memos_stay_bounded() -> None:
