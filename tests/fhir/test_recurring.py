@@ -212,3 +212,22 @@ def test_mutated_rows_decode_the_same_warm_and_cold(index: int, edits: list[tupl
     assert warm == cold
     if warm is not None:
         assert warm.issues == cold.issues
+
+
+def test_threads_translating_one_feed_get_what_one_thread_gets() -> None:
+    """Servers decode on several threads: the shared memos must not mix their results up, even while
+    they are being emptied (a tiny bound makes every put clear a table)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    expected = {i: _cold(data, "R5")[1] for i, data in enumerate(FEED)}
+    memos = [m for m in prepared._ALL]
+    sizes = [m.size for m in memos]
+    try:
+        for m in memos:
+            m.size = 3
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            got = list(pool.map(lambda i: (i, _warm(FEED[i], "R5")[1]), list(range(len(FEED))) * 4))
+    finally:
+        for m, size in zip(memos, sizes, strict=True):
+            m.size = size
+    assert all(body == expected[i] for i, body in got)
