@@ -294,15 +294,19 @@ class HL7v2Decoder:
 
     def _recurring(self, seg: Segment, read, key: tuple | None = None):
         """`read(seg)`, reused for the same `key` (default: the segment's text and place): a monitor's
-        PID and PV1 recur unchanged in every message it sends (what raised findings is read anew)."""
+        PID and PV1 recur unchanged in every message it sends."""
         if key is None:
             key = (seg.name, seg.ordinal, seg.offset, *seg.fields)
         hit = self.segments_read.get(key)
-        if hit is None:
-            before = len(self.issues)
-            hit = read(seg)
-            if len(self.issues) == before:
-                _remember(self.segments_read, key, hit)
+        return self._read_new(self.segments_read, key, read, seg) if hit is None else hit
+
+    def _read_new(self, table: dict, key: object, read, *args):
+        """`read(*args)`, remembered in `table` under `key` for the messages to come, unless reading
+        it raised a finding: a finding is raised anew (with its own position) every time."""
+        before = len(self.issues)
+        hit = read(*args)
+        if len(self.issues) == before:
+            _remember(table, key, hit)
         return hit
 
     def _patient(self, seg: Segment) -> Patient:
@@ -319,7 +323,7 @@ class HL7v2Decoder:
         names = [n for n in (dt.parse_xpn(r, d) for r in repetitions(seg.get(5), d)) if n]
         sex = seg.get(8).strip() or None
         return trusted(Patient, identifiers=tuple(ids), names=tuple(names), birth_date=self.ts(seg, 7),
-                       sex=None if sex == dt.NULL else sex, source=SourceRef(location=seg.where(), offset=seg.offset))
+                       sex=None if sex == dt.NULL else sex, source=_source(seg))
 
     def pv1(self, seg: Segment) -> None:
         self.encounter, practitioners = self._recurring(seg, self._visit)
@@ -331,8 +335,7 @@ class HL7v2Decoder:
         encounter = trusted(
             Encounter,
             identifiers=tuple(ids), patient_class=seg.get(2).strip() or None, location=dt.parse_pl(seg.get(3), d),
-            admit_time=self.ts(seg, 44), discharge_time=self.ts(seg, 45),
-            source=SourceRef(location=seg.where(), offset=seg.offset))
+            admit_time=self.ts(seg, 44), discharge_time=self.ts(seg, 45), source=_source(seg))
         practitioners = []
         for n, role in ((7, "attending"), (8, "referring"), (9, "consulting"), (17, "admitting")):
             for rep in repetitions(seg.get(n), d):
@@ -394,10 +397,7 @@ class HL7v2Decoder:
         key = (self.pcd, not value_raw or value_raw.isspace(), f[2], f[3], f[4], *f[6:14], *f[15:])
         plan = self.plans.get(key)
         if plan is None:
-            before = len(self.issues)
-            plan = self._obx_plan(seg)
-            if len(self.issues) == before:  # a plan whose reading raised findings is not reused
-                _remember(self.plans, key, plan)
+            plan = self._read_new(self.plans, key, self._obx_plan, seg)
         if plan.sets_pcd:
             self.pcd = True
         if plan.level is not None and key[1]:  # no value: the row describes a device
@@ -407,10 +407,7 @@ class HL7v2Decoder:
             nkey = (value_raw, f[6])
             hit = self.numbers.get(nkey)
             if hit is None:
-                before = len(self.issues)
-                hit = self._value(seg, "NM", value_raw)
-                if len(self.issues) == before:
-                    _remember(self.numbers, nkey, hit)
+                hit = self._read_new(self.numbers, nkey, self._value, seg, "NM", value_raw)
             value, absent = hit
         else:
             value, absent = self._value(seg, plan.vtype, value_raw)
@@ -664,14 +661,10 @@ class HL7v2Decoder:
         if not raw or raw == dt.NULL:
             return None
         unit_raw = seg.get(6).strip() if isinstance(value, NumericValue) else ""
-        cached = self.ranges.get((raw, unit_raw))
+        cached = self.ranges.get((raw, unit_raw))  # ranges (alarm limits) repeat message after message
         if cached is not None:
             return cached
-        before = len(self.issues)
-        rng = self._read_range(seg, n, raw, value)
-        if len(self.issues) == before:  # ranges (alarm limits) repeat message after message
-            _remember(self.ranges, (raw, unit_raw), rng)
-        return rng
+        return self._read_new(self.ranges, (raw, unit_raw), self._read_range, seg, n, raw, value)
 
     def _read_range(self, seg: Segment, n: int, raw: str, value) -> Range:
         text = unescape(raw, self.d)
