@@ -74,10 +74,11 @@ class _Node:
 
 @dataclass(slots=True)
 class _ObxPlan:
-    """What one OBX text reads to, apart from its value (OBX-5) and time (OBX-14).
+    """What one OBX text reads to, apart from its value (OBX-5), flags (OBX-8) and time (OBX-14).
 
     Device feeds repeat their OBX rows message after message with only those two fields changed,
-    so the decoder plans each distinct row once (per delimiters, bounded) and reuses the plan."""
+    so the decoder plans each distinct row once (per delimiters, bounded) and reuses the plan.
+    Flags are read apart (`_flags`): they change with the patient's state."""
 
     vtype: str  # OBX-2
     code: CodeableConcept  # OBX-3 with its LOINC translation
@@ -87,7 +88,6 @@ class _ObxPlan:
     sets_pcd: bool  # this row shows the message is an IHE PCD message
     device_key: str = ""  # device rows: the node key
     device_findings: tuple[int, ...] = ()  # device rows: fields that cannot be placed there
-    flag_absent: str | None = None  # data-absent reason named by an OBX-8 measurement-status flag
     metric: dict = field(default_factory=dict)  # metric rows: the Metric fields fixed by the text (prefill)
 
 
@@ -391,10 +391,10 @@ class HL7v2Decoder:
         f = seg.fields
         if len(f) < 21:  # absent trailing fields read as empty
             f.extend(_EMPTY_FIELDS[:21 - len(f)])
-        # Everything but OBX-1 (set id), OBX-5 (value) and OBX-14 (time) is the same in every message
-        # of a device feed: what it reads to is planned once per text and reused (see `_ObxPlan`).
+        # Everything but OBX-1 (set id), OBX-5 (value), OBX-8 (flags) and OBX-14 (time) is the same in
+        # every message of a device feed: what it reads to is planned once per text and reused (`_ObxPlan`).
         value_raw = f[5]
-        key = (self.pcd, not value_raw or value_raw.isspace(), f[2], f[3], f[4], *f[6:14], *f[15:])
+        key = (self.pcd, not value_raw or value_raw.isspace(), f[2], f[3], f[4], f[6], f[7], *f[9:14], *f[15:])
         plan = self.plans.get(key)
         if plan is None:
             plan = self._read_new(self.plans, key, self._obx_plan, seg)
@@ -403,6 +403,11 @@ class HL7v2Decoder:
         if plan.level is not None and key[1]:  # no value: the row describes a device
             self._device_row(seg, plan)
             return
+        # flags come and go (H/L, ALACT while in alarm ...): read per text, outside the plan
+        status, interpretation, flag_absent, unknown = _flags(f[8], self.d) if f[8] else _NO_FLAGS
+        for flag in unknown:
+            self.tolerate(seg, 8, "hl7v2.unknown-flag", f"OBX-8 flag {flag!r} is neither in HL7 table 0078 nor an "
+                          "IHE PCD measurement status; kept as a measurement status", severity="info")
         if plan.vtype == "NM":  # numbers and their units recur across a feed: read each pair once
             nkey = (value_raw, f[6])
             hit = self.numbers.get(nkey)
@@ -412,13 +417,15 @@ class HL7v2Decoder:
         else:
             value, absent = self._value(seg, plan.vtype, value_raw)
         if value is None and absent is None:
-            absent = plan.flag_absent or ("unknown" if plan.vtype else None)
+            absent = flag_absent or ("unknown" if plan.vtype else None)
         limits = self._range(seg, 7, value) if f[7] else None
         effective = (self.ts(seg, 14) if f[14] else None) or self.group.observed
         order = self.group.order
         values = plan.metric.copy()
         values["value"] = value
         values["data_absent_reason"] = absent
+        values["measurement_status"] = status
+        values["interpretation"] = interpretation
         values["effective"] = effective
         if self.pcd:
             values["alarm_limits"] = limits
@@ -455,33 +462,10 @@ class HL7v2Decoder:
         plan = _ObxPlan(vtype=vtype, code=code, path=path, level=level, equipment=equipment, sets_pcd=sets_pcd)
         if level is not None:  # a device row when OBX-5 is empty: fields a device row must not carry
             plan.device_key = pcd.device_key(path, level)
-            plan.device_findings = tuple(n for n in (6, 7, 8) if f[n] and f[n].strip())
-        status: list[str] = []
-        interpretation: list[Coding] = []
-        if f[8]:
-            for flag in repetitions(f[8], d):
-                flag = flag.strip()
-                if not flag:
-                    continue
-                if flag in pcd.MEASUREMENT_STATUS:
-                    status.append(pcd.MEASUREMENT_STATUS[flag])
-                    if plan.flag_absent is None and flag in pcd.ABSENT_REASON:
-                        plan.flag_absent = pcd.ABSENT_REASON[flag]
-                    continue
-                coding = _interpretation(flag)
-                if coding is None:
-                    status.append(flag)
-                    if level is None or f[5].strip():
-                        self.tolerate(seg, 8, "hl7v2.unknown-flag",
-                                      f"OBX-8 flag {flag!r} is neither in HL7 table 0078 nor an IHE PCD "
-                                      "measurement status; kept as a measurement status", severity="info")
-                else:
-                    interpretation.append(coding)
+            plan.device_findings = tuple(n for n in (6, 7) if f[n] and f[n].strip())
         plan.metric = prefill(
             Metric,
             code=code,
-            measurement_status=tuple(status),
-            interpretation=tuple(interpretation),
             result_status=f[11].strip() or None,
             method=dt.parse_cwe(f[17], d) if f[17] else None,
             body_site=dt.parse_cwe(repetitions(f[20], d)[0], d) if f[20] else None,
@@ -532,7 +516,8 @@ class HL7v2Decoder:
             node.identifiers.extend(i for i in plan.equipment if i not in node.identifiers)
         node.source = _source(seg)
         f = seg.fields  # padded to OBX-20 by `obx`
-        for n in plan.device_findings + ((14,) if f[14] and f[14].strip() else ()):
+        runtime = tuple(n for n in (8, 14) if f[n] and f[n].strip())  # OBX-8/14 are outside the plan
+        for n in plan.device_findings + runtime:
             self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} on a device row is not mapped",
                           severity="info")
         self._ensure_parents(key)
@@ -817,6 +802,35 @@ def _unit(raw: str, d) -> tuple[str | None, Coding | None, str | None]:
             raise ValueError(f"OBX-6 looks like data ({len(c)} numeric components), not a unit")
         return None, None, text or code or None
     return ucum, mdc_coding, None if ucum else (text or None)
+
+
+_NO_FLAGS: tuple[tuple[str, ...], tuple[Coding, ...], str | None, tuple[str, ...]] = ((), (), None, ())
+
+
+@lru_cache(maxsize=4096)  # flag texts recur ("", "H", "N", "ALACT~H" ...)
+def _flags(text: str, d) -> tuple[tuple[str, ...], tuple[Coding, ...], str | None, tuple[str, ...]]:
+    """OBX-8 → (measurement status names, interpretations, data-absent reason a flag names, flags that
+    are neither): IHE PCD device flags per the terminology flag table, abnormal flags per table 0078."""
+    status: list[str] = []
+    interpretation: list[Coding] = []
+    absent = None
+    unknown: list[str] = []
+    for flag in repetitions(text, d):
+        flag = flag.strip()
+        if not flag:
+            continue
+        if flag in pcd.MEASUREMENT_STATUS:
+            status.append(pcd.MEASUREMENT_STATUS[flag])
+            if absent is None:
+                absent = pcd.ABSENT_REASON.get(flag)
+            continue
+        coding = _interpretation(flag)
+        if coding is None:
+            status.append(flag)
+            unknown.append(flag)
+        else:
+            interpretation.append(coding)
+    return tuple(status), tuple(interpretation), absent, tuple(unknown)
 
 
 @lru_cache(maxsize=256)
