@@ -8,9 +8,11 @@ position, so nothing is dropped silently.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from typing import TypeVar
 
 from interop.errors import DecodeError
 from interop.model import (
@@ -48,8 +50,9 @@ from interop.terminology import mdc
 
 from . import datatypes as dt
 from . import pcd
-from .tokenizer import ParsedMessage, Segment, components, repetitions, unescape
+from .tokenizer import Delimiters, ParsedMessage, Segment, components, repetitions, unescape
 
+T = TypeVar("T")
 STANDARD = "hl7v2"
 NUMERIC_TYPES = {"NM"}
 STRING_TYPES = {"ST", "TX", "FT", "ID", "IS", "TN", "AD", "XAD", "XPN", "XTN", "CX", "EI", "HD"}
@@ -292,7 +295,7 @@ class HL7v2Decoder:
             return
         self.patient = self._recurring(seg, self._patient)
 
-    def _recurring(self, seg: Segment, read, key: tuple | None = None):
+    def _recurring(self, seg: Segment, read: Callable[[Segment], T], key: tuple | None = None) -> T:
         """`read(seg)`, reused for the same `key` (default: the segment's text and place): a monitor's
         PID and PV1 recur unchanged in every message it sends."""
         if key is None:
@@ -300,7 +303,7 @@ class HL7v2Decoder:
         hit = self.segments_read.get(key)
         return self._read_new(self.segments_read, key, read, seg) if hit is None else hit
 
-    def _read_new(self, table: dict, key: object, read, *args):
+    def _read_new(self, table: dict, key: object, read: Callable[..., T], *args: object) -> T:
         """`read(*args)`, remembered in `table` under `key` for the messages to come, unless reading
         it raised a finding: a finding is raised anew (with its own position) every time."""
         before = len(self.issues)
@@ -808,7 +811,7 @@ _NO_FLAGS: tuple[tuple[str, ...], tuple[Coding, ...], str | None, tuple[str, ...
 
 
 @lru_cache(maxsize=4096)  # flag texts recur ("", "H", "N", "ALACT~H" ...)
-def _flags(text: str, d) -> tuple[tuple[str, ...], tuple[Coding, ...], str | None, tuple[str, ...]]:
+def _flags(text: str, d: Delimiters) -> tuple[tuple[str, ...], tuple[Coding, ...], str | None, tuple[str, ...]]:
     """OBX-8 → (measurement status names, interpretations, data-absent reason a flag names, flags that
     are neither): IHE PCD device flags per the terminology flag table, abnormal flags per table 0078."""
     status: list[str] = []

@@ -35,7 +35,8 @@ class Prepared(dict):
     @property
     def fragment(self) -> orjson.Fragment:
         if self._fragment is None:
-            self._fragment = orjson.Fragment(orjson.dumps(dict(self), default=default))
+            # without OPT_PASSTHROUGH_SUBCLASS orjson writes this dict subclass as the dict it is
+            self._fragment = orjson.Fragment(orjson.dumps(self, default=default))
         return self._fragment
 
 
