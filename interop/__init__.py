@@ -11,13 +11,14 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "decode", "to_fhir", "translate", "clear_caches", "DecodeError", "InteropError"]
+__all__ = ["__version__", "decode", "decode_all", "to_fhir", "translate", "clear_caches", "DecodeError",
+           "InteropError"]
 
 from .errors import DecodeError, InteropError
 
 
 def __getattr__(name: str) -> Any:  # lazy: `import interop` stays cheap
-    if name in ("decode", "to_fhir", "translate", "clear_caches"):
+    if name in ("decode", "decode_all", "to_fhir", "translate", "clear_caches"):
         from . import pipeline
 
         return getattr(pipeline, name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -87,6 +88,40 @@ def decode(
     if message.raw is None:
         message = message.model_copy(update={"raw": raw_ref(data, label)})
     return message
+
+
+def decode_all(
+    source: bytes | str | os.PathLike[str],
+    standard: str = "auto",
+    *,
+    strict: bool = False,
+    label: str | None = None,
+) -> Iterator[Message | DecodeError]:
+    """Each message of an input that may hold several (an HL7 v2 batch file, an MLLP capture, messages
+    written one after another): its `Message`, or the `DecodeError` that message raised, in order, so
+    that one bad message loses none of the others. Errors name the message ("message 2, OBX[3]-5")
+    and carry byte offsets into the whole input. An input of one message yields what `decode` gives
+    (or raises). Raises `DecodeError` only for what concerns the input as a whole (no such file,
+    unrecognised content).
+    """
+    data, file_label = read_input(source)
+    label = label or file_label
+    if standard == "auto":
+        from .detect import detect
+
+        standard = detect(data, source=label)
+    split = getattr(get_codec(standard), "split", None)
+    chunks = split(data) if split is not None else [(0, data)]
+    if len(chunks) == 1:
+        yield decode(data, standard, strict=strict, label=label)
+        return
+    for n, (offset, chunk) in enumerate(chunks, 1):
+        try:
+            yield decode(chunk, standard, strict=strict, label=label)
+        except DecodeError as exc:
+            exc.position = f"message {n}, {exc.position}" if exc.position else f"message {n}"
+            exc.offset = offset + exc.offset if exc.offset is not None else offset
+            yield exc
 
 
 def translate(message: Message, to: str, **options: Any) -> Output:

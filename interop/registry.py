@@ -54,6 +54,9 @@ class Codec(Protocol):
         """Decode `data`; raise `DecodeError` (strict: at the first violation) or record issues."""
         ...
 
+    # Optional: `split(data) -> list[tuple[int, bytes]]`, the (byte offset, bytes) of each message when an
+    # input can hold several (HL7 v2 batches and MLLP captures); `interop.pipeline.decode_all` uses it.
+
 
 @runtime_checkable
 class Output(Protocol):

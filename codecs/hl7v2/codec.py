@@ -29,6 +29,12 @@ class HL7v2Codec:
             return 60
         return 0
 
+    def split(self, data: bytes) -> list[tuple[int, bytes]]:
+        """The messages of a file or stream that holds several (MLLP blocks, batches): (offset, bytes)."""
+        from .batch import split
+
+        return split(data)
+
     def decode(self, data: bytes, *, strict: bool = False, source: str | None = None) -> Message:
         """Tokenize and read one message; tolerant by default (deviations land in `Message.issues`)."""
         parsed = tokenize(data, strict=strict)

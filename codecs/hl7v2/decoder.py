@@ -161,7 +161,9 @@ class HL7v2Decoder:
                    "NTE": self.nte}
         msh = self.p.segments[0]
         self.msh(msh)
-        for seg in self.p.segments[1:]:
+        segments = self.p.segments
+        for i in range(1, len(segments)):
+            seg = segments[i]
             reader = readers.get(seg.name)
             if reader is None:
                 if seg.name in _ENVELOPE_SEGMENTS:
@@ -170,10 +172,12 @@ class HL7v2Decoder:
                               f"segment {seg.name} is not mapped to the canonical model; kept only in the raw input",
                               severity="info")
                 continue
-            if seg.name == "MSH":
-                self.tolerate(seg, None, "hl7v2.second-msh", "a second MSH segment (batch?) was ignored",
-                              expected="one message per input")
-                continue
+            if seg.name == "MSH":  # another message: never mixed into this one (its patient may differ)
+                self.tolerate(seg, None, "hl7v2.second-msh",
+                              f"a second message starts here; it and the {len(segments) - i - 1} segments after "
+                              "it are not read into this one (interop.decode_all and `interop translate` read "
+                              "every message)", expected="one message per decode()")
+                break
             reader(seg)
         return self.build()
 

@@ -170,6 +170,7 @@ def tokenize(data: bytes, *, strict: bool = False) -> ParsedMessage:
         raise _fail("no HL7 content (empty or only framing/whitespace)", "byte 0", "an MSH segment", 0)
     delims = read_delimiters(payload[:64], base)
     issues: list[Issue] = []
+    after = base + len(payload)  # where an MLLP end block cut the payload short, if one did
 
     def tolerate(code: str, location: str, message: str, offset: int | None = None,
                  severity: str = "warning") -> None:
@@ -177,6 +178,10 @@ def tokenize(data: bytes, *, strict: bool = False) -> ParsedMessage:
             raise _fail(message, location, "a message following HL7 v2 chapter 2 encoding rules", offset)
         issues.append(Issue(severity=severity, code=code, location=location, message=message, offset=offset))
 
+    if data[after:after + 1] == MLLP_END and data[after + 1:].strip(b"\r\n \t\x1c\x0b"):
+        tolerate("hl7v2.after-mllp-block", f"byte {after + 1}", "more content follows the MLLP end block (another "
+                 "message?); not read here (interop.decode_all and `interop translate` read every message)",
+                 after + 1)
     declared = _charset_from_msh(payload, delims.field.encode("latin-1"))
     codec_name = CHARSETS.get(declared.upper(), None) if declared else None
     if declared and codec_name is None:

@@ -61,7 +61,9 @@ def translate(
     """Translate device messages into FHIR R4/R5 Bundles (or the canonical model).
 
     One input prints its output on stdout (or to -o FILE). Several inputs, or a directory, need
-    -o DIR and write one file per input, with a progress bar and a summary on stderr.
+    -o DIR and write one file per input, with a progress bar and a summary on stderr. A file that
+    holds several HL7 v2 messages (a batch, an MLLP capture) gives one output per message: one JSON
+    document per line, or one file each in -o DIR (name.1.fhir.json, name.2.fhir.json ...).
 
     Exit status: 0 all translated; 1 --validate found invalid output; 2 bad input or usage
     (one line per problem on stderr, naming the file and the position).
@@ -167,14 +169,14 @@ def _expand(paths: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _one(item, label, source, to, options, output, many, strict, validate, report, pretty):
+    """Translate every message of one input (a file may hold several: HL7 v2 batches, MLLP captures);
+    returns (status, exit code, resources, issues) for the input as a whole."""
     from interop.errors import InteropError
-    from interop.pipeline import decode, translate
+    from interop.pipeline import decode_all
 
     try:
         data = sys.stdin.buffer.read() if item == "-" else item
-        message = decode(data, source, strict=strict, label=label if item == "-" else None)
-        result = translate(message, to, **options)
-        body = result.json(indent=pretty) if hasattr(result, "json") else bytes(result)
+        results = list(decode_all(data, source, strict=strict, label=label if item == "-" else None))
     except InteropError as exc:
         sys.stderr.write(f"{_with_label(str(exc), label)}\n")
         return "error", 2, 0, 0
@@ -183,6 +185,44 @@ def _one(item, label, source, to, options, output, many, strict, validate, repor
             raise
         sys.stderr.write(f"{label}: internal error while translating: {type(exc).__name__}: {exc}\n")
         return "error", 2, 0, 0
+    several = len(results) > 1
+    worst, resources, n_issues, bodies = 0, 0, 0, []
+    for n, message in enumerate(results, 1):
+        where = f"{label}: message {n}" if several else label
+        if isinstance(message, InteropError):  # one bad message of several: the others still go out
+            sys.stderr.write(f"{_with_label(str(message), label)}\n")
+            worst = 2
+            continue
+        outcome = _translate_one(message, where, to, options, validate, report, pretty)
+        if outcome is None:
+            worst = 2
+            continue
+        body, code, count, issues = outcome
+        worst = max(worst, code)
+        resources += count
+        n_issues += issues
+        bodies.append((n, body))
+    _write(bodies, label, to, output, many, several)
+    status = "error" if worst == 2 else "invalid" if worst == 1 else "ok"
+    return status, worst, resources, n_issues
+
+
+def _translate_one(message, where, to, options, validate, report, pretty):
+    """One decoded message → (output bytes, exit code, resources, issues), or None after an error line."""
+    from interop.errors import InteropError
+    from interop.pipeline import translate
+
+    try:
+        result = translate(message, to, **options)
+        body = result.json(indent=pretty) if hasattr(result, "json") else bytes(result)
+    except InteropError as exc:
+        sys.stderr.write(f"{_with_label(str(exc), where)}\n")
+        return None
+    except Exception as exc:  # noqa: BLE001 - a mapping bug must not hide the input's name
+        if "--debug" in sys.argv:
+            raise
+        sys.stderr.write(f"{where}: internal error while translating: {type(exc).__name__}: {exc}\n")
+        return None
     code = 0
     issues = list(message.issues) + list(getattr(result, "issues", []) if result is not None else [])
     if to != "canonical":
@@ -192,25 +232,32 @@ def _one(item, label, source, to, options, output, many, strict, validate, repor
             result.to_model()
         except Exception as exc:  # pydantic ValidationError: our output failed the FHIR model
             first = str(exc).splitlines()
-            sys.stderr.write(f"{label}: FHIR validation failed: {' '.join(first[:3])}\n")
+            sys.stderr.write(f"{where}: FHIR validation failed: {' '.join(first[:3])}\n")
             code = 1
     if report:
         for i in issues:
-            sys.stderr.write(f"{label}: {i.severity}: {i.location}: {i.message} [{i.code}]\n")
-    if many:
-        name = Path(label).name
-        target = output / (name + SUFFIX[to])
-        target.write_bytes(body + b"\n")
-    elif output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_bytes(body + b"\n")
-    else:
-        sys.stdout.buffer.write(body + b"\n")
-        sys.stdout.flush()
+            sys.stderr.write(f"{where}: {i.severity}: {i.location}: {i.message} [{i.code}]\n")
     count = getattr(result, "resource_count", None)  # a Bundle counts without copying itself
     if count is None:
         count = len(getattr(result, "resources", []) or [])
-    return ("invalid" if code else "ok"), code, count, len(issues)
+    return body, code, count, len(issues)
+
+
+def _write(bodies, label, to, output, many, several) -> None:
+    """Outputs of one input: a file per message in -o DIR ("name.2.fhir.json" when the input held
+    several), else one document per line on stdout or in -o FILE."""
+    if many:
+        name = Path(label).name
+        for n, body in bodies:
+            (output / (name + (f".{n}" if several else "") + SUFFIX[to])).write_bytes(body + b"\n")
+        return
+    text = b"".join(body + b"\n" for _, body in bodies)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(text)
+    else:
+        sys.stdout.buffer.write(text)
+        sys.stdout.flush()
 
 
 def _with_label(text: str, label: str) -> str:
