@@ -3,7 +3,9 @@
 Measured in the same run:
   - parse only: iomt-interop tokenizer vs python-hl7 `hl7.parse` vs hl7apy `parse_message`;
   - full translate (decode → canonical model → FHIR R4 Bundle JSON) vs a naive floor
-    (str.split + dict + orjson of the OBX values, no model, no FHIR structure);
+    (str.split + dict + orjson of the OBX values, no model, no FHIR structure), for the example
+    repeated and for a varied feed (examples/hl7v2/feed.py: every value, time and control id
+    changes, H/L flags follow the values), which nothing keyed on a value or a time can help;
   - `interop translate` wall time for one message vs `python -c pass`.
 
 Goals (issue 3): parse ≥ 13× python-hl7; full translate ≥ 7× python-hl7 parse alone and within
