@@ -154,7 +154,7 @@ def _device_metric(m: Metric, node: Device, ctx: FhirContext) -> str:
     parent_ref = ctx.device_refs.get(parent) if parent else None
     if not ctx.shares:
         return ctx.add(_device_metric_resource(m, device_ref, parent_ref, ctx))
-    q = getattr(m.value, "quantity", None) or getattr(m.value, "origin", None)
+    q = _unit_quantity(m)
     unit = (q.unit, id(q.unit_mdc), q.unit_text) if q is not None else None
     key = (ctx.version, device_ref, parent_ref, id(m.code), unit, id(m.alarm_limits))
     hit = _METRICS.get(key)
@@ -223,8 +223,13 @@ def forget() -> None:
     _METRIC_TYPES.clear()
 
 
+def _unit_quantity(m: Metric):
+    """The quantity whose unit a metric's DeviceMetric.unit states (a numeric's, or a waveform's origin)."""
+    return getattr(m.value, "quantity", None) or getattr(m.value, "origin", None)
+
+
 def _unit_concept(m: Metric) -> dict[str, Any] | None:
-    q = getattr(m.value, "quantity", None) or getattr(m.value, "origin", None)
+    q = _unit_quantity(m)
     if q is None:
         return None
     codings = []
