@@ -31,6 +31,7 @@ from interop.model import (
     Issue,
     Message,
     Metric,
+    MetricValue,
     NumericValue,
     Order,
     Patient,
@@ -410,23 +411,8 @@ class HL7v2Decoder:
         if plan.level is not None and key[1]:  # no value: the row describes a device
             self._device_row(seg, plan)
             return
-        # flags come and go (H/L, ALACT while in alarm ...): read per text, outside the plan
-        status, interpretation, flag_absent, unknown = _flags(f[8], self.d) if f[8] else _NO_FLAGS
-        for flag in unknown:
-            self.tolerate(seg, 8, "hl7v2.unknown-flag", f"OBX-8 flag {flag!r} is neither in HL7 table 0078 nor an "
-                          "IHE PCD measurement status; kept as a measurement status", severity="info")
-        if plan.vtype == "NM":  # numbers and their units recur across a feed: read each pair once
-            nkey = (value_raw, f[6])
-            hit = self.numbers.get(nkey)
-            if hit is None:
-                hit = self._read_new(self.numbers, nkey, self._value, seg, "NM", value_raw)
-            value, absent = hit
-        else:
-            value, absent = self._value(seg, plan.vtype, value_raw)
-        if value is None and absent is None:
-            absent = flag_absent or ("unknown" if plan.vtype else None)
+        value, absent, status, interpretation, effective = self.reading(seg, plan.vtype)
         limits = self._range(seg, 7, value) if f[7] else None
-        effective = (self.ts(seg, 14) if f[14] else None) or self.group.observed
         order = self.group.order
         values = plan.metric.copy()
         values["value"] = value
@@ -443,6 +429,31 @@ class HL7v2Decoder:
         values["source"] = _source(seg)
         self.metrics.append(trusted_fill(Metric, values, set(_METRIC_FIELDS)))
         self.last_metric_index = len(self.metrics) - 1
+
+    def reading(self, seg: Segment, vtype: str) -> tuple[MetricValue | None, str | None, tuple[str, ...],
+                                                         tuple[Coding, ...], Timestamp | None]:
+        """What an OBX row of value type `vtype` says this time: (value, data-absent reason, measurement
+        status, interpretation, effective time) from OBX-5, OBX-8 and OBX-14 (else the OBR-7 time), the
+        fields that change from message to message; findings go to `self.issues`."""
+        f = seg.fields  # padded to OBX-20 by the caller
+        value_raw = f[5]
+        # flags come and go (H/L, ALACT while in alarm ...): read per text, outside the plan
+        status, interpretation, flag_absent, unknown = _flags(f[8], self.d) if f[8] else _NO_FLAGS
+        for flag in unknown:
+            self.tolerate(seg, 8, "hl7v2.unknown-flag", f"OBX-8 flag {flag!r} is neither in HL7 table 0078 nor an "
+                          "IHE PCD measurement status; kept as a measurement status", severity="info")
+        if vtype == "NM":  # numbers and their units recur across a feed: read each pair once
+            nkey = (value_raw, f[6])
+            hit = self.numbers.get(nkey)
+            if hit is None:
+                hit = self._read_new(self.numbers, nkey, self._value, seg, "NM", value_raw)
+            value, absent = hit
+        else:
+            value, absent = self._value(seg, vtype, value_raw)
+        if value is None and absent is None:
+            absent = flag_absent or ("unknown" if vtype else None)
+        effective = (self.ts(seg, 14) if f[14] else None) or self.group.observed
+        return value, absent, status, interpretation, effective
 
     def _obx_plan(self, seg: Segment) -> _ObxPlan:
         """What an OBX reads to apart from its value and time; findings go to `self.issues`."""

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, timezone
+from datetime import UTC, timezone, tzinfo
 from typing import Any, Literal
 
 import orjson
 
 from interop.errors import MappingError
-from interop.model import Issue, Message
+from interop.model import Issue, Message, Timestamp
 
 from . import datatypes as fd
 from . import prepared
@@ -35,6 +35,7 @@ class Bundle:
         self._shared = data  # may share recurring parts with other Bundles (mappings.fhir.prepared)
         self._data: dict[str, Any] | None = None
         self.issues = issues  # what the mapping could not express
+        self.observation_statics: list[Any] = []  # per metric, its Observation's fixed part (mappings.fhir.replay)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -88,16 +89,23 @@ def to_bundle(message: Message, version: FhirVersion = "R4",
                       shares=message.standard in SHARING_STANDARDS)
     for build in _builders():
         build(message, ctx)
-    data: dict[str, Any] = {
-        "resourceType": "Bundle",
-        "id": stable_id("Bundle", message.raw.sha256 if message.raw else message.control_id, version, bundle_type),
-        "type": bundle_type,
-    }
-    if message.sent is not None and message.sent.precision in ("second", "millisecond", "microsecond"):
-        data["timestamp"] = fd.instant(message.sent.value if message.sent.value.tzinfo else
-                                       message.sent.value.replace(tzinfo=options.get("timezone") or UTC))
+    data = head(message.raw.sha256 if message.raw else message.control_id, message.sent, options.get("timezone"),
+                version, bundle_type)
     data["entry"] = ctx.entries
-    return Bundle(version, data, ctx.issues)
+    bundle = Bundle(version, data, ctx.issues)
+    bundle.observation_statics = ctx.observation_statics
+    return bundle
+
+
+def head(identity: str | None, sent: Timestamp | None, assume_tz: tzinfo | None, version: FhirVersion,
+         bundle_type: str) -> dict[str, Any]:
+    """The Bundle without its entries: id (from the input's digest, else its control id), type, and the
+    timestamp of a message sent at second precision or finer."""
+    data: dict[str, Any] = {"resourceType": "Bundle", "id": stable_id("Bundle", identity, version, bundle_type),
+                            "type": bundle_type}
+    if sent is not None and sent.precision in ("second", "millisecond", "microsecond"):
+        data["timestamp"] = fd.instant(sent.value if sent.value.tzinfo else sent.value.replace(tzinfo=assume_tz or UTC))
+    return data
 
 
 _BUILD_FUNCTIONS: dict[tuple[str, ...], list[Callable[[Message, FhirContext], None]]] = {}

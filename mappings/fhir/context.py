@@ -76,6 +76,7 @@ class FhirContext:
     device_refs: dict[str, str] = field(default_factory=dict)  # Device.key -> "Device/<id>"
     metric_device_refs: dict[str, str] = field(default_factory=dict)  # Device.key -> "DeviceMetric/<id>" (R5/R4 PoCD)
     observation_refs: list[str] = field(default_factory=list)
+    observation_statics: list[Any] = field(default_factory=list)  # per metric: observation.ObservationStatic
     gateway_ref: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)  # "Type/id" -> entry fullUrl
@@ -99,14 +100,9 @@ class FhirContext:
         else:
             rid = resource["id"]
             ref = f"{resource['resourceType']}/{rid}"
-            url = _RECURRING_URNS.get(rid) or _uuid_urn(rid)
+            url = entry_url(rid)
         self.urls[ref] = url
-        entry: dict[str, Any] = {"fullUrl": url, "resource": resource}
-        if self.bundle_type == "transaction":
-            if if_none_exist:
-                entry["request"] = {"method": "POST", "url": resource["resourceType"], "ifNoneExist": if_none_exist}
-            else:
-                entry["request"] = {"method": "PUT", "url": ref}
+        entry = make_entry(resource, ref, url, self.bundle_type, if_none_exist)
         self.entries.append(entry)
         return ref
 
@@ -125,13 +121,30 @@ class FhirContext:
 
     def prepare(self, resource: dict[str, Any]) -> Prepared:
         """`resource` built and rendered once, to be shared by the Bundles it recurs in (prepared.Prepared)."""
-        rid = resource["id"]
-        return Prepared(resource, _RECURRING_URNS.get(rid) or _uuid_urn(rid))
+        return Prepared(resource, entry_url(resource["id"]))
 
     def note(self, code: str, location: str, message: str, severity: str = "warning") -> None:
         """Record something the target cannot express (shown by `translate --report`)."""
         self.issues.append(trusted(Issue, severity=severity, code=code, location=location, message=message,
                                    offset=None))  # model_construct costs ~5 µs, this ~1 µs
+
+
+def entry_url(rid: str) -> str:
+    """Bundle.entry.fullUrl of a resource with id `rid` (a urn:uuid made from the id)."""
+    return _RECURRING_URNS.get(rid) or _uuid_urn(rid)
+
+
+def make_entry(resource: dict[str, Any], ref: str, url: str, bundle_type: str,
+               if_none_exist: str | None = None) -> dict[str, Any]:
+    """One Bundle.entry: fullUrl and resource, plus the request of a transaction Bundle (a conditional
+    create when `if_none_exist` is given, else a PUT by id)."""
+    entry: dict[str, Any] = {"fullUrl": url, "resource": resource}
+    if bundle_type == "transaction":
+        if if_none_exist:
+            entry["request"] = {"method": "POST", "url": resource["resourceType"], "ifNoneExist": if_none_exist}
+        else:
+            entry["request"] = {"method": "PUT", "url": ref}
+    return entry
 
 
 _HEX = frozenset("0123456789abcdef")

@@ -39,12 +39,15 @@ UNMAPPED_RESULT_STATUS = {
 
 
 def build(message: Message, ctx: FhirContext) -> None:
-    default_tz = _default_zone(message, ctx)
+    default_tz = default_zone(message, ctx)
     seen: dict[str, int] = {}
     anchor = _anchor(message)
     refs = ctx.observation_refs
+    statics = ctx.observation_statics
     for m in message.metrics:
-        res = observation(m, message, ctx, default_tz, anchor)
+        static = observation_static(m, ctx, anchor)
+        statics.append(static)
+        res = observation(static, m.__dict__, ctx, default_tz)
         rid = res["id"]
         if rid in seen:  # the same observation twice in one input: keep both, distinct ids
             seen[rid] += 1
@@ -63,7 +66,8 @@ def _anchor(message: Message) -> str:
     return message.raw.sha256 if message.raw else (message.control_id or "")
 
 
-def _default_zone(message: Message, ctx: FhirContext) -> timezone | None:
+def default_zone(message: Message, ctx: FhirContext) -> timezone | None:
+    """The zone of a time stated without an offset: the caller's, else (v2) the sender's from MSH-7."""
     tz = ctx.options.get("timezone")
     if tz is not None:
         return tz
@@ -72,69 +76,106 @@ def _default_zone(message: Message, ctx: FhirContext) -> timezone | None:
     return None
 
 
-def observation(m: Metric, message: Message, ctx: FhirContext, default_tz, anchor: str) -> dict[str, Any]:
-    facts = fd.code_facts(m.code)
-    shares = ctx.shares  # recurring fragments go in as they are (mappings.fhir.prepared), else copies
-    effective = m.effective
+class ObservationStatic:
+    """What an Observation takes from a metric's fixed part (code, device, ranges, body site, method)
+    and from the Bundle it is in (subject, encounter): everything but its value, status and time.
+
+    A device feed repeats these message after message; `mappings.fhir.replay` keeps them with the
+    structure they were built for. Shared fragments are never mutated (mappings.fhir.prepared)."""
+
+    __slots__ = ("id_parts", "category", "code", "subject", "encounter", "body_site", "method", "device",
+                 "reference_range")
+
+    def __init__(self, m: Metric, ctx: FhirContext, anchor: str) -> None:
+        facts = fd.code_facts(m.code)
+        shares = ctx.shares  # recurring fragments go in as they are (mappings.fhir.prepared), else copies
+        # the parts of Observation.id before the time and person (see `observation`)
+        self.id_parts = ("Observation", anchor, m.device_key, facts.id_code, m.observation_id or m.handle)
+        self.category = None
+        if facts.loinc and _is_vital(facts.loinc):
+            self.category = VITAL_SIGNS_CATEGORY if shares else [{"coding": [VITAL_SIGNS["coding"][0].copy()]}]
+        self.code = facts.concept if shares else fd.copy_concept(facts.concept)
+        self.subject = ctx.reference(ctx.patient_ref) if ctx.patient_ref else None
+        self.encounter = ctx.reference(ctx.encounter_ref) if ctx.encounter_ref else None
+        self.body_site = fd.concept(m.body_site) if m.body_site is not None else None
+        self.method = fd.concept(m.method) if m.method is not None else None
+        device = observation_device(m, ctx, facts)
+        self.device = ctx.reference(device) if device else None
+        ranges = None
+        if m.reference_range is not None or m.alarm_limits is not None:
+            if shares:
+                ranges = _RANGES.get((id(m.reference_range), id(m.alarm_limits)))
+                if ranges is None:
+                    ranges = _RANGES.put((id(m.reference_range), id(m.alarm_limits)), _reference_ranges(m),
+                                         keep=(m.reference_range, m.alarm_limits))
+            else:
+                ranges = _reference_ranges(m)
+        self.reference_range = ranges or None
+
+
+observation_static = ObservationStatic
+
+
+def observation(static: ObservationStatic, f: dict[str, Any], ctx: FhirContext, default_tz) -> dict[str, Any]:
+    """The Observation of one metric: its fixed part (`static`) and the rest read from `f`, the metric's
+    fields by name (`Metric.__dict__`, or the same names from a codec's recurring read)."""
+    effective = f["effective"]
     when = None if effective is None else effective.raw or effective.value.isoformat()
     res: dict[str, Any] = {
         "resourceType": "Observation",
-        "id": stable_id("Observation", anchor, m.device_key, facts.id_code, m.observation_id or m.handle, when,
-                        m.person_id),
-        "status": _status(m),
+        "id": stable_id(*static.id_parts, when, f["person_id"]),
+        "status": _status(f),
     }
-    if facts.loinc and _is_vital(facts.loinc):
-        res["category"] = VITAL_SIGNS_CATEGORY if shares else [{"coding": [VITAL_SIGNS["coding"][0].copy()]}]
-    if m.measurement_status:
-        security, status_interpretation, unmapped = _measurement_status(m)
+    if static.category is not None:
+        res["category"] = static.category
+    if f["measurement_status"]:
+        security, status_interpretation, unmapped = _measurement_status(f)
     else:  # the common case, without the call
         security, status_interpretation, unmapped = (), (), ()
     if security:
         res["meta"] = {"security": security}
-    res["code"] = facts.concept if shares else fd.copy_concept(facts.concept)
-    if ctx.patient_ref:
-        res["subject"] = ctx.reference(ctx.patient_ref)
-    if ctx.encounter_ref:
-        res["encounter"] = ctx.reference(ctx.encounter_ref)
+    res["code"] = static.code
+    if static.subject is not None:
+        res["subject"] = static.subject
+    if static.encounter is not None:
+        res["encounter"] = static.encounter
     if effective is not None:
         text, assumed = fd.date_time(effective, default_tz)
         if assumed and default_tz is None:
-            ctx.note("fhir.zone-assumed", m.source.location if m.source else "metric",
+            ctx.note("fhir.zone-assumed", _location(f),
                      "observation time has no UTC offset (nor has the message); UTC assumed (use --assume-tz)")
-        if m.effective_end is not None:
-            res["effectivePeriod"] = {"start": text, "end": fd.date_time(m.effective_end, default_tz)[0]}
+        if f["effective_end"] is not None:
+            res["effectivePeriod"] = {"start": text, "end": fd.date_time(f["effective_end"], default_tz)[0]}
         else:
             res["effectiveDateTime"] = text
-    _value(m, res, ctx)
-    if m.interpretation or status_interpretation:
-        res["interpretation"] = [{"coding": [fd.coding(c)]} for c in m.interpretation] + list(status_interpretation)
-    if m.value is None and "dataAbsentReason" not in res:
-        absent = m.data_absent_reason or _status_absent_reason(m)
+    _value(f, res, ctx)
+    interpretation = f["interpretation"]
+    if interpretation or status_interpretation:
+        res["interpretation"] = [{"coding": [fd.coding(c)]} for c in interpretation] + list(status_interpretation)
+    if f["value"] is None and "dataAbsentReason" not in res:
+        absent = f["data_absent_reason"] or _status_absent_reason(f)
         if absent:
             res["dataAbsentReason"] = _absent(absent)
-    if m.notes or unmapped:
-        notes = list(m.notes)
+    notes = f["notes"]
+    if notes or unmapped:
+        notes = list(notes)
         if unmapped:
             notes.append("measurement status: " + ", ".join(unmapped))
         res["note"] = [{"text": n} for n in notes]
-    if m.body_site is not None:
-        res["bodySite"] = fd.concept(m.body_site)
-    if m.method is not None:
-        res["method"] = fd.concept(m.method)
-    device = observation_device(m, ctx, facts)
-    if device:
-        res["device"] = ctx.reference(device)
-    if m.reference_range is not None or m.alarm_limits is not None:
-        if shares:
-            ranges = _RANGES.get((id(m.reference_range), id(m.alarm_limits)))
-            if ranges is None:
-                ranges = _RANGES.put((id(m.reference_range), id(m.alarm_limits)), _reference_ranges(m),
-                                     keep=(m.reference_range, m.alarm_limits))
-        else:
-            ranges = _reference_ranges(m)
-        if ranges:
-            res["referenceRange"] = ranges
+    if static.body_site is not None:
+        res["bodySite"] = static.body_site
+    if static.method is not None:
+        res["method"] = static.method
+    if static.device is not None:
+        res["device"] = static.device
+    if static.reference_range is not None:
+        res["referenceRange"] = static.reference_range
     return res
+
+
+def _location(f: dict[str, Any]) -> str:
+    source = f["source"]
+    return source.location if source is not None else "metric"
 
 
 VITAL_SIGNS_CATEGORY = [VITAL_SIGNS]  # shared (never mutated): Observation.category of a vital sign
@@ -160,17 +201,17 @@ def _reference_ranges(m: Metric) -> list[dict[str, Any]]:
     return ranges
 
 
-def _measurement_status(m: Metric) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+def _measurement_status(f: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     """IEEE 11073 MeasurementStatus names → (meta.security, interpretation, names with no FHIR
     mapping), per the HL7 PoCD IG measurement-status table (interop.terminology.status)."""
-    if not m.measurement_status:
+    if not f["measurement_status"]:
         return [], [], []
     from interop.terminology import status
 
     security: list[dict[str, Any]] = []
     interpretation: list[dict[str, Any]] = []
     unmapped: list[str] = []
-    for name in m.measurement_status:
+    for name in f["measurement_status"]:
         mapping = status.by_name(name)
         if mapping is None or not (mapping.security or mapping.interpretation or mapping.data_absent_reason):
             unmapped.append(name)
@@ -185,10 +226,10 @@ def _measurement_status(m: Metric) -> tuple[list[dict[str, Any]], list[dict[str,
     return security, interpretation, unmapped
 
 
-def _status_absent_reason(m: Metric) -> str | None:
+def _status_absent_reason(f: dict[str, Any]) -> str | None:
     from interop.terminology import status
 
-    for name in m.measurement_status:
+    for name in f["measurement_status"]:
         mapping = status.by_name(name)
         if mapping is not None and mapping.data_absent_reason:
             return mapping.data_absent_reason
@@ -204,11 +245,11 @@ def _result_status(obx11: str) -> str:
     return v2tables.observation_status(code, default="") or UNMAPPED_RESULT_STATUS.get(code, "unknown")
 
 
-def _status(m: Metric) -> str:
-    if m.result_status:
-        return _result_status(m.result_status)
-    if "invalid" in m.measurement_status:
-        return "entered-in-error" if m.value is not None else "final"
+def _status(f: dict[str, Any]) -> str:
+    if f["result_status"]:
+        return _result_status(f["result_status"])
+    if "invalid" in f["measurement_status"]:
+        return "entered-in-error" if f["value"] is not None else "final"
     return "final"
 
 
@@ -224,11 +265,11 @@ def _absent(reason: str) -> dict[str, Any]:
     return {"coding": [{"system": fd.DATA_ABSENT_SYSTEM, "code": reason}]}
 
 
-def _value(m: Metric, res: dict[str, Any], ctx: FhirContext) -> None:
-    v = m.value
+def _value(f: dict[str, Any], res: dict[str, Any], ctx: FhirContext) -> None:
+    v = f["value"]
     if v is None:
-        if m.data_absent_reason:
-            res["dataAbsentReason"] = _absent(m.data_absent_reason)
+        if f["data_absent_reason"]:
+            res["dataAbsentReason"] = _absent(f["data_absent_reason"])
         return
     kind = v.kind
     if kind == "numeric":
@@ -250,7 +291,7 @@ def _value(m: Metric, res: dict[str, Any], ctx: FhirContext) -> None:
             comps.append(comp)
         res["component"] = comps
     elif kind == "sample-array":
-        res["valueSampledData"] = _sampled_data(v, m, ctx)
+        res["valueSampledData"] = _sampled_data(v, f, ctx)
     elif kind == "coded":
         res["valueCodeableConcept"] = fd.concept(v.concept)
     elif kind == "string":
@@ -263,20 +304,20 @@ def _value(m: Metric, res: dict[str, Any], ctx: FhirContext) -> None:
         res["valueRatio"] = {"numerator": fd.quantity(v.numerator), "denominator": fd.quantity(v.denominator)}
     elif kind == "bits":
         res["valueString"] = ", ".join(v.set_names) if v.set_names else f"0x{v.value:0{v.width // 4}X}"
-    if m.data_absent_reason and "dataAbsentReason" not in res and kind == "string":
+    if f["data_absent_reason"] and "dataAbsentReason" not in res and kind == "string":
         # a value that failed to parse is kept as text; FHIR forbids value + dataAbsentReason together
-        ctx.note("fhir.value-as-text", m.source.location if m.source else "metric",
+        ctx.note("fhir.value-as-text", _location(f),
                  "value could not be read in its declared type and is carried as valueString", severity="info")
 
 
-def _sampled_data(v, m: Metric, ctx: FhirContext) -> dict[str, Any]:
+def _sampled_data(v, f: dict[str, Any], ctx: FhirContext) -> dict[str, Any]:
     origin = fd.quantity(v.origin) if v.origin is not None else {"value": Decimal(0)}
     origin.pop("comparator", None)
     out: dict[str, Any] = {"origin": origin}
     period = v.period_ms
     if period is None:
         period = Decimal(0)
-        ctx.note("fhir.sampled-period", m.source.location if m.source else "metric",
+        ctx.note("fhir.sampled-period", _location(f),
                  "the source states no sampling period; SampledData period/interval set to 0")
     if ctx.r5:
         out["interval"] = period

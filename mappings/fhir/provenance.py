@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import interop
-from interop.model import Message
+from interop.model import Message, Timestamp
 
 from . import datatypes as fd
 from .context import FhirContext, stable_id
@@ -19,17 +19,6 @@ STANDARD_TEXT = {"hl7v2": "HL7 v2", "ieee11073-20601": "IEEE 11073-20601", "blue
 def build(message: Message, ctx: FhirContext) -> None:
     if not ctx.entries:
         return
-    recorded = message.sent.value if message.sent is not None and message.sent.precision in (
-        "second", "millisecond", "microsecond") else None
-    if recorded is None:
-        recorded = datetime.now(UTC)
-    elif recorded.tzinfo is None:
-        recorded = recorded.replace(tzinfo=ctx.options.get("timezone") or UTC)
-    what = STANDARD_TEXT.get(message.standard, message.standard)
-    label = " ".join(x for x in (what, message.message_type, message.control_id) if x)
-    entity_what: dict[str, Any] = {"display": label}
-    if message.raw is not None:
-        entity_what["identifier"] = {"system": "urn:ietf:rfc:3986", "value": f"urn:sha256:{message.raw.sha256}"}
     agents: list[dict[str, Any]] = [{
         "type": {"coding": [{"system": PROVENANCE_AGENT_TYPE, "code": "assembler", "display": "Assembler"}]},
         "who": {"display": f"iomt-interop {interop.__version__}"},
@@ -46,12 +35,33 @@ def build(message: Message, ctx: FhirContext) -> None:
         })
     res = {
         "resourceType": "Provenance",
-        "id": stable_id("Provenance", message.raw.sha256 if message.raw else message.control_id, ctx.version),
+        "id": "",
         "target": [{"reference": e["fullUrl"]} for e in ctx.entries],  # every target is an entry
-        "recorded": fd.instant(recorded),
+        "recorded": "",
         "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
                                  "code": "CREATE", "display": "create"}]},
         "agent": agents,
-        "entity": [{"role": "source", "what": entity_what}],
+        "entity": [],
     }
+    res["id"], res["recorded"], res["entity"] = news(
+        message.standard, message.message_type, message.control_id, message.raw.sha256 if message.raw else None,
+        message.sent, ctx.options.get("timezone"), ctx.version)
     ctx.add(res)
+
+
+def news(standard: str, message_type: str | None, control_id: str | None, sha256: str | None,
+         sent: Timestamp | None, assume_tz: tzinfo | None, version: str) -> tuple[str, str, list[dict[str, Any]]]:
+    """The Provenance parts that change from message to message: (id, recorded, entity)."""
+    recorded = sent.value if sent is not None and sent.precision in ("second", "millisecond", "microsecond") \
+        else None
+    if recorded is None:
+        recorded = datetime.now(UTC)
+    elif recorded.tzinfo is None:
+        recorded = recorded.replace(tzinfo=assume_tz or UTC)
+    what = STANDARD_TEXT.get(standard, standard)
+    label = " ".join(x for x in (what, message_type, control_id) if x)
+    entity_what: dict[str, Any] = {"display": label}
+    if sha256 is not None:
+        entity_what["identifier"] = {"system": "urn:ietf:rfc:3986", "value": f"urn:sha256:{sha256}"}
+    rid = stable_id("Provenance", sha256 if sha256 is not None else control_id, version)
+    return rid, fd.instant(recorded), [{"role": "source", "what": entity_what}]

@@ -1,0 +1,88 @@
+"""What a message of a device feed shares with the messages before it, and what it says anew.
+
+A monitor's PCD-01 feed repeats itself: MSH, PID, PV1, OBR and every OBX row are the same text
+message after message, apart from the fields that carry this message's news: MSH-7 (time), MSH-10
+(control id), OBR-7/8 (observation times), OBX-5 (value), OBX-8 (flags) and OBX-14 (time).
+
+`read_recurring` splits a message along that line. `structure` is the text of everything that
+recurs (equal structures decode to equal canonical objects, apart from the fields listed); the
+rest is read into canonical values with the decoder's own readers (`HL7v2Decoder.reading`,
+`HL7v2Decoder.ts`), so both paths read a field the same way. `mappings.fhir.replay` uses this to
+reuse the FHIR translation of a structure it has translated before.
+
+The split is only made when the message would decode without a single finding; anything else
+(a segment this split does not know, a tokenizer finding, a value or time that does not read
+cleanly) returns None and the message takes the full decode, which records the findings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from interop.model import Coding, MetricValue, Timestamp
+
+from .decoder import HL7v2Decoder
+from .tokenizer import tokenize
+
+# The segments a recurring read knows; any other segment sends the message to the full decode
+_KNOWN = frozenset({"MSH", "PID", "PV1", "OBR", "OBX"})
+_PAD = [""] * 21
+
+
+@dataclass(slots=True)
+class RecurringRead:
+    """One message split into what recurs (`structure`) and what it says anew (canonical values)."""
+
+    structure: tuple  # the text of every segment without the fields below (hashable, comparable)
+    sha256: str  # of the message bytes (`Message.raw.sha256`)
+    sent: Timestamp | None  # MSH-7
+    control_id: str | None  # MSH-10
+    # per OBX row, in order: (value, data-absent reason, measurement status, interpretation, effective
+    # time), as the decoder reads them for a metric row (HL7v2Decoder.reading)
+    rows: list[tuple[MetricValue | None, str | None, tuple[str, ...], tuple[Coding, ...], Timestamp | None]]
+
+
+def read_recurring(data: bytes) -> RecurringRead | None:
+    """`data` split into its recurring structure and its news, or None when the message needs the full
+    decode (see the module docstring). Raises DecodeError for what tokenizing raises."""
+    parsed = tokenize(data)
+    if parsed.issues:
+        return None
+    segments = parsed.segments
+    if not segments or segments[0].name != "MSH":
+        return None
+    decoder = HL7v2Decoder(parsed)
+    structure = []
+    rows = []
+    sent = control_id = None
+    for i, seg in enumerate(segments):
+        name = seg.name
+        f = seg.fields
+        if name == "OBX":
+            if len(f) < 21:
+                f.extend(_PAD[:21 - len(f)])
+            value_raw = f[5]
+            empty = not value_raw or value_raw.isspace()
+            if empty and (f[8].strip() or f[14].strip()):  # a device row would report these: full decode
+                return None
+            structure.append(("OBX", empty, f[2], f[3], f[4], f[6], f[7], *f[9:14], *f[15:]))
+            rows.append(decoder.reading(seg, f[2].strip()))
+        elif name == "OBR":
+            structure.append((*f[:7], *f[9:]))
+            decoder.group.observed = decoder.ts(seg, 7)
+            decoder.ts(seg, 8)  # read for its findings only (OBR-8 is not translated)
+        elif name == "MSH":
+            if i:  # a second message: the full decode reports it
+                return None
+            structure.append((*f[:7], *f[8:10], *f[11:]))
+            sent = decoder.ts(seg, 7)
+            control_id = seg.get(10).strip() or None
+        elif name in _KNOWN:  # PID, PV1: all of it recurs
+            structure.append(tuple(f))
+        else:
+            return None
+    if decoder.issues:
+        return None
+    return RecurringRead(structure=tuple(structure), sha256=hashlib.sha256(data).hexdigest(), sent=sent,
+                         control_id=control_id, rows=rows)
