@@ -3,6 +3,7 @@
     from interop import decode, to_fhir
     msg = decode(raw_bytes)               # auto-detects the standard
     bundle = to_fhir(msg, version="R4")   # .json() -> bytes, .resources, .to_model()
+    fhir_json(raw_bytes)                  # the same Bundle JSON, faster for a feed's messages
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "decode", "decode_all", "to_fhir", "translate", "clear_caches", "DecodeError",
-           "InteropError"]
+__all__ = ["__version__", "decode", "decode_all", "to_fhir", "fhir_json", "translate", "clear_caches",
+           "DecodeError", "InteropError"]
 
 from .errors import DecodeError, InteropError
 
 
 def __getattr__(name: str) -> Any:  # lazy: `import interop` stays cheap
-    if name in ("decode", "decode_all", "to_fhir", "translate", "clear_caches"):
+    if name in ("decode", "decode_all", "to_fhir", "fhir_json", "translate", "clear_caches"):
         from . import pipeline
 
         return getattr(pipeline, name)

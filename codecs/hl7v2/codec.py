@@ -35,6 +35,12 @@ class HL7v2Codec:
 
         return split(data)
 
+    def read_recurring(self, data: bytes):
+        """The message split into its recurring structure and its news, or None (codecs.hl7v2.recurring)."""
+        from .recurring import read_recurring
+
+        return read_recurring(data)
+
     def decode(self, data: bytes, *, strict: bool = False, source: str | None = None) -> Message:
         """Tokenize and read one message; tolerant by default (deviations land in `Message.issues`)."""
         parsed = tokenize(data, strict=strict)

@@ -153,6 +153,18 @@ class _FhirMapping:
         bundle_type = options.pop("bundle_type", "collection")
         return to_bundle(message, self.version, bundle_type, **options)
 
+    def replay(self, read: Any, bundle_type: str = "collection") -> tuple[bytes, int] | None:
+        """The Bundle JSON for a codec's recurring read of a structure learned before (mappings.fhir.replay)."""
+        from .replay import replay
+
+        return replay(read, self.version, bundle_type)
+
+    def learn(self, read: Any, message: Message, bundle: Bundle, bundle_type: str = "collection") -> bool:
+        """Remember what `read.structure` fixes in `bundle` (mappings.fhir.replay)."""
+        from .replay import learn
+
+        return learn(read, message, bundle, self.version, bundle_type)
+
 
 class FhirR4Mapping(_FhirMapping):
     """Canonical model → FHIR R4 Bundle."""

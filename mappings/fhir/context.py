@@ -53,8 +53,9 @@ _RECURRING_URNS: dict[str, str] = {}  # fullUrl of each id in _RECURRING_IDS
 
 def forget() -> None:
     """Empty the memos of recurring ids (and the mappings' shared resources and fragments)."""
-    from . import datatypes, device, prepared
+    from . import datatypes, device, prepared, replay
 
+    replay.forget()
     _RECURRING_IDS.clear()
     _RECURRING_URNS.clear()
     prepared.forget()

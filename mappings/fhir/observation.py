@@ -7,12 +7,12 @@ string → valueString, date/time → valueDateTime, range → valueRange, ratio
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import timezone, tzinfo
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from interop.model import Message, Metric
+from interop.model import Message, Metric, Timestamp
 
 from . import datatypes as fd
 from .context import FhirContext, stable_id
@@ -71,8 +71,13 @@ def default_zone(message: Message, ctx: FhirContext) -> timezone | None:
     tz = ctx.options.get("timezone")
     if tz is not None:
         return tz
-    if message.standard == "hl7v2" and message.sent is not None and message.sent.value.tzinfo is not None:
-        return message.sent.value.tzinfo  # v2: a time without offset is in the sender's zone (MSH-7)
+    return sender_zone(message.standard, message.sent)
+
+
+def sender_zone(standard: str, sent: Timestamp | None) -> tzinfo | None:
+    """v2: a time without offset is in the sender's zone, the zone of MSH-7 (None if it states none)."""
+    if standard == "hl7v2" and sent is not None:
+        return sent.value.tzinfo
     return None
 
 

@@ -64,15 +64,27 @@ def _patient(p: Patient, message: Message) -> tuple[dict[str, Any], str | None]:
 def _encounter(message: Message, ctx: FhirContext) -> None:
     e = message.encounter
     assert e is not None
+    # An identified visit, and a visit without a visit number (PV1-19) of an identified patient, recur
+    # from message to message: the latter is the patient's stay of that class at that location since
+    # that admission (PV1-2/3/44), so a monitor's feed makes one Encounter, not one per message.
+    p = message.patient
+    recurs = bool(e.identifiers) or ctx.patient_ref is not None and p is not None and bool(p.identifiers)
+    shared = recurs and ctx.shares
     key = (id(e), ctx.patient_ref, ctx.version)
-    if e.identifiers and ctx.shares:  # an identified visit recurs from message to message
+    if shared:
         hit = _ENCOUNTERS.get(key)
         if hit is not None:
             ctx.encounter_ref = ctx.add(hit)
             return
     first = e.identifiers[0] if e.identifiers else None
-    key = (first.system or first.assigner, first.value) if first else (ctx.patient_ref, message.control_id)
-    res: dict[str, Any] = {"resourceType": "Encounter", "id": stable_id("Encounter", *key), "status": "unknown"}
+    if first is not None:
+        identity: tuple = (first.system or first.assigner, first.value)
+    elif recurs:
+        identity = (ctx.patient_ref, e.patient_class, e.location.text if e.location else None,
+                    e.admit_time.raw if e.admit_time else None)
+    else:
+        identity = (ctx.patient_ref, message.control_id)
+    res: dict[str, Any] = {"resourceType": "Encounter", "id": stable_id("Encounter", *identity), "status": "unknown"}
     if e.identifiers:
         res["identifier"] = [fd.identifier(i) for i in e.identifiers]
     cls = PATIENT_CLASS.get((e.patient_class or "").upper())
@@ -87,6 +99,6 @@ def _encounter(message: Message, ctx: FhirContext) -> None:
         res["subject"] = ctx.reference(ctx.patient_ref)
     if e.location and e.location.text:
         res["location"] = [{"location": {"display": e.location.text}}]
-    if e.identifiers and ctx.shares:
+    if shared:
         res = _ENCOUNTERS.put(key, ctx.prepare(res), keep=e)
     ctx.encounter_ref = ctx.add(res)

@@ -73,9 +73,26 @@ def test_the_feed_really_varies_and_really_reuses() -> None:
     devices = [[r for r in b if r["resourceType"] in ("Device", "DeviceMetric")] for b in (first, second)]
     assert devices[0] == devices[1] and len(devices[0]) == 13
     shared = [e["resource"] for e in to_fhir(decode(FEED[2]))._shared["entry"]]
-    # 6 Device, 7 DeviceMetric and the Patient; the Encounter has no visit number (PV1-19), so its id
-    # is made from the control id and it does not recur
-    assert [type(r) is prepared.Prepared for r in shared].count(True) == 14
+    # 6 Device, 7 DeviceMetric, the Patient and the Encounter: it has no visit number (PV1-19), and is
+    # the identified patient's stay of that class at that location, the same in every message
+    assert [type(r) is prepared.Prepared for r in shared].count(True) == 15
+    encounters = [[r for r in b if r["resourceType"] == "Encounter"] for b in (first, second)]
+    assert encounters[0] == encounters[1] and len(encounters[0]) == 1
+
+
+def test_a_visit_without_visit_number_is_the_stay_of_its_patient_class_and_location() -> None:
+    """PV1 without PV1-19: one Encounter per patient, class, location and admission, never per message."""
+    def encounter_id(message: bytes) -> str:
+        return next(r["id"] for r in to_fhir(decode(message)).resources if r["resourceType"] == "Encounter")
+
+    base = encounter_id(FEED[0])
+    assert encounter_id(FEED[3]) == base  # another control id and time: the same stay
+    assert encounter_id(FEED[0].replace(b"PV1||I|ICU^101^1", b"PV1||I|ICU^102^1")) != base  # another bed
+    assert encounter_id(FEED[0].replace(b"PV1||I|ICU^101^1", b"PV1||E|ICU^101^1")) != base  # another class
+    assert encounter_id(FEED[0].replace(b"HOSP0001^^^", b"HOSP0002^^^")) != base  # another patient
+    # an unidentified patient: nothing recurs, the visit is this message's
+    anonymous = FEED[0].replace(b"HOSP0001^^^ACME_HOSP&1.2.3.4.5&ISO^MR", b"")
+    assert encounter_id(anonymous) != encounter_id(anonymous.replace(b"MSG000000", b"MSG000009"))
 
 
 @pytest.mark.parametrize("path", EXAMPLES + [PHILIPS], ids=lambda p: p.name)

@@ -1,0 +1,153 @@
+"""The FHIR translation of a recurring message structure, learned once and replayed with each message's news.
+
+A device feed sends the same structure again and again (same device tree, patient, codes, ranges);
+only values, flags, times and ids change. A codec that can split a message into its recurring
+`structure` and its news in canonical values (`read_recurring`, e.g. codecs.hl7v2.recurring) lets
+this module skip the canonical Message for every message after the first of a structure:
+
+- `learn` keeps, from the ordinary translation of a message (canonical Message → Bundle), what the
+  structure fixes: the Bundle's recurring entries (Patient, Encounter, Device, DeviceMetric) rendered
+  once, each Observation's fixed part (`observation.ObservationStatic`) and the metric fields the
+  structure fixes, and the Provenance agents.
+- `replay` builds the next message's Bundle from those and its news, with the same functions the
+  ordinary path uses for the parts that change (`observation.observation`, `provenance.news`,
+  `bundle.head`, `context.make_entry`). The JSON is byte for byte what `to_fhir(decode(data)).json()`
+  writes (tests/fhir/test_replay.py checks this over feeds, every example and mutated messages).
+
+Nothing is learned from a translation with a finding or a mapping note, nor from one whose resources
+are not all shared (an id built from the message digest, a patient without identifier): those
+structures always take the ordinary path. `replay` returns None whenever its result could differ
+(a value of another kind than the learned one, a note the mapping would raise, two Observations
+with one id), and the caller takes the ordinary path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from interop.model import Message
+
+from . import prepared
+from .bundle import Bundle, head
+from .context import FhirContext, FhirVersion, entry_url, make_entry
+from .observation import ObservationStatic, observation, sender_zone
+from .provenance import news
+
+_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+@dataclass(slots=True)
+class _Skeleton:
+    """What a structure fixes in its Bundle."""
+
+    head: orjson.Fragment | None  # the recurring entries (Patient ... DeviceMetric), rendered and joined
+    targets: list[dict[str, str]]  # their Provenance.target references
+    # per metric: (index of its OBX row, its Observation's fixed part, the Metric fields the structure
+    # fixes (the learned Metric's, to be updated with the news), the class of the learned value)
+    rows: list[tuple[int, ObservationStatic, dict[str, Any], type]]
+    provenance: dict[str, Any]  # the learned Provenance (its agents and activity recur)
+    standard: str
+    message_type: str | None
+    count: int  # resources in the Bundle
+
+
+_SKELETONS: dict[tuple, _Skeleton] = {}
+_SIZE = 1024  # structures remembered (a feed has one per device configuration)
+
+
+def forget() -> None:
+    """Forget every learned structure (they hold Patient resources: see interop.clear_caches)."""
+    _SKELETONS.clear()
+
+
+def learn(read: Any, message: Message, bundle: Bundle, version: FhirVersion, bundle_type: str) -> bool:
+    """Remember what `read.structure` fixes in `bundle`, the ordinary translation of `message` (itself
+    decoded from the message `read` was made of); False when the structure must not be replayed."""
+    if message.issues or bundle.issues or message.raw is None or message.raw.sha256 != read.sha256:
+        return False
+    entries = bundle._shared["entry"]  # noqa: SLF001 - the structure as assembled (shared parts intact)
+    metrics = message.metrics
+    statics = bundle.observation_statics
+    n = len(metrics)
+    if len(statics) != n or len(entries) < n + 1 or entries[-1]["resource"]["resourceType"] != "Provenance":
+        return False
+    fixed = entries[:len(entries) - n - 1]
+    if any(type(e["resource"]) is not prepared.Prepared for e in fixed):
+        return False  # a resource built from this message alone (digest-based id) recurs in no other
+    rows = []
+    for m, static, entry in zip(metrics, statics, entries[len(fixed):-1], strict=True):
+        if static.id_parts[1] in (read.sha256, message.control_id):
+            return False  # Observation ids anchored on this message alone
+        location = m.source.location if m.source is not None else ""
+        if not (location.startswith("OBX[") and location.endswith("]") and location[4:-1].isdigit()):
+            return False
+        res = entry["resource"]
+        fields = m.__dict__
+        # the id the replay would give (no second Observation of this id in the message renamed it)
+        if res["resourceType"] != "Observation" or observation(static, fields, _probe(version), None)["id"] != res["id"]:
+            return False
+        rows.append((int(location[4:-1]) - 1, static, dict(fields), type(m.value)))
+    rendered = [orjson.dumps(e, default=prepared.default, option=_OPTIONS) for e in fixed]
+    if len(_SKELETONS) >= _SIZE:
+        _SKELETONS.clear()
+    _SKELETONS[(read.structure, version, bundle_type)] = _Skeleton(
+        head=orjson.Fragment(b",".join(rendered)) if rendered else None,
+        targets=[{"reference": e["fullUrl"]} for e in fixed],
+        rows=rows,
+        provenance=entries[-1]["resource"],
+        standard=message.standard,
+        message_type=message.message_type,
+        count=len(entries),
+    )
+    return True
+
+
+def _probe(version: FhirVersion) -> FhirContext:
+    return FhirContext(version=version, message=None, shares=True)  # type: ignore[arg-type]
+
+
+def replay(read: Any, version: FhirVersion, bundle_type: str) -> tuple[bytes, int] | None:
+    """The Bundle JSON of the message `read` was made of, and its resource count, when its structure
+    was learned (else None: take the ordinary path)."""
+    skeleton = _SKELETONS.get((read.structure, version, bundle_type))
+    if skeleton is None:
+        return None
+    sent = read.sent
+    zone = sender_zone(skeleton.standard, sent)
+    ctx = FhirContext(version=version, message=None, bundle_type=bundle_type, shares=True)  # type: ignore[arg-type]
+    entries: list[Any] = [skeleton.head] if skeleton.head is not None else []
+    targets = skeleton.targets.copy()
+    news_rows = read.rows
+    seen = set()
+    for index, static, fixed, value_class in skeleton.rows:
+        value, absent, status, interpretation, effective = news_rows[index]
+        if value.__class__ is not value_class:
+            return None  # another kind of value changes the fixed parts (ranges, DeviceMetric.unit)
+        fields = fixed.copy()
+        fields["value"] = value
+        fields["data_absent_reason"] = absent
+        fields["measurement_status"] = status
+        fields["interpretation"] = interpretation
+        fields["effective"] = effective
+        res = observation(static, fields, ctx, zone)
+        rid = res["id"]
+        if rid in seen:
+            return None
+        seen.add(rid)
+        url = entry_url(rid)
+        entries.append(make_entry(res, "Observation/" + rid, url, bundle_type))
+        targets.append({"reference": url})
+    if ctx.issues:
+        return None  # the ordinary path records the notes
+    provenance = skeleton.provenance.copy()
+    provenance["id"], provenance["recorded"], provenance["entity"] = news(
+        skeleton.standard, skeleton.message_type, read.control_id, read.sha256, sent, None, version)
+    provenance["target"] = targets
+    rid = provenance["id"]
+    entries.append(make_entry(provenance, "Provenance/" + rid, entry_url(rid), bundle_type))
+    data = head(read.sha256, sent, None, version, bundle_type)
+    data["entry"] = entries
+    return orjson.dumps(data, default=prepared.default, option=_OPTIONS), skeleton.count
