@@ -117,14 +117,15 @@ class HL7v2Decoder:
         self.d = parsed.delimiters
         self.strict = strict
         self.raw = raw
-        self.codes = _per_delimiters(_CODES, self.d)  # OBX-3/OBX-5 text -> enriched concept
-        self.units = _per_delimiters(_UNITS, self.d)  # OBX-6 text -> (UCUM, MDC coding, text)
-        self.entities = _per_delimiters(_ENTITIES, self.d)  # EI text -> Identifier (device, filler ids)
-        self.systems = _per_delimiters(_SYSTEMS, self.d)  # MSH-3..6 text -> Endpoint / gateway Device
-        self.plans = _per_delimiters(_PLANS, self.d)  # OBX text but OBX-1/5/14 -> _ObxPlan
-        self.ranges = _per_delimiters(_RANGES, self.d)  # (OBX-7 text, OBX-6 text) -> Range
-        self.numbers = _per_delimiters(_NUMBERS, self.d)  # (OBX-5, OBX-6) text of NM rows -> (value, absent)
-        self.segments_read = _per_delimiters(_SEGMENTS_READ, self.d)  # PID/PV1 text and place -> what it reads to
+        t = _TABLES.get(self.d) or _tables(self.d)  # what this decoder remembers of earlier messages
+        self.codes = t.codes  # OBX-3/OBX-5 text -> enriched concept
+        self.units = t.units  # OBX-6 text -> (UCUM, MDC coding, text)
+        self.entities = t.entities  # EI text -> Identifier (device, filler ids)
+        self.systems = t.systems  # MSH-3..6 text -> Endpoint / gateway Device
+        self.plans = t.plans  # OBX text but OBX-1/5/14 -> _ObxPlan
+        self.ranges = t.ranges  # (OBX-7 text, OBX-6 text) -> Range
+        self.numbers = t.numbers  # (OBX-5, OBX-6) text of NM rows -> (value, absent)
+        self.segments_read = t.segments_read  # PID/PV1 text and place -> what it reads to
         self.issues: list[Issue] = list(parsed.issues)
         self.times: dict[str, Timestamp] = {}  # field text -> Timestamp, for this message only
         self.fields: dict = {}
@@ -699,16 +700,34 @@ class HL7v2Decoder:
         return Range(low=q(low), high=q(high), text=text)
 
 
-_RANGES: dict[object, dict[tuple[str, str], Range]] = {}
-# Codes and units recur in every message of a sender; one table per set of delimiters (nearly always
-# the default "|^~\\&"), keyed by the field text, so a lookup hashes a short string only.
-_CODES: dict[object, dict[str, CodeableConcept | None]] = {}
-_UNITS: dict[object, dict[str, tuple[str | None, Coding | None, str | None]]] = {}
-_ENTITIES: dict[object, dict[str, Identifier | None]] = {}
-_SYSTEMS: dict[object, dict[tuple, object]] = {}
-_PLANS: dict[object, dict[tuple, _ObxPlan]] = {}
-_SEGMENTS_READ: dict[object, dict[tuple, object]] = {}
-_NUMBERS: dict[object, dict[tuple[str, str], tuple]] = {}
+class _Tables:
+    """What the decoder remembers of earlier messages, for one set of delimiters (nearly always the default
+    "|^~\\&"): codes, units, identifiers and whole OBX rows recur in every message of a sender. Keyed by
+    field text, so a lookup hashes short strings only; each table is bounded (`_remember`)."""
+
+    __slots__ = ("codes", "units", "entities", "systems", "plans", "ranges", "numbers", "segments_read")
+
+    def __init__(self) -> None:
+        self.codes: dict[str, CodeableConcept | None] = {}
+        self.units: dict[str, tuple[str | None, Coding | None, str | None]] = {}
+        self.entities: dict[str, Identifier | None] = {}
+        self.systems: dict[tuple, object] = {}
+        self.plans: dict[tuple, _ObxPlan] = {}
+        self.ranges: dict[tuple[str, str], Range] = {}
+        self.numbers: dict[tuple[str, str], tuple] = {}
+        self.segments_read: dict[tuple, object] = {}
+
+
+_TABLES: dict[Delimiters, _Tables] = {}
+
+
+def _tables(d: Delimiters) -> _Tables:
+    if len(_TABLES) > 64:  # many exotic delimiter sets: start over rather than grow
+        _TABLES.clear()
+    tables = _TABLES[d] = _Tables()
+    return tables
+
+
 _SOURCE_FIELDS = frozenset({"location", "offset"})
 # The fields the decoder gives an Order (its model_fields_set, as the validating constructor would record)
 _ORDER_FIELDS = frozenset({"set_id", "placer_id", "filler_id", "code", "observed", "observed_end", "status", "reason",
@@ -723,17 +742,7 @@ _EMPTY_FIELDS = [""] * 21
 
 def forget() -> None:
     """Empty the decoder's memos of recurring text (codes, units, OBX plans, numbers, PID/PV1 ...)."""
-    for tables in (_CODES, _UNITS, _ENTITIES, _SYSTEMS, _PLANS, _NUMBERS, _SEGMENTS_READ, _RANGES):
-        tables.clear()
-
-
-def _per_delimiters(tables: dict[object, dict], d) -> dict:
-    table = tables.get(d)
-    if table is None:
-        if len(tables) > 64:  # many exotic delimiter sets: start over rather than grow
-            tables.clear()
-        table = tables[d] = {}
-    return table
+    _TABLES.clear()
 
 
 def _remember(table: dict, key: object, value: object) -> None:

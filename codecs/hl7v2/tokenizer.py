@@ -118,6 +118,24 @@ def strip_framing(data: bytes) -> tuple[bytes, int]:
 
 def read_delimiters(head: bytes, offset: int = 0) -> Delimiters:
     """Delimiters from the first bytes of an MSH segment; raises DecodeError naming MSH-1/MSH-2."""
+    # what they are read from ("MSH|^~\\&|") recurs in every message of a sender: read once per text
+    end = head.find(head[3:4], 4) if len(head) > 4 else -1
+    if end > 4:
+        hit = _DELIMITERS.get(head[:end + 1])
+        if hit is not None:
+            return hit
+    delimiters = _read_delimiters(head, offset)
+    if end > 4:
+        if len(_DELIMITERS) >= 256:
+            _DELIMITERS.clear()
+        _DELIMITERS[head[:end + 1]] = delimiters  # only what read without error: errors are raised anew
+    return delimiters
+
+
+_DELIMITERS: dict[bytes, Delimiters] = {}  # MSH prefix up to MSH-2 and the separator after it -> Delimiters
+
+
+def _read_delimiters(head: bytes, offset: int) -> Delimiters:
     if not head.startswith(b"MSH"):
         found = head[:3].decode("latin-1")
         raise _fail(f"message starts with {found!r}", "MSH-0 (segment id)", "'MSH' as the first segment",
