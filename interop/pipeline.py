@@ -155,6 +155,12 @@ def fhir_json(
     return translate_json(source, version, bundle_type=bundle_type, standard=standard, label=label)[0]
 
 
+def _detect(data: bytes, source: str | None) -> str:
+    from .detect import detect
+
+    return detect(data, source=source)
+
+
 def translate_json(
     source: bytes | str | os.PathLike[str],
     version: Literal["R4", "R5"] = "R4",
@@ -177,9 +183,7 @@ def translate_json(
     data, file_label = read_input(source)
     label = label or file_label
     if standard == "auto":
-        from .detect import detect
-
-        standard = detect(data, source=label)
+        standard = _detect(data, source=label)
     mapping = get_mapping(f"fhir-{version.lower()}")
     reader = getattr(get_codec(standard), "read_recurring", None)
     read = None

@@ -438,6 +438,8 @@ class HL7v2Decoder:
         fields that change from message to message; findings go to `self.issues`."""
         f = seg.fields  # padded to OBX-20 by the caller
         value_raw = f[5]
+        if not f[8] and not f[14] and (not value_raw or value_raw.isspace()):  # device rows: nothing to read
+            return None, "unknown" if vtype else None, (), (), self.group.observed
         # flags come and go (H/L, ALACT while in alarm ...): read per text, outside the plan
         status, interpretation, flag_absent, unknown = _flags(f[8], self.d) if f[8] else _NO_FLAGS
         for flag in unknown:

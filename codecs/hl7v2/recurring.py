@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from operator import itemgetter
 
 from interop.model import Coding, MetricValue, Timestamp
 
@@ -28,6 +29,8 @@ from .tokenizer import tokenize
 # The segments a recurring read knows; any other segment sends the message to the full decode
 _KNOWN = frozenset({"MSH", "PID", "PV1", "OBR", "OBX"})
 _PAD = [""] * 21
+# OBX fields that recur: all but OBX-1 (set id), OBX-5 (value), OBX-8 (flags) and OBX-14 (time)
+_OBX_STATIC = itemgetter(2, 3, 4, 6, 7, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19, 20)
 
 
 @dataclass(slots=True)
@@ -66,7 +69,10 @@ def read_recurring(data: bytes) -> RecurringRead | None:
             empty = not value_raw or value_raw.isspace()
             if empty and (f[8].strip() or f[14].strip()):  # a device row would report these: full decode
                 return None
-            structure.append(("OBX", empty, f[2], f[3], f[4], f[6], f[7], *f[9:14], *f[15:]))
+            # an OBX adds `empty` then its fields: the bools mark which tuples are OBX rows, so equal
+            # structures have the same segments (other tuples start with their segment id)
+            structure.append(empty)
+            structure.append(_OBX_STATIC(f) if len(f) == 21 else (*_OBX_STATIC(f), *f[21:]))
             rows.append(decoder.reading(seg, f[2].strip()))
         elif name == "OBR":
             structure.append((*f[:7], *f[9:]))

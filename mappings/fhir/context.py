@@ -30,6 +30,17 @@ def stable_id(*parts: object) -> str:
     return _blake2b(key.encode(), digest_size=16).hexdigest()
 
 
+def id_prefix(*parts: object) -> str:
+    """The text `stable_id` hashes for its first parts, to be completed by `stable_id_after`."""
+    return "\x1f".join([p if type(p) is str else "" if p is None else str(p) for p in parts]) + "\x1f"
+
+
+def stable_id_after(prefix: str, *parts: object) -> str:
+    """`stable_id(*first, *parts)` for `prefix = id_prefix(*first)`: the fixed parts joined once."""
+    key = prefix + "\x1f".join([p if type(p) is str else "" if p is None else str(p) for p in parts])
+    return _blake2b(key.encode(), digest_size=16).hexdigest()
+
+
 _RECURRING_IDS: dict[tuple[object, ...], str] = {}
 
 
@@ -148,6 +159,19 @@ def make_entry(resource: dict[str, Any], ref: str, url: str, bundle_type: str,
     return entry
 
 
+def detached_context(version: FhirVersion, bundle_type: str) -> FhirContext:
+    """A context for building one resource of a Bundle assembled elsewhere (mappings.fhir.replay): it has
+    the version, bundle type, sharing and `issues` (with `note`) only; the dataclass constructor makes
+    the dozen containers of a whole Bundle (~1.5 µs)."""
+    ctx = FhirContext.__new__(FhirContext)
+    ctx.version = version
+    ctx.bundle_type = bundle_type  # type: ignore[assignment]
+    ctx.shares = True
+    ctx.issues = []
+    ctx.options = {}
+    return ctx
+
+
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -160,4 +184,9 @@ def _uuid_from_id(rid: str) -> str:
 def _uuid_urn(rid: str) -> str:
     """`urn:uuid:` + `_uuid_from_id(rid)` in one step (called once per Bundle entry)."""
     h = rid if len(rid) == 32 and _HEX.issuperset(rid) else hashlib.md5(rid.encode()).hexdigest()
+    return hex_urn(h)
+
+
+def hex_urn(h: str) -> str:
+    """The fullUrl of an entry whose id is 32 hex digits (a `stable_id`): that id laid out as a urn:uuid."""
     return f"urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -12,12 +12,12 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from interop.model import Message, Metric, Timestamp
+from interop.model import Coding, Message, Metric, Timestamp
 
 from . import datatypes as fd
-from .context import FhirContext, stable_id
+from .context import FhirContext, id_prefix, stable_id, stable_id_after
 from .device import observation_device
-from .prepared import Recurring
+from .prepared import Recurring, RenderedDict, RenderedList
 
 CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 VITAL_SIGNS = {"coding": [{"system": CATEGORY_SYSTEM, "code": "vital-signs", "display": "Vital Signs"}]}
@@ -88,34 +88,42 @@ class ObservationStatic:
     A device feed repeats these message after message; `mappings.fhir.replay` keeps them with the
     structure they were built for. Shared fragments are never mutated (mappings.fhir.prepared)."""
 
-    __slots__ = ("id_parts", "category", "code", "subject", "encounter", "body_site", "method", "device",
-                 "reference_range")
+    __slots__ = ("id_parts", "id_prefix", "head", "tail")
 
     def __init__(self, m: Metric, ctx: FhirContext, anchor: str) -> None:
         facts = fd.code_facts(m.code)
         shares = ctx.shares  # recurring fragments go in as they are (mappings.fhir.prepared), else copies
         # the parts of Observation.id before the time and person (see `observation`)
         self.id_parts = ("Observation", anchor, m.device_key, facts.id_code, m.observation_id or m.handle)
-        self.category = None
+        self.id_prefix = id_prefix(*self.id_parts)
+        head: dict[str, Any] = {}  # the elements before effective[x], in their order
         if facts.loinc and _is_vital(facts.loinc):
-            self.category = VITAL_SIGNS_CATEGORY if shares else [{"coding": [VITAL_SIGNS["coding"][0].copy()]}]
-        self.code = facts.concept if shares else fd.copy_concept(facts.concept)
-        self.subject = ctx.reference(ctx.patient_ref) if ctx.patient_ref else None
-        self.encounter = ctx.reference(ctx.encounter_ref) if ctx.encounter_ref else None
-        self.body_site = fd.concept(m.body_site) if m.body_site is not None else None
-        self.method = fd.concept(m.method) if m.method is not None else None
+            head["category"] = VITAL_SIGNS_CATEGORY if shares else [{"coding": [VITAL_SIGNS["coding"][0].copy()]}]
+        head["code"] = facts.concept if shares else fd.copy_concept(facts.concept)
+        if ctx.patient_ref:
+            head["subject"] = ctx.reference(ctx.patient_ref)
+        if ctx.encounter_ref:
+            head["encounter"] = ctx.reference(ctx.encounter_ref)
+        self.head = head
+        tail: dict[str, Any] = {}  # the elements after value[x], interpretation and note, in their order
+        if m.body_site is not None:
+            tail["bodySite"] = fd.concept(m.body_site)
+        if m.method is not None:
+            tail["method"] = fd.concept(m.method)
         device = observation_device(m, ctx, facts)
-        self.device = ctx.reference(device) if device else None
-        ranges = None
+        if device:
+            tail["device"] = ctx.reference(device)
         if m.reference_range is not None or m.alarm_limits is not None:
             if shares:
                 ranges = _RANGES.get((id(m.reference_range), id(m.alarm_limits)))
                 if ranges is None:
-                    ranges = _RANGES.put((id(m.reference_range), id(m.alarm_limits)), _reference_ranges(m),
-                                         keep=(m.reference_range, m.alarm_limits))
+                    ranges = _RANGES.put((id(m.reference_range), id(m.alarm_limits)),
+                                         RenderedList(_reference_ranges(m)), keep=(m.reference_range, m.alarm_limits))
             else:
                 ranges = _reference_ranges(m)
-        self.reference_range = ranges or None
+            if ranges:
+                tail["referenceRange"] = ranges
+        self.tail = tail
 
 
 observation_static = ObservationStatic
@@ -128,22 +136,16 @@ def observation(static: ObservationStatic, f: dict[str, Any], ctx: FhirContext, 
     when = None if effective is None else effective.raw or effective.value.isoformat()
     res: dict[str, Any] = {
         "resourceType": "Observation",
-        "id": stable_id(*static.id_parts, when, f["person_id"]),
-        "status": _status(f),
+        "id": stable_id_after(static.id_prefix, when, f["person_id"]),
     }
-    if static.category is not None:
-        res["category"] = static.category
     if f["measurement_status"]:
         security, status_interpretation, unmapped = _measurement_status(f)
+        if security:
+            res["meta"] = {"security": security}
     else:  # the common case, without the call
         security, status_interpretation, unmapped = (), (), ()
-    if security:
-        res["meta"] = {"security": security}
-    res["code"] = static.code
-    if static.subject is not None:
-        res["subject"] = static.subject
-    if static.encounter is not None:
-        res["encounter"] = static.encounter
+    res["status"] = _status(f)
+    res.update(static.head)
     if effective is not None:
         text, assumed = fd.date_time(effective, default_tz)
         if assumed and default_tz is None:
@@ -155,8 +157,16 @@ def observation(static: ObservationStatic, f: dict[str, Any], ctx: FhirContext, 
             res["effectiveDateTime"] = text
     _value(f, res, ctx)
     interpretation = f["interpretation"]
-    if interpretation or status_interpretation:
-        res["interpretation"] = [{"coding": [fd.coding(c)]} for c in interpretation] + list(status_interpretation)
+    if status_interpretation:
+        res["interpretation"] = _interpretation(interpretation) + list(status_interpretation)
+    elif interpretation:
+        if ctx.shares:  # codecs reuse the tuple of a recurring flag text (H, L ...): so does the mapping
+            hit = _INTERPRETATIONS.get(id(interpretation))
+            if hit is None:
+                hit = _INTERPRETATIONS.put(id(interpretation), _interpretation(interpretation), keep=interpretation)
+            res["interpretation"] = hit
+        else:
+            res["interpretation"] = _interpretation(interpretation)
     if f["value"] is None and "dataAbsentReason" not in res:
         absent = f["data_absent_reason"] or _status_absent_reason(f)
         if absent:
@@ -167,14 +177,8 @@ def observation(static: ObservationStatic, f: dict[str, Any], ctx: FhirContext, 
         if unmapped:
             notes.append("measurement status: " + ", ".join(unmapped))
         res["note"] = [{"text": n} for n in notes]
-    if static.body_site is not None:
-        res["bodySite"] = static.body_site
-    if static.method is not None:
-        res["method"] = static.method
-    if static.device is not None:
-        res["device"] = static.device
-    if static.reference_range is not None:
-        res["referenceRange"] = static.reference_range
+    if static.tail:
+        res.update(static.tail)
     return res
 
 
@@ -183,7 +187,12 @@ def _location(f: dict[str, Any]) -> str:
     return source.location if source is not None else "metric"
 
 
+def _interpretation(codings: tuple[Coding, ...]) -> list[dict[str, Any]]:
+    return [{"coding": [fd.coding(c)]} for c in codings]
+
+
 VITAL_SIGNS_CATEGORY = [VITAL_SIGNS]  # shared (never mutated): Observation.category of a vital sign
+_INTERPRETATIONS = Recurring()  # tuple of interpretation codings -> Observation.interpretation
 _RANGES = Recurring()  # (reference range, alarm limits) objects -> Observation.referenceRange
 _QUANTITIES = Recurring()  # NumericValue object -> Observation.valueQuantity
 
@@ -281,7 +290,7 @@ def _value(f: dict[str, Any], res: dict[str, Any], ctx: FhirContext) -> None:
         if ctx.shares:  # codecs reuse the objects of recurring values: so does the mapping
             q = _QUANTITIES.get(id(v))
             if q is None:
-                q = _QUANTITIES.put(id(v), fd.quantity(v.quantity), keep=v)
+                q = _QUANTITIES.put(id(v), RenderedDict(fd.quantity(v.quantity)), keep=v)
             res["valueQuantity"] = q
         else:
             res["valueQuantity"] = fd.quantity(v.quantity)

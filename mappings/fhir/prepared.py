@@ -20,7 +20,21 @@ from typing import Any
 import orjson
 
 
-class Prepared(dict):
+class _Rendered:
+    """Shared structure that writes itself from JSON bytes rendered on first use (never mutated)."""
+
+    __slots__ = ()
+    _fragment: orjson.Fragment | None
+
+    @property
+    def fragment(self) -> orjson.Fragment:
+        if self._fragment is None:
+            # without OPT_PASSTHROUGH_SUBCLASS orjson writes a dict or list subclass as the dict or list it is
+            self._fragment = orjson.Fragment(orjson.dumps(self, default=default))
+        return self._fragment
+
+
+class Prepared(_Rendered, dict):
     """A resource (a dict) plus its compact JSON, rendered on first use and then reused; shared by
     many Bundles, never mutated."""
 
@@ -28,20 +42,40 @@ class Prepared(dict):
 
     def __init__(self, resource: dict[str, Any], url: str) -> None:
         super().__init__(resource)
-        self._fragment: orjson.Fragment | None = None  # rendered when first written (a miss may never be)
+        self._fragment = None  # rendered when first written (a miss may never be)
         self.ref = f"{resource['resourceType']}/{resource['id']}"  # relative reference
         self.url = url  # Bundle.entry.fullUrl
 
-    @property
-    def fragment(self) -> orjson.Fragment:
-        if self._fragment is None:
-            # without OPT_PASSTHROUGH_SUBCLASS orjson writes this dict subclass as the dict it is
-            self._fragment = orjson.Fragment(orjson.dumps(self, default=default))
-        return self._fragment
+
+class RenderedDict(_Rendered, dict):
+    """A shared fragment holding decimals (such as a valueQuantity) plus its JSON: writing it again costs
+    one lookup instead of a decimal conversion per number."""
+
+    __slots__ = ("_fragment",)
+
+    def __init__(self, fragment: dict[str, Any]) -> None:
+        super().__init__(fragment)
+        self._fragment = None
+
+
+class RenderedList(_Rendered, list):
+    """`RenderedDict` for a shared list (such as an Observation.referenceRange)."""
+
+    __slots__ = ("_fragment",)
+
+    def __init__(self, fragment: list[Any]) -> None:
+        super().__init__(fragment)
+        self._fragment = None
+
+
+_RENDERED = frozenset({Prepared, RenderedDict, RenderedList})
 
 
 def default(obj: Any) -> Any:
-    """orjson `default`: FHIR decimals with their written precision; `Prepared` from its fragment."""
+    """orjson `default`: FHIR decimals with their written precision; `Prepared` and other rendered
+    fragments from their JSON."""
+    if type(obj) in _RENDERED:
+        return obj.fragment
     if type(obj) is Decimal or isinstance(obj, Decimal):
         # FHIR decimals keep their written precision ("76.30"); never exponent form. str() writes
         # an exponent exactly when one is needed (always for a positive exponent), so one str()
@@ -50,8 +84,6 @@ def default(obj: Any) -> Any:
         if "E" in text:
             text = format(obj, "f")
         return orjson.Fragment(text)
-    if type(obj) is Prepared:
-        return obj.fragment
     # OPT_PASSTHROUGH_SUBCLASS hands every subclass of str/int/dict/list here: write it as its base
     for base in (str, int, dict, list):
         if isinstance(obj, base):
@@ -61,8 +93,10 @@ def default(obj: Any) -> Any:
 
 def default_plain(obj: Any) -> Any:
     """orjson `default` for indented output: a `Prepared` resource as a dict, so it is indented too."""
-    if type(obj) is Prepared:
+    if type(obj) is Prepared or type(obj) is RenderedDict:
         return dict(obj)
+    if type(obj) is RenderedList:
+        return list(obj)
     return default(obj)
 
 
@@ -75,7 +109,7 @@ def private_copy(node: Any) -> Any:
     return node
 
 
-_CONTAINERS = frozenset({dict, list, Prepared})
+_CONTAINERS = frozenset({dict, list, Prepared, RenderedDict, RenderedList})
 
 
 class Recurring:

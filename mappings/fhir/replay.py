@@ -32,7 +32,7 @@ from interop.model import Message
 
 from . import prepared
 from .bundle import Bundle, head
-from .context import FhirContext, FhirVersion, entry_url, make_entry
+from .context import FhirContext, FhirVersion, detached_context, hex_urn, make_entry
 from .observation import ObservationStatic, observation, sender_zone
 from .provenance import news
 
@@ -106,7 +106,7 @@ def learn(read: Any, message: Message, bundle: Bundle, version: FhirVersion, bun
 
 
 def _probe(version: FhirVersion) -> FhirContext:
-    return FhirContext(version=version, message=None, shares=True)  # type: ignore[arg-type]
+    return detached_context(version, "collection")
 
 
 def replay(read: Any, version: FhirVersion, bundle_type: str) -> tuple[bytes, int] | None:
@@ -117,7 +117,7 @@ def replay(read: Any, version: FhirVersion, bundle_type: str) -> tuple[bytes, in
         return None
     sent = read.sent
     zone = sender_zone(skeleton.standard, sent)
-    ctx = FhirContext(version=version, message=None, bundle_type=bundle_type, shares=True)  # type: ignore[arg-type]
+    ctx = detached_context(version, bundle_type)
     entries: list[Any] = [skeleton.head] if skeleton.head is not None else []
     targets = skeleton.targets.copy()
     news_rows = read.rows
@@ -137,7 +137,7 @@ def replay(read: Any, version: FhirVersion, bundle_type: str) -> tuple[bytes, in
         if rid in seen:
             return None
         seen.add(rid)
-        url = entry_url(rid)
+        url = hex_urn(rid)  # Observation ids are stable_ids (context.entry_url)
         entries.append(make_entry(res, "Observation/" + rid, url, bundle_type))
         targets.append({"reference": url})
     if ctx.issues:
@@ -147,7 +147,7 @@ def replay(read: Any, version: FhirVersion, bundle_type: str) -> tuple[bytes, in
         skeleton.standard, skeleton.message_type, read.control_id, read.sha256, sent, None, version)
     provenance["target"] = targets
     rid = provenance["id"]
-    entries.append(make_entry(provenance, "Provenance/" + rid, entry_url(rid), bundle_type))
+    entries.append(make_entry(provenance, "Provenance/" + rid, hex_urn(rid), bundle_type))
     data = head(read.sha256, sent, None, version, bundle_type)
     data["entry"] = entries
     return orjson.dumps(data, default=prepared.default, option=_OPTIONS), skeleton.count
