@@ -1,0 +1,206 @@
+"""interop.fhir_json replays the learned translation of a recurring structure (mappings.fhir.replay):
+its JSON must be byte for byte what the canonical path writes, `to_fhir(decode(data)).json()`, and it
+must fall back to that path whenever anything could differ."""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from interop.mappings.fhir import replay
+
+from interop import clear_caches, decode, fhir_json, to_fhir
+from interop.errors import DecodeError
+from interop.pipeline import translate_json
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "examples" / "hl7v2"))
+from feed import feed  # noqa: E402
+
+VITALS = (ROOT / "examples" / "hl7v2" / "pcd01-vitals.hl7").read_bytes()
+FEED = feed(VITALS, 40)
+EXAMPLES = sorted(p for p in (ROOT / "examples").rglob("*") if p.suffix in (".hl7", ".x73", ".gatt", ".dcm"))
+PHILIPS = ROOT / "tests" / "hl7v2" / "data" / "pocd-philips-intellivue-pcd01.hl7"
+
+
+def _blank_clock(data: bytes) -> bytes:
+    """Provenance.recorded is the clock when the input states no time: blanked for comparison."""
+    return re.sub(rb'"recorded":"[^"]*"', b'"recorded":""', data)
+
+
+def _canonical(data: bytes | Path, version: str = "R4", bundle_type: str = "collection") -> bytes:
+    return to_fhir(decode(data), version, bundle_type=bundle_type).json()
+
+
+def _replayed(data: bytes, version: str = "R4", bundle_type: str = "collection") -> bool:
+    return translate_json(data, version, bundle_type=bundle_type)[2] is None
+
+
+@pytest.mark.parametrize("bundle_type", ["collection", "transaction"])
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_a_feed_is_replayed_byte_for_byte(version: str, bundle_type: str) -> None:
+    clear_caches()
+    replayed = 0
+    for message in FEED:
+        out, count, msg, _ = translate_json(message, version, bundle_type=bundle_type)
+        replayed += msg is None
+        assert out == _canonical(message, version, bundle_type)
+        assert count == 23
+    assert replayed == len(FEED) - 1  # all but the first message of the structure
+
+
+def test_the_replayed_bundle_carries_this_message_news() -> None:
+    """Values, times, flags, ids and Provenance are the new message's, not the learned one's."""
+    clear_caches()
+    fhir_json(FEED[0])
+    import orjson
+
+    first, second = (orjson.loads(fhir_json(m)) for m in FEED[:2])
+    assert _replayed(FEED[1])
+    assert first["id"] != second["id"] and first["timestamp"] != second["timestamp"]
+    obs = [[e["resource"] for e in b["entry"] if e["resource"]["resourceType"] == "Observation"]
+           for b in (first, second)]
+    assert [o["valueQuantity"]["value"] for o in obs[0]] != [o["valueQuantity"]["value"] for o in obs[1]]
+    assert {o["id"] for o in obs[0]}.isdisjoint(o["id"] for o in obs[1])
+    assert obs[1][0]["effectiveDateTime"] == "2024-03-15T10:16:00+01:00"  # FEED[1] is a minute after FEED[0]
+    provenance = second["entry"][-1]["resource"]
+    assert provenance["entity"][0]["what"]["display"] == "HL7 v2 ORU^R01^ORU_R01 MSG000001"
+    assert [t["reference"] for t in provenance["target"]] == [e["fullUrl"] for e in second["entry"][:-1]]
+
+
+@pytest.mark.parametrize("path", EXAMPLES + [PHILIPS], ids=lambda p: p.name)
+def test_every_example_gives_what_the_canonical_path_gives(path: Path) -> None:
+    data = path.read_bytes()
+    for version in ("R4", "R5"):
+        for bundle_type in ("collection", "transaction"):
+            canonical = _blank_clock(_canonical(data, version, bundle_type))
+            for _ in range(2):  # the second time from what the first one learned, where it can
+                assert _blank_clock(fhir_json(data, version, bundle_type=bundle_type)) == canonical
+
+
+def test_devices_interleaved_each_replay_their_own_structure() -> None:
+    """Two monitors (other EUI-64, patient and bed) take turns: each is replayed from its own learning."""
+    clear_caches()
+    other = [m.replace(b"0123456789ABCDEF", b"00112233445566FF").replace(b"HOSP0001", b"HOSP0002")
+             .replace(b"ICU^101", b"ICU^102") for m in FEED]
+    for a, b in zip(FEED, other, strict=True):
+        for message in (a, b):
+            assert fhir_json(message) == _canonical(message)
+    assert len(replay._SKELETONS) == 2
+    assert _replayed(FEED[5]) and _replayed(other[5])
+
+
+def _edit(message: bytes, old: bytes, new: bytes) -> bytes:
+    assert old in message
+    return message.replace(old, new, 1)
+
+
+@pytest.mark.parametrize("edit", [
+    (b"|F|||20240315101600+0100", b"|F|||20240315101600"),  # an OBX-14 without offset: the sender's zone (MSH-7)
+    (b"20240315101600+0100||ORU", b"20240315101600+0200||ORU"),  # MSH-7 in summer time: another default zone
+    (b"20240315101600+0100||ORU", b"202403151016||ORU"),  # MSH-7 at minute precision: no Bundle.timestamp
+], ids=["obx14-naive", "msh7-zone", "msh7-minutes"])
+def test_times_are_read_anew(edit: tuple[bytes, bytes]) -> None:
+    clear_caches()
+    fhir_json(FEED[0])
+    message = _edit(FEED[1], *edit)
+    assert _blank_clock(fhir_json(message)) == _blank_clock(_canonical(message))
+    assert _replayed(message)
+
+
+@pytest.mark.parametrize("edit", [
+    (b"|F|||20240315101600+0100", b"|F|||2024031510XX"),  # a bad OBX-14: hl7v2.bad-dtm
+    (b"|8-30|", b"|8-30|ZZZ"),  # an unknown OBX-8 flag: hl7v2.unknown-flag
+    (b"|8-30|", b"|8-30|INV"),  # a PCD measurement status: meta.security, status
+    (b"20240315101600+0100||ORU", b"202403151016||ORU|"),  # MSH changed shape: another structure
+    (b"PV1||I|", b"PV1||I|ICU^101^1\rNTE|1||a note\rPV1||I|"),  # a segment the split does not read
+], ids=["bad-time", "unknown-flag", "invalid-flag", "new-structure", "nte"])
+def test_what_needs_the_canonical_path_takes_it(edit: tuple[bytes, bytes]) -> None:
+    clear_caches()
+    fhir_json(FEED[0])
+    message = _edit(FEED[1], *edit)
+    out, _, msg, bundle = translate_json(message)
+    assert out == _canonical(message)
+    if msg is not None and (msg.issues or bundle.issues):
+        assert not _replayed(message)  # findings are never replayed: the caller gets them with the Message
+
+
+def test_a_value_of_another_kind_is_not_replayed() -> None:
+    """NaN has no value: the Observation gets a dataAbsentReason and DeviceMetric.unit differs."""
+    clear_caches()
+    fhir_json(FEED[0])
+    message = re.sub(rb"(OBX\|4\|NM\|[^|]*\|[^|]*\|)\d+", rb"\1NaN", FEED[1])
+    assert not _replayed(message)
+    assert fhir_json(message) == _canonical(message)
+
+
+@pytest.mark.parametrize("old,new", [
+    (b"HOSP0001^^^ACME_HOSP&1.2.3.4.5&ISO^MR", b""),  # no patient identifier: Patient and Encounter per message
+    (b"|||||||0123456789ABCDEF^^0123456789ABCDEF^EUI-64", b""),  # MDS without identifier: ids on the digest
+], ids=["anonymous-patient", "unidentified-mds"])
+def test_structures_whose_resources_do_not_recur_are_never_learned(old: bytes, new: bytes) -> None:
+    clear_caches()
+    messages = [_edit(m, old, new) for m in FEED[:4]]
+    for message in messages:
+        assert _blank_clock(fhir_json(message)) == _blank_clock(_canonical(message))
+        assert not _replayed(message)
+    assert not replay._SKELETONS
+
+
+def test_threads_replay_what_one_thread_does() -> None:
+    clear_caches()
+    expected = [_canonical(m) for m in FEED]
+    results: list[list[bytes]] = [[] for _ in range(4)]
+
+    def work(k: int) -> None:
+        for message in FEED[k:] + FEED[:k]:
+            results[k].append(fhir_json(message))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k, got in enumerate(results):
+        assert got == expected[k:] + expected[:k]
+
+
+def test_bad_input_raises_what_decode_raises() -> None:
+    for data in (b"", b"\x00\x01junk", FEED[0][:2], b"MSH|^~", FEED[0].replace(b"MSH|^~\\&|", b"MSH|^~^&|")):
+        with pytest.raises(DecodeError) as replayed:
+            fhir_json(data, standard="hl7v2")
+        with pytest.raises(DecodeError) as canonical:
+            decode(data, "hl7v2")
+        assert str(replayed.value) == str(canonical.value)
+
+
+MUTATE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@MUTATE
+@given(st.integers(0, len(FEED) - 1), st.lists(st.tuples(st.integers(0, 2000), st.sampled_from(
+    ["", "|", "^", "~", "\\", "&", "X", "1", "7", ".", "-", "+0200", "NAV", "INV", "H", "L", " ", "\r", "\"\""])),
+    min_size=1, max_size=4))
+def test_mutated_messages_give_what_the_canonical_path_gives(index: int, edits: list[tuple[int, str]]) -> None:
+    """After the feed's structure is learned, a mutated message (other values, flags, times, fields,
+    segments) gives the canonical JSON, or the same DecodeError."""
+    text = FEED[index].decode()
+    for at, piece in edits:
+        at = min(at, len(text))
+        text = text[:at] + piece + text[at + 1:]
+    data = text.encode()
+    fhir_json(FEED[index])  # learned (or replayed)
+    try:
+        got = _blank_clock(fhir_json(data))
+    except DecodeError as exc:
+        got = str(exc).encode()
+    try:
+        expected = _blank_clock(_canonical(data))
+    except DecodeError as exc:
+        expected = str(exc).encode()
+    assert got == expected
