@@ -125,7 +125,7 @@ def test_what_needs_the_canonical_path_takes_it(edit: tuple[bytes, bytes]) -> No
     fhir_json(FEED[0])
     message = _edit(FEED[1], *edit)
     out, _, msg, bundle = translate_json(message)
-    assert out == _canonical(message)
+    assert _blank_clock(out) == _blank_clock(_canonical(message))
     if msg is not None and (msg.issues or bundle.issues):
         assert not _replayed(message)  # findings are never replayed: the caller gets them with the Message
 
