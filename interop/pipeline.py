@@ -104,14 +104,7 @@ def decode_all(
     (or raises). Raises `DecodeError` only for what concerns the input as a whole (no such file,
     unrecognised content).
     """
-    data, file_label = read_input(source)
-    label = label or file_label
-    if standard == "auto":
-        from .detect import detect
-
-        standard = detect(data, source=label)
-    split = getattr(get_codec(standard), "split", None)
-    chunks = split(data) if split is not None else [(0, data)]
+    data, label, standard, chunks = _messages(source, standard, label)
     if len(chunks) == 1:
         yield decode(data, standard, strict=strict, label=label)
         return
@@ -119,9 +112,25 @@ def decode_all(
         try:
             yield decode(chunk, standard, strict=strict, label=label)
         except DecodeError as exc:
-            exc.position = f"message {n}, {exc.position}" if exc.position else f"message {n}"
-            exc.offset = offset + exc.offset if exc.offset is not None else offset
-            yield exc
+            yield _in_message(exc, n, offset)
+
+
+def _messages(source: bytes | str | os.PathLike[str], standard: str,
+              label: str | None) -> tuple[bytes, str | None, str, list[tuple[int, bytes]]]:
+    """(bytes, label, standard, [(offset, message bytes) ...]) of an input that may hold several messages."""
+    data, file_label = read_input(source)
+    label = label or file_label
+    if standard == "auto":
+        standard = _detect(data, source=label)
+    split = getattr(get_codec(standard), "split", None)
+    return data, label, standard, split(data) if split is not None else [(0, data)]
+
+
+def _in_message(exc: DecodeError, n: int, offset: int) -> DecodeError:
+    """`exc` of the n-th message of an input, positioned in the whole input."""
+    exc.position = f"message {n}, {exc.position}" if exc.position else f"message {n}"
+    exc.offset = offset + exc.offset if exc.offset is not None else offset
+    return exc
 
 
 def translate(message: Message, to: str, **options: Any) -> Output:
@@ -153,6 +162,27 @@ def fhir_json(
     """The FHIR Bundle JSON of one message: `to_fhir(decode(source), version).json()`, byte for byte,
     made faster for the messages of a feed (see `translate_json`)."""
     return translate_json(source, version, bundle_type=bundle_type, standard=standard, label=label)[0]
+
+
+def translate_json_all(
+    source: bytes | str | os.PathLike[str],
+    version: Literal["R4", "R5"] = "R4",
+    *,
+    bundle_type: Literal["collection", "transaction"] = "collection",
+    standard: str = "auto",
+    label: str | None = None,
+) -> Iterator[tuple[bytes, int, Message | None, Any] | DecodeError]:
+    """`translate_json` for each message of an input that may hold several (see `decode_all`): its
+    result, or the DecodeError that message raised, in order."""
+    data, label, standard, chunks = _messages(source, standard, label)
+    if len(chunks) == 1:
+        yield translate_json(data, version, bundle_type=bundle_type, standard=standard, label=label)
+        return
+    for n, (offset, chunk) in enumerate(chunks, 1):
+        try:
+            yield translate_json(chunk, version, bundle_type=bundle_type, standard=standard, label=label)
+        except DecodeError as exc:
+            yield _in_message(exc, n, offset)
 
 
 def _detect(data: bytes, source: str | None) -> str:

@@ -172,11 +172,20 @@ def _one(item, label, source, to, options, output, many, strict, validate, repor
     """Translate every message of one input (a file may hold several: HL7 v2 batches, MLLP captures);
     returns (status, exit code, resources, issues) for the input as a whole."""
     from interop.errors import InteropError
-    from interop.pipeline import decode_all
+    from interop.pipeline import decode_all, translate_json_all
 
+    # FHIR JSON as it comes (no other option, no validation, no indent): interop.translate_json replays
+    # a feed's recurring structure instead of making a canonical Message per message (same bytes)
+    direct = to.startswith("fhir") and options.keys() <= {"bundle_type"} and not (strict or validate or pretty)
     try:
         data = sys.stdin.buffer.read() if item == "-" else item
-        results = list(decode_all(data, source, strict=strict, label=label if item == "-" else None))
+        given = label if item == "-" else None
+        if direct:
+            results = list(translate_json_all(data, "R5" if to == "fhir-r5" else "R4",
+                                              bundle_type=options.get("bundle_type", "collection"),
+                                              standard=source, label=given))
+        else:
+            results = list(decode_all(data, source, strict=strict, label=given))
     except InteropError as exc:
         sys.stderr.write(f"{_with_label(str(exc), label)}\n")
         return "error", 2, 0, 0
@@ -193,7 +202,15 @@ def _one(item, label, source, to, options, output, many, strict, validate, repor
             sys.stderr.write(f"{_with_label(str(message), label)}\n")
             worst = 2
             continue
-        outcome = _translate_one(message, where, to, options, validate, report, pretty)
+        done = None
+        if direct:  # (JSON, resources, Message and Bundle, or None and None when replayed without findings)
+            body, count, message, bundle = message
+            if message is None:
+                bodies.append((n, body))
+                resources += count
+                continue
+            done = (body, bundle)
+        outcome = _translate_one(message, where, to, options, validate, report, pretty, done)
         if outcome is None:
             worst = 2
             continue
@@ -207,22 +224,26 @@ def _one(item, label, source, to, options, output, many, strict, validate, repor
     return status, worst, resources, n_issues
 
 
-def _translate_one(message, where, to, options, validate, report, pretty):
-    """One decoded message → (output bytes, exit code, resources, issues), or None after an error line."""
+def _translate_one(message, where, to, options, validate, report, pretty, done=None):
+    """One decoded message → (output bytes, exit code, resources, issues), or None after an error line;
+    `done`: its (output bytes, result) when already translated."""
     from interop.errors import InteropError
     from interop.pipeline import translate
 
-    try:
-        result = translate(message, to, **options)
-        body = result.json(indent=pretty) if hasattr(result, "json") else bytes(result)
-    except InteropError as exc:
-        sys.stderr.write(f"{_with_label(str(exc), where)}\n")
-        return None
-    except Exception as exc:  # noqa: BLE001 - a mapping bug must not hide the input's name
-        if "--debug" in sys.argv:
-            raise
-        sys.stderr.write(f"{where}: internal error while translating: {type(exc).__name__}: {exc}\n")
-        return None
+    if done is not None:
+        body, result = done
+    else:
+        try:
+            result = translate(message, to, **options)
+            body = result.json(indent=pretty) if hasattr(result, "json") else bytes(result)
+        except InteropError as exc:
+            sys.stderr.write(f"{_with_label(str(exc), where)}\n")
+            return None
+        except Exception as exc:  # noqa: BLE001 - a mapping bug must not hide the input's name
+            if "--debug" in sys.argv:
+                raise
+            sys.stderr.write(f"{where}: internal error while translating: {type(exc).__name__}: {exc}\n")
+            return None
     code = 0
     issues = list(message.issues) + list(getattr(result, "issues", []) if result is not None else [])
     if to != "canonical":
