@@ -25,6 +25,7 @@ from interop.model import (
     Location,
     Timestamp,
 )
+from interop.model.trusted import trusted
 
 from .tokenizer import Delimiters, components, subcomponents, unescape
 
@@ -99,19 +100,25 @@ def parse_dtm(raw: str) -> Timestamp:
     if frac:
         precision = "millisecond" if len(frac) <= 3 else "microsecond"
         micro = int(frac.ljust(6, "0"))
-    tz = None
-    if zone:
-        sign = -1 if zone[0] == "-" else 1
-        hh, mm = int(zone[1:3]), int(zone[3:5])
-        if hh > 14 or mm > 59:
-            raise ValueError(f"time zone {zone!r} out of range")
-        tz = timezone(sign * timedelta(hours=hh, minutes=mm))
+    tz = _zone(zone) if zone else None
     try:
         value = datetime(int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0),
                          int(second or 0), micro, tzinfo=tz)
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a valid date/time ({exc})") from None
-    return Timestamp(value=value, precision=precision, raw=text)
+    # each field has its type already: built without re-validation (model.trusted), a feed's every new
+    # time comes here
+    return trusted(Timestamp, value=value, precision=precision, raw=text)
+
+
+@lru_cache(maxsize=64)
+def _zone(zone: str) -> timezone:
+    """'+0100' → that fixed offset (one object per offset: a sender's zone recurs in every time)."""
+    sign = -1 if zone[0] == "-" else 1
+    hh, mm = int(zone[1:3]), int(zone[3:5])
+    if hh > 14 or mm > 59:
+        raise ValueError(f"time zone {zone!r} out of range")
+    return timezone(sign * timedelta(hours=hh, minutes=mm))
 
 
 # ---------------------------------------------------------------------------------------------
