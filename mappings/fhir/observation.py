@@ -46,14 +46,15 @@ def build(message: Message, ctx: FhirContext) -> None:
     statics = ctx.observation_statics
     for m in message.metrics:
         static = observation_static(m, ctx, anchor)
-        statics.append(static)
         res = observation(static, m.__dict__, ctx, default_tz)
         rid = res["id"]
         if rid in seen:  # the same observation twice in one input: keep both, distinct ids
             seen[rid] += 1
             res["id"] = stable_id(rid, seen[rid])
+            static = None  # its id is not the one `static` gives (mappings.fhir.replay learns nothing)
         else:
             seen[rid] = 0
+        statics.append(static)
         refs.append(ctx.add(res))
 
 

@@ -32,7 +32,7 @@ from interop.model import Message
 
 from . import prepared
 from .bundle import Bundle, head
-from .context import FhirContext, FhirVersion, detached_context, hex_urn, make_entry
+from .context import FhirVersion, detached_context, hex_urn, make_entry
 from .observation import ObservationStatic, observation, sender_zone
 from .provenance import news
 
@@ -79,17 +79,14 @@ def learn(read: Any, message: Message, bundle: Bundle, version: FhirVersion, bun
         return False  # a resource built from this message alone (digest-based id) recurs in no other
     rows = []
     for m, static, entry in zip(metrics, statics, entries[len(fixed):-1], strict=True):
-        if static.id_parts[1] in (read.sha256, message.control_id):
+        if static is not None and static.id_parts[1] in (read.sha256, message.control_id):
             return False  # Observation ids anchored on this message alone
         location = m.source.location if m.source is not None else ""
         if not (location.startswith("OBX[") and location.endswith("]") and location[4:-1].isdigit()):
             return False
-        res = entry["resource"]
-        fields = m.__dict__
-        # the id the replay would give (no second Observation of this id in the message renamed it)
-        if res["resourceType"] != "Observation" or observation(static, fields, _probe(version), None)["id"] != res["id"]:
-            return False
-        rows.append((int(location[4:-1]) - 1, static, dict(fields), type(m.value)))
+        if static is None or entry["resource"]["resourceType"] != "Observation":
+            return False  # None: a second Observation of one id in the message, renamed
+        rows.append((int(location[4:-1]) - 1, static, dict(m.__dict__), type(m.value)))
     rendered = [orjson.dumps(e, default=prepared.default, option=_OPTIONS) for e in fixed]
     if len(_SKELETONS) >= _SIZE:
         _SKELETONS.clear()
@@ -103,10 +100,6 @@ def learn(read: Any, message: Message, bundle: Bundle, version: FhirVersion, bun
         count=len(entries),
     )
     return True
-
-
-def _probe(version: FhirVersion) -> FhirContext:
-    return detached_context(version, "collection")
 
 
 def replay(read: Any, version: FhirVersion, bundle_type: str) -> tuple[bytes, int] | None:

@@ -204,3 +204,16 @@ def test_mutated_messages_give_what_the_canonical_path_gives(index: int, edits: 
     except DecodeError as exc:
         expected = str(exc).encode()
     assert got == expected
+
+
+def test_a_message_with_one_observation_twice_is_not_learned() -> None:
+    """Two OBX rows of one metric and time: the canonical path renames the second id; never replayed."""
+    clear_caches()
+    messages = [re.sub(rb"(\rOBX\|3\|[^\r]*)", rb"\1\1", m) for m in FEED[:3]]
+    assert all(m.count(b"\rOBX|3|") == 2 for m in messages)
+    for message in messages:
+        out, _, msg, bundle = translate_json(message)
+        assert out == _canonical(message)
+        assert msg is not None  # not replayed
+    ids = [r["id"] for r in to_fhir(decode(messages[0])).resources if r["resourceType"] == "Observation"]
+    assert len(ids) == 8 and len(set(ids)) == 8
