@@ -231,33 +231,38 @@ def tokenize(data: bytes, *, strict: bool = False) -> ParsedMessage:
     fs = delims.field
     segments: list[Segment] = []
     counts: dict[str, int] = {}
-    pos = 0
+    seen = _SEEN_IDS
+    end = base + len(text)
+    pos = base
     line = 0
     for raw in text.split("\r"):
         line += 1
-        offset = base + pos
+        offset = pos
         pos += len(raw) + 1
-        if not raw or raw.isspace():  # blank (same test as `not raw.strip()`, without a copy)
-            if raw or pos < len(text):
-                tolerate("hl7v2.blank-line", f"segment {line}", "blank line between segments ignored", offset)
-            continue
-        if raw[0] in " \t":
-            tolerate("hl7v2.leading-space", f"segment {line}", "segment starts with whitespace; stripped", offset)
-            raw = raw.lstrip(" \t")
         name = raw[:3]
-        if len(raw) > 3 and raw[3] != fs or name not in _SEEN_IDS and not _valid_segment_id(name):
-            if strict:
-                raise _fail(f"segment {line} starts with {name!r}", f"segment {line}",
-                            "a 3-character segment id followed by the field separator", offset)
-            tolerate("hl7v2.bad-segment", f"segment {line}",
-                     f"line does not start with a segment id and field separator; kept as unparsed segment {line}",
-                     offset, severity="error")
-            name = "???"
+        # the common case first: a segment id seen before, then the field separator
+        if name not in seen or raw[3:4] != fs:
+            if not raw or raw.isspace():  # blank (same test as `not raw.strip()`, without a copy)
+                if raw or pos < end:
+                    tolerate("hl7v2.blank-line", f"segment {line}", "blank line between segments ignored", offset)
+                continue
+            if raw[0] in " \t":
+                tolerate("hl7v2.leading-space", f"segment {line}", "segment starts with whitespace; stripped",
+                         offset)
+                raw = raw.lstrip(" \t")
+                name = raw[:3]
+            if len(raw) > 3 and raw[3] != fs or name not in seen and not _valid_segment_id(name):
+                if strict:
+                    raise _fail(f"segment {line} starts with {name!r}", f"segment {line}",
+                                "a 3-character segment id followed by the field separator", offset)
+                tolerate("hl7v2.bad-segment", f"segment {line}",
+                         f"line does not start with a segment id and field separator; kept as unparsed segment {line}",
+                         offset, severity="error")
+                name = "???"
         fields = raw.split(fs)
         if name == "MSH":
             fields.insert(1, fs)
-        n = counts.get(name, 0) + 1
-        counts[name] = n
+        n = counts[name] = counts.get(name, 0) + 1
         segments.append(Segment(name, fields, n, offset, line))
     return ParsedMessage(delims, segments, charset, issues)
 
