@@ -6,13 +6,13 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .errors import DecodeError, InteropError, UsageError
 from .registry import get_codec, get_mapping
 
 if TYPE_CHECKING:
-    from .model import Message
+    from .model import Issue, Message
     from .registry import Output
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # one message/association/instance header; larger is refused
@@ -161,7 +161,7 @@ def fhir_json(
 ) -> bytes:
     """The FHIR Bundle JSON of one message: `to_fhir(decode(source), version).json()`, byte for byte,
     made faster for the messages of a feed (see `translate_json`)."""
-    return translate_json(source, version, bundle_type=bundle_type, standard=standard, label=label)[0]
+    return translate_json(source, version, bundle_type=bundle_type, standard=standard, label=label).json
 
 
 def translate_json_all(
@@ -171,7 +171,7 @@ def translate_json_all(
     bundle_type: Literal["collection", "transaction"] = "collection",
     standard: str = "auto",
     label: str | None = None,
-) -> Iterator[tuple[bytes, int, Message | None, Any] | DecodeError]:
+) -> Iterator[Translation | DecodeError]:
     """`translate_json` for each message of an input that may hold several (see `decode_all`): its
     result, or the DecodeError that message raised, in order."""
     data, label, standard, chunks = _messages(source, standard, label)
@@ -191,6 +191,16 @@ def _detect(data: bytes, source: str | None) -> str:
     return detect(data, source=source)
 
 
+class Translation(NamedTuple):
+    """One message translated to FHIR JSON (`translate_json`)."""
+
+    json: bytes  # the Bundle
+    resources: int  # how many resources it holds
+    issues: tuple[Issue, ...]  # the findings of decoding and mapping it
+    message: Message | None  # the canonical Message, None when the translation was replayed
+    bundle: Any  # the Bundle object, None when replayed
+
+
 def translate_json(
     source: bytes | str | os.PathLike[str],
     version: Literal["R4", "R5"] = "R4",
@@ -198,15 +208,16 @@ def translate_json(
     bundle_type: Literal["collection", "transaction"] = "collection",
     standard: str = "auto",
     label: str | None = None,
-) -> tuple[bytes, int, Message | None, Any]:
-    """(Bundle JSON, resource count, Message, Bundle) for one message; Message and Bundle are None when
-    the translation was replayed.
+) -> Translation:
+    """One message's FHIR Bundle JSON, resource count and findings; its Message and Bundle unless the
+    translation was replayed.
 
     A device feed repeats one structure with new values and times. When the codec can split a message
     into its recurring structure and its news (`read_recurring`, HL7 v2) and the mapping has translated
     that structure before (`replay`, FHIR), the JSON is built from the learned translation and the news
-    without a canonical Message (mappings.fhir.replay). Anything else, and every message with a
-    finding, takes `decode` → `to_fhir` and has its Message and Bundle (with their issues) returned.
+    without a canonical Message (mappings.fhir.replay), byte for byte the same. Only messages whose
+    findings are the tokenizer's notes (LF line ends, say) are replayed, with those notes as `issues`;
+    any other finding takes `decode` → `to_fhir`.
     """
     if version not in ("R4", "R5"):
         raise UsageError(f"unknown FHIR version {version!r}; expected R4 or R5")
@@ -225,12 +236,13 @@ def translate_json(
         if read is not None:
             hit = mapping.replay(read, bundle_type)
             if hit is not None:
-                return hit[0], hit[1], None, None
+                return Translation(hit[0], hit[1], read.notes, None, None)
     message = decode(data, standard, label=label)
     bundle = mapping.map(message, bundle_type=bundle_type)
     if read is not None:
         mapping.learn(read, message, bundle, bundle_type)
-    return bundle.json(), bundle.resource_count, message, bundle
+    issues = message.issues + tuple(i for i in bundle.issues if i not in message.issues)
+    return Translation(bundle.json(), bundle.resource_count, issues, message, bundle)
 
 
 # Modules that remember what recurs from input to input, each with a `forget()`

@@ -10,9 +10,11 @@ rest is read into canonical values with the decoder's own readers (`HL7v2Decoder
 `HL7v2Decoder.ts`), so both paths read a field the same way. `mappings.fhir.replay` uses this to
 reuse the FHIR translation of a structure it has translated before.
 
-The split is only made when the message would decode without a single finding; anything else
-(a segment this split does not know, a tokenizer finding, a value or time that does not read
-cleanly) returns None and the message takes the full decode, which records the findings.
+The split is only made when the message would decode without a finding of its own, the tokenizer's
+notes apart (LF line ends, a blank line: info findings, kept in `notes` with this message's
+offsets); anything else (a segment this split does not know, a tokenizer warning, a value or time
+that does not read cleanly) returns None and the message takes the full decode, which records the
+findings.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import hashlib
 from dataclasses import dataclass
 from operator import itemgetter
 
-from interop.model import Coding, MetricValue, Timestamp
+from interop.model import Coding, Issue, MetricValue, Timestamp
 
 from .decoder import HL7v2Decoder
 from .tokenizer import tokenize
@@ -44,13 +46,15 @@ class RecurringRead:
     # per OBX row, in order: (value, data-absent reason, measurement status, interpretation, effective
     # time), as the decoder reads them for a metric row (HL7v2Decoder.reading)
     rows: list[tuple[MetricValue | None, str | None, tuple[str, ...], tuple[Coding, ...], Timestamp | None]]
+    notes: tuple[Issue, ...]  # what the tokenizer noted (info only: LF line ends, a blank line ...)
 
 
 def read_recurring(data: bytes) -> RecurringRead | None:
     """`data` split into its recurring structure and its news, or None when the message needs the full
     decode (see the module docstring). Raises DecodeError for what tokenizing raises."""
     parsed = tokenize(data)
-    if parsed.issues:
+    notes = tuple(parsed.issues)
+    if any(i.severity != "info" for i in notes):
         return None
     segments = parsed.segments
     if not segments or segments[0].name != "MSH":
@@ -88,7 +92,7 @@ def read_recurring(data: bytes) -> RecurringRead | None:
             structure.append(tuple(f))
         else:
             return None
-    if decoder.issues:
+    if len(decoder.issues) != len(notes):  # the news raised a finding
         return None
     return RecurringRead(structure=tuple(structure), sha256=hashlib.sha256(data).hexdigest(), sent=sent,
-                         control_id=control_id, rows=rows)
+                         control_id=control_id, rows=rows, notes=notes)

@@ -203,13 +203,17 @@ def _one(item, label, source, to, options, output, many, strict, validate, repor
             worst = 2
             continue
         done = None
-        if direct:  # (JSON, resources, Message and Bundle, or None and None when replayed without findings)
-            body, count, message, bundle = message
+        if direct:  # a pipeline.Translation: its Message and Bundle are None when it was replayed
+            translation = message
+            message = translation.message
             if message is None:
-                bodies.append((n, body))
-                resources += count
+                if report:
+                    _report(translation.issues, where)
+                bodies.append((n, translation.json))
+                resources += translation.resources
+                n_issues += len(translation.issues)
                 continue
-            done = (body, bundle)
+            done = (translation.json, translation.bundle)
         outcome = _translate_one(message, where, to, options, validate, report, pretty, done)
         if outcome is None:
             worst = 2
@@ -256,12 +260,16 @@ def _translate_one(message, where, to, options, validate, report, pretty, done=N
             sys.stderr.write(f"{where}: FHIR validation failed: {' '.join(first[:3])}\n")
             code = 1
     if report:
-        for i in issues:
-            sys.stderr.write(f"{where}: {i.severity}: {i.location}: {i.message} [{i.code}]\n")
+        _report(issues, where)
     count = getattr(result, "resource_count", None)  # a Bundle counts without copying itself
     if count is None:
         count = len(getattr(result, "resources", []) or [])
     return body, code, count, len(issues)
+
+
+def _report(issues, where: str) -> None:
+    for i in issues:
+        sys.stderr.write(f"{where}: {i.severity}: {i.location}: {i.message} [{i.code}]\n")
 
 
 def _write(bodies, label, to, output, many, several) -> None:

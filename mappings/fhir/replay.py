@@ -14,7 +14,8 @@ this module skip the canonical Message for every message after the first of a st
   `bundle.head`, `context.make_entry`). The JSON is byte for byte what `to_fhir(decode(data)).json()`
   writes (tests/fhir/test_replay.py checks this over feeds, every example and mutated messages).
 
-Nothing is learned from a translation with a finding or a mapping note, nor from one whose resources
+Nothing is learned from a translation with a finding (other than the tokenizer's notes that the
+codec hands over with each read) or a mapping note, nor from one whose resources
 are not all shared (an id built from the message digest, a patient without identifier): those
 structures always take the ordinary path. `replay` returns None whenever its result could differ
 (a value of another kind than the learned one, a note the mapping would raise, two Observations
@@ -66,8 +67,8 @@ def forget() -> None:
 def learn(read: Any, message: Message, bundle: Bundle, version: FhirVersion, bundle_type: str) -> bool:
     """Remember what `read.structure` fixes in `bundle`, the ordinary translation of `message` (itself
     decoded from the message `read` was made of); False when the structure must not be replayed."""
-    if message.issues or bundle.issues or message.raw is None or message.raw.sha256 != read.sha256:
-        return False
+    if message.issues != read.notes or bundle.issues or message.raw is None or message.raw.sha256 != read.sha256:
+        return False  # a finding beyond the tokenizer's notes would recur unreported in every replay
     entries = bundle._shared["entry"]  # noqa: SLF001 - the structure as assembled (shared parts intact)
     metrics = message.metrics
     statics = bundle.observation_statics

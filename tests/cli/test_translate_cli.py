@@ -156,3 +156,28 @@ def test_a_feed_of_many_files_lists_only_failures_and_totals(tmp_path):
     assert len(list(out.iterdir())) == 30
     bundle = json.loads((out / "m007.hl7.fhir.json").read_bytes())
     assert len(bundle["entry"]) == 23
+
+
+def test_a_feed_gives_the_canonical_bundles_and_reports_what_each_message_says(tmp_path):
+    """`interop translate` replays a feed's structure (interop.translate_json): the files hold the
+    canonical path's bytes, and --report still names each message's own findings, here the LF line
+    ends of every message (an info note the tokenizer makes per message, with its offset)."""
+    sys.path.insert(0, str(ROOT / "examples" / "hl7v2"))
+    from feed import feed
+
+    from interop import decode, to_fhir
+
+    src = tmp_path / "feed"
+    src.mkdir()
+    messages = [m.replace(b"\r", b"\n") for m in feed(VITALS.read_bytes(), 25)]
+    for i, message in enumerate(messages):
+        (src / f"m{i:03d}.hl7").write_bytes(message)
+    out = tmp_path / "out"
+    r = run("translate", str(src), "-o", str(out), "--report")
+    assert r.returncode == 0, r.stderr
+    err = r.stderr.decode()
+    assert err.count("info: message: segments end with LF or CR LF instead of CR; accepted [hl7v2.line-ends]") == 25
+    assert "575 resources, 25 issues" in " ".join(err.split())
+    for i in (0, 1, 24):
+        expected = to_fhir(decode(messages[i])).json() + b"\n"
+        assert (out / f"m{i:03d}.hl7.fhir.json").read_bytes() == expected

@@ -38,7 +38,7 @@ def _canonical(data: bytes | Path, version: str = "R4", bundle_type: str = "coll
 
 
 def _replayed(data: bytes, version: str = "R4", bundle_type: str = "collection") -> bool:
-    return translate_json(data, version, bundle_type=bundle_type)[2] is None
+    return translate_json(data, version, bundle_type=bundle_type).message is None
 
 
 @pytest.mark.parametrize("bundle_type", ["collection", "transaction"])
@@ -47,7 +47,7 @@ def test_a_feed_is_replayed_byte_for_byte(version: str, bundle_type: str) -> Non
     clear_caches()
     replayed = 0
     for message in FEED:
-        out, count, msg, _ = translate_json(message, version, bundle_type=bundle_type)
+        out, count, _, msg, _ = translate_json(message, version, bundle_type=bundle_type)
         replayed += msg is None
         assert out == _canonical(message, version, bundle_type)
         assert count == 23
@@ -124,7 +124,7 @@ def test_what_needs_the_canonical_path_takes_it(edit: tuple[bytes, bytes]) -> No
     clear_caches()
     fhir_json(FEED[0])
     message = _edit(FEED[1], *edit)
-    out, _, msg, bundle = translate_json(message)
+    out, _, _, msg, bundle = translate_json(message)
     assert _blank_clock(out) == _blank_clock(_canonical(message))
     if msg is not None and (msg.issues or bundle.issues):
         assert not _replayed(message)  # findings are never replayed: the caller gets them with the Message
@@ -247,7 +247,7 @@ def test_any_news_in_a_learned_structure_replays_to_the_canonical_bytes(
         expected = str(exc).encode()
     for _ in range(2):
         try:
-            out, _, message, _ = translate_json(data, version)
+            out, _, _, message, _ = translate_json(data, version)
             got = _blank_clock(out)
             event("replayed" if message is None else "canonical path")
         except DecodeError as exc:
@@ -261,8 +261,24 @@ def test_a_message_with_one_observation_twice_is_not_learned() -> None:
     messages = [re.sub(rb"(\rOBX\|3\|[^\r]*)", rb"\1\1", m) for m in FEED[:3]]
     assert all(m.count(b"\rOBX|3|") == 2 for m in messages)
     for message in messages:
-        out, _, msg, bundle = translate_json(message)
+        out, _, _, msg, bundle = translate_json(message)
         assert out == _canonical(message)
         assert msg is not None  # not replayed
     ids = [r["id"] for r in to_fhir(decode(messages[0])).resources if r["resourceType"] == "Observation"]
     assert len(ids) == 8 and len(set(ids)) == 8
+
+
+def test_a_feed_with_lf_line_ends_is_replayed_with_each_message_notes() -> None:
+    """The tokenizer's info notes (LF line ends) do not stop the replay; each message gets its own."""
+    clear_caches()
+    messages = [m.replace(b"\r", b"\n") for m in FEED[:5]]
+    for n, message in enumerate(messages):
+        result = translate_json(message)
+        assert result.json == _canonical(message)
+        assert [i.code for i in result.issues] == ["hl7v2.line-ends"]
+        assert (result.message is None) == (n > 0)
+    # a warning from the tokenizer (a line that is no segment) is never replayed
+    broken = messages[3].replace(b"\nPV1|", b"\n!!!\nPV1|")
+    result = translate_json(broken)
+    assert result.message is not None and "hl7v2.bad-segment" in [i.code for i in result.issues]
+    assert result.json == _canonical(broken)
