@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 from .errors import DecodeError, InteropError, UsageError
 from .registry import get_codec, get_mapping
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .model import Issue, Message
     from .registry import Output
 
+T = TypeVar("T")
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # one message/association/instance header; larger is refused
 
 
@@ -105,14 +106,7 @@ def decode_all(
     unrecognised content).
     """
     data, label, standard, chunks = _messages(source, standard, label)
-    if len(chunks) == 1:
-        yield decode(data, standard, strict=strict, label=label)
-        return
-    for n, (offset, chunk) in enumerate(chunks, 1):
-        try:
-            yield decode(chunk, standard, strict=strict, label=label)
-        except DecodeError as exc:
-            yield _in_message(exc, n, offset)
+    return _each(data, chunks, lambda message: decode(message, standard, strict=strict, label=label))
 
 
 def _messages(source: bytes | str | os.PathLike[str], standard: str,
@@ -126,11 +120,19 @@ def _messages(source: bytes | str | os.PathLike[str], standard: str,
     return data, label, standard, split(data) if split is not None else [(0, data)]
 
 
-def _in_message(exc: DecodeError, n: int, offset: int) -> DecodeError:
-    """`exc` of the n-th message of an input, positioned in the whole input."""
-    exc.position = f"message {n}, {exc.position}" if exc.position else f"message {n}"
-    exc.offset = offset + exc.offset if exc.offset is not None else offset
-    return exc
+def _each(data: bytes, chunks: list[tuple[int, bytes]], read: Callable[[bytes], T]) -> Iterator[T | DecodeError]:
+    """`read` of each message: an input of one message raises what `read` raises; of several, each
+    message's DecodeError is yielded in its place, positioned in the whole input ("message 2, ...")."""
+    if len(chunks) == 1:
+        yield read(data)
+        return
+    for n, (offset, chunk) in enumerate(chunks, 1):
+        try:
+            yield read(chunk)
+        except DecodeError as exc:
+            exc.position = f"message {n}, {exc.position}" if exc.position else f"message {n}"
+            exc.offset = offset + exc.offset if exc.offset is not None else offset
+            yield exc
 
 
 def translate(message: Message, to: str, **options: Any) -> Output:
@@ -175,14 +177,8 @@ def translate_json_all(
     """`translate_json` for each message of an input that may hold several (see `decode_all`): its
     result, or the DecodeError that message raised, in order."""
     data, label, standard, chunks = _messages(source, standard, label)
-    if len(chunks) == 1:
-        yield translate_json(data, version, bundle_type=bundle_type, standard=standard, label=label)
-        return
-    for n, (offset, chunk) in enumerate(chunks, 1):
-        try:
-            yield translate_json(chunk, version, bundle_type=bundle_type, standard=standard, label=label)
-        except DecodeError as exc:
-            yield _in_message(exc, n, offset)
+    return _each(data, chunks, lambda message: translate_json(message, version, bundle_type=bundle_type,
+                                                              standard=standard, label=label))
 
 
 def _detect(data: bytes, source: str | None) -> str:
