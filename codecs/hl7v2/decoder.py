@@ -168,7 +168,7 @@ class HL7v2Decoder:
             seg = segments[i]
             reader = readers.get(seg.name)
             if reader is None:
-                if seg.name in _ENVELOPE_SEGMENTS:
+                if seg.name in ENVELOPE_SEGMENTS:
                     continue
                 self.tolerate(seg, None, "hl7v2.segment-not-placed",
                               f"segment {seg.name} is not mapped to the canonical model; kept only in the raw input",
@@ -751,7 +751,8 @@ def _remember(table: dict, key: object, value: object) -> None:
     if len(table) >= 4096:  # bounded: free text in CWE fields must not grow the table forever
         table.clear()
     table[key] = value
-_ENVELOPE_SEGMENTS = {"SFT", "EVN", "ORC", "PD1", "PV2", "TQ1", "MSA", "ERR"}
+# segments the decoder passes over without a finding: their content has no place in the model
+ENVELOPE_SEGMENTS = frozenset({"SFT", "EVN", "ORC", "PD1", "PV2", "TQ1", "MSA", "ERR"})
 
 
 @lru_cache(maxsize=1024)  # device keys ("1", "1.2", "1.2.1") recur in every message

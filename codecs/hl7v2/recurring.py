@@ -25,10 +25,11 @@ from operator import itemgetter
 
 from interop.model import Coding, Issue, MetricValue, Timestamp
 
-from .decoder import HL7v2Decoder
+from .decoder import ENVELOPE_SEGMENTS, HL7v2Decoder
 from .tokenizer import tokenize
 
-# The segments a recurring read knows; any other segment sends the message to the full decode
+# The segments a recurring read knows (and those the decoder passes over); any other segment sends the
+# message to the full decode
 _KNOWN = frozenset({"MSH", "PID", "PV1", "OBR", "OBX"})
 _PAD = [""] * 21
 # OBX fields that recur: all but OBX-1 (set id), OBX-5 (value), OBX-8 (flags) and OBX-14 (time)
@@ -39,7 +40,7 @@ _OBX_STATIC = itemgetter(2, 3, 4, 6, 7, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19, 2
 class RecurringRead:
     """One message split into what recurs (`structure`) and what it says anew (canonical values)."""
 
-    structure: tuple  # the text of every segment without the fields below (hashable, comparable)
+    structure: str  # the text of every segment without the fields below, one line per segment
     sha256: str  # of the message bytes (`Message.raw.sha256`)
     sent: Timestamp | None  # MSH-7
     control_id: str | None  # MSH-10
@@ -60,7 +61,7 @@ def read_recurring(data: bytes) -> RecurringRead | None:
     if not segments or segments[0].name != "MSH":
         return None
     decoder = HL7v2Decoder(parsed)
-    structure = []
+    structure = []  # per segment the text of its recurring fields, joined by CR (no field holds a CR or LF)
     rows = []
     sent = control_id = None
     for i, seg in enumerate(segments):
@@ -73,26 +74,25 @@ def read_recurring(data: bytes) -> RecurringRead | None:
             empty = not value_raw or value_raw.isspace()
             if empty and (f[8].strip() or f[14].strip()):  # a device row would report these: full decode
                 return None
-            # an OBX adds `empty` then its fields: the bools mark which tuples are OBX rows, so equal
-            # structures have the same segments (other tuples start with their segment id)
-            structure.append(empty)
-            structure.append(_OBX_STATIC(f) if len(f) == 21 else (*_OBX_STATIC(f), *f[21:]))
+            # "0" or "1" (OBX-5 empty) first: every other segment's text starts with its segment id
+            structure.append(("1\r" if empty else "0\r") + "\r".join(_OBX_STATIC(f) if len(f) == 21 else
+                                                                      (*_OBX_STATIC(f), *f[21:])))
             rows.append(decoder.reading(seg, f[2].strip()))
         elif name == "OBR":
-            structure.append((*f[:7], *f[9:]))
+            structure.append("\r".join(f[:7]) + "\r" + "\r".join(f[9:]))
             decoder.group.observed = decoder.ts(seg, 7)
             decoder.ts(seg, 8)  # read for its findings only (OBR-8 is not translated)
         elif name == "MSH":
             if i:  # a second message: the full decode reports it
                 return None
-            structure.append((*f[:7], *f[8:10], *f[11:]))
+            structure.append("\r".join(f[:7]) + "\r" + "\r".join(f[8:10]) + "\r" + "\r".join(f[11:]))
             sent = decoder.ts(seg, 7)
             control_id = seg.get(10).strip() or None
         elif name in _KNOWN:  # PID, PV1: all of it recurs
-            structure.append(tuple(f))
-        else:
+            structure.append("\r".join(f))
+        elif name not in ENVELOPE_SEGMENTS:  # those the decoder passes over do not change the translation
             return None
     if len(decoder.issues) != len(notes):  # the news raised a finding
         return None
-    return RecurringRead(structure=tuple(structure), sha256=hashlib.sha256(data).hexdigest(), sent=sent,
+    return RecurringRead(structure="\n".join(structure), sha256=hashlib.sha256(data).hexdigest(), sent=sent,
                          control_id=control_id, rows=rows, notes=notes)

@@ -130,6 +130,12 @@ class ObservationStatic:
 observation_static = ObservationStatic
 
 
+# The Metric fields `observation` reads from `f` (and the helpers it calls); the rest of an Observation
+# comes from its `ObservationStatic`
+OBSERVATION_FIELDS = ("value", "data_absent_reason", "measurement_status", "interpretation", "result_status",
+                      "effective", "effective_end", "person_id", "notes", "source")
+
+
 def observation(static: ObservationStatic, f: dict[str, Any], ctx: FhirContext, default_tz) -> dict[str, Any]:
     """The Observation of one metric: its fixed part (`static`) and the rest read from `f`, the metric's
     fields by name (`Metric.__dict__`, or the same names from a codec's recurring read)."""

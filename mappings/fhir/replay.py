@@ -34,7 +34,7 @@ from interop.model import Message
 from . import prepared
 from .bundle import Bundle, head
 from .context import FhirVersion, detached_context, hex_urn, make_entry
-from .observation import ObservationStatic, observation, sender_zone
+from .observation import OBSERVATION_FIELDS, ObservationStatic, observation, sender_zone
 from .provenance import news
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS
@@ -46,8 +46,8 @@ class _Skeleton:
 
     head: orjson.Fragment | None  # the recurring entries (Patient ... DeviceMetric), rendered and joined
     targets: list[dict[str, str]]  # their Provenance.target references
-    # per metric: (index of its OBX row, its Observation's fixed part, the Metric fields the structure
-    # fixes (the learned Metric's, to be updated with the news), the class of the learned value)
+    # per metric: (index of its OBX row, its Observation's fixed part, the Metric fields `observation` reads
+    # (the learned Metric's, to be updated with the news), the class of the learned value)
     rows: list[tuple[int, ObservationStatic, dict[str, Any], type]]
     provenance: dict[str, Any]  # the learned Provenance (its agents and activity recur)
     standard: str
@@ -56,7 +56,8 @@ class _Skeleton:
 
 
 _SKELETONS: dict[tuple, _Skeleton] = {}
-_SIZE = 1024  # structures remembered (a feed has one per device configuration)
+# structures remembered: one per monitor (device tree, patient, bed) of a unit, each some 20 KB
+_SIZE = 1024
 
 
 def forget() -> None:
@@ -87,15 +88,16 @@ def learn(read: Any, message: Message, bundle: Bundle, version: FhirVersion, bun
             return False
         if static is None or entry["resource"]["resourceType"] != "Observation":
             return False  # None: a second Observation of one id in the message, renamed
-        rows.append((int(location[4:-1]) - 1, static, dict(m.__dict__), type(m.value)))
+        fields = m.__dict__
+        rows.append((int(location[4:-1]) - 1, static, {k: fields[k] for k in OBSERVATION_FIELDS}, type(m.value)))
     rendered = [orjson.dumps(e, default=prepared.default, option=_OPTIONS) for e in fixed]
-    if len(_SKELETONS) >= _SIZE:
-        _SKELETONS.clear()
+    while len(_SKELETONS) >= _SIZE:  # the oldest learned goes first: the others stay learned
+        _SKELETONS.pop(next(iter(_SKELETONS)), None)
     _SKELETONS[(read.structure, version, bundle_type)] = _Skeleton(
         head=orjson.Fragment(b",".join(rendered)) if rendered else None,
         targets=[{"reference": e["fullUrl"]} for e in fixed],
         rows=rows,
-        provenance=entries[-1]["resource"],
+        provenance={**entries[-1]["resource"], "target": None},  # its targets are each message's
         standard=message.standard,
         message_type=message.message_type,
         count=len(entries),

@@ -282,3 +282,25 @@ def test_a_feed_with_lf_line_ends_is_replayed_with_each_message_notes() -> None:
     result = translate_json(broken)
     assert result.message is not None and "hl7v2.bad-segment" in [i.code for i in result.issues]
     assert result.json == _canonical(broken)
+
+
+def test_the_learned_structures_are_bounded_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_caches()
+    monkeypatch.setattr(replay, "_SIZE", 3)
+    beds = [[m.replace(b"ICU^101", f"ICU^{100 + k}".encode()) for m in FEED[:2]] for k in range(5)]
+    for bed in beds:
+        fhir_json(bed[0])
+    assert len(replay._SKELETONS) == 3
+    assert _replayed(beds[4][1]) and _replayed(beds[2][1])  # the newest three
+    assert not _replayed(beds[0][1])  # the oldest went first (and is learned again now)
+
+
+def test_segments_the_decoder_passes_over_do_not_stop_the_replay() -> None:
+    """An ORC with a new order number in every message (and an EVN): nothing of it is translated."""
+    clear_caches()
+    messages = [m.replace(b"\rPID|", b"\rEVN||20240315\rPID|").replace(
+        b"\rOBR|", f"\rORC|RE|ORD{n:05d}\rOBR|".encode()) for n, m in enumerate(FEED[:4])]
+    for n, message in enumerate(messages):
+        result = translate_json(message)
+        assert result.json == _canonical(message)
+        assert (result.message is None) == (n > 0)
