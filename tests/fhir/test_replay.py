@@ -304,3 +304,13 @@ def test_segments_the_decoder_passes_over_do_not_stop_the_replay() -> None:
         result = translate_json(message)
         assert result.json == _canonical(message)
         assert (result.message is None) == (n > 0)
+
+
+@MUTATE
+@given(st.binary(max_size=400), st.sampled_from([b"", b"MSH|^~\\&|", b"\x0bMSH|^~\\&|A|B|C|D|2024|"]))
+def test_arbitrary_bytes_only_ever_raise_decode_error(junk: bytes, prefix: bytes) -> None:
+    fhir_json(FEED[0])
+    try:
+        fhir_json(prefix + junk, standard="hl7v2")
+    except DecodeError:
+        pass
