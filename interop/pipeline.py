@@ -211,9 +211,8 @@ def translate_json(
     A device feed repeats one structure with new values and times. When the codec can split a message
     into its recurring structure and its news (`read_recurring`, HL7 v2) and the mapping has translated
     that structure before (`replay`, FHIR), the JSON is built from the learned translation and the news
-    without a canonical Message (mappings.fhir.replay), byte for byte the same. Only messages whose
-    findings are the tokenizer's notes (LF line ends, say) are replayed, with those notes as `issues`;
-    any other finding takes `decode` → `to_fhir`.
+    without a canonical Message (mappings.fhir.replay), byte for byte the same, with the same `issues`.
+    A message whose changing fields raise a finding takes `decode` → `to_fhir`.
     """
     if version not in ("R4", "R5"):
         raise UsageError(f"unknown FHIR version {version!r}; expected R4 or R5")
@@ -232,7 +231,7 @@ def translate_json(
         if read is not None:
             hit = mapping.replay(read, bundle_type)
             if hit is not None:
-                return Translation(hit[0], hit[1], read.notes, None, None)
+                return Translation(hit[0], hit[1], hit[2], None, None)
     message = decode(data, standard, label=label)
     bundle = mapping.map(message, bundle_type=bundle_type)
     if read is not None:

@@ -10,11 +10,12 @@ rest is read into canonical values with the decoder's own readers (`HL7v2Decoder
 `HL7v2Decoder.ts`), so both paths read a field the same way. `mappings.fhir.replay` uses this to
 reuse the FHIR translation of a structure it has translated before.
 
-The split is only made when the message would decode without a finding of its own, the tokenizer's
-notes apart (LF line ends, a blank line: info findings, kept in `notes` with this message's
-offsets); anything else (a segment this split does not know, a tokenizer warning, a value or time
-that does not read cleanly) returns None and the message takes the full decode, which records the
-findings.
+The split is only made when reading the news raises no finding and the tokenizer noted nothing
+beyond info (LF line ends, a blank line: kept in `notes` with this message's offsets). Findings on
+what recurs are the same in every message of a structure, so `mappings.fhir.replay` repeats them at
+this message's segment `offsets`. Anything else (a segment this split does not know, a tokenizer
+warning, a value or time that does not read cleanly) returns None and the message takes the full
+decode, which records the findings.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class RecurringRead:
     # time), as the decoder reads them for a metric row (HL7v2Decoder.reading)
     rows: list[tuple[MetricValue | None, str | None, tuple[str, ...], tuple[Coding, ...], Timestamp | None]]
     notes: tuple[Issue, ...]  # what the tokenizer noted (info only: LF line ends, a blank line ...)
+    offsets: tuple[int, ...]  # of each segment, in order (where a finding on what recurs is placed)
 
 
 def read_recurring(data: bytes) -> RecurringRead | None:
@@ -95,4 +97,4 @@ def read_recurring(data: bytes) -> RecurringRead | None:
     if len(decoder.issues) != len(notes):  # the news raised a finding
         return None
     return RecurringRead(structure="\n".join(structure), sha256=hashlib.sha256(data).hexdigest(), sent=sent,
-                         control_id=control_id, rows=rows, notes=notes)
+                         control_id=control_id, rows=rows, notes=notes, offsets=tuple(s.offset for s in segments))

@@ -36,6 +36,7 @@ class Bundle:
         self._data: dict[str, Any] | None = None
         self.issues = issues  # what the mapping could not express
         self.observation_statics: list[Any] = []  # per metric, its Observation's fixed part (mappings.fhir.replay)
+        self.observation_notes = (0, 0)  # where in `issues` the Observations' notes are (mappings.fhir.replay)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -94,6 +95,7 @@ def to_bundle(message: Message, version: FhirVersion = "R4",
     data["entry"] = ctx.entries
     bundle = Bundle(version, data, ctx.issues)
     bundle.observation_statics = ctx.observation_statics
+    bundle.observation_notes = ctx.observation_notes
     return bundle
 
 

@@ -89,6 +89,7 @@ class FhirContext:
     metric_device_refs: dict[str, str] = field(default_factory=dict)  # Device.key -> "DeviceMetric/<id>" (R5/R4 PoCD)
     observation_refs: list[str] = field(default_factory=list)
     observation_statics: list[Any] = field(default_factory=list)  # per metric: observation.ObservationStatic
+    observation_notes: tuple[int, int] = (0, 0)  # where in `issues` the Observations' notes are
     gateway_ref: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)  # "Type/id" -> entry fullUrl

@@ -39,6 +39,12 @@ UNMAPPED_RESULT_STATUS = {
 
 
 def build(message: Message, ctx: FhirContext) -> None:
+    start = len(ctx.issues)
+    _build(message, ctx)
+    ctx.observation_notes = (start, len(ctx.issues))
+
+
+def _build(message: Message, ctx: FhirContext) -> None:
     default_tz = default_zone(message, ctx)
     seen: dict[str, int] = {}
     anchor = _anchor(message)

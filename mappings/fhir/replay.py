@@ -14,8 +14,9 @@ this module skip the canonical Message for every message after the first of a st
   `bundle.head`, `context.make_entry`). The JSON is byte for byte what `to_fhir(decode(data)).json()`
   writes (tests/fhir/test_replay.py checks this over feeds, every example and mutated messages).
 
-Nothing is learned from a translation with a finding (other than the tokenizer's notes that the
-codec hands over with each read) or a mapping note, nor from one whose resources
+The findings come back too, as the ordinary path gives them: the tokenizer's notes of each message,
+the decoder's findings on what recurs (the same every time, placed at each message's segment
+offsets) and the mapping's notes. Nothing is learned from a translation whose resources
 are not all shared (an id built from the message digest, a patient without identifier): those
 structures always take the ordinary path. `replay` returns None whenever its result could differ
 (a value of another kind than the learned one, a note the mapping would raise, two Observations
@@ -29,11 +30,11 @@ from typing import Any
 
 import orjson
 
-from interop.model import Message
+from interop.model import Issue, Message
 
 from . import prepared
 from .bundle import Bundle, head
-from .context import FhirVersion, detached_context, hex_urn, make_entry
+from .context import FhirContext, FhirVersion, detached_context, hex_urn, make_entry
 from .observation import OBSERVATION_FIELDS, ObservationStatic, observation, sender_zone
 from .provenance import news
 
@@ -53,6 +54,12 @@ class _Skeleton:
     standard: str
     message_type: str | None
     count: int  # resources in the Bundle
+    # the findings the structure raises in every message: the decoder's, each with the index of its
+    # segment (its offset is that segment's in each message), and the mapping's, before and after the
+    # Observations' own notes (which each message raises anew)
+    findings: tuple[tuple[int, Issue], ...]
+    notes_before: tuple[Issue, ...]
+    notes_after: tuple[Issue, ...]
 
 
 _SKELETONS: dict[tuple, _Skeleton] = {}
@@ -68,8 +75,16 @@ def forget() -> None:
 def learn(read: Any, message: Message, bundle: Bundle, version: FhirVersion, bundle_type: str) -> bool:
     """Remember what `read.structure` fixes in `bundle`, the ordinary translation of `message` (itself
     decoded from the message `read` was made of); False when the structure must not be replayed."""
-    if message.issues != read.notes or bundle.issues or message.raw is None or message.raw.sha256 != read.sha256:
-        return False  # a finding beyond the tokenizer's notes would recur unreported in every replay
+    if message.raw is None or message.raw.sha256 != read.sha256 or message.issues[:len(read.notes)] != read.notes:
+        return False
+    # The decoder's own findings come from what recurs: the read of the news raised none (else no
+    # `read`), and what raised a finding is read anew every time (codecs.hl7v2.decoder._read_new)
+    findings = []
+    for issue in message.issues[len(read.notes):]:
+        if issue.offset not in read.offsets:
+            return False
+        findings.append((read.offsets.index(issue.offset), issue))
+    start, end = bundle.observation_notes
     entries = bundle._shared["entry"]  # noqa: SLF001 - the structure as assembled (shared parts intact)
     metrics = message.metrics
     statics = bundle.observation_statics
@@ -101,13 +116,16 @@ def learn(read: Any, message: Message, bundle: Bundle, version: FhirVersion, bun
         standard=message.standard,
         message_type=message.message_type,
         count=len(entries),
+        findings=tuple(findings),
+        notes_before=tuple(bundle.issues[:start]),
+        notes_after=tuple(bundle.issues[end:]),
     )
     return True
 
 
-def replay(read: Any, version: FhirVersion, bundle_type: str) -> tuple[bytes, int] | None:
-    """The Bundle JSON of the message `read` was made of, and its resource count, when its structure
-    was learned (else None: take the ordinary path)."""
+def replay(read: Any, version: FhirVersion, bundle_type: str) -> tuple[bytes, int, tuple[Issue, ...]] | None:
+    """The Bundle JSON of the message `read` was made of, its resource count and findings (decoding's,
+    then mapping's), when its structure was learned (else None: take the ordinary path)."""
     skeleton = _SKELETONS.get((read.structure, version, bundle_type))
     if skeleton is None:
         return None
@@ -136,8 +154,6 @@ def replay(read: Any, version: FhirVersion, bundle_type: str) -> tuple[bytes, in
         url = hex_urn(rid)  # Observation ids are stable_ids (context.entry_url)
         entries.append(make_entry(res, "Observation/" + rid, url, bundle_type))
         targets.append({"reference": url})
-    if ctx.issues:
-        return None  # the ordinary path records the notes
     provenance = skeleton.provenance.copy()
     provenance["id"], provenance["recorded"], provenance["entity"] = news(
         skeleton.standard, skeleton.message_type, read.control_id, read.sha256, sent, None, version)
@@ -146,4 +162,15 @@ def replay(read: Any, version: FhirVersion, bundle_type: str) -> tuple[bytes, in
     entries.append(make_entry(provenance, "Provenance/" + rid, hex_urn(rid), bundle_type))
     data = head(read.sha256, sent, None, version, bundle_type)
     data["entry"] = entries
-    return orjson.dumps(data, default=prepared.default, option=_OPTIONS), skeleton.count
+    return orjson.dumps(data, default=prepared.default, option=_OPTIONS), skeleton.count, _findings(read, skeleton, ctx)
+
+
+def _findings(read: Any, skeleton: _Skeleton, ctx: FhirContext) -> tuple[Issue, ...]:
+    """What decoding and mapping the message raise, in the order the ordinary path gives them."""
+    if not (read.notes or skeleton.findings or skeleton.notes_before or ctx.issues or skeleton.notes_after):
+        return ()
+    offsets = read.offsets
+    decoded = read.notes + tuple(issue.model_copy(update={"offset": offsets[index]})
+                                 for index, issue in skeleton.findings)
+    mapped = skeleton.notes_before + tuple(ctx.issues) + skeleton.notes_after
+    return decoded + tuple(i for i in mapped if i not in decoded)

@@ -47,10 +47,10 @@ def test_a_feed_is_replayed_byte_for_byte(version: str, bundle_type: str) -> Non
     clear_caches()
     replayed = 0
     for message in FEED:
-        out, count, _, msg, _ = translate_json(message, version, bundle_type=bundle_type)
+        out, count, issues, msg, _ = translate_json(message, version, bundle_type=bundle_type)
         replayed += msg is None
         assert out == _canonical(message, version, bundle_type)
-        assert count == 23
+        assert count == 23 and issues == ()
     assert replayed == len(FEED) - 1  # all but the first message of the structure
 
 
@@ -116,18 +116,60 @@ def test_times_are_read_anew(edit: tuple[bytes, bytes]) -> None:
 @pytest.mark.parametrize("edit", [
     (b"|F|||20240315101600+0100", b"|F|||2024031510XX"),  # a bad OBX-14: hl7v2.bad-dtm
     (b"|8-30|", b"|8-30|ZZZ"),  # an unknown OBX-8 flag: hl7v2.unknown-flag
-    (b"|8-30|", b"|8-30|INV"),  # a PCD measurement status: meta.security, status
     (b"20240315101600+0100||ORU", b"202403151016||ORU|"),  # MSH changed shape: another structure
     (b"PV1||I|", b"PV1||I|ICU^101^1\rNTE|1||a note\rPV1||I|"),  # a segment the split does not read
-], ids=["bad-time", "unknown-flag", "invalid-flag", "new-structure", "nte"])
+], ids=["bad-time", "unknown-flag", "new-structure", "nte"])
 def test_what_needs_the_canonical_path_takes_it(edit: tuple[bytes, bytes]) -> None:
     clear_caches()
     fhir_json(FEED[0])
     message = _edit(FEED[1], *edit)
-    out, _, _, msg, bundle = translate_json(message)
-    assert _blank_clock(out) == _blank_clock(_canonical(message))
-    if msg is not None and (msg.issues or bundle.issues):
-        assert not _replayed(message)  # findings are never replayed: the caller gets them with the Message
+    result = translate_json(message)
+    assert result.message is not None  # not replayed: the Message comes with it
+    assert _blank_clock(result.json) == _blank_clock(_canonical(message))
+    assert result.issues == _canonical_issues(message)
+
+
+def _canonical_issues(data: bytes, version: str = "R4") -> tuple:
+    """What `translate_json` reports for `data` on the canonical path: decoding's findings, then the mapping's."""
+    message = decode(data)
+    bundle = to_fhir(message, version)
+    return message.issues + tuple(i for i in bundle.issues if i not in message.issues)
+
+
+def test_findings_on_what_recurs_are_replayed_at_each_message_offsets() -> None:
+    """A gateway that fills OBX-16 and OBX-19 (not placed: info findings on every row), sends PV1
+    without patient class (R4 Encounter not emitted: a mapping note) and OBX-14 without offset in
+    messages whose MSH-7 has none (each Observation: fhir.zone-assumed). All of it is the same in every
+    message but the offsets, which move with the lengths of the values before them."""
+    clear_caches()
+
+    def quirky(message: bytes) -> bytes:
+        segments = message.split(b"\r")
+        for k, seg in enumerate(segments):
+            fields = seg.split(b"|")
+            if fields[0] == b"OBX" and fields[5]:
+                fields[14] = fields[14][:14]
+                fields += [b""] * (20 - len(fields))
+                fields[16], fields[19] = b"NURSE01", b"20240315"
+            elif fields[0] == b"MSH":
+                fields[6] = fields[6][:14]
+            elif fields[0] == b"PV1":
+                fields[2] = b""
+            segments[k] = b"|".join(fields)
+        return b"\r".join(segments)
+
+    messages = [quirky(m) for m in FEED[:6]]
+    for n, message in enumerate(messages):
+        result = translate_json(message)
+        assert (result.message is None) == (n > 0)
+        assert result.json == _canonical(message)
+        expected = _canonical_issues(message)
+        assert result.issues == expected
+        codes = [i.code for i in expected]
+        assert codes.count("hl7v2.field-not-placed") == 14 and codes.count("fhir.zone-assumed") == 7
+        assert "fhir.encounter-class" in codes
+    offsets = [[i.offset for i in translate_json(m).issues if i.code == "hl7v2.field-not-placed"] for m in messages]
+    assert len({tuple(o) for o in offsets}) > 1  # the offsets are each message's own
 
 
 def test_a_value_of_another_kind_is_not_replayed() -> None:
@@ -199,9 +241,15 @@ def test_mutated_messages_give_what_the_canonical_path_gives(index: int, edits: 
         expected = _blank_clock(_canonical(data))
     except DecodeError as exc:
         expected = str(exc).encode()
+    try:
+        expected_issues = _canonical_issues(data)
+    except DecodeError:
+        expected_issues = None
     for _ in range(2):  # the first time maybe learned from, the second maybe replayed
         try:
-            got = _blank_clock(fhir_json(data))
+            result = translate_json(data)
+            got = _blank_clock(result.json)
+            assert result.issues == expected_issues
         except DecodeError as exc:
             got = str(exc).encode()
         assert got == expected
@@ -245,11 +293,16 @@ def test_any_news_in_a_learned_structure_replays_to_the_canonical_bytes(
         expected = _blank_clock(_canonical(data, version))
     except DecodeError as exc:
         expected = str(exc).encode()
+    try:
+        expected_issues = _canonical_issues(data, version)
+    except DecodeError:
+        expected_issues = None
     for _ in range(2):
         try:
-            out, _, _, message, _ = translate_json(data, version)
+            out, _, issues, message, _ = translate_json(data, version)
             got = _blank_clock(out)
             event("replayed" if message is None else "canonical path")
+            assert issues == expected_issues
         except DecodeError as exc:
             got = str(exc).encode()
         assert got == expected
