@@ -155,8 +155,9 @@ class _FhirMapping:
         bundle_type = options.pop("bundle_type", "collection")
         return to_bundle(message, self.version, bundle_type, **options)
 
-    def replay(self, read: Any, bundle_type: str = "collection") -> tuple[bytes, int] | None:
-        """The Bundle JSON for a codec's recurring read of a structure learned before (mappings.fhir.replay)."""
+    def replay(self, read: Any, bundle_type: str = "collection") -> tuple[bytes, int, tuple[Issue, ...]] | None:
+        """(Bundle JSON, resources, findings) for a codec's recurring read of a structure learned before
+        (mappings.fhir.replay)."""
         from .replay import replay
 
         return replay(read, self.version, bundle_type)

@@ -25,20 +25,22 @@ _blake2b = hashlib.blake2b
 
 def stable_id(*parts: object) -> str:
     """A deterministic FHIR id (32 hex chars) from identifying parts (None counts as empty)."""
-    # str parts first: they are the common case (speed over the obvious order of the tests)
-    key = "\x1f".join([p if type(p) is str else "" if p is None else str(p) for p in parts])
-    return _blake2b(key.encode(), digest_size=16).hexdigest()
+    return _blake2b(_joined(parts).encode(), digest_size=16).hexdigest()
 
 
 def id_prefix(*parts: object) -> str:
     """The text `stable_id` hashes for its first parts, to be completed by `stable_id_after`."""
-    return "\x1f".join([p if type(p) is str else "" if p is None else str(p) for p in parts]) + "\x1f"
+    return _joined(parts) + "\x1f"
 
 
 def stable_id_after(prefix: str, *parts: object) -> str:
     """`stable_id(*first, *parts)` for `prefix = id_prefix(*first)`: the fixed parts joined once."""
-    key = prefix + "\x1f".join([p if type(p) is str else "" if p is None else str(p) for p in parts])
-    return _blake2b(key.encode(), digest_size=16).hexdigest()
+    return _blake2b((prefix + _joined(parts)).encode(), digest_size=16).hexdigest()
+
+
+def _joined(parts: tuple[object, ...]) -> str:
+    # str parts first: they are the common case (speed over the obvious order of the tests)
+    return "\x1f".join([p if type(p) is str else "" if p is None else str(p) for p in parts])
 
 
 _RECURRING_IDS: dict[tuple[object, ...], str] = {}
@@ -176,16 +178,9 @@ def detached_context(version: FhirVersion, bundle_type: str) -> FhirContext:
 _HEX = frozenset("0123456789abcdef")
 
 
-def _uuid_from_id(rid: str) -> str:
-    """The urn:uuid of an entry: its 32-hex id laid out as a UUID (other ids are hashed first)."""
-    h = rid if len(rid) == 32 and _HEX.issuperset(rid) else hashlib.md5(rid.encode()).hexdigest()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
-
-
 def _uuid_urn(rid: str) -> str:
-    """`urn:uuid:` + `_uuid_from_id(rid)` in one step (called once per Bundle entry)."""
-    h = rid if len(rid) == 32 and _HEX.issuperset(rid) else hashlib.md5(rid.encode()).hexdigest()
-    return hex_urn(h)
+    """The fullUrl of an entry: `urn:uuid:` and its 32-hex id laid out as a UUID (other ids hashed first)."""
+    return hex_urn(rid if len(rid) == 32 and _HEX.issuperset(rid) else hashlib.md5(rid.encode()).hexdigest())
 
 
 def hex_urn(h: str) -> str:
