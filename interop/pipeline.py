@@ -120,9 +120,9 @@ def _messages(source: bytes | str | os.PathLike[str], standard: str,
     return data, label, standard, split(data) if split is not None else [(0, data)]
 
 
-def _each(data: bytes, chunks: list[tuple[int, bytes]], read: Callable[[bytes], T]) -> Iterator[T | DecodeError]:
+def _each(data: bytes, chunks: list[tuple[int, bytes]], read: Callable[[bytes], T]) -> Iterator[T | InteropError]:
     """`read` of each message: an input of one message raises what `read` raises; of several, each
-    message's DecodeError is yielded in its place, positioned in the whole input ("message 2, ...")."""
+    message's error is yielded in its place, a DecodeError positioned in the whole input ("message 2, ...")."""
     if len(chunks) == 1:
         yield read(data)
         return
@@ -132,6 +132,9 @@ def _each(data: bytes, chunks: list[tuple[int, bytes]], read: Callable[[bytes], 
         except DecodeError as exc:
             exc.position = f"message {n}, {exc.position}" if exc.position else f"message {n}"
             exc.offset = offset + exc.offset if exc.offset is not None else offset
+            yield exc
+        except InteropError as exc:  # a message the mapping cannot express: the others still go
+            exc.args = (f"message {n}: {exc}",)
             yield exc
 
 
@@ -173,9 +176,9 @@ def translate_json_all(
     bundle_type: Literal["collection", "transaction"] = "collection",
     standard: str = "auto",
     label: str | None = None,
-) -> Iterator[Translation | DecodeError]:
+) -> Iterator[Translation | InteropError]:
     """`translate_json` for each message of an input that may hold several (see `decode_all`): its
-    result, or the DecodeError that message raised, in order."""
+    result, or the error that message raised (DecodeError, MappingError), in order."""
     data, label, standard, chunks = _messages(source, standard, label)
     return _each(data, chunks, lambda message: translate_json(message, version, bundle_type=bundle_type,
                                                               standard=standard, label=label))

@@ -202,19 +202,14 @@ def _one(item, label, source, to, options, output, many, strict, validate, repor
             sys.stderr.write(f"{_with_label(str(message), label)}\n")
             worst = 2
             continue
-        done = None
-        if direct:  # a pipeline.Translation: its Message and Bundle are None when it was replayed
-            translation = message
-            message = translation.message
-            if message is None:
-                if report:
-                    _report(translation.issues, where)
-                bodies.append((n, translation.json))
-                resources += translation.resources
-                n_issues += len(translation.issues)
-                continue
-            done = (translation.json, translation.bundle)
-        outcome = _translate_one(message, where, to, options, validate, report, pretty, done)
+        if direct:  # a pipeline.Translation: JSON, resources and the findings of decoding and mapping
+            if report:
+                _report(message.issues, where)
+            bodies.append((n, message.json))
+            resources += message.resources
+            n_issues += len(message.issues)
+            continue
+        outcome = _translate_one(message, where, to, options, validate, report, pretty)
         if outcome is None:
             worst = 2
             continue
@@ -228,26 +223,22 @@ def _one(item, label, source, to, options, output, many, strict, validate, repor
     return status, worst, resources, n_issues
 
 
-def _translate_one(message, where, to, options, validate, report, pretty, done=None):
-    """One decoded message → (output bytes, exit code, resources, issues), or None after an error line;
-    `done`: its (output bytes, result) when already translated."""
+def _translate_one(message, where, to, options, validate, report, pretty):
+    """One decoded message → (output bytes, exit code, resources, issues), or None after an error line."""
     from interop.errors import InteropError
     from interop.pipeline import translate
 
-    if done is not None:
-        body, result = done
-    else:
-        try:
-            result = translate(message, to, **options)
-            body = result.json(indent=pretty) if hasattr(result, "json") else bytes(result)
-        except InteropError as exc:
-            sys.stderr.write(f"{_with_label(str(exc), where)}\n")
-            return None
-        except Exception as exc:  # noqa: BLE001 - a mapping bug must not hide the input's name
-            if "--debug" in sys.argv:
-                raise
-            sys.stderr.write(f"{where}: internal error while translating: {type(exc).__name__}: {exc}\n")
-            return None
+    try:
+        result = translate(message, to, **options)
+        body = result.json(indent=pretty) if hasattr(result, "json") else bytes(result)
+    except InteropError as exc:
+        sys.stderr.write(f"{_with_label(str(exc), where)}\n")
+        return None
+    except Exception as exc:  # noqa: BLE001 - a mapping bug must not hide the input's name
+        if "--debug" in sys.argv:
+            raise
+        sys.stderr.write(f"{where}: internal error while translating: {type(exc).__name__}: {exc}\n")
+        return None
     code = 0
     issues = list(message.issues) + list(getattr(result, "issues", []) if result is not None else [])
     if to != "canonical":

@@ -63,7 +63,7 @@ class _Skeleton:
 
 
 _SKELETONS: dict[tuple, _Skeleton] = {}
-# structures remembered: one per monitor (device tree, patient, bed) of a unit, each some 20 KB
+# structures remembered: one per monitor (device tree, patient, bed) of a unit, each about 30 KB
 _SIZE = 1024
 
 
