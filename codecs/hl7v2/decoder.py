@@ -383,8 +383,12 @@ class HL7v2Decoder:
             reason=dt.parse_cwe(seg.get(31), d),
         )
 
+    def note(self, seg: Segment) -> str:
+        """An NTE's comment (NTE-3, repetitions as lines); '' when it says nothing."""
+        return "\n".join(unescape(r, self.d) for r in repetitions(seg.get(3), self.d)).strip()
+
     def nte(self, seg: Segment) -> None:
-        text = "\n".join(unescape(r, self.d) for r in repetitions(seg.get(3), self.d)).strip()
+        text = self.note(seg)
         if not text:
             return
         if self.last_metric_index is not None:

@@ -5,17 +5,18 @@ message after message, apart from the fields that carry this message's news: MSH
 (control id), OBR-7/8 (observation times), OBX-5 (value), OBX-8 (flags) and OBX-14 (time).
 
 `read_recurring` splits a message along that line. `structure` is the text of everything that
-recurs (equal structures decode to equal canonical objects, apart from the fields listed); the
-rest is read into canonical values with the decoder's own readers (`HL7v2Decoder.reading`,
-`HL7v2Decoder.ts`), so both paths read a field the same way. `mappings.fhir.replay` uses this to
-reuse the FHIR translation of a structure it has translated before.
+recurs (equal structures decode to equal canonical objects, apart from the fields listed and the NTE
+comments, which are news too); the rest is read into canonical values with the decoder's own readers
+(`HL7v2Decoder.reading`, `HL7v2Decoder.ts`, `HL7v2Decoder.note`), so both paths read a field the same
+way. `mappings.fhir.replay` uses this to reuse the FHIR translation of a structure it has translated
+before.
 
 The split is only made when reading the news raises no finding and the tokenizer noted nothing
 beyond info (LF line ends, a blank line: kept in `notes` with this message's offsets). Findings on
 what recurs are the same in every message of a structure, so `mappings.fhir.replay` repeats them at
-this message's segment `offsets`. Anything else (a segment this split does not know, a tokenizer
-warning, a value or time that does not read cleanly) returns None and the message takes the full
-decode, which records the findings.
+this message's segment `offsets`. Anything else (a tokenizer warning, a value or time that does not
+read cleanly, a second message) returns None and the message takes the full decode, which records
+the findings.
 """
 
 from __future__ import annotations
@@ -26,12 +27,11 @@ from operator import itemgetter
 
 from interop.model import Coding, Issue, MetricValue, Timestamp
 
-from .decoder import ENVELOPE_SEGMENTS, HL7v2Decoder
+from .decoder import HL7v2Decoder
 from .tokenizer import tokenize
 
-# The segments a recurring read knows (and those the decoder passes over); any other segment sends the
-# message to the full decode
-_KNOWN = frozenset({"MSH", "PID", "PV1", "OBR", "OBX"})
+# The segments whose recurring fields the decoder reads (MSH, OBR, OBX and NTE are read apart)
+_KNOWN = frozenset({"PID", "PV1"})
 _PAD = [""] * 21
 # OBX fields that recur: all but OBX-1 (set id), OBX-5 (value), OBX-8 (flags) and OBX-14 (time)
 _OBX_STATIC = itemgetter(2, 3, 4, 6, 7, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19, 20)
@@ -48,6 +48,9 @@ class RecurringRead:
     # per OBX row, in order: (value, data-absent reason, measurement status, interpretation, effective
     # time), as the decoder reads them for a metric row (HL7v2Decoder.reading)
     rows: list[tuple[MetricValue | None, str | None, tuple[str, ...], tuple[Coding, ...], Timestamp | None]]
+    # per NTE with a comment: (first and last OBX row it may belong to: those of its OBR up to the NTE,
+    # the comment); the decoder gives it to the last metric among them (HL7v2Decoder.nte)
+    comments: list[tuple[int, int, str]]
     notes: tuple[Issue, ...]  # what the tokenizer noted (info only: LF line ends, a blank line ...)
     offsets: tuple[int, ...]  # of each segment, in order (where a finding on what recurs is placed)
 
@@ -65,6 +68,8 @@ def read_recurring(data: bytes) -> RecurringRead | None:
     decoder = HL7v2Decoder(parsed)
     structure = []  # per segment the text of its recurring fields, joined by CR (no field holds a CR or LF)
     rows = []
+    comments: list[tuple[int, int, str]] = []
+    group = 0  # the first OBX row of the current OBR
     sent = control_id = None
     for i, seg in enumerate(segments):
         name = seg.name
@@ -80,7 +85,13 @@ def read_recurring(data: bytes) -> RecurringRead | None:
             structure.append(("1\r" if empty else "0\r") + "\r".join(_OBX_STATIC(f) if len(f) == 21 else
                                                                       (*_OBX_STATIC(f), *f[21:])))
             rows.append(decoder.reading(seg, f[2].strip()))
+        elif name == "NTE":  # a comment on the last metric of its OBR: news of that row
+            structure.append("NTE")
+            text = decoder.note(seg)
+            if text:
+                comments.append((group, len(rows) - 1, text))
         elif name == "OBR":
+            group = len(rows)
             structure.append("\r".join(f[:7]) + "\r" + "\r".join(f[9:]))
             decoder.group.observed = decoder.ts(seg, 7)
             decoder.ts(seg, 8)  # read for its findings only (OBR-8 is not translated)
@@ -92,9 +103,11 @@ def read_recurring(data: bytes) -> RecurringRead | None:
             control_id = seg.get(10).strip() or None
         elif name in _KNOWN:  # PID, PV1: all of it recurs
             structure.append("\r".join(f))
-        elif name not in ENVELOPE_SEGMENTS:  # those the decoder passes over do not change the translation
-            return None
+        else:
+            # the decoder never reads any other segment (it passes over ORC, EVN ... and reports the rest
+            # as not placed, by name and place): only its place recurs, which findings are anchored to
+            structure.append(name)
     if len(decoder.issues) != len(notes):  # the news raised a finding
         return None
     return RecurringRead(structure="\n".join(structure), sha256=hashlib.sha256(data).hexdigest(), sent=sent,
-                         control_id=control_id, rows=rows, notes=notes, offsets=tuple(s.offset for s in segments))
+                         control_id=control_id, rows=rows, comments=comments, notes=notes, offsets=tuple(s.offset for s in segments))

@@ -135,12 +135,16 @@ def replay(read: Any, version: FhirVersion, bundle_type: str) -> tuple[bytes, in
     entries: list[Any] = [skeleton.head] if skeleton.head is not None else []
     targets = skeleton.targets.copy()
     news_rows = read.rows
+    comments = _comments(read.comments, skeleton) if read.comments else {}
+    if comments is None:
+        return None
     seen = set()
     for index, static, fixed, value_class in skeleton.rows:
         value, absent, status, interpretation, effective = news_rows[index]
         if value.__class__ is not value_class:
             return None  # another kind of value changes the fixed parts (ranges, DeviceMetric.unit)
         fields = fixed.copy()
+        fields["notes"] = comments.get(index, ())
         fields["value"] = value
         fields["data_absent_reason"] = absent
         fields["measurement_status"] = status
@@ -163,6 +167,19 @@ def replay(read: Any, version: FhirVersion, bundle_type: str) -> tuple[bytes, in
     data = head(read.sha256, sent, None, version, bundle_type)
     data["entry"] = entries
     return orjson.dumps(data, default=prepared.default, option=_OPTIONS), skeleton.count, _findings(read, skeleton, ctx)
+
+
+def _comments(comments: list[tuple[int, int, str]], skeleton: _Skeleton) -> dict[int, tuple[str, ...]] | None:
+    """The NTE comments of each metric's OBX row: an NTE belongs to the last metric of its OBR before it
+    (HL7v2Decoder.nte). None when one follows no metric: the decoder reports it, so no replay."""
+    metric_rows = [index for index, _, _, _ in skeleton.rows]
+    out: dict[int, tuple[str, ...]] = {}
+    for first, last, text in comments:
+        owner = next((i for i in reversed(metric_rows) if first <= i <= last), None)
+        if owner is None:
+            return None
+        out[owner] = out.get(owner, ()) + (text,)
+    return out
 
 
 def _findings(read: Any, skeleton: _Skeleton, ctx: FhirContext) -> tuple[Issue, ...]:

@@ -348,15 +348,22 @@ def test_the_learned_structures_are_bounded_oldest_first(monkeypatch: pytest.Mon
     assert not _replayed(beds[0][1])  # the oldest went first (and is learned again now)
 
 
-def test_segments_the_decoder_passes_over_do_not_stop_the_replay() -> None:
-    """An ORC with a new order number in every message (and an EVN): nothing of it is translated."""
+def test_segments_the_decoder_does_not_read_do_not_stop_the_replay() -> None:
+    """An ORC with a new order number in every message, an EVN, and a PRT (not placed: reported by name
+    and place, an info finding): nothing of their text is translated, only their place recurs."""
     clear_caches()
     messages = [m.replace(b"\rPID|", b"\rEVN||20240315\rPID|").replace(
-        b"\rOBR|", f"\rORC|RE|ORD{n:05d}\rOBR|".encode()) for n, m in enumerate(FEED[:4])]
+        b"\rOBR|", f"\rORC|RE|ORD{n:05d}\rPRT|{n}|AD\rOBR|".encode()) for n, m in enumerate(FEED[:4])]
     for n, message in enumerate(messages):
         result = translate_json(message)
-        assert result.json == _canonical(message)
+        assert result.json == _canonical(message) and result.issues == _canonical_issues(message)
+        assert [i.code for i in result.issues] == ["hl7v2.segment-not-placed"]
         assert (result.message is None) == (n > 0)
+    # the same message without its ORC: another structure (a finding's segment is found by its place)
+    without = messages[3].replace(b"\rORC|RE|ORD00003", b"")
+    for _ in range(2):
+        result = translate_json(without)
+        assert result.json == _canonical(without) and result.issues == _canonical_issues(without)
 
 
 @MUTATE
@@ -367,3 +374,32 @@ def test_arbitrary_bytes_only_ever_raise_decode_error(junk: bytes, prefix: bytes
         fhir_json(prefix + junk, standard="hl7v2")
     except DecodeError:
         pass
+
+
+def test_nte_comments_are_news_of_the_metric_before_them() -> None:
+    """An NTE after a metric row (its text new in every message), after a device row (it belongs to the
+    metric before, HL7v2Decoder.nte), empty, or right after the OBR (no metric: a finding, no replay)."""
+    clear_caches()
+
+    def commented(message: bytes, n: int) -> bytes:
+        message = message.replace(b"\rOBX|4|", f"\rNTE|1||probe moved \\T\\ refit {n}\rOBX|4|".encode())
+        message = message.replace(b"\rOBX|6|", f"\rNTE|2||cuff {n}~second line\rOBX|6|".encode())  # after OBX|5 (VMD)
+        return message.replace(b"\rOBX|10|", b"\rNTE|3||\rOBX|10|")  # empty: nothing to say
+
+    messages = [commented(m, n) for n, m in enumerate(FEED[:5])]
+    for n, message in enumerate(messages):
+        result = translate_json(message)
+        assert result.json == _canonical(message) and result.issues == _canonical_issues(message)
+        assert (result.message is None) == (n > 0)
+    import orjson
+
+    notes = [r.get("note") for r in (e["resource"] for e in orjson.loads(fhir_json(messages[3]))["entry"])
+             if r["resourceType"] == "Observation"]
+    assert notes[0] == [{"text": "probe moved & refit 3"}]  # SpO2, OBX|3
+    assert notes[1] == [{"text": "cuff 3\nsecond line"}]  # pulse, OBX|4: the last metric before OBX|5's NTE
+    assert notes[2:] == [None] * 5
+    orphan = messages[4].replace(b"\rOBX|1|", b"\rNTE|9||about the order\rOBX|1|")
+    fhir_json(orphan)
+    result = translate_json(orphan)
+    assert result.message is not None and "hl7v2.note-not-placed" in [i.code for i in result.issues]
+    assert result.json == _canonical(orphan)
