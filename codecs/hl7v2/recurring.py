@@ -51,6 +51,7 @@ class RecurringRead:
     # per NTE with a comment: (first and last OBX row it may belong to: those of its OBR up to the NTE,
     # the comment); the decoder gives it to the last metric among them (HL7v2Decoder.nte)
     comments: list[tuple[int, int, str]]
+    comment_segments: frozenset[int]  # where the NTEs are: what the decoder says of one depends on its text
     notes: tuple[Issue, ...]  # what the tokenizer noted (info only: LF line ends, a blank line ...)
     offsets: tuple[int, ...]  # of each segment, in order (where a finding on what recurs is placed)
 
@@ -69,6 +70,7 @@ def read_recurring(data: bytes) -> RecurringRead | None:
     structure = []  # per segment the text of its recurring fields, joined by CR (no field holds a CR or LF)
     rows = []
     comments: list[tuple[int, int, str]] = []
+    commented: list[int] = []  # segments holding comments
     group = 0  # the first OBX row of the current OBR
     sent = control_id = None
     for i, seg in enumerate(segments):
@@ -87,6 +89,7 @@ def read_recurring(data: bytes) -> RecurringRead | None:
             rows.append(decoder.reading(seg, f[2].strip()))
         elif name == "NTE":  # a comment on the last metric of its OBR: news of that row
             structure.append("NTE")
+            commented.append(i)
             text = decoder.note(seg)
             if text:
                 comments.append((group, len(rows) - 1, text))
@@ -110,4 +113,5 @@ def read_recurring(data: bytes) -> RecurringRead | None:
     if len(decoder.issues) != len(notes):  # the news raised a finding
         return None
     return RecurringRead(structure="\n".join(structure), sha256=hashlib.sha256(data).hexdigest(), sent=sent,
-                         control_id=control_id, rows=rows, comments=comments, notes=notes, offsets=tuple(s.offset for s in segments))
+                         control_id=control_id, rows=rows, comments=comments, comment_segments=frozenset(commented),
+                         notes=notes, offsets=tuple(s.offset for s in segments))

@@ -83,7 +83,9 @@ def learn(read: Any, message: Message, bundle: Bundle, version: FhirVersion, bun
     for issue in message.issues[len(read.notes):]:
         if issue.offset not in read.offsets:
             return False
-        findings.append((read.offsets.index(issue.offset), issue))
+        index = read.offsets.index(issue.offset)
+        if index not in read.comment_segments:  # an NTE's finding depends on its comment: never replayed
+            findings.append((index, issue))  # (replay takes the canonical path for a comment without metric)
     start, end = bundle.observation_notes
     entries = bundle._shared["entry"]  # noqa: SLF001 - the structure as assembled (shared parts intact)
     metrics = message.metrics

@@ -403,3 +403,8 @@ def test_nte_comments_are_news_of_the_metric_before_them() -> None:
     result = translate_json(orphan)
     assert result.message is not None and "hl7v2.note-not-placed" in [i.code for i in result.issues]
     assert result.json == _canonical(orphan)
+    # learned from a message whose orphan NTE said something, an empty one says nothing (and back)
+    silent = messages[3].replace(b"\rOBX|1|", b"\rNTE|9||\rOBX|1|")
+    for message in (silent, orphan, silent):
+        result = translate_json(message)
+        assert result.json == _canonical(message) and result.issues == _canonical_issues(message)
