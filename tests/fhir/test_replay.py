@@ -408,3 +408,41 @@ def test_nte_comments_are_news_of_the_metric_before_them() -> None:
     for message in (silent, orphan, silent):
         result = translate_json(message)
         assert result.json == _canonical(message) and result.issues == _canonical_issues(message)
+
+
+_SEGMENT = st.sampled_from(["NTE|1||note {n}", "NTE|1||", "ORC|RE|X{n}", "PRT|{n}|AD", "ZXX|{n}", "EVN||2024"])
+
+
+@MUTATE
+@given(st.integers(0, len(FEED) - 1),
+       st.lists(st.tuples(st.integers(0, 6), st.sampled_from([5, 8, 14]), st.data()), max_size=3),
+       st.lists(st.tuples(st.integers(1, 17), _SEGMENT, st.integers(0, 9)), max_size=3),
+       st.sampled_from(["\r", "\n"]), st.data())
+def test_feeds_with_comments_and_segments_not_read_replay_to_the_canonical_findings(
+        index: int, edits: list, inserted: list, separator: str, data) -> None:
+    """A learned structure meets messages with NTEs (saying something or nothing, after a metric, a
+    device row or no metric), segments the decoder passes over or reports, other news and LF ends:
+    replayed or not, the canonical bytes and findings, the second time too."""
+    segments = FEED[index].decode().split("\r")
+    rows = [k for k, seg in enumerate(segments) if seg.startswith("OBX") and seg.split("|")[5]]
+    for row, field, draw in edits:
+        fields = segments[rows[row]].split("|")
+        fields[field] = draw.draw({5: _VALUE, 8: _FLAGS, 14: _TIME}[field])
+        segments[rows[row]] = "|".join(fields)
+    for at, segment, n in sorted(inserted, reverse=True):
+        segments.insert(min(at, len(segments)), segment.format(n=n))
+    message = separator.join(segments).encode()
+    learned = data.draw(st.sampled_from([FEED[index], message]))
+    fhir_json(learned)  # the structure is learned, from this message or from the plain feed one
+    try:
+        expected = (_blank_clock(_canonical(message)), _canonical_issues(message))
+    except DecodeError as exc:
+        expected = str(exc)
+    for _ in range(2):
+        try:
+            result = translate_json(message)
+            got = (_blank_clock(result.json), result.issues)
+            event("replayed" if result.message is None else "canonical path")
+        except DecodeError as exc:
+            got = str(exc)
+        assert got == expected
