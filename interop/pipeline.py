@@ -68,15 +68,16 @@ def decode(
     data, file_label = read_input(source)
     label = label or file_label
     if standard == "auto":
-        from .detect import detect
+        standard = _detect(data, source=label)
+    return _decode(data, standard, strict, label)
 
-        standard = detect(data, source=label)
+
+def _decode(data: bytes, standard: str, strict: bool, label: str | None, **more: Any) -> Message:
+    """`decode` of bytes whose standard is known; `more` goes to the codec (the tokens a recurring read
+    made, say)."""
+    codec = get_codec(standard)
     try:
-        codec = get_codec(standard)
-    except UsageError:
-        raise
-    try:
-        message = codec.decode(data, strict=strict, source=label)
+        message = codec.decode(data, strict=strict, source=label, **more)
     except DecodeError as exc:
         if exc.source is None:
             exc.source = label
@@ -235,7 +236,8 @@ def translate_json(
             hit = mapping.replay(read, bundle_type)
             if hit is not None:
                 return Translation(hit[0], hit[1], hit[2], None, None)
-    message = decode(data, standard, label=label)
+    message = _decode(data, standard, False, label, tokens=read.tokens) if read is not None else \
+        decode(data, standard, label=label)
     bundle = mapping.map(message, bundle_type=bundle_type)
     if read is not None:
         mapping.learn(read, message, bundle, bundle_type)

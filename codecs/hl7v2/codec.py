@@ -10,7 +10,7 @@ from interop.model.message import RawRef
 from interop.model.trusted import trusted
 
 from .decoder import HL7v2Decoder
-from .tokenizer import strip_framing, tokenize
+from .tokenizer import ParsedMessage, strip_framing, tokenize
 
 
 class HL7v2Codec:
@@ -41,9 +41,11 @@ class HL7v2Codec:
 
         return read_recurring(data)
 
-    def decode(self, data: bytes, *, strict: bool = False, source: str | None = None) -> Message:
-        """Tokenize and read one message; tolerant by default (deviations land in `Message.issues`)."""
-        parsed = tokenize(data, strict=strict)
+    def decode(self, data: bytes, *, strict: bool = False, source: str | None = None,
+               tokens: ParsedMessage | None = None) -> Message:
+        """Tokenize and read one message; tolerant by default (deviations land in `Message.issues`).
+        `tokens`: `data` already tokenized (tolerantly), as a recurring read leaves it."""
+        parsed = tokens if tokens is not None and not strict else tokenize(data, strict=strict)
         return HL7v2Decoder(parsed, strict=strict, raw=raw_ref(data, source)).decode()
 
 

@@ -11,12 +11,12 @@ comments, which are news too); the rest is read into canonical values with the d
 way. `mappings.fhir.replay` uses this to reuse the FHIR translation of a structure it has translated
 before.
 
-The split is only made when reading the news raises no finding and the tokenizer noted nothing
-beyond info (LF line ends, a blank line: kept in `notes` with this message's offsets). Findings on
-what recurs are the same in every message of a structure, so `mappings.fhir.replay` repeats them at
-this message's segment `offsets`. Anything else (a tokenizer warning, a value or time that does not
-read cleanly, a second message) returns None and the message takes the full decode, which records
-the findings.
+The structure is read first, with the tokens alone; the news (`RecurringRead.news`) only when a
+translation of the structure is at hand, and it is None when reading it raises a finding. The tokenizer
+may note info findings (LF line ends, a blank line: kept in `notes` with this message's offsets).
+Findings on what recurs are the same in every message of a structure, so `mappings.fhir.replay`
+repeats them at this message's segment `offsets`. A tokenizer warning or a second message gives no
+read at all, and the message takes the full decode, which records the findings.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from operator import itemgetter
 from interop.model import Coding, Issue, MetricValue, Timestamp
 
 from .decoder import HL7v2Decoder
-from .tokenizer import tokenize
+from .tokenizer import ParsedMessage, tokenize
 
 # The segments whose recurring fields the decoder reads (MSH, OBR, OBX and NTE are read apart)
 _KNOWN = frozenset({"PID", "PV1"})
@@ -38,11 +38,9 @@ _OBX_STATIC = itemgetter(2, 3, 4, 6, 7, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19, 2
 
 
 @dataclass(slots=True)
-class RecurringRead:
-    """One message split into what recurs (`structure`) and what it says anew (canonical values)."""
+class News:
+    """What one message says anew, in canonical values, as the decoder reads it."""
 
-    structure: str  # the text of every segment without the fields below, one line per segment
-    sha256: str  # of the message bytes (`Message.raw.sha256`)
     sent: Timestamp | None  # MSH-7
     control_id: str | None  # MSH-10
     # per OBX row, in order: (value, data-absent reason, measurement status, interpretation, effective
@@ -51,9 +49,47 @@ class RecurringRead:
     # per NTE with a comment: (first and last OBX row it may belong to: those of its OBR up to the NTE,
     # the comment); the decoder gives it to the last metric among them (HL7v2Decoder.nte)
     comments: list[tuple[int, int, str]]
+
+
+@dataclass(slots=True)
+class RecurringRead:
+    """One message split into what recurs (`structure`) and what it says anew (`news()`).
+
+    The news is read only when asked for: a message of a structure met for the first time goes to the
+    full decode, which reuses the tokens (`tokens`)."""
+
+    structure: str  # the text of every segment without the fields that change, one line per segment
+    sha256: str  # of the message bytes (`Message.raw.sha256`)
     comment_segments: frozenset[int]  # where the NTEs are: what the decoder says of one depends on its text
     notes: tuple[Issue, ...]  # what the tokenizer noted (info only: LF line ends, a blank line ...)
     offsets: tuple[int, ...]  # of each segment, in order (where a finding on what recurs is placed)
+    tokens: ParsedMessage  # the message tokenized
+
+    def news(self) -> News | None:
+        """The news, or None when reading it raises a finding (the full decode records it)."""
+        decoder = HL7v2Decoder(self.tokens)
+        rows = []
+        comments: list[tuple[int, int, str]] = []
+        group = 0  # the first OBX row of the current OBR
+        sent = control_id = None
+        for seg in self.tokens.segments:
+            name = seg.name
+            if name == "OBX":  # padded to OBX-20 by read_recurring
+                rows.append(decoder.reading(seg, seg.fields[2].strip()))
+            elif name == "NTE":  # a comment on the last metric of its OBR: news of that row
+                text = decoder.note(seg)
+                if text:
+                    comments.append((group, len(rows) - 1, text))
+            elif name == "OBR":
+                group = len(rows)
+                decoder.group.observed = decoder.ts(seg, 7)
+                decoder.ts(seg, 8)  # read for its findings only (OBR-8 is not translated)
+            elif name == "MSH":
+                sent = decoder.ts(seg, 7)
+                control_id = seg.get(10).strip() or None
+        if len(decoder.issues) != len(self.notes):  # the news raised a finding
+            return None
+        return News(sent=sent, control_id=control_id, rows=rows, comments=comments)
 
 
 def read_recurring(data: bytes) -> RecurringRead | None:
@@ -66,13 +102,8 @@ def read_recurring(data: bytes) -> RecurringRead | None:
     segments = parsed.segments
     if not segments or segments[0].name != "MSH":
         return None
-    decoder = HL7v2Decoder(parsed)
     structure = []  # per segment the text of its recurring fields, joined by CR (no field holds a CR or LF)
-    rows = []
-    comments: list[tuple[int, int, str]] = []
     commented: list[int] = []  # segments holding comments
-    group = 0  # the first OBX row of the current OBR
-    sent = control_id = None
     for i, seg in enumerate(segments):
         name = seg.name
         f = seg.fields
@@ -86,32 +117,21 @@ def read_recurring(data: bytes) -> RecurringRead | None:
             # "0" or "1" (OBX-5 empty) first: every other segment's text starts with its segment id
             structure.append(("1\r" if empty else "0\r") + "\r".join(_OBX_STATIC(f) if len(f) == 21 else
                                                                       (*_OBX_STATIC(f), *f[21:])))
-            rows.append(decoder.reading(seg, f[2].strip()))
-        elif name == "NTE":  # a comment on the last metric of its OBR: news of that row
+        elif name == "NTE":  # its comment is news
             structure.append("NTE")
             commented.append(i)
-            text = decoder.note(seg)
-            if text:
-                comments.append((group, len(rows) - 1, text))
         elif name == "OBR":
-            group = len(rows)
             structure.append("\r".join(f[:7]) + "\r" + "\r".join(f[9:]))
-            decoder.group.observed = decoder.ts(seg, 7)
-            decoder.ts(seg, 8)  # read for its findings only (OBR-8 is not translated)
         elif name == "MSH":
             if i:  # a second message: the full decode reports it
                 return None
             structure.append("\r".join(f[:7]) + "\r" + "\r".join(f[8:10]) + "\r" + "\r".join(f[11:]))
-            sent = decoder.ts(seg, 7)
-            control_id = seg.get(10).strip() or None
         elif name in _KNOWN:  # PID, PV1: all of it recurs
             structure.append("\r".join(f))
         else:
             # the decoder never reads any other segment (it passes over ORC, EVN ... and reports the rest
             # as not placed, by name and place): only its place recurs, which findings are anchored to
             structure.append(name)
-    if len(decoder.issues) != len(notes):  # the news raised a finding
-        return None
-    return RecurringRead(structure="\n".join(structure), sha256=hashlib.sha256(data).hexdigest(), sent=sent,
-                         control_id=control_id, rows=rows, comments=comments, comment_segments=frozenset(commented),
-                         notes=notes, offsets=tuple(s.offset for s in segments))
+    return RecurringRead(structure="\n".join(structure), sha256=hashlib.sha256(data).hexdigest(),
+                         comment_segments=frozenset(commented), notes=notes,
+                         offsets=tuple(s.offset for s in segments), tokens=parsed)

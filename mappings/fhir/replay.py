@@ -5,8 +5,8 @@ only values, flags, times and ids change. A codec that can split a message into 
 `structure` and its news in canonical values (`read_recurring`, e.g. codecs.hl7v2.recurring) lets
 this module skip the canonical Message for every message after the first of a structure:
 
-- `learn` keeps, from the ordinary translation of a message (canonical Message → Bundle), what the
-  structure fixes: the Bundle's recurring entries (Patient, Encounter, Device, DeviceMetric) rendered
+- `learn` keeps, from the ordinary translation of the second message of a structure (canonical
+  Message → Bundle), what the structure fixes: the Bundle's recurring entries (Patient, Encounter, Device, DeviceMetric) rendered
   once, each Observation's fixed part (`observation.ObservationStatic`) and the metric fields the
   structure fixes, and the Provenance agents.
 - `replay` builds the next message's Bundle from those and its news, with the same functions the
@@ -67,18 +67,35 @@ _SKELETONS: dict[tuple, _Skeleton] = {}
 _SIZE = 1024
 
 
+_MET: set[tuple] = set()  # structures translated once and not learned yet
+_MET_SIZE = 4096
+
+
 def forget() -> None:
     """Forget every learned structure (they hold Patient resources: see interop.clear_caches)."""
     _SKELETONS.clear()
+    _MET.clear()
 
 
 def learn(read: Any, message: Message, bundle: Bundle, version: FhirVersion, bundle_type: str) -> bool:
     """Remember what `read.structure` fixes in `bundle`, the ordinary translation of `message` (itself
-    decoded from the message `read` was made of); False when the structure must not be replayed."""
+    decoded from the message `read` was made of); False when the structure must not be replayed, or is
+    met for the first time: a structure is learned when it recurs. A feed where every message brings a
+    new structure (a new patient in each, as in most ADT and lab feeds) never pays for learning, and
+    its structures do not push out those of the monitors that do recur."""
+    key = (read.structure, version, bundle_type)
+    if key not in _MET:
+        if len(_MET) >= _MET_SIZE:
+            _MET.clear()
+        _MET.add(key)
+        return False
+    _MET.discard(key)
+    if read.news() is None:
+        return False  # the findings of this message are not all on what recurs
     if message.raw is None or message.raw.sha256 != read.sha256 or message.issues[:len(read.notes)] != read.notes:
         return False
-    # The decoder's own findings come from what recurs: the read of the news raised none (else no
-    # `read`), and what raised a finding is read anew every time (codecs.hl7v2.decoder._read_new)
+    # The decoder's own findings come from what recurs: reading the news raised none (checked above),
+    # and what raised a finding is read anew every time (codecs.hl7v2.decoder._read_new)
     findings = []
     for issue in message.issues[len(read.notes):]:
         if issue.offset not in read.offsets:
@@ -110,7 +127,7 @@ def learn(read: Any, message: Message, bundle: Bundle, version: FhirVersion, bun
     rendered = [orjson.dumps(e, default=prepared.default, option=_OPTIONS) for e in fixed]
     while len(_SKELETONS) >= _SIZE:  # the oldest learned goes first: the others stay learned
         _SKELETONS.pop(next(iter(_SKELETONS)), None)
-    _SKELETONS[(read.structure, version, bundle_type)] = _Skeleton(
+    _SKELETONS[key] = _Skeleton(
         head=orjson.Fragment(b",".join(rendered)) if rendered else None,
         targets=[{"reference": e["fullUrl"]} for e in fixed],
         rows=rows,
@@ -131,13 +148,16 @@ def replay(read: Any, version: FhirVersion, bundle_type: str) -> tuple[bytes, in
     skeleton = _SKELETONS.get((read.structure, version, bundle_type))
     if skeleton is None:
         return None
-    sent = read.sent
+    said = read.news()
+    if said is None:
+        return None  # reading the news raised a finding: the ordinary path records it
+    sent = said.sent
     zone = sender_zone(skeleton.standard, sent)
     ctx = detached_context(version, bundle_type)
     entries: list[Any] = [skeleton.head] if skeleton.head is not None else []
     targets = skeleton.targets.copy()
-    news_rows = read.rows
-    comments = _comments(read.comments, skeleton) if read.comments else {}
+    news_rows = said.rows
+    comments = _comments(said.comments, skeleton) if said.comments else {}
     if comments is None:
         return None
     seen = set()
@@ -162,7 +182,7 @@ def replay(read: Any, version: FhirVersion, bundle_type: str) -> tuple[bytes, in
         targets.append({"reference": url})
     provenance = skeleton.provenance.copy()
     provenance["id"], provenance["recorded"], provenance["entity"] = news(
-        skeleton.standard, skeleton.message_type, read.control_id, read.sha256, sent, None, version)
+        skeleton.standard, skeleton.message_type, said.control_id, read.sha256, sent, None, version)
     provenance["target"] = targets
     rid = provenance["id"]
     entries.append(make_entry(provenance, "Provenance/" + rid, hex_urn(rid), bundle_type))
