@@ -3,12 +3,12 @@
 A device feed sends the same structure again and again (same device tree, patient, codes, ranges);
 only values, flags, times and ids change. A codec that can split a message into its recurring
 `structure` and its news in canonical values (`read_recurring`, e.g. codecs.hl7v2.recurring) lets
-this module skip the canonical Message for every message after the first of a structure:
+this module skip the canonical Message for every message of a structure after the second:
 
-- `learn` keeps, from the ordinary translation of the second message of a structure (canonical
-  Message → Bundle), what the structure fixes: the Bundle's recurring entries (Patient, Encounter, Device, DeviceMetric) rendered
-  once, each Observation's fixed part (`observation.ObservationStatic`) and the metric fields the
-  structure fixes, and the Provenance agents.
+- `learn` keeps, from the ordinary translation (canonical Message → Bundle) of the second message of
+  a structure, what the structure fixes: the Bundle's recurring entries (Patient, Encounter, Device,
+  DeviceMetric) rendered once, each Observation's fixed part (`observation.ObservationStatic`) and the
+  metric fields `observation` reads, and the Provenance agents.
 - `replay` builds the next message's Bundle from those and its news, with the same functions the
   ordinary path uses for the parts that change (`observation.observation`, `provenance.news`,
   `bundle.head`, `context.make_entry`). The JSON is byte for byte what `to_fhir(decode(data)).json()`
@@ -16,11 +16,11 @@ this module skip the canonical Message for every message after the first of a st
 
 The findings come back too, as the ordinary path gives them: the tokenizer's notes of each message,
 the decoder's findings on what recurs (the same every time, placed at each message's segment
-offsets) and the mapping's notes. Nothing is learned from a translation whose resources
-are not all shared (an id built from the message digest, a patient without identifier): those
-structures always take the ordinary path. `replay` returns None whenever its result could differ
-(a value of another kind than the learned one, a note the mapping would raise, two Observations
-with one id), and the caller takes the ordinary path.
+offsets) and the mapping's notes. Nothing is learned from a translation whose resources are not all
+shared (an id built from the message digest, a patient without identifier): those structures always
+take the ordinary path. `replay` returns None whenever its result could differ (news that raise a
+finding, a value of another kind than the learned one, an NTE that follows no metric, two
+Observations with one id), and the caller takes the ordinary path.
 """
 
 from __future__ import annotations
