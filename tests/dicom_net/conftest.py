@@ -123,8 +123,13 @@ def dcmtk() -> dict[str, str]:
 
 def _dcmtk_tool(name: str) -> str | None:
     """dcmtk's own binary: pynetdicom installs Python apps with the same names (storescu, echoscu) into
-    the virtual environment's bin folder, which comes first on PATH, so that folder is left out."""
+    the bin folder of every virtual environment it is installed in (this one first on PATH, others too
+    when one was activated before), so the bin folders of virtual environments are left out."""
     venv_bin = os.path.dirname(sys.executable)
-    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
-                           if p and os.path.abspath(p) != os.path.abspath(venv_bin))
+
+    def is_venv_bin(folder: str) -> bool:
+        folder = os.path.abspath(folder)
+        return folder == os.path.abspath(venv_bin) or os.path.exists(os.path.join(folder, "..", "pyvenv.cfg"))
+
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p and not is_venv_bin(p))
     return shutil.which(name, path=path)
