@@ -236,8 +236,7 @@ def translate_json(
             hit = mapping.replay(read, bundle_type)
             if hit is not None:
                 return Translation(hit[0], hit[1], hit[2], None, None)
-    message = _decode(data, standard, False, label, tokens=read.tokens) if read is not None else \
-        decode(data, standard, label=label)
+    message = _decode(data, standard, False, label, **({"tokens": read.tokens} if read is not None else {}))
     bundle = mapping.map(message, bundle_type=bundle_type)
     if read is not None:
         mapping.learn(read, message, bundle, bundle_type)

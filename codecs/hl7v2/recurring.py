@@ -62,8 +62,12 @@ class RecurringRead:
     sha256: str  # of the message bytes (`Message.raw.sha256`)
     comment_segments: frozenset[int]  # where the NTEs are: what the decoder says of one depends on its text
     notes: tuple[Issue, ...]  # what the tokenizer noted (info only: LF line ends, a blank line ...)
-    offsets: tuple[int, ...]  # of each segment, in order (where a finding on what recurs is placed)
     tokens: ParsedMessage  # the message tokenized
+
+    @property
+    def offsets(self) -> tuple[int, ...]:
+        """Of each segment, in order: where a finding on what recurs is placed (needed only then)."""
+        return tuple(s.offset for s in self.tokens.segments)
 
     def news(self) -> News | None:
         """The news, or None when reading it raises a finding (the full decode records it)."""
@@ -133,5 +137,4 @@ def read_recurring(data: bytes) -> RecurringRead | None:
             # as not placed, by name and place): only its place recurs, which findings are anchored to
             structure.append(name)
     return RecurringRead(structure="\n".join(structure), sha256=hashlib.sha256(data).hexdigest(),
-                         comment_segments=frozenset(commented), notes=notes,
-                         offsets=tuple(s.offset for s in segments), tokens=parsed)
+                         comment_segments=frozenset(commented), notes=notes, tokens=parsed)

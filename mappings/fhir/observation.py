@@ -51,7 +51,7 @@ def _build(message: Message, ctx: FhirContext) -> None:
     refs = ctx.observation_refs
     statics = ctx.observation_statics
     for m in message.metrics:
-        static = observation_static(m, ctx, anchor)
+        static = ObservationStatic(m, ctx, anchor)
         res = observation(static, m.__dict__, ctx, default_tz)
         rid = res["id"]
         if rid in seen:  # the same observation twice in one input: keep both, distinct ids
@@ -131,9 +131,6 @@ class ObservationStatic:
             if ranges:
                 tail["referenceRange"] = ranges
         self.tail = tail
-
-
-observation_static = ObservationStatic
 
 
 # The Metric fields `observation` reads from `f` (and the helpers it calls); the rest of an Observation

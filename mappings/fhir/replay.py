@@ -97,10 +97,11 @@ def learn(read: Any, message: Message, bundle: Bundle, version: FhirVersion, bun
     # The decoder's own findings come from what recurs: reading the news raised none (checked above),
     # and what raised a finding is read anew every time (codecs.hl7v2.decoder._read_new)
     findings = []
+    offsets = read.offsets
     for issue in message.issues[len(read.notes):]:
-        if issue.offset not in read.offsets:
+        if issue.offset not in offsets:
             return False
-        index = read.offsets.index(issue.offset)
+        index = offsets.index(issue.offset)
         if index not in read.comment_segments:  # an NTE's finding depends on its comment: never replayed
             findings.append((index, issue))  # (replay takes the canonical path for a comment without metric)
     start, end = bundle.observation_notes
