@@ -3,7 +3,7 @@
     from interop import decode, to_fhir
     msg = decode(raw_bytes)               # auto-detects the standard
     bundle = to_fhir(msg, version="R4")   # .json() -> bytes, .resources, .to_model()
-    fhir_json(raw_bytes)                  # the same Bundle JSON, faster for a feed's messages
+    fhir_json(raw_bytes)                  # to_fhir(decode(raw_bytes)).json() in one call
 """
 
 from __future__ import annotations

@@ -72,12 +72,11 @@ def decode(
     return _decode(data, standard, strict, label)
 
 
-def _decode(data: bytes, standard: str, strict: bool, label: str | None, **more: Any) -> Message:
-    """`decode` of bytes whose standard is known; `more` goes to the codec (the tokens a recurring read
-    made, say)."""
+def _decode(data: bytes, standard: str, strict: bool, label: str | None) -> Message:
+    """`decode` of bytes whose standard is known."""
     codec = get_codec(standard)
     try:
-        message = codec.decode(data, strict=strict, source=label, **more)
+        message = codec.decode(data, strict=strict, source=label)
     except DecodeError as exc:
         if exc.source is None:
             exc.source = label
@@ -165,8 +164,7 @@ def fhir_json(
     standard: str = "auto",
     label: str | None = None,
 ) -> bytes:
-    """The FHIR Bundle JSON of one message: `to_fhir(decode(source), version).json()`, byte for byte,
-    made faster for the messages of a feed (see `translate_json`)."""
+    """The FHIR Bundle JSON of one message: `to_fhir(decode(source), version).json()`."""
     return translate_json(source, version, bundle_type=bundle_type, standard=standard, label=label).json
 
 
@@ -196,9 +194,9 @@ class Translation(NamedTuple):
 
     json: bytes  # the Bundle
     resources: int  # how many resources it holds
-    issues: tuple[Issue, ...]  # the findings of decoding and mapping it
-    message: Message | None  # the canonical Message, None when the translation was replayed
-    bundle: Any  # the Bundle object, None when replayed
+    issues: tuple[Issue, ...]  # the findings of decoding, then those mapping added
+    message: Message  # the canonical Message
+    bundle: Any  # the Bundle object (mappings.fhir.bundle.Bundle)
 
 
 def translate_json(
@@ -209,37 +207,16 @@ def translate_json(
     standard: str = "auto",
     label: str | None = None,
 ) -> Translation:
-    """One message's FHIR Bundle JSON, resource count and findings; its Message and Bundle unless the
-    translation was replayed.
-
-    A device feed repeats one structure with new values and times. When the codec can split a message
-    into its recurring structure and its news (`read_recurring`, HL7 v2) and the mapping has translated
-    that structure before (`replay`, FHIR), the JSON is built from the learned translation and the news
-    without a canonical Message (mappings.fhir.replay), byte for byte the same, with the same `issues`.
-    A message whose changing fields raise a finding takes `decode` → `to_fhir`.
-    """
+    """One message's FHIR Bundle JSON, resource count and findings, with its Message and Bundle:
+    `decode` → `to_fhir` → `.json()` in one call (the one translation path: DESIGN.md, "Canonical model")."""
     if version not in ("R4", "R5"):
         raise UsageError(f"unknown FHIR version {version!r}; expected R4 or R5")
     data, file_label = read_input(source)
     label = label or file_label
     if standard == "auto":
         standard = _detect(data, source=label)
-    mapping = get_mapping(f"fhir-{version.lower()}")
-    reader = getattr(get_codec(standard), "read_recurring", None)
-    read = None
-    if reader is not None and hasattr(mapping, "replay"):
-        try:
-            read = reader(data)
-        except DecodeError:
-            read = None  # decode() raises it again, with the file name
-        if read is not None:
-            hit = mapping.replay(read, bundle_type)
-            if hit is not None:
-                return Translation(hit[0], hit[1], hit[2], None, None)
-    message = _decode(data, standard, False, label, **({"tokens": read.tokens} if read is not None else {}))
-    bundle = mapping.map(message, bundle_type=bundle_type)
-    if read is not None:
-        mapping.learn(read, message, bundle, bundle_type)
+    message = _decode(data, standard, False, label)
+    bundle = get_mapping(f"fhir-{version.lower()}").map(message, bundle_type=bundle_type)
     issues = message.issues + tuple(i for i in bundle.issues if i not in message.issues)
     return Translation(bundle.json(), bundle.resource_count, issues, message, bundle)
 

@@ -10,7 +10,7 @@ from interop.model.message import RawRef
 from interop.model.trusted import trusted
 
 from .decoder import HL7v2Decoder
-from .tokenizer import ParsedMessage, strip_framing, tokenize
+from .tokenizer import strip_framing, tokenize
 
 
 class HL7v2Codec:
@@ -35,18 +35,9 @@ class HL7v2Codec:
 
         return split(data)
 
-    def read_recurring(self, data: bytes):
-        """The message split into its recurring structure and its news, or None (codecs.hl7v2.recurring)."""
-        from .recurring import read_recurring
-
-        return read_recurring(data)
-
-    def decode(self, data: bytes, *, strict: bool = False, source: str | None = None,
-               tokens: ParsedMessage | None = None) -> Message:
-        """Tokenize and read one message; tolerant by default (deviations land in `Message.issues`).
-        `tokens`: `data` already tokenized (tolerantly), as a recurring read leaves it."""
-        parsed = tokens if tokens is not None and not strict else tokenize(data, strict=strict)
-        return HL7v2Decoder(parsed, strict=strict, raw=raw_ref(data, source)).decode()
+    def decode(self, data: bytes, *, strict: bool = False, source: str | None = None) -> Message:
+        """Tokenize and read one message; tolerant by default (deviations land in `Message.issues`)."""
+        return HL7v2Decoder(tokenize(data, strict=strict), strict=strict, raw=raw_ref(data, source)).decode()
 
 
 def raw_ref(data: bytes, label: str | None) -> RawRef:

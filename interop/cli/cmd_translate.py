@@ -174,8 +174,8 @@ def _one(item, label, source, to, options, output, many, strict, validate, repor
     from interop.errors import InteropError
     from interop.pipeline import decode_all, translate_json_all
 
-    # FHIR JSON as it comes (no other option, no validation, no indent): interop.translate_json replays
-    # a feed's recurring structure instead of making a canonical Message per message (same bytes)
+    # FHIR JSON as it comes (no other option, no validation, no indent): interop.translate_json, the
+    # canonical path in one call, with the findings of decoding and mapping
     direct = to.startswith("fhir") and options.keys() <= {"bundle_type"} and not (strict or validate or pretty)
     try:
         data = sys.stdin.buffer.read() if item == "-" else item

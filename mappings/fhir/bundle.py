@@ -35,8 +35,6 @@ class Bundle:
         self._shared = data  # may share recurring parts with other Bundles (mappings.fhir.prepared)
         self._data: dict[str, Any] | None = None
         self.issues = issues  # what the mapping could not express
-        self.observation_statics: list[Any] = []  # per metric, its Observation's fixed part (mappings.fhir.replay)
-        self.observation_notes = (0, 0)  # where in `issues` the Observations' notes are (mappings.fhir.replay)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -93,10 +91,7 @@ def to_bundle(message: Message, version: FhirVersion = "R4",
     data = head(message.raw.sha256 if message.raw else message.control_id, message.sent, options.get("timezone"),
                 version, bundle_type)
     data["entry"] = ctx.entries
-    bundle = Bundle(version, data, ctx.issues)
-    bundle.observation_statics = ctx.observation_statics
-    bundle.observation_notes = ctx.observation_notes
-    return bundle
+    return Bundle(version, data, ctx.issues)
 
 
 def head(identity: str | None, sent: Timestamp | None, assume_tz: tzinfo | None, version: FhirVersion,
@@ -154,19 +149,6 @@ class _FhirMapping:
     def map(self, message: Message, **options: Any) -> Bundle:
         bundle_type = options.pop("bundle_type", "collection")
         return to_bundle(message, self.version, bundle_type, **options)
-
-    def replay(self, read: Any, bundle_type: str = "collection") -> tuple[bytes, int, tuple[Issue, ...]] | None:
-        """(Bundle JSON, resources, findings) for a codec's recurring read of a structure learned before
-        (mappings.fhir.replay)."""
-        from .replay import replay
-
-        return replay(read, self.version, bundle_type)
-
-    def learn(self, read: Any, message: Message, bundle: Bundle, bundle_type: str = "collection") -> bool:
-        """Remember what `read.structure` fixes in `bundle` (mappings.fhir.replay)."""
-        from .replay import learn
-
-        return learn(read, message, bundle, self.version, bundle_type)
 
 
 class FhirR4Mapping(_FhirMapping):

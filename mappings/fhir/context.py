@@ -66,9 +66,8 @@ _RECURRING_URNS: dict[str, str] = {}  # fullUrl of each id in _RECURRING_IDS
 
 def forget() -> None:
     """Empty the memos of recurring ids (and the mappings' shared resources and fragments)."""
-    from . import datatypes, device, prepared, replay
+    from . import datatypes, device, prepared
 
-    replay.forget()
     _RECURRING_IDS.clear()
     _RECURRING_URNS.clear()
     prepared.forget()
@@ -90,8 +89,6 @@ class FhirContext:
     device_refs: dict[str, str] = field(default_factory=dict)  # Device.key -> "Device/<id>"
     metric_device_refs: dict[str, str] = field(default_factory=dict)  # Device.key -> "DeviceMetric/<id>" (R5/R4 PoCD)
     observation_refs: list[str] = field(default_factory=list)
-    observation_statics: list[Any] = field(default_factory=list)  # per metric: observation.ObservationStatic
-    observation_notes: tuple[int, int] = (0, 0)  # where in `issues` the Observations' notes are
     gateway_ref: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)  # "Type/id" -> entry fullUrl
@@ -160,19 +157,6 @@ def make_entry(resource: dict[str, Any], ref: str, url: str, bundle_type: str,
         else:
             entry["request"] = {"method": "PUT", "url": ref}
     return entry
-
-
-def detached_context(version: FhirVersion, bundle_type: str) -> FhirContext:
-    """A context for building one resource of a Bundle assembled elsewhere (mappings.fhir.replay): it has
-    the version, bundle type, sharing and `issues` (with `note`) only; the dataclass constructor makes
-    the dozen containers of a whole Bundle (~1.5 µs)."""
-    ctx = FhirContext.__new__(FhirContext)
-    ctx.version = version
-    ctx.bundle_type = bundle_type  # type: ignore[assignment]
-    ctx.shares = True
-    ctx.issues = []
-    ctx.options = {}
-    return ctx
 
 
 _HEX = frozenset("0123456789abcdef")

@@ -39,17 +39,10 @@ UNMAPPED_RESULT_STATUS = {
 
 
 def build(message: Message, ctx: FhirContext) -> None:
-    start = len(ctx.issues)
-    _build(message, ctx)
-    ctx.observation_notes = (start, len(ctx.issues))
-
-
-def _build(message: Message, ctx: FhirContext) -> None:
     default_tz = default_zone(message, ctx)
     seen: dict[str, int] = {}
     anchor = _anchor(message)
     refs = ctx.observation_refs
-    statics = ctx.observation_statics
     for m in message.metrics:
         static = ObservationStatic(m, ctx, anchor)
         res = observation(static, m.__dict__, ctx, default_tz)
@@ -57,10 +50,8 @@ def _build(message: Message, ctx: FhirContext) -> None:
         if rid in seen:  # the same observation twice in one input: keep both, distinct ids
             seen[rid] += 1
             res["id"] = stable_id(rid, seen[rid])
-            static = None  # its id is not the one `static` gives (mappings.fhir.replay learns nothing)
         else:
             seen[rid] = 0
-        statics.append(static)
         refs.append(ctx.add(res))
 
 
