@@ -1,8 +1,24 @@
 """Durable store-and-forward queue: SQLite in WAL mode, synchronous=FULL (DESIGN.md, "Durable queue").
 
-`put` returns only after the row is committed to disk, so a peer may be acknowledged once it
-returns: a crash afterwards never loses the data. Rows stay `pending` until `mark_done` or
-`mark_failed`; `pending()` after a restart lists what still has to be translated/forwarded.
+`put` / `put_many` return only after the rows are committed to disk, so a peer may be acknowledged
+once they return: a crash afterwards never loses the data. `put_many` commits many rows in one
+transaction (one fsync): the group commit the listeners use to acknowledge many connections at the
+cost of one disk flush.
+
+A row's life (`status`):
+
+- ``pending``: received, not yet emitted. It is *ready* when it is sealed (a row of a group, e.g. the
+  APDUs of one 20601 association, waits until its group is sealed) and its `next_at` has passed
+  (a failed attempt puts it back with a later `next_at`, the exponential back-off).
+- ``done``: translated and emitted; `output_ref` says where to.
+- ``failed``: the input cannot be translated (decode/mapping error); `reason` says why.
+- ``dead``: the sink refused it for good (a FHIR server's 4xx); `reason` carries the server's
+  OperationOutcome text. ``failed`` and ``dead`` rows are the dead-letter queue: `retry` puts them
+  back to pending (after the cause was fixed), `purge` deletes them.
+
+Rows carry an optional `dedup` key (e.g. sender + HL7 MSH-10 control id) and a content `digest`:
+`put_many` reports a row whose dedup key *and* digest are already stored as a duplicate instead of
+storing it twice (a peer re-sending a message whose ACK it lost).
 """
 
 from __future__ import annotations
@@ -10,7 +26,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +48,25 @@ CREATE TABLE IF NOT EXISTS item (
     created REAL NOT NULL,
     updated REAL NOT NULL
 );
+"""
+# columns added after the first release: added to an older store when it is opened
+_COLUMNS = {
+    "dedup": "TEXT",
+    "digest": "TEXT",
+    "grp": "TEXT",
+    "sealed": "INTEGER NOT NULL DEFAULT 1",
+    "attempts": "INTEGER NOT NULL DEFAULT 0",
+    "next_at": "REAL NOT NULL DEFAULT 0",
+}
+_INDEXES = """
 CREATE INDEX IF NOT EXISTS item_status ON item(status, kind, id);
+CREATE INDEX IF NOT EXISTS item_ready ON item(status, sealed, next_at);
+CREATE INDEX IF NOT EXISTS item_dedup ON item(dedup) WHERE dedup IS NOT NULL;
+CREATE INDEX IF NOT EXISTS item_grp ON item(grp) WHERE grp IS NOT NULL;
 """
 
 DB_NAME = "store.sqlite3"
+STATUSES = ("pending", "done", "failed", "dead")
 
 
 @dataclass(frozen=True)
@@ -42,14 +74,40 @@ class StoredItem:
     """One row of the store."""
 
     id: int
-    kind: str  # producer's category: "dicom-instance", "hl7v2", "x73-association" ...
+    kind: str  # producer's category: "dicom-instance", "hl7v2", "x73-apdu" ...
     key: str  # producer's key (SOP instance UID, MSH-10 ...)
     data: bytes  # the exact bytes received
-    meta: dict[str, Any]  # JSON-able context (peer AE, study UID, received time ...)
-    status: str  # "pending", "done", "failed"
+    meta: dict[str, Any]  # JSON-able context (peer, study UID, received time ...)
+    status: str  # "pending", "done", "failed", "dead"
     output_ref: str | None  # where the translation went (sink reference), once done
-    reason: str | None  # why it failed, once failed
+    reason: str | None  # why it failed / was dead-lettered / was deferred last
     created: float  # unix time of put
+    group: str | None = None  # rows emitted together (one association, one study), or None
+    attempts: int = 0  # emit attempts that failed and were deferred
+    next_at: float = 0.0  # not ready before this unix time (back-off)
+
+
+@dataclass
+class NewItem:
+    """A row to store with `put_many`."""
+
+    kind: str
+    key: str
+    data: bytes
+    meta: dict[str, Any] = field(default_factory=dict)
+    dedup: str | None = None  # e.g. "hl7v2:<MSH-3>^<MSH-4>:<MSH-10>"
+    digest: str | None = None  # content hash compared with a stored row of the same dedup key
+    group: str | None = None  # rows of one group are emitted together once it is sealed
+    sealed: bool = True  # False: wait for `seal(group)`
+
+
+@dataclass(frozen=True)
+class PutResult:
+    """What `put_many` did with one NewItem."""
+
+    id: int  # the new row, or the stored row it duplicates
+    duplicate: bool  # same dedup key and digest already stored: nothing new written
+    reused_key: bool = False  # same dedup key, different content: stored as a new row (logged by callers)
 
 
 class DurableStore:
@@ -69,25 +127,65 @@ class DurableStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(item)")}
+            for name, decl in _COLUMNS.items():
+                if name not in have:
+                    self._db.execute(f"ALTER TABLE item ADD COLUMN {name} {decl}")
+            self._db.executescript(_INDEXES)
         except sqlite3.Error as exc:
             raise TransportError(f"cannot open store {p}: {exc}") from None
 
-    def put(self, kind: str, key: str, data: bytes, meta: dict[str, Any] | None = None) -> int:
+    # ------------------------------------------------------------------ intake
+    def put(self, kind: str, key: str, data: bytes, meta: dict[str, Any] | None = None, *,
+            group: str | None = None, sealed: bool = True) -> int:
         """Store `data`; durable (committed, fsynced) when this returns. Returns the row id."""
+        return self.put_many([NewItem(kind, key, data, meta or {}, group=group, sealed=sealed)])[0].id
+
+    def put_many(self, items: Sequence[NewItem]) -> list[PutResult]:
+        """Store all `items` in one transaction (one fsync); durable when this returns.
+
+        An item whose `dedup` key and `digest` match a stored row is not stored again (`duplicate`)."""
         now = time.time()
-        blob = orjson.dumps(meta or {}, default=str)
+        out: list[PutResult] = []
         with self._lock:
+            db = self._db
             try:
-                cur = self._db.execute(
-                    "INSERT INTO item(kind, key, data, meta, created, updated) VALUES (?, ?, ?, ?, ?, ?)",
-                    (kind, key, bytes(data), blob, now, now),
-                )
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    for it in items:
+                        reused = False
+                        if it.dedup is not None:
+                            rows = db.execute("SELECT id, digest FROM item WHERE dedup = ?", (it.dedup,)).fetchall()
+                            same = next((r[0] for r in rows if r[1] == it.digest), None)
+                            if same is not None:
+                                out.append(PutResult(same, True))
+                                continue
+                            reused = bool(rows)
+                        cur = db.execute(
+                            "INSERT INTO item(kind, key, data, meta, created, updated, dedup, digest, grp, sealed)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (it.kind, it.key, bytes(it.data), orjson.dumps(it.meta, default=str), now, now,
+                             it.dedup, it.digest, it.group, 1 if it.sealed else 0))
+                        assert cur.lastrowid is not None
+                        out.append(PutResult(cur.lastrowid, False, reused))
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
             except sqlite3.Error as exc:
                 raise TransportError(f"store write failed: {exc}") from None
-            rowid = cur.lastrowid
-        assert rowid is not None
-        return rowid
+        return out
 
+    def seal(self, group: str) -> int:
+        """Mark every row of `group` ready to emit; returns how many rows were sealed."""
+        return self._write("UPDATE item SET sealed = 1, updated = ? WHERE grp = ? AND sealed = 0",
+                           (time.time(), group))
+
+    def seal_all(self) -> int:
+        """Seal every open group (at start: the connections that were filling them are gone)."""
+        return self._write("UPDATE item SET sealed = 1, updated = ? WHERE sealed = 0", (time.time(),))
+
+    # ------------------------------------------------------------------ reading
     def get(self, item_id: int) -> StoredItem | None:
         """The row `item_id`, or None."""
         with self._lock:
@@ -95,16 +193,68 @@ class DurableStore:
         return _item(row) if row else None
 
     def pending(self, kind: str | None = None) -> list[StoredItem]:
-        """Rows not yet done or failed, oldest first (optionally only of `kind`)."""
+        """Rows not yet done, failed or dead, oldest first (optionally only of `kind`)."""
+        return self.rows("pending", kind=kind)
+
+    def rows(self, status: str | None = None, *, kind: str | None = None, limit: int | None = None,
+             group: str | None = None) -> list[StoredItem]:
+        """Rows with `status` (any when None), oldest first."""
+        where, args = [], []
+        for col, val in (("status", status), ("kind", kind), ("grp", group)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        sql = f"SELECT {_COLS} FROM item" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
         with self._lock:
-            if kind is None:
-                rows = self._db.execute(f"SELECT {_COLS} FROM item WHERE status = 'pending' ORDER BY id").fetchall()
-            else:
-                rows = self._db.execute(
-                    f"SELECT {_COLS} FROM item WHERE status = 'pending' AND kind = ? ORDER BY id", (kind,)
-                ).fetchall()
+            rows = self._db.execute(sql, args).fetchall()
         return [_item(r) for r in rows]
 
+    def ready(self, now: float | None = None, limit: int = 256) -> list[StoredItem]:
+        """Pending, sealed rows whose back-off has passed, oldest first, whole groups together.
+
+        A group is returned with all its pending rows (even past `limit`) or not at all."""
+        now = time.time() if now is None else now
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLS} FROM item WHERE status = 'pending' AND sealed = 1 AND next_at <= ? "
+                "ORDER BY id LIMIT ?", (now, limit)).fetchall()
+            items = [_item(r) for r in rows]
+            groups = {i.group for i in items if i.group is not None}
+            if groups:
+                seen = {i.id for i in items}
+                for g in sorted(groups):
+                    more = self._db.execute(
+                        f"SELECT {_COLS} FROM item WHERE status = 'pending' AND grp = ? ORDER BY id", (g,)).fetchall()
+                    items.extend(_item(r) for r in more if r[0] not in seen)
+                items.sort(key=lambda i: i.id)
+        return items
+
+    def next_due(self) -> float | None:
+        """The earliest `next_at` of a pending sealed row, or None when there is none."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT MIN(next_at) FROM item WHERE status = 'pending' AND sealed = 1").fetchone()
+        return row[0] if row and row[0] is not None else None
+
+    def counts(self) -> dict[str, int]:
+        """Number of rows per status."""
+        with self._lock:
+            rows = self._db.execute("SELECT status, COUNT(*) FROM item GROUP BY status").fetchall()
+        return {s: n for s, n in rows}
+
+    def stats(self) -> dict[str, Any]:
+        """Counts per status and kind, the oldest pending row's age and the most attempts of a pending row."""
+        with self._lock:
+            per = self._db.execute("SELECT status, kind, COUNT(*) FROM item GROUP BY status, kind").fetchall()
+            oldest, attempts = self._db.execute(
+                "SELECT MIN(created), MAX(attempts) FROM item WHERE status = 'pending'").fetchone()
+        return {"by_status_kind": [(s, k, n) for s, k, n in per],
+                "oldest_pending_age": (time.time() - oldest) if oldest is not None else None,
+                "max_attempts": attempts or 0}
+
+    # ------------------------------------------------------------------ outcomes
     def mark_done(self, item_id: int, output_ref: str | None = None) -> None:
         """Record that `item_id` was translated and emitted to `output_ref`."""
         self._set(item_id, "done", output_ref=output_ref)
@@ -113,11 +263,71 @@ class DurableStore:
         """Record that `item_id` cannot be processed (kept for inspection, no longer pending)."""
         self._set(item_id, "failed", reason=reason)
 
-    def counts(self) -> dict[str, int]:
-        """Number of rows per status."""
+    def mark_dead(self, item_id: int, reason: str) -> None:
+        """Dead-letter `item_id`: the sink refused it for good (`reason`: the server's answer)."""
+        self._set(item_id, "dead", reason=reason)
+
+    def finish_many(self, outcomes: Iterable[tuple[int, str, str | None]]) -> None:
+        """Set many rows at once, in one transaction: (id, status, output_ref or reason)."""
+        now = time.time()
+        rows = [(status, ref if status == "done" else None, None if status == "done" else ref, now, i)
+                for i, status, ref in outcomes]
+        if not rows:
+            return
         with self._lock:
-            rows = self._db.execute("SELECT status, COUNT(*) FROM item GROUP BY status").fetchall()
-        return {s: n for s, n in rows}
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.executemany(
+                        "UPDATE item SET status = ?, output_ref = ?, reason = ?, updated = ? WHERE id = ?", rows)
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise TransportError(f"store update failed: {exc}") from None
+
+    def defer(self, ids: Sequence[int], delay: float, reason: str) -> None:
+        """A failed attempt: count it, keep the rows pending, not ready again for `delay` seconds."""
+        now = time.time()
+        with self._lock:
+            try:
+                self._db.executemany(
+                    "UPDATE item SET attempts = attempts + 1, next_at = ?, reason = ?, updated = ? "
+                    "WHERE id = ? AND status = 'pending'", [(now + delay, reason, now, i) for i in ids])
+            except sqlite3.Error as exc:
+                raise TransportError(f"store update failed: {exc}") from None
+
+    # ------------------------------------------------------------------ management (interop queue)
+    def retry(self, ids: Sequence[int] | None = None, *, statuses: Sequence[str] = ("dead", "failed")) -> int:
+        """Put rows back to pending, ready now: the given `ids`, or every row in `statuses`. Returns the count.
+
+        Pending rows waiting for a back-off are made ready at once too."""
+        now = time.time()
+        marks = ",".join("?" * len(statuses))
+        if ids is None:
+            return self._write(
+                f"UPDATE item SET status = 'pending', next_at = 0, attempts = 0, updated = ? "
+                f"WHERE status IN ({marks}) OR (status = 'pending' AND next_at > ?)", (now, *statuses, now))
+        n = 0
+        for i in ids:
+            n += self._write("UPDATE item SET status = 'pending', next_at = 0, attempts = 0, updated = ? "
+                             "WHERE id = ? AND status != 'done'", (now, i))
+        return n
+
+    def purge(self, statuses: Sequence[str] = ("done",), *, older_than: float = 0.0) -> int:
+        """Delete rows in `statuses` last updated more than `older_than` seconds ago. Returns the count.
+
+        Pending rows are never purged by default: they are what was acknowledged and not yet emitted."""
+        marks = ",".join("?" * len(statuses))
+        n = self._write(f"DELETE FROM item WHERE status IN ({marks}) AND updated <= ?",
+                        (*statuses, time.time() - older_than))
+        with self._lock:
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
+        return n
 
     def close(self) -> None:
         """Close the database (idempotent)."""
@@ -133,22 +343,24 @@ class DurableStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _set(self, item_id: int, status: str, *, output_ref: str | None = None, reason: str | None = None) -> None:
+    def _write(self, sql: str, args: Sequence[Any]) -> int:
         with self._lock:
             try:
-                cur = self._db.execute(
-                    "UPDATE item SET status = ?, output_ref = ?, reason = ?, updated = ? WHERE id = ?",
-                    (status, output_ref, reason, time.time(), item_id),
-                )
+                return self._db.execute(sql, args).rowcount
             except sqlite3.Error as exc:
                 raise TransportError(f"store update failed: {exc}") from None
-        if cur.rowcount != 1:
+
+    def _set(self, item_id: int, status: str, *, output_ref: str | None = None, reason: str | None = None) -> None:
+        n = self._write("UPDATE item SET status = ?, output_ref = ?, reason = ?, updated = ? WHERE id = ?",
+                        (status, output_ref, reason, time.time(), item_id))
+        if n != 1:
             raise TransportError(f"no stored item {item_id}")
 
 
-_COLS = "id, kind, key, data, meta, status, output_ref, reason, created"
+_COLS = "id, kind, key, data, meta, status, output_ref, reason, created, grp, attempts, next_at"
 
 
 def _item(row: tuple[Any, ...]) -> StoredItem:
     return StoredItem(id=row[0], kind=row[1], key=row[2], data=bytes(row[3]), meta=orjson.loads(row[4]),
-                      status=row[5], output_ref=row[6], reason=row[7], created=row[8])
+                      status=row[5], output_ref=row[6], reason=row[7], created=row[8], group=row[9],
+                      attempts=row[10], next_at=row[11])

@@ -37,9 +37,15 @@ def test_directory_sink(tmp_path: Path) -> None:
 
 
 def test_safe_name() -> None:
-    assert safe_name("../../etc/passwd") == "etc_passwd"
-    assert safe_name("") == "bundle"
+    assert safe_name("../../etc/passwd").startswith("etc_passwd+")
+    assert "/" not in safe_name("../../etc/passwd")
+    assert safe_name("").startswith("bundle+")
     assert safe_name("1.2.840.10008") == "1.2.840.10008"
+    # distinct inputs never share a file: '7.7/1' and '7.7_1' (issue 12, two patients in one file)
+    assert safe_name("study-7.7/1") != safe_name("study-7.7_1") == "study-7.7_1"
+    assert safe_name("study-7.7/1").startswith("study-7.7_1+")
+    assert safe_name("a" * 300) != safe_name("a" * 301)
+    assert safe_name(".hidden") != safe_name("hidden") == "hidden"
 
 
 def test_fhir_server_transaction_and_put(server: tuple[str, list]) -> None:

@@ -1,0 +1,366 @@
+"""The store-and-forward engine every listener uses (MLLP, IEEE 11073-20601, DICOM).
+
+A listener hands what it received to the engine, waits until it is durable, then acknowledges
+its peer; the engine's worker translates it and emits it to the sink, with retries, back-off and a
+dead-letter queue, and replays whatever is still pending after a restart.
+
+How a listener uses it::
+
+    from interop.transport.forward import ForwardEngine, NewItem, RetryPolicy
+    from interop.transport.sink import make_sink
+    from interop.transport.store import DurableStore
+
+    def translate(items):            # the rows of one unit: one row, or all rows of a sealed group
+        msg = decode(b"".join(i.data for i in items))
+        bundle = to_fhir(msg, "R4", bundle_type="transaction")
+        return [(f"x73-{items[0].group}", bundle.json())]    # (name, Bundle JSON) pairs; [] = nothing
+
+    engine = ForwardEngine(DurableStore(store_dir), make_sink(store_dir, forward_url),
+                           {"x73-apdu": translate})
+    engine.start()                   # seals groups left open by a crash, replays pending rows
+
+    # in the connection handler, BEFORE answering the peer:
+    receipt = await engine.accept_async(NewItem("x73-apdu", key, apdu, meta, group=conn_id, sealed=False))
+    #   (threads: engine.accept(item); several items: engine.accept_many(items))
+    #   -> durable now; receipt.id is the row, receipt.duplicate says it was already stored
+    ...
+    engine.seal(conn_id)             # the association ended: its rows are now emitted together
+    ...
+    engine.stop()                    # on shutdown; pending rows stay for the next start
+
+Rules:
+
+- Durability: `accept*` returns (or its awaitable completes) only after the row is committed with
+  fsync. Calls from many connections are committed together (group commit: one fsync for all that
+  arrived while the previous commit ran), so acknowledging costs one disk flush per batch, not one
+  per message. A `TransportError` from `accept*` means *not stored*: answer the peer negatively.
+- Units: a row without a group is one unit; rows of a group form one unit once the group is sealed
+  (`seal`, or `start` after a restart: the connection that filled it is gone). The translator gets
+  the unit's rows in arrival order and returns (name, Bundle JSON) pairs. Names must be stable for
+  the same input (re-delivery overwrites the same file) and distinct for distinct inputs.
+- Deduplication: a `NewItem` with a `dedup` key (e.g. sender + MSH-10) and a `digest` already
+  stored is not stored again; the receipt says `duplicate` and the listener acknowledges it as
+  accepted. Same key, different content: stored as a new row (`reused_key`), never dropped.
+- Outcomes: the translator raising `InteropError` (bad input) → row `failed` with the reason; the
+  sink raising `SinkRejected` (FHIR 4xx) → row `dead` with the server's OperationOutcome text;
+  `SinkUnavailable`/other `TransportError` (down, 5xx, timeout, disk full) → row stays pending,
+  retried after `RetryPolicy.delay(attempts)` (exponential, capped, with jitter); when the sink is
+  unavailable the rest of the batch is deferred too, so a dead server is not hammered. `interop
+  queue status|retry|purge --store DIR` shows and manages the rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from interop.errors import InteropError, TransportError
+from interop.transport.sink import Sink, SinkRejected, emit_many
+from interop.transport.store import DurableStore, NewItem, PutResult, StoredItem
+
+__all__ = ["Emission", "ForwardEngine", "NewItem", "Receipt", "RetryPolicy", "Translator"]
+
+log = logging.getLogger("interop.forward")
+
+Emission = tuple[str, bytes]  # (output name, Bundle JSON)
+Translator = Callable[[Sequence[StoredItem]], Sequence[Emission]]
+Receipt = PutResult  # id, duplicate, reused_key
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential back-off for a sink that is unavailable: initial × factor^attempts, capped, ±jitter."""
+
+    initial: float = 1.0
+    factor: float = 2.0
+    maximum: float = 300.0
+    jitter: float = 0.1  # fraction of the delay, drawn uniformly in ±jitter
+
+    def delay(self, attempts: int) -> float:
+        """Seconds to wait after the `attempts`-th failed attempt (0-based)."""
+        base = min(self.maximum, self.initial * self.factor ** min(attempts, 64))
+        return max(0.0, base * (1.0 + random.uniform(-self.jitter, self.jitter)))
+
+
+@dataclass
+class EngineStats:
+    """Counters since start (for logs, benchmarks and tests)."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    commits: int = 0  # group commits (fsyncs) on the intake path
+    emitted: int = 0
+    failed: int = 0
+    dead: int = 0
+    deferred: int = 0
+    replayed: int = 0  # pending rows found at start
+    last_error: str | None = None
+    batch_sizes: list[int] = field(default_factory=list)
+
+
+class ForwardEngine:
+    """Durable intake with group commit, plus one worker thread that translates, emits and retries."""
+
+    def __init__(self, store: DurableStore, sink: Sink, translators: Mapping[str, Translator], *,
+                 retry: RetryPolicy | None = None, batch_size: int = 128, max_commit: int = 512,
+                 idle_poll: float = 1.0) -> None:
+        self.store = store
+        self.sink = sink
+        self.translators = dict(translators)
+        self.retry_policy = retry or RetryPolicy()
+        self.batch_size = batch_size
+        self.max_commit = max_commit
+        self.idle_poll = idle_poll
+        self.stats = EngineStats()
+        self._intake: queue.SimpleQueue[tuple[NewItem, Future[PutResult]] | None] = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._idle = threading.Event()
+        self._committer: threading.Thread | None = None
+        self._worker: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self, *, worker: bool = True) -> int:
+        """Seal groups left open by an earlier run, start the intake committer and (unless `worker` is
+        False) the forwarding worker. Returns the number of pending rows that will be replayed."""
+        self.store.seal_all()
+        pending = self.store.counts().get("pending", 0)
+        self.stats.replayed = pending
+        if pending:
+            log.info("replaying %d pending row(s) from an earlier run", pending)
+        self._stopping.clear()
+        self._committer = threading.Thread(target=self._commit_loop, name="forward-commit", daemon=True)
+        self._committer.start()
+        if worker:
+            self._worker = threading.Thread(target=self._work_loop, name="forward-worker", daemon=True)
+            self._worker.start()
+        return pending
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the threads after the current batch; pending rows stay in the store. Idempotent.
+        Does not close the store (its owner does)."""
+        self._stopping.set()
+        self._intake.put(None)
+        self._wake.set()
+        for t in (self._committer, self._worker):
+            if t is not None and t.is_alive():
+                t.join(timeout)
+        self._committer = self._worker = None
+
+    # ------------------------------------------------------------------ intake (durable before ack)
+    def submit(self, item: NewItem) -> Future[PutResult]:
+        """Queue `item` for the next group commit; the future resolves once it is durable (or raises
+        TransportError when it could not be stored)."""
+        fut: Future[PutResult] = Future()
+        if self._committer is None or self._stopping.is_set():
+            fut.set_exception(TransportError("store-and-forward engine is not running"))
+            return fut
+        self._intake.put((item, fut))
+        return fut
+
+    def accept(self, item: NewItem, timeout: float | None = 60.0) -> Receipt:
+        """Store `item` durably (group-committed with other callers); returns once it is on disk."""
+        return self.submit(item).result(timeout)
+
+    def accept_many(self, items: Sequence[NewItem]) -> list[Receipt]:
+        """Store several items durably (one transaction)."""
+        futures = [self.submit(i) for i in items]
+        return [f.result(60.0) for f in futures]
+
+    async def accept_async(self, item: NewItem) -> Receipt:
+        """`accept` for asyncio listeners: awaits the group commit without blocking the event loop."""
+        return await asyncio.wrap_future(self.submit(item))
+
+    def seal(self, group: str) -> None:
+        """The group is complete (association ended, study closed): emit its rows as one unit."""
+        if self.store.seal(group):
+            self._wake.set()
+
+    def wake(self) -> None:
+        """Look for ready rows now (after `interop queue retry`, or a sink known to be back)."""
+        self._wake.set()
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until every sealed row is emitted, failed or dead (rows of open groups do not count);
+        False when some are still pending after `timeout` seconds (e.g. waiting for a back-off)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._idle.clear()
+            self._wake.set()
+            if self._idle.wait(min(1.0, max(0.0, deadline - time.monotonic()))) and not self._has_ready():
+                return True
+        return not self._has_ready()
+
+    def _has_ready(self) -> bool:
+        return self.store.next_due() is not None
+
+    def _commit_loop(self) -> None:
+        """Group commit: take everything queued while the previous commit ran, store it in one transaction."""
+        intake = self._intake
+        while True:
+            first = intake.get()
+            if first is None:
+                if self._stopping.is_set():
+                    self._fail_queued()
+                    return
+                continue
+            batch = [first]
+            while len(batch) < self.max_commit:
+                try:
+                    nxt = intake.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    intake.put(None)  # handled after this batch
+                    break
+                batch.append(nxt)
+            try:
+                results = self.store.put_many([it for it, _ in batch])
+            except TransportError as exc:
+                log.error("store write failed; %d message(s) not acknowledged: %s", len(batch), exc)
+                for _, fut in batch:
+                    fut.set_exception(exc)
+                continue
+            except Exception as exc:  # never leave a peer waiting on a future that will not resolve
+                log.exception("store write failed")
+                err = TransportError(f"store write failed: {type(exc).__name__}")
+                for _, fut in batch:
+                    fut.set_exception(err)
+                continue
+            self.stats.commits += 1
+            new = 0
+            for (_, fut), res in zip(batch, results, strict=True):
+                if res.duplicate:
+                    self.stats.duplicates += 1
+                else:
+                    new += 1
+                fut.set_result(res)
+            self.stats.accepted += new
+            if new:
+                self._wake.set()
+
+    def _fail_queued(self) -> None:
+        while True:
+            try:
+                nxt = self._intake.get_nowait()
+            except queue.Empty:
+                return
+            if nxt is not None:
+                nxt[1].set_exception(TransportError("store-and-forward engine stopped"))
+
+    # ------------------------------------------------------------------ forwarding
+    def _work_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                items = self.store.ready(limit=self.batch_size)
+            except TransportError as exc:
+                log.error("cannot read the queue: %s", exc)
+                items = []
+            if not items:
+                self._idle.set()
+                due = None
+                try:
+                    due = self.store.next_due()
+                except TransportError:
+                    pass
+                wait = self.idle_poll if due is None else max(0.01, min(self.idle_poll, due - time.time()))
+                self._wake.wait(wait)
+                self._wake.clear()
+                continue
+            try:
+                self.process(items)
+            except Exception:  # the worker must survive anything; rows stay pending
+                log.exception("forwarding batch failed; rows stay pending")
+                time.sleep(self.retry_policy.initial)
+
+    def process(self, items: Sequence[StoredItem]) -> None:
+        """Translate and emit one batch of ready rows, then record each unit's outcome."""
+        units = _units(items)
+        finished: list[tuple[int, str, str | None]] = []
+        to_emit: list[tuple[list[StoredItem], list[Emission]]] = []
+        for unit in units:
+            kind = unit[0].kind
+            translator = self.translators.get(kind)
+            if translator is None:
+                reason = f"no translator for {kind!r} rows in this listener"
+                finished.extend((i.id, "failed", reason) for i in unit)
+                continue
+            try:
+                emissions = list(translator(unit))
+            except InteropError as exc:
+                reason = _one_line(exc)
+                log.warning("%s row %d not translated: %s", kind, unit[0].id, reason)
+                finished.extend((i.id, "failed", reason) for i in unit)
+                self.stats.failed += len(unit)
+                continue
+            except Exception as exc:
+                log.exception("%s row %d: translator crashed", kind, unit[0].id)
+                reason = f"internal error: {type(exc).__name__}"
+                finished.extend((i.id, "failed", reason) for i in unit)
+                self.stats.failed += len(unit)
+                continue
+            to_emit.append((unit, emissions))
+        flat = [em for _, ems in to_emit for em in ems]
+        self.stats.batch_sizes.append(len(flat))
+        results = emit_many(self.sink, [(data, name) for name, data in flat]) if flat else []
+        pos = 0
+        deferred: dict[int, list[int]] = {}
+        reasons: dict[int, str] = {}
+        for unit, ems in to_emit:
+            res = results[pos:pos + len(ems)]
+            pos += len(ems)
+            errors = [r for r in res if isinstance(r, Exception)]
+            if not errors:
+                ref = " ".join(r for r in res if isinstance(r, str)) or "(nothing to emit)"
+                finished.extend((i.id, "done", ref) for i in unit)
+                self.stats.emitted += len(unit)
+                continue
+            rejected = next((e for e in errors if isinstance(e, SinkRejected)), None)
+            if rejected is not None:
+                reason = _one_line(rejected)
+                if rejected.outcome:
+                    reason = f"{reason}\nOperationOutcome: {rejected.outcome}"
+                finished.extend((i.id, "dead", reason) for i in unit)
+                self.stats.dead += len(unit)
+                log.warning("%s row %d dead-lettered: %s", unit[0].kind, unit[0].id, _one_line(rejected))
+                continue
+            attempts = max(i.attempts for i in unit)
+            deferred.setdefault(attempts, []).extend(i.id for i in unit)
+            reasons[attempts] = _one_line(errors[0])
+            self.stats.last_error = reasons[attempts]
+        self.store.finish_many(finished)
+        for attempts, ids in deferred.items():
+            delay = self.retry_policy.delay(attempts)
+            self.store.defer(ids, delay, reasons[attempts])
+            self.stats.deferred += len(ids)
+            log.warning("sink unavailable (%s); %d row(s) retried in %.1f s (attempt %d)",
+                        reasons[attempts], len(ids), delay, attempts + 1)
+
+
+def _units(items: Sequence[StoredItem]) -> list[list[StoredItem]]:
+    """Rows without a group one by one; rows of a group together, in the order of the group's first row."""
+    units: list[list[StoredItem]] = []
+    groups: dict[str, list[StoredItem]] = {}
+    for it in items:
+        if it.group is None:
+            units.append([it])
+            continue
+        unit = groups.get(it.group)
+        if unit is None:
+            unit = groups[it.group] = []
+            units.append(unit)
+        unit.append(it)
+    return units
+
+
+def _one_line(exc: BaseException) -> str:
+    one = getattr(exc, "one_line", None)
+    text = one() if callable(one) else str(exc)
+    return text.replace("\n", " ")[:1000]
