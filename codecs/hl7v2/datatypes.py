@@ -31,6 +31,12 @@ from .tokenizer import Delimiters, components, subcomponents, unescape
 
 NULL = '""'  # HL7 explicit null: "delete the value"
 
+
+def is_digits(text: str) -> bool:
+    """True for a non-empty run of ASCII digits only: `str.isdigit` also accepts '²' and '١', which
+    `int()` then rejects or reads as a number no HL7 field may carry."""
+    return text.isascii() and text.isdigit()
+
 # HL7 table 0396 coding-system names → FHIR system URIs (v2-to-FHIR IG, "Coding System" map).
 CODING_SYSTEMS = {
     "MDC": MDC_SYSTEM,
@@ -55,8 +61,8 @@ CODING_SYSTEMS = {
     "DCM": "http://dicom.nema.org/resources/ontology/DCM",
     "HL7": None,
 }
-_OID = re.compile(r"^[0-2](\.(0|[1-9]\d*))+$")
-_TABLE = re.compile(r"^HL7(\d{4})$")
+_OID = re.compile(r"^[0-2](\.(0|[1-9]\d*))+$", re.ASCII)
+_TABLE = re.compile(r"^HL7(\d{4})$", re.ASCII)
 
 
 def coding_system_uri(name: str) -> str | None:
@@ -80,7 +86,7 @@ def coding_system_uri(name: str) -> str | None:
 # DTM
 
 
-_DTM = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4}))?([+-]\d{4})?$")
+_DTM = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4}))?([+-]\d{4})?$", re.ASCII)  # ASCII digits only (int() reads "٢")
 _PRECISION = ("year", "month", "day", "hour", "minute", "second")
 
 
@@ -138,7 +144,7 @@ def parse_nm(raw: str) -> Decimal:
         raise ValueError(f"{text!r} is not a number") from None
 
 
-_NM = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
+_NM = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$", re.ASCII)  # "²" and "١" are no NM digits
 
 
 # ---------------------------------------------------------------------------------------------

@@ -375,7 +375,7 @@ class HL7v2Decoder:
         set_id = seg.get(1).strip()
         return prefill(
             Order,
-            set_id=int(set_id) if set_id.isdigit() else None,
+            set_id=int(set_id) if dt.is_digits(set_id) else None,
             placer_id=placer.value if placer else None,
             filler_id=filler.value if filler else None,
             code=dt.parse_cwe(seg.get(4).strip(), d),
@@ -768,7 +768,7 @@ def _parent_keys(key: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1024)  # device keys ("1", "1.2", "1.2.1") recur in every message
 def _key_order(key: str) -> tuple[int, ...]:
-    return tuple(int(p) if p.isdigit() else 0 for p in key.split("."))
+    return tuple(int(p) if dt.is_digits(p) else 0 for p in key.split("."))
 
 
 @lru_cache(maxsize=4096)
@@ -779,7 +779,7 @@ def _enrich(concept: CodeableConcept) -> CodeableConcept:
         return concept
     codings = list(concept.codings)
     i = next(n for n, c in enumerate(codings) if c.system == MDC_SYSTEM)
-    if mdc_code.isdigit():
+    if dt.is_digits(mdc_code):
         term = mdc.term(mdc_code)
         if term is not None and codings[i].display is None:
             codings[i] = codings[i].model_copy(update={"display": term.refid})
@@ -791,7 +791,7 @@ def _enrich(concept: CodeableConcept) -> CodeableConcept:
             mdc_code = str(term.code)
             if original and original != term.refid and concept.text is None:
                 concept = concept.model_copy(update={"text": original})
-    loinc = mdc.loinc_for(mdc_code) if mdc_code.isdigit() else None
+    loinc = mdc.loinc_for(mdc_code) if dt.is_digits(mdc_code) else None
     if loinc:
         codings.append(Coding(system=LOINC_SYSTEM, code=loinc[0], display=loinc[1]))
     return concept.model_copy(update={"codings": tuple(codings)})
@@ -813,7 +813,7 @@ def _unit(raw: str, d) -> tuple[str | None, Coding | None, str | None]:
             continue
         if sy == "MDC":
             mdc_coding = Coding(system=MDC_SYSTEM, code=cd, display=tx or None)
-            unit = mdc.unit(cd) if cd.isdigit() else (mdc.unit_by_refid(tx) if tx else None)
+            unit = mdc.unit(cd) if dt.is_digits(cd) else (mdc.unit_by_refid(tx) if tx else None)
             if unit is not None:
                 if mdc_coding.display is None:
                     mdc_coding = Coding(system=MDC_SYSTEM, code=cd, display=unit.refid)
@@ -831,7 +831,7 @@ def _unit(raw: str, d) -> tuple[str | None, Coding | None, str | None]:
                 return cd, Coding(system=MDC_SYSTEM, code=str(unit.code), display=unit.refid), None
             return None, None, cd
     if ucum is None and mdc_coding is None:
-        numeric = sum(1 for p in c if p.strip().lstrip("+-").replace(".", "", 1).isdigit())
+        numeric = sum(1 for p in c if dt.is_digits(p.strip().lstrip("+-").replace(".", "", 1)))
         if len(c) > 6 and numeric * 2 >= len(c):
             raise ValueError(f"OBX-6 looks like data ({len(c)} numeric components), not a unit")
         return None, None, text or code or None

@@ -28,7 +28,7 @@ def parse_sub_id(raw: str) -> tuple[int, ...] | None:
     if not text or "." not in text:
         return None
     parts = text.split(".")
-    if not all(p.isdigit() for p in parts):
+    if not all(p.isascii() and p.isdigit() for p in parts):  # '²'.isdigit() is True
         return None
     return tuple(int(p) for p in parts)
 

@@ -18,6 +18,10 @@ SEEDS = [
     (ROOT / "examples" / "hl7v2" / "pcd01-custom-delimiters.hl7").read_bytes(),
     (Path(__file__).parent / "data" / "pocd-philips-intellivue-pcd01.hl7").read_bytes(),
 ]
+# digits that str.isdigit()/int()/Decimal() accept but no HL7 field may carry, and other Unicode
+# (superscripts, Arabic-Indic and fullwidth digits, mathematical digits, separators, combining marks)
+UNICODE = ["²", "³", "¹", "١", "٢", "۳", "０", "９", "𝟗", "߂", "\u2028", "\u00a0", "é", "\u0301", "Ⅻ", "½", "\ufeff"]
+UNICODE_BYTES = [u.encode("utf-8") for u in UNICODE] + [u.encode("latin-1") for u in ("²", "é", "½")]
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -44,7 +48,7 @@ def test_arbitrary_bytes(data):
 def mutated(draw):
     seed = bytearray(draw(st.sampled_from(SEEDS)))
     for _ in range(draw(st.integers(1, 8))):
-        op = draw(st.sampled_from(["replace", "insert", "delete", "truncate"]))
+        op = draw(st.sampled_from(["replace", "insert", "delete", "truncate", "unicode"]))
         pos = draw(st.integers(0, max(len(seed) - 1, 0)))
         if op == "replace" and seed:
             seed[pos] = draw(st.sampled_from(list(b"|^~\\&\r\n.0-9 \"#:xX\x00\xff")))
@@ -52,6 +56,8 @@ def mutated(draw):
             seed[pos:pos] = draw(st.binary(min_size=1, max_size=6))
         elif op == "delete" and seed:
             del seed[pos:pos + draw(st.integers(1, 20))]
+        elif op == "unicode":  # a non-ASCII digit or other Unicode where a digit or a delimiter was
+            seed[pos:pos + draw(st.integers(0, 1))] = draw(st.sampled_from(UNICODE_BYTES))
         elif op == "truncate":
             del seed[pos:]
     return bytes(seed)
@@ -64,6 +70,35 @@ def test_mutated_messages(data, strict):
 
 
 @FUZZ
-@given(st.text(alphabet="|^~\\&#:!$*FSTREX0123456789.ab \r", max_size=200))
+@given(st.text(alphabet="|^~\\&#:!$*FSTREX0123456789.ab \r" + "".join(UNICODE), max_size=200))
 def test_escape_and_delimiter_soup(text):
     _roundtrip(("MSH|^~\\&|A|B|C|D|20240101||ORU^R01|1|P|2.6\rOBX|1|ST|1^x^MDC|1.1.1.1|" + text).encode())
+
+
+DIGIT_FIELDS = [
+    "MSH|^~\\&|A|B|C|D|{x}||ORU^R01|1|P|2.6\rOBX|1|NM|150456^X^MDC|1.1.1.1|98|%|||||F",
+    "MSH|^~\\&|A|B|C|D|20240101||ORU^R01|1|P|2.6\rOBR|{x}|||X\rOBX|1|NM|150456^X^MDC|1.1.1.1|98|%",
+    "MSH|^~\\&|A|B|C|D|20240101||ORU^R01|1|P|2.6\rOBX|1|NM|{x}^X^MDC|1.1.1.1|98|%",
+    "MSH|^~\\&|A|B|C|D|20240101||ORU^R01|1|P|2.6\rOBX|1|NM|150456^X^MDC|1.{x}.1.1|98|%",
+    "MSH|^~\\&|A|B|C|D|20240101||ORU^R01|1|P|2.6\rOBX|1|NM|150456^X^MDC|1.1.1.1|{x}|%",
+    "MSH|^~\\&|A|B|C|D|20240101||ORU^R01|1|P|2.6\rOBX|1|NM|150456^X^MDC|1.1.1.1|98|{x}^X^MDC",
+    "MSH|^~\\&|A|B|C|D|20240101||ORU^R01|1|P|2.6\rOBX|1|SN|150456^X^MDC|1.1.1.1|>^{x}|%",
+    "MSH|^~\\&|A|B|C|D|20240101||ORU^R01|1|P|2.6\rOBX|1|NM|150456^X^MDC|1.1.1.1|98|%|{x}-5",
+    "MSH|^~\\&|A|B|C|D|20240101||ORU^R01|1|P|2.6\rOBX|1|NM|150456^X^MDC|1.1.1.1|98|%||||||||{x}",
+    "MSH|^~\\&|A|B|C|D|20240101||ORU^R01|1|P|2.6\rOBX|1|NA|150456^X^MDC|1.1.1.1.{x}|1^{x}^3|%",
+]
+
+
+@FUZZ
+@given(st.sampled_from(DIGIT_FIELDS), st.text(alphabet="0123456789" + "".join(UNICODE), min_size=1, max_size=8),
+       st.booleans())
+def test_non_ascii_digits_in_numeric_fields(template, digits, strict):
+    """Every field read as a number, time or code with non-ASCII digits in it: only DecodeError escapes,
+    and a tolerant decode never reads such a field as a number."""
+    data = template.format(x=digits).encode("utf-8")
+    _roundtrip(data, strict=strict)
+    if not strict and not digits.isascii():
+        msg = decode(data, "hl7v2")
+        for m in msg.metrics:
+            if m.value is not None and m.value.kind == "numeric":
+                assert str(m.value.quantity.value).isascii()
