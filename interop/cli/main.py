@@ -26,6 +26,8 @@ _COMMAND_MODULES = (
     "interop.cli.cmd_explain",
     "interop.cli.cmd_x73",
     "interop.cli.cmd_dicom",
+    "interop.cli.cmd_validate",
+    "interop.cli.cmd_conformance",
 )
 
 
