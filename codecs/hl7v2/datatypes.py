@@ -214,6 +214,14 @@ def _identifier_system(universal_id: str | None, uid_type: str | None) -> str | 
     return None
 
 
+EUI64 = re.compile(r"^[0-9A-Fa-f]{16}$", re.ASCII)
+
+
+def is_eui64_type(text: str) -> bool:
+    """'EUI-64' as universal id type, also spelled 'EUI64' or in lower case by some senders."""
+    return text.upper() in ("EUI-64", "EUI64")
+
+
 def parse_ei(raw: str, d: Delimiters) -> Identifier | None:
     """EI (entity id^namespace id^universal id^universal id type) → Identifier.
 
@@ -225,7 +233,10 @@ def parse_ei(raw: str, d: Delimiters) -> Identifier | None:
     c = [unescape(x, d).strip() for x in components(raw, d)]
     c += [""] * (4 - len(c))
     entity, namespace, universal, utype = c[0], c[1], c[2], c[3]
-    if utype.upper() == "EUI-64":
+    if not universal and not utype and is_eui64_type(namespace) and EUI64.match(entity):
+        # "0123456789ABCDEF^EUI-64": the type in EI.2, as PHD gateways and some alarm reporters send it
+        return Identifier(value=entity.upper(), system=EUI64_SYSTEM, type="EUI-64")
+    if is_eui64_type(utype):
         value = (universal or entity).upper()
         return Identifier(value=value, system=EUI64_SYSTEM, type="EUI-64", assigner=namespace or None)
     if not entity:

@@ -49,8 +49,8 @@ from interop.model.message import RawRef
 from interop.model.trusted import prefill, trusted, trusted_fill
 from interop.terminology import mdc
 
+from . import alarm, pcd
 from . import datatypes as dt
-from . import pcd
 from .tokenizer import Delimiters, ParsedMessage, Segment, components, repetitions, unescape
 
 T = TypeVar("T")
@@ -185,6 +185,7 @@ class HL7v2Decoder:
 
     def build(self) -> Message:
         f = self.fields
+        alarms = alarm.extract(self, f.get("message_type")) if self.pcd else ()  # PCD-04 (codecs.hl7v2.alarm)
         keys = sorted(self.nodes, key=_key_order)
         kids: dict[str, list[str]] = {}
         for k in keys:
@@ -209,6 +210,7 @@ class HL7v2Decoder:
             devices=devices,
             gateway=self.gateway,
             metrics=tuple(self.metrics),
+            alarms=alarms,
             issues=tuple(self.issues),
             raw=self.raw,
         )
@@ -287,7 +289,9 @@ class HL7v2Decoder:
         if hit is None:
             app, app_uid, app_type = dt.parse_hd(application, self.d)
             gateway = None
-            if app_type and app_type.upper() == "EUI-64" and app_uid:
+            if app and app_uid and not app_type and dt.is_eui64_type(app_uid) and dt.EUI64.match(app):
+                app_uid, app_type = app, "EUI-64"  # "0030E60000000001^EUI-64": the type in HD.2
+            if app_type and dt.is_eui64_type(app_type) and app_uid:
                 gateway = trusted(Device, key="gateway", level="mds", name=app, is_gateway=True,
                                   identifiers=(Identifier(value=app_uid.upper(), system=EUI64_SYSTEM, type="EUI-64"),),
                                   source=SourceRef(location="MSH-3", offset=offset))
