@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from .registry import Output
 
 T = TypeVar("T")
+# bytes, a path, a binary file object or an iterable of byte chunks (the inputs a stream is read from)
+Source = bytes | bytearray | memoryview | str | os.PathLike[str] | Any
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # one message/association/instance header; larger is refused
 
 
@@ -92,7 +94,7 @@ def _decode(data: bytes, standard: str, strict: bool, label: str | None) -> Mess
 
 
 def decode_all(
-    source: bytes | str | os.PathLike[str],
+    source: Source,
     standard: str = "auto",
     *,
     strict: bool = False,
@@ -104,38 +106,13 @@ def decode_all(
     and carry byte offsets into the whole input. An input of one message yields what `decode` gives
     (or raises). Raises `DecodeError` only for what concerns the input as a whole (no such file,
     unrecognised content).
+
+    A generator over a stream: `source` may be bytes, a path, a binary file object (`sys.stdin.buffer`)
+    or any iterable of byte chunks; it is read as the messages are asked for, one message in memory at
+    a time, with no limit on the input's size (`MAX_INPUT_BYTES` per message).
     """
-    data, label, standard, chunks = _messages(source, standard, label)
-    return _each(data, chunks, lambda message: decode(message, standard, strict=strict, label=label))
-
-
-def _messages(source: bytes | str | os.PathLike[str], standard: str,
-              label: str | None) -> tuple[bytes, str | None, str, list[tuple[int, bytes]]]:
-    """(bytes, label, standard, [(offset, message bytes) ...]) of an input that may hold several messages."""
-    data, file_label = read_input(source)
-    label = label or file_label
-    if standard == "auto":
-        standard = _detect(data, source=label)
-    split = getattr(get_codec(standard), "split", None)
-    return data, label, standard, split(data) if split is not None else [(0, data)]
-
-
-def _each(data: bytes, chunks: list[tuple[int, bytes]], read: Callable[[bytes], T]) -> Iterator[T | InteropError]:
-    """`read` of each message: an input of one message raises what `read` raises; of several, each
-    message's error is yielded in its place, a DecodeError positioned in the whole input ("message 2, ...")."""
-    if len(chunks) == 1:
-        yield read(data)
-        return
-    for n, (offset, chunk) in enumerate(chunks, 1):
-        try:
-            yield read(chunk)
-        except DecodeError as exc:
-            exc.position = f"message {n}, {exc.position}" if exc.position else f"message {n}"
-            exc.offset = offset + exc.offset if exc.offset is not None else offset
-            yield exc
-        except InteropError as exc:  # a message the mapping cannot express: the others still go
-            exc.args = (f"message {n}: {exc}",)
-            yield exc
+    standard, label, pieces = open_messages(source, standard, label=label)
+    return _each_streamed(pieces, lambda message: decode(message, standard, strict=strict, label=label))
 
 
 def translate(message: Message, to: str, **options: Any) -> Output:
@@ -169,7 +146,7 @@ def fhir_json(
 
 
 def translate_json_all(
-    source: bytes | str | os.PathLike[str],
+    source: Source,
     version: Literal["R4", "R5"] = "R4",
     *,
     bundle_type: Literal["collection", "transaction"] = "collection",
@@ -178,9 +155,9 @@ def translate_json_all(
 ) -> Iterator[Translation | InteropError]:
     """`translate_json` for each message of an input that may hold several (see `decode_all`): its
     result, or the error that message raised (DecodeError, MappingError), in order."""
-    data, label, standard, chunks = _messages(source, standard, label)
-    return _each(data, chunks, lambda message: translate_json(message, version, bundle_type=bundle_type,
-                                                              standard=standard, label=label))
+    standard, label, pieces = open_messages(source, standard, label=label)
+    return _each_streamed(pieces, lambda message: translate_json(message, version, bundle_type=bundle_type,
+                                                                 standard=standard, label=label))
 
 
 def _detect(data: bytes, source: str | None) -> str:
@@ -239,3 +216,152 @@ def clear_caches() -> None:
         module = sys.modules.get(name)  # never imported: nothing remembered
         if module is not None:
             module.forget()
+
+
+# ---------------------------------------------------------------------------------------------- streams
+# An input of many messages (an HL7 v2 batch file, an MLLP capture, standard input) is read chunk by
+# chunk and split as it comes: memory holds one message and one chunk, whatever the input's size.
+
+READ_CHUNK = 1 << 20
+
+
+def open_messages(source: Source, standard: str = "auto", *,
+                  label: str | None = None) -> tuple[str, str | None, Iterator[tuple[int, bytes]]]:
+    """(standard, label, the (byte offset, bytes) of each message) of an input that may hold several.
+
+    `source`: bytes, a path, a binary file object (standard input, a socket file) or an iterable of
+    byte chunks. The standard is detected from the first bytes ("auto") before any codec is imported;
+    only the codec picked is imported. Errors that concern the whole input (no such file, unrecognised
+    content) are raised here; the messages are read as the iterator is consumed. A codec that reads
+    streams (`split_stream`) gets the chunks as they come; one that only splits bytes (`split`) gets
+    the whole input (at most `MAX_INPUT_BYTES`); any other reads one message per input.
+    """
+    chunks, file_label = _chunks(source)
+    label = label or file_label
+    head, chunks = _head(chunks)
+    if standard == "auto":
+        standard = _detect(head, source=label)
+    codec = get_codec(standard)
+    split_stream = getattr(codec, "split_stream", None)
+    if split_stream is not None:
+        return standard, label, _labelled(split_stream(_prepend(head, chunks), limit=MAX_INPUT_BYTES), label)
+    data = _read_all(head, chunks, label)
+    split = getattr(codec, "split", None)
+    return standard, label, iter(split(data) if split is not None else [(0, data)])
+
+
+def split_messages(source: Source, standard: str = "auto", *,
+                   label: str | None = None) -> Iterator[tuple[int, bytes]]:
+    """The (byte offset, bytes) of each message of an input (see `open_messages`)."""
+    return open_messages(source, standard, label=label)[2]
+
+
+def _chunks(source: Source) -> tuple[Iterator[bytes], str | None]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return iter([bytes(source)]), None
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        label = str(path)
+        try:
+            if path.is_dir():
+                raise DecodeError("is a directory", position="path", expected="a file", source=label)
+            handle = path.open("rb")
+        except FileNotFoundError:
+            raise DecodeError("no such file", position="path", expected="an existing file", source=label) from None
+        except OSError as exc:
+            raise DecodeError(f"cannot read file ({exc.strerror})", position="path", expected="a readable file",
+                              source=label) from None
+        return _read_file(handle, close=True), label
+    if hasattr(source, "read"):
+        return _read_file(source, close=False), getattr(source, "name", None) if isinstance(
+            getattr(source, "name", None), str) else None
+    return (bytes(c) for c in source), None
+
+
+def _read_file(handle: Any, *, close: bool) -> Iterator[bytes]:
+    read = getattr(handle, "read1", None) or handle.read  # read1: what is there, without waiting for a full chunk
+    try:
+        while True:
+            chunk = read(READ_CHUNK)
+            if not chunk:
+                return
+            if isinstance(chunk, str):
+                raise UsageError("a text-mode file was given; open it in binary mode ('rb')")
+            yield chunk
+    finally:
+        if close:
+            handle.close()
+
+
+def _head(chunks: Iterator[bytes]) -> tuple[bytes, Iterator[bytes]]:
+    """At least the first 4 KiB (what detection reads), and the chunks after them."""
+    from .detect import HEAD
+
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= HEAD:
+            break
+    return head, chunks
+
+
+def _prepend(head: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    if head:
+        yield head
+    yield from chunks
+
+
+def _read_all(head: bytes, chunks: Iterator[bytes], label: str | None) -> bytes:
+    parts = [head]
+    size = len(head)
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_INPUT_BYTES:
+            raise DecodeError(f"input is more than {MAX_INPUT_BYTES} bytes", position="byte 0",
+                              expected=f"at most {MAX_INPUT_BYTES} bytes per input", offset=0, source=label)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _labelled(pieces: Iterator[tuple[int, bytes]], label: str | None) -> Iterator[tuple[int, bytes]]:
+    """A splitter's own errors (a message over the limit) name the input."""
+    try:
+        yield from pieces
+    except DecodeError as exc:
+        if exc.source is None:
+            exc.source = label
+        raise
+
+
+def _each_streamed(pieces: Iterator[tuple[int, bytes]], read: Callable[[bytes], T]) -> Iterator[T | InteropError]:
+    """`read` of each message of a stream: an input of one message raises what `read` raises; of several,
+    each message's error is yielded in its place, a DecodeError positioned in the whole input ("message 2,
+    ..."). A stream that breaks off (a message over the limit) yields its error last."""
+    first = next(pieces, None)
+    if first is None:
+        return
+    second = next(pieces, None)
+    if second is None:
+        yield read(first[1])
+        return
+    n = 0
+    try:
+        for n, (offset, chunk) in enumerate(_prepend_pieces(first, second, pieces), 1):
+            try:
+                yield read(chunk)
+            except DecodeError as exc:
+                exc.position = f"message {n}, {exc.position}" if exc.position else f"message {n}"
+                exc.offset = offset + exc.offset if exc.offset is not None else offset
+                yield exc
+            except InteropError as exc:  # a message the mapping cannot express: the others still go
+                exc.args = (f"message {n}: {exc}",)
+                yield exc
+    except DecodeError as exc:  # the splitter gave up (a message over the limit): said after the others
+        exc.position = f"message {n + 1}, {exc.position}" if exc.position else f"message {n + 1}"
+        yield exc
+
+
+def _prepend_pieces(first, second, rest):
+    yield first
+    yield second
+    yield from rest

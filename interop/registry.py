@@ -5,8 +5,19 @@ A third party registers its own in its pyproject.toml:
     [project.entry-points."interop.codecs"]
     mystandard = "mypkg.codec:MyCodec"
 
-Entry points are read once, on first use; the classes they name are imported only when a codec
-is actually needed, so translating an HL7 message never imports pydicom.
+A codec may also register a sniffer, a light function `sniff(head: bytes) -> int` in a module that
+imports nothing heavy, so that detection reads the first bytes of an input without importing any
+codec and then imports only the one it picked:
+
+    [project.entry-points."interop.sniffers"]
+    mystandard = "mypkg.sniff:sniff"
+
+(without one, detection imports the codec and calls its `sniff`).
+
+The names of the built-in codecs and mappings ("hl7v2", "fhir-r4" ...) are this project's: they
+resolve without reading the installed entry points at all (reading them costs a good part of the
+start-up of translating one message). A third party adds new names; the entry points are read the
+first time a name that is not built in is asked for, or the list of every name.
 """
 
 from __future__ import annotations
@@ -23,9 +34,9 @@ if TYPE_CHECKING:
 
 CODEC_GROUP = "interop.codecs"
 MAPPING_GROUP = "interop.mappings"
+SNIFFER_GROUP = "interop.sniffers"
 
-# The project's own entries, so a source checkout without installed metadata still works.
-# Installed entry points with the same name take precedence.
+# The project's own entries (a source checkout without installed metadata works too).
 _BUILTIN_CODECS = {
     "hl7v2": "interop.codecs.hl7v2.codec:HL7v2Codec",
     "ieee11073": "interop.codecs.ieee11073.codec:X73Codec",
@@ -36,6 +47,12 @@ _BUILTIN_MAPPINGS = {
     "fhir-r4": "interop.mappings.fhir.bundle:FhirR4Mapping",
     "fhir-r5": "interop.mappings.fhir.bundle:FhirR5Mapping",
     "canonical": "interop.mappings.canonical:CanonicalJsonMapping",
+}
+_BUILTIN_SNIFFERS = {
+    "hl7v2": "interop.codecs.hl7v2.sniff:sniff",
+    "ieee11073": "interop.codecs.ieee11073.sniff:sniff",
+    "bluetooth-gatt": "interop.codecs.ieee11073.gatt.sniff:sniff",
+    "dicom": "interop.codecs.dicom.sniff:sniff",
 }
 
 
@@ -90,9 +107,20 @@ def _entry_point_specs(group: str) -> dict[str, str]:
 
 
 def _specs(group: str, builtins: dict[str, str]) -> dict[str, str]:
-    specs = dict(builtins)
-    specs.update(_entry_point_specs(group))
+    """Every registered name: the built-in ones, and those installed packages add."""
+    specs = dict(_entry_point_specs(group))
+    specs.update(builtins)
     return specs
+
+
+def _spec(group: str, builtins: dict[str, str], name: str) -> str | None:
+    """What `name` names: a built-in without reading the installed entry points, else an entry point."""
+    return builtins.get(name) or _entry_point_specs(group).get(name)
+
+
+def builtin_codec_names() -> list[str]:
+    """The codecs this project brings (found without reading the installed entry points)."""
+    return list(_BUILTIN_CODECS)
 
 
 def codec_names() -> list[str]:
@@ -108,20 +136,30 @@ def mapping_names() -> list[str]:
 @cache
 def get_codec(name: str) -> Codec:
     """The codec registered as `name` (instantiated once)."""
-    specs = _specs(CODEC_GROUP, _BUILTIN_CODECS)
-    if name not in specs:
-        raise UsageError(f"unknown standard {name!r}; known: {', '.join(sorted(specs))}")
-    factory: Callable[[], Codec] = _load(specs[name])
+    spec = _spec(CODEC_GROUP, _BUILTIN_CODECS, name)
+    if spec is None:
+        raise UsageError(f"unknown standard {name!r}; known: {', '.join(codec_names())}")
+    factory: Callable[[], Codec] = _load(spec)
     return factory()
+
+
+@cache
+def get_sniffer(name: str) -> Callable[[bytes], int]:
+    """The function detection calls for codec `name`: its registered light sniffer, else the codec's `sniff`
+    (which imports the codec)."""
+    spec = _spec(SNIFFER_GROUP, _BUILTIN_SNIFFERS, name)
+    if spec is not None:
+        return _load(spec)
+    return get_codec(name).sniff
 
 
 @cache
 def get_mapping(name: str) -> Mapping:
     """The mapping registered as `name` (instantiated once)."""
-    specs = _specs(MAPPING_GROUP, _BUILTIN_MAPPINGS)
-    if name not in specs:
-        raise UsageError(f"unknown target {name!r}; known: {', '.join(sorted(specs))}")
-    factory: Callable[[], Mapping] = _load(specs[name])
+    spec = _spec(MAPPING_GROUP, _BUILTIN_MAPPINGS, name)
+    if spec is None:
+        raise UsageError(f"unknown target {name!r}; known: {', '.join(mapping_names())}")
+    factory: Callable[[], Mapping] = _load(spec)
     return factory()
 
 

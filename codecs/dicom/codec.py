@@ -8,10 +8,7 @@ from __future__ import annotations
 from interop.errors import DecodeError
 from interop.model import Message
 
-_EXPLICIT_VRS = frozenset(b"AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN "
-                          b"UR US UT UV".split())
-_FIRST_GROUPS = (0x0002, 0x0008)
-MPPS_SOP_CLASS = "1.2.840.10008.3.1.2.3.3"  # a dataset starts with File Meta (0002) or Identifying (0008) elements
+MPPS_SOP_CLASS = "1.2.840.10008.3.1.2.3.3"
 
 
 class DicomCodec:
@@ -22,21 +19,9 @@ class DicomCodec:
 
     def sniff(self, head: bytes) -> int:
         """100 for "DICM" at byte 128; 60/40 for a plausible explicit/implicit raw dataset at byte 0."""
-        if head[128:132] == b"DICM":
-            return 100
-        if len(head) < 8:
-            return 0
-        for order in ("little", "big"):
-            group = int.from_bytes(head[0:2], order)
-            element = int.from_bytes(head[2:4], order)
-            if group not in _FIRST_GROUPS or element > 0x0FFF:
-                continue
-            if head[4:6] in _EXPLICIT_VRS:
-                return 60
-            length = int.from_bytes(head[4:8], order)
-            if order == "little" and 0 < length < 1024 and length % 2 == 0:
-                return 40
-        return 0
+        from .sniff import sniff
+
+        return sniff(head)
 
     def decode(self, data: bytes, *, strict: bool = False, source: str | None = None) -> Message:
         """Decode a Part 10 file or raw dataset; bad structure raises DecodeError naming the tag."""

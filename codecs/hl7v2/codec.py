@@ -10,7 +10,8 @@ from interop.model.message import RawRef
 from interop.model.trusted import trusted
 
 from .decoder import HL7v2Decoder
-from .tokenizer import strip_framing, tokenize
+from .sniff import sniff
+from .tokenizer import tokenize
 
 
 class HL7v2Codec:
@@ -21,19 +22,19 @@ class HL7v2Codec:
 
     def sniff(self, head: bytes) -> int:
         """100 for 'MSH' + a field separator at the start (after BOM, MLLP start block, blank lines)."""
-        payload, _ = strip_framing(head)
-        if payload.startswith(b"MSH"):
-            # a bad MSH-1 is still HL7 v2, so the error can name MSH-1 rather than "unrecognised"
-            return 100 if len(payload) > 3 and not chr(payload[3]).isalnum() else 50
-        if payload[:3] in (b"FHS", b"BHS"):
-            return 60
-        return 0
+        return sniff(head)  # its own light module: detection reads it without importing this one
 
     def split(self, data: bytes) -> list[tuple[int, bytes]]:
         """The messages of a file or stream that holds several (MLLP blocks, batches): (offset, bytes)."""
         from .batch import split
 
         return split(data)
+
+    def split_stream(self, chunks, *, limit: int):
+        """`split` over an input read chunk by chunk (a batch file, an MLLP capture, standard input)."""
+        from .batch import split_stream
+
+        return split_stream(chunks, limit=limit)
 
     def decode(self, data: bytes, *, strict: bool = False, source: str | None = None) -> Message:
         """Tokenize and read one message; tolerant by default (deviations land in `Message.issues`)."""

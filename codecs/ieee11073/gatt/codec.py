@@ -35,7 +35,8 @@ from interop.model import (
 
 from . import nomenclature as nom
 from .characteristics import STANDARD, Characteristic, ValueContext, lookup
-from .textfile import HEADER, Line, header_first, split_lines
+from .sniff import sniff
+from .textfile import HEADER, Line, split_lines
 
 BTMAC_SYSTEM = "http://hl7.org/fhir/sid/eui-48/bluetooth"
 """PHD IG identifier system of a Bluetooth transport address (EUI-48)."""
@@ -56,7 +57,7 @@ class GattCodec:
 
     def sniff(self, head: bytes) -> int:
         """90 when a `# characteristic:` line precedes every non-comment line (a GATT text input), else 0."""
-        return 90 if header_first(head) else 0
+        return sniff(head)  # its own light module: detection reads it without importing this one
 
     def decode(self, data: bytes, *, strict: bool = False, source: str | None = None) -> Message:
         """Decode a GATT text input; raise `DecodeError` (strict: at the first error; always when no value
