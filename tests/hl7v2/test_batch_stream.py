@@ -59,8 +59,9 @@ def test_messages_come_out_before_the_input_ends() -> None:
 
 
 def test_a_message_over_the_limit_is_refused_with_its_offset() -> None:
-    data = FEED[0] + b"\r" + FEED[1] + b"\r" + b"OBX|1|ST|||" + b"x" * 5000 + b"\r"
+    third = len(FEED[0]) + len(FEED[1]) + 2
+    data = FEED[0] + b"\r" + FEED[1] + b"\r" + FEED[2] + b"\rOBX|1|ST|||" + b"x" * 5000 + b"\r"
     stream = split_stream([data[i:i + 100] for i in range(0, len(data), 100)], limit=len(FEED[1]) + 200)
-    assert next(stream)[0] == 0
-    with pytest.raises(DecodeError, match=f"message at byte {len(FEED[0]) + 1} is longer than"):
+    assert [offset for offset, _ in (next(stream), next(stream))] == [0, len(FEED[0]) + 1]
+    with pytest.raises(DecodeError, match=f"message at byte {third} is longer than"):
         list(stream)
