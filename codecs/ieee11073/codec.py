@@ -20,6 +20,12 @@ class X73Codec:
 
         return sniff(head)
 
+    def split(self, data: bytes) -> list[tuple[int, bytes]]:
+        """The associations of a trace that holds several, one after another: (offset, bytes) each."""
+        from .split import split
+
+        return split(data)
+
     def decode(self, data: bytes, *, strict: bool = False, source: str | None = None) -> Message:
         """Decode a trace as one association (AARQ, optional configuration, reports, release)."""
         from .decode import decode_trace
