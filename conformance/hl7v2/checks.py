@@ -115,8 +115,8 @@ def msh_009(ctx: V2Context) -> Iterator[Hit]:
     if msh is None:
         return
     code, event, _struct = ctx.message_type
-    t76 = ctx.ref.tables.get("HL70076")
-    t03 = ctx.ref.tables.get("HL70003")
+    t76 = ctx.table("HL70076")
+    t03 = ctx.table("HL70003")
     if not code or not event and code != "ACK":
         yield ctx.hit(msh, 9, "MSH-9 must give the message code and trigger event (e.g. ORU^R01^ORU_R01)")
     elif t76 and code not in t76:
@@ -339,18 +339,16 @@ def dt_dtm(ctx: V2Context) -> Iterator[Hit]:
 
 @check("HL7V2-DT-ID")
 def dt_id(ctx: V2Context) -> Iterator[Hit]:
-    tables = ctx.ref.tables
     for lv in ctx.scan.of("ID"):
-        values = tables.get(lv.table) if lv.table else None
+        values = ctx.table(lv.table) if lv.table else None
         if values and lv.value not in values:
             yield _leaf_hit(ctx, lv, f"{lv.value!r} is not in HL7 table {lv.table[3:]} (v{ctx.ref.version})")
 
 
 @check("HL7V2-DT-IS")
 def dt_is(ctx: V2Context) -> Iterator[Hit]:
-    tables = ctx.ref.tables
     for lv in ctx.scan.of("IS"):
-        values = tables.get(lv.table) if lv.table else None
+        values = ctx.table(lv.table) if lv.table else None
         if values and lv.value not in values:
             yield _leaf_hit(ctx, lv, f"{lv.value!r} is not among the suggested values of user table {lv.table[3:]}")
 
@@ -368,7 +366,7 @@ def len_001(ctx: V2Context) -> Iterator[Hit]:
 
 @check("HL7V2-OBX-002")
 def obx_002(ctx: V2Context) -> Iterator[Hit]:
-    t125 = ctx.ref.tables.get("HL70125")
+    t125 = ctx.table("HL70125")
     for seg in ctx.segs("OBX"):
         vt = ctx.value(seg, 2)
         if seg.get(5) and not vt:

@@ -228,18 +228,40 @@ class V2Context:
                 return s
         return None
 
+    @cached_property
+    def ihe_profiles(self) -> set[str]:
+        """Profile names MSH-21 declares (ihe-pcd-01, ihe-pcd-04)."""
+        out = set()
+        msh = self.msh
+        for r, _ in enumerate(self.reps(msh, 21) if msh else ()):
+            name = PROFILE_OIDS.get(self.value(msh, 21, 3, r).strip()) or PROFILE_IDS.get(
+                self.value(msh, 21, 1, r).strip())
+            if name:
+                out.add(name)
+        return out
+
+    def table(self, tid: str) -> frozenset[str] | None:
+        """The values of HL7 table `tid` in the message's version, with the values the IHE PCD profile
+        the message declares (MSH-21) adds to it: IHE PCD TF-2 pre-adopts ORU^R40 (HL7 v2.7) in v2.6
+        messages and extends table 0078 with the IEEE 11073 measurement-status and alarm flags."""
+        values = self.ref.tables.get(tid)
+        if values is None or not self.ihe_profiles:
+            return values
+        extra = PCD_TABLE_EXTENSIONS.get(tid)
+        if not extra:
+            return values
+        if tid == "HL70078":
+            from interop.terminology import status
+
+            extra = extra | frozenset(status.pcd01_flags())
+        return values | extra
+
     def facts(self) -> dict[str, set[str]]:
         """What this message exercises, for a vendor capability file (vendor.py): profile names from
         MSH-21, MSH-12, MSH-9, device rows (MDS/VMD/CHAN codes), observation MDC codes and units."""
         from interop.terminology import mdc
 
-        standards = {"hl7v2"}
-        msh = self.msh
-        for r, _ in enumerate(self.reps(msh, 21) if msh else ()):
-            oid = self.value(msh, 21, 3, r).strip()
-            name = PROFILE_OIDS.get(oid)
-            if name:
-                standards.add(name)
+        standards = {"hl7v2"} | self.ihe_profiles
         code, event, struct = self.message_type
         mtype = "^".join(x for x in (code, event, struct) if x)
         devices: set[str] = set()
@@ -265,5 +287,11 @@ class V2Context:
                 "units": units}
 
 
-PROFILE_OIDS = {"1.3.6.1.4.1.19376.1.6.1.1.1": "ihe-pcd-01", "1.3.6.1.4.1.19376.1.6.4.4": "ihe-pcd-04"}
-"""MSH-21 message profile OIDs (IHE PCD TF-2) and the profile names they stand for."""
+PROFILE_OIDS = {"1.3.6.1.4.1.19376.1.6.1.1.1": "ihe-pcd-01", "1.3.6.1.4.1.19376.1.6.1.4.1": "ihe-pcd-04",
+                "1.3.6.1.4.1.19376.1.6.4.4": "ihe-pcd-04"}
+"""MSH-21 message profile OIDs (IHE PCD TF-2: 1.3.6.1.4.1.19376.1.6.1.<transaction>.1; some alert
+managers send the ACM profile's own OID 1.3.6.1.4.1.19376.1.6.4.4) and the profile names they stand for."""
+PROFILE_IDS = {"IHE_PCD_001": "ihe-pcd-01", "IHE_PCD_ACM_001": "ihe-pcd-04"}
+"""MSH-21.1 entity identifiers of the IHE PCD message profiles."""
+PCD_TABLE_EXTENSIONS = {"HL70003": frozenset({"R40", "R41"}), "HL70354": frozenset({"ORU_R40"}),
+                        "HL70078": frozenset({"PH", "PM", "PL", "PN", "SP", "ST", "SA"})}
