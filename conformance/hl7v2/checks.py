@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from ..catalogue import check
 from ..finding import Hit
 from .context import V2Context
-from .reference import PRIMITIVE_MAX_LENGTH, VERSIONS
+from .reference import OPEN_TABLES, PRIMITIVE_MAX_LENGTH, VERSIONS
 
 NM = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)\Z")
 SI = re.compile(r"\d+\Z")
@@ -341,7 +341,8 @@ def dt_dtm(ctx: V2Context) -> Iterator[Hit]:
 def dt_id(ctx: V2Context) -> Iterator[Hit]:
     for lv in ctx.scan.of("ID"):
         values = ctx.table(lv.table) if lv.table else None
-        if values and lv.value not in values:
+        pattern = OPEN_TABLES.get(lv.table)
+        if values and lv.value not in values and not (pattern and pattern.match(lv.value)):
             yield _leaf_hit(ctx, lv, f"{lv.value!r} is not in HL7 table {lv.table[3:]} (v{ctx.ref.version})")
 
 

@@ -9,6 +9,7 @@ messages with our own code (checks.py, structure.py) in well under a millisecond
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
@@ -44,14 +45,18 @@ PRIMITIVE_MAX_LENGTH = {"ST": 199, "IS": 20, "NM": 16, "SI": 4, "GTS": 199, "TN"
                         "TX": 65536}
 
 
-# Values the standard has and hl7apy's tables lack (checked against HL7 v2 chapter 7 and table 0125:
+# Values the standard has and hl7apy's tables lack (HL7 table 0396 also admits, by its own rules, the
+# patterns HL7nnnn and 99zzz, see OPEN_TABLES) (checked against HL7 v2 chapter 7 and table 0125:
 # waveform observations are NA/MA since v2.3, coded CWE/CNE and DTM/DR since v2.5). Without them
 # every IHE PCD-01 waveform (NA) or coded (CWE) OBX of a v2.5/v2.6 message would be flagged.
 TABLE_ADDITIONS = {
     "HL70125": {"2.3": {"NA", "MA"}, "2.3.1": {"NA", "MA"}, "2.4": {"NA", "MA"},
                 "2.5": {"NA", "MA", "CWE", "CNE", "DTM", "DR"}, "2.5.1": {"NA", "MA", "CWE", "CNE", "DTM", "DR"},
                 "2.6": {"NA", "MA", "CWE", "CNE", "DTM", "DR"}},
+    "HL70396": {v: {"UCUM", "SCT", "MDC", "LN", "HL70005", "ISO3166_1", "ISO639"} for v in VERSIONS},
 }
+OPEN_TABLES = {"HL70396": re.compile(r"(HL7\d{4}|99[A-Za-z0-9]+|ISO\d+|IBT\d+)\Z")}
+"""Tables whose values include patterns (HL7 table 0396: HL7nnnn for HL7 tables, 99zzz for local systems)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,10 @@ class FieldDef:
     min: int
     max: int  # -1: unbounded repetitions
     parts: tuple[Leaf, ...]  # components ('' when primitive)
+
+
+WITHDRAWN = FieldDef("WITHDRAWN", "ST", None, 0, 0, ())
+"""A field position the version no longer defines (withdrawn): no occurrence allowed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,17 +154,22 @@ def reference(version: str) -> Reference | None:
     segments: dict[str, tuple[FieldDef, ...]] = {}
     for seg, definition in mod.SEGMENTS.items():
         entries = definition[1] if len(definition) > 1 else ()  # withdrawn segments (QRD in 2.7) are empty
-        fields = []
+        by_number: dict[int, FieldDef] = {}
         for entry in entries:
-            _name, ref, (mn, mx), _kind = entry
+            name, ref, (mn, mx), _kind = entry
+            tail = name.rsplit("_", 1)[-1]
+            # hl7apy leaves withdrawn fields out: place each by the number in its name
+            number = int(tail) if tail.isdigit() and "_" in name else max(by_number, default=0) + 1
             if ref is None:  # hl7apy leaves a few fields undefined (e.g. ADD-1 in some versions)
-                fields.append(FieldDef("", "ST", None, mn, mx, ()))
+                by_number[number] = FieldDef("", "ST", None, mn, mx, ())
                 continue
             _c, sub, dt, long_name, table, _len = ref
             parts: tuple[Leaf, ...] = ()
             if dt not in primitives and dt in structs:
                 parts = tuple(_leaf(e, structs, primitives) for e in structs[dt])
-            fields.append(FieldDef(long_name or "", dt or "ST", table, mn, mx, parts))
+            by_number[number] = FieldDef(long_name or "", dt or "ST", table, mn, mx, parts)
+        last = max(by_number, default=0)
+        fields = [by_number.get(n, WITHDRAWN) for n in range(1, last + 1)]
         segments[seg] = tuple(fields)
     structures = {name: _children(ref[1], mod.GROUPS) for name, ref in mod.MESSAGES.items()}
     tables = {tid: frozenset(values) for tid, (_desc, values) in getattr(mod, "TABLES", {}).items()}
