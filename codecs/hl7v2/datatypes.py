@@ -219,7 +219,7 @@ EUI64 = re.compile(r"^[0-9A-Fa-f]{16}$", re.ASCII)
 
 def is_eui64_type(text: str) -> bool:
     """'EUI-64' as universal id type, also spelled 'EUI64' or in lower case by some senders."""
-    return text.upper() in ("EUI-64", "EUI64")
+    return text.upper().replace(" ", "") in ("EUI-64", "EUI64")  # "EUI- 64" seen in published samples
 
 
 def parse_ei(raw: str, d: Delimiters) -> Identifier | None:

@@ -49,7 +49,7 @@ from interop.model.message import RawRef
 from interop.model.trusted import prefill, trusted, trusted_fill
 from interop.terminology import mdc
 
-from . import alarm, pcd
+from . import alarm, pcd, phd
 from . import datatypes as dt
 from .tokenizer import Delimiters, ParsedMessage, Segment, components, repetitions, unescape
 
@@ -186,12 +186,23 @@ class HL7v2Decoder:
     def build(self) -> Message:
         f = self.fields
         alarms = alarm.extract(self, f.get("message_type")) if self.pcd else ()  # PCD-04 (codecs.hl7v2.alarm)
+        phd_roots = phd.read(self) if self.pcd else {}  # PHD behind a gateway, panels, waveform facets
         keys = sorted(self.nodes, key=_key_order)
         kids: dict[str, list[str]] = {}
         for k in keys:
             if "." in k:
                 kids.setdefault(k.rsplit(".", 1)[0], []).append(k)
+        gateway = self.gateway
+        own = _own_gateway(gateway, self.nodes) if gateway is not None and self.nodes else None
+        if own is not None:  # a device that is its own DOR: one Device, not two with one EUI-64 (bdl-7)
+            gateway = None
+            self.nodes[own].name = self.nodes[own].name or self.gateway.name
+            self.issues.append(Issue(severity="info", code="hl7v2.gateway-is-device", location="MSH-3",
+                                     message=f"MSH-3's EUI-64 is the EUI-64 of MDS {own} (OBX-18): one device, "
+                                             "read as that MDS (it sent its own data)", offset=0))
         devices = tuple(self._tree(key, kids) for key in keys if "." not in key)
+        if phd_roots:
+            devices = tuple(phd.apply(d, phd_roots[d.key]) if d.key in phd_roots else d for d in devices)
         # every value below already has its field type: built without re-validation (model.trusted)
         return trusted(
             Message,
@@ -208,7 +219,7 @@ class HL7v2Decoder:
             practitioners=tuple(self.practitioners),
             orders=tuple(self.orders),
             devices=devices,
-            gateway=self.gateway,
+            gateway=gateway,
             metrics=tuple(self.metrics),
             alarms=alarms,
             issues=tuple(self.issues),
@@ -750,6 +761,15 @@ def _source(seg: Segment) -> SourceRef:
 _EMPTY_FIELDS = [""] * 21
 
 
+def _own_gateway(gateway: Device, nodes: dict[str, _Node]) -> str | None:
+    """The key of the MDS whose OBX-18 EUI-64 is the gateway's MSH-3 EUI-64, if any."""
+    ids = {(i.system, i.value) for i in gateway.identifiers}
+    for key, node in nodes.items():
+        if node.level == "mds" and any((i.system, i.value) in ids for i in node.identifiers):
+            return key
+    return None
+
+
 def forget() -> None:
     """Empty the decoder's memos of recurring text (codes, units, OBX plans, numbers, PID/PV1 ...)."""
     _TABLES.clear()
@@ -854,7 +874,7 @@ def _flags(text: str, d: Delimiters) -> tuple[tuple[str, ...], tuple[Coding, ...
     absent = None
     unknown: list[str] = []
     for flag in repetitions(text, d):
-        flag = flag.strip()
+        flag = components(flag, d)[0].strip()  # OBX-8 is CWE from v2.7 ("N^Normal^HL70078"): the code
         if not flag:
             continue
         if flag in pcd.MEASUREMENT_STATUS:

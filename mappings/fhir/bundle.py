@@ -68,8 +68,12 @@ class Bundle:
     def to_model(self):
         """The Bundle as fhir.resources models (R5: `fhir.resources`, R4: `fhir.resources.R4B`).
 
-        This validates every resource; it costs milliseconds, so the hot path never calls it.
+        This validates every resource and the Bundle invariant bdl-7 (fullUrl unique; fhir.resources
+        checks no invariants); it costs milliseconds, so the hot path never calls it.
         """
+        dup = bdl7(self._shared if self._data is None else self._data)
+        if dup:
+            raise ValueError(f"bdl-7: fullUrl must be unique in a bundle; {dup[0]} is repeated")
         if self.version == "R5":
             from fhir.resources.bundle import Bundle as ModelBundle
         else:
@@ -85,13 +89,55 @@ def to_bundle(message: Message, version: FhirVersion = "R4",
     if tz is not None:
         options["timezone"] = tz if hasattr(tz, "utcoffset") else _parse_tz(tz)
     ctx = FhirContext(version=version, message=message, bundle_type=bundle_type, options=options,
-                      shares=message.standard in SHARING_STANDARDS)
+                      shares=message.standard in SHARING_STANDARDS and not _phd_over_v2(message))
     for build in _builders():
         build(message, ctx)
     data = head(message.raw.sha256 if message.raw else message.control_id, message.sent, options.get("timezone"),
                 version, bundle_type)
+    if len(ctx.urls) != len(ctx.entries):  # two entries for one resource: bdl-7 (fullUrl unique)
+        ctx.entries = unique_entries(ctx.entries, ctx)
     data["entry"] = ctx.entries
     return Bundle(version, data, ctx.issues)
+
+
+def _phd_over_v2(message: Message) -> bool:
+    """The PHD IG pass edits resources in place: a PHD gateway's v2 message shares none (mappings.fhir.phd)."""
+    return bool(message.devices) and any(
+        d.specializations and d.source is not None and d.source.location.startswith("OBX") for d in message.devices)
+
+
+def unique_entries(entries: list[dict[str, Any]], ctx: FhirContext) -> list[dict[str, Any]]:
+    """Entries with one fullUrl each (bdl-7): a repeated identical entry is dropped (noted); entries that
+    share a fullUrl but differ are kept and reported as an error (`--validate` fails on them)."""
+    kept: dict[str, dict[str, Any]] = {}
+    out = []
+    for e in entries:
+        url = e["fullUrl"]
+        first = kept.get(url)
+        if first is None:
+            kept[url] = e
+            out.append(e)
+        elif first == e:
+            ctx.note("fhir.duplicate-entry", e["resource"]["resourceType"],
+                     f"the same {e['resource']['resourceType']} was made twice; one entry kept (bdl-7)", "info")
+        else:
+            ctx.note("fhir.bdl-7", e["resource"]["resourceType"],
+                     f"two different {e['resource']['resourceType']} entries share fullUrl {url} (bdl-7)", "error")
+            out.append(e)
+    return out
+
+
+def bdl7(data: dict[str, Any]) -> list[str]:
+    """The fullUrls that more than one entry of a Bundle carries (FHIR invariant bdl-7)."""
+    seen: set[str] = set()
+    dup = []
+    for e in data.get("entry", []):
+        url = e.get("fullUrl")
+        if url is not None:
+            if url in seen:
+                dup.append(url)
+            seen.add(url)
+    return dup
 
 
 def head(identity: str | None, sent: Timestamp | None, assume_tz: tzinfo | None, version: FhirVersion,

@@ -515,9 +515,15 @@ def coincident_timestamp(message: Message, device: Device, device_ref: str, ctx:
 # --- the builder ---------------------------------------------------------------------------------
 
 
+def phd_over_v2(message: Message) -> bool:
+    """An HL7 v2 message from a PHD gateway (PCD-01 rows of MDC_DEV_SPEC_PROFILE_*: codecs.hl7v2.phd)."""
+    return message.standard == "hl7v2" and any(
+        d.specializations and d.source is not None and d.source.location.startswith("OBX") for d in message.devices)
+
+
 def build(message: Message, ctx: FhirContext) -> None:
     """Apply the PHD IG to the Device and Observations already in `ctx` (PHD standards only)."""
-    if message.standard not in PHD_STANDARDS:
+    if message.standard not in PHD_STANDARDS and not phd_over_v2(message):
         return
     by_ref = {f"{e['resource']['resourceType']}/{e['resource']['id']}": e for e in ctx.entries}
     roots = {d.key: d for d in message.devices}
