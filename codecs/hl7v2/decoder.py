@@ -391,8 +391,8 @@ class HL7v2Decoder:
         return prefill(
             Order,
             set_id=int(set_id) if dt.is_digits(set_id) else None,
-            placer_id=placer.value if placer else None,
-            filler_id=filler.value if filler else None,
+            placer_id=_entity(seg.get(2), placer, d),  # EI.1 as sent (IHE PCD: the namespace is an EUI-64)
+            filler_id=_entity(seg.get(3), filler, d),
             code=dt.parse_cwe(seg.get(4).strip(), d),
             status=seg.get(25).strip() or None,
             reason=dt.parse_cwe(seg.get(31), d),
@@ -444,7 +444,9 @@ class HL7v2Decoder:
             values["alarm_limits"] = limits
         else:
             values["reference_range"] = limits
-        values["device_key"] = self._metric_device(seg, plan.path, plan.equipment)
+        values["device_key"] = key = self._metric_device(seg, plan.path, plan.equipment)
+        if plan.equipment:  # OBX-18 on a metric row: the equipment that made it (serials, DOR, addresses)
+            self._equipment(seg, key, plan.equipment)
         values["group"] = (order.filler_id or order.placer_id) if order else None
         values["source"] = _source(seg)
         self.metrics.append(trusted_fill(Metric, values, set(_METRIC_FIELDS)))
@@ -499,6 +501,16 @@ class HL7v2Decoder:
                           f"{'.'.join(map(str, path[:4]))}", severity="info")
         level = pcd.device_level(path) if path else None
         equipment = tuple(e for e in (self._ei(r) for r in repetitions(f[18], d)) if e) if f[18] else ()
+        if f[18] and f[18].strip() and len(equipment) < len([r for r in repetitions(f[18], d) if r.strip()]):
+            self.tolerate(seg, 18, "hl7v2.equipment-not-read", "OBX-18 repetition without an entity or universal "
+                          "id (e.g. '^GATEWAY') is no identifier; kept in the raw input only", severity="info")
+        for c in code.codings:
+            if c.system is None:
+                name = dt.cwe_system_name(code_raw, d)
+                if name and name != "L" and not name.startswith("99"):
+                    self.tolerate(seg, 3, "hl7v2.unknown-coding-system", f"OBX-3 coding system {name!r} has no "
+                                  "known URI; the coding is emitted without a system", severity="info")
+                break
         plan = _ObxPlan(vtype=vtype, code=code, path=path, level=level, equipment=equipment, sets_pcd=sets_pcd)
         if level is not None:  # a device row when OBX-5 is empty: fields a device row must not carry
             plan.device_key = pcd.device_key(path, level)
@@ -561,6 +573,17 @@ class HL7v2Decoder:
             self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} on a device row is not mapped",
                           severity="info")
         self._ensure_parents(key)
+
+    def _equipment(self, seg: Segment, key: str | None, equipment: tuple[Identifier, ...]) -> None:
+        """OBX-18 identifiers of a metric row land on its device node; without one they are reported."""
+        node = self.nodes.get(key) if key else None
+        if node is None:
+            self.tolerate(seg, 18, "hl7v2.equipment-not-placed", "OBX-18 equipment identifier of a metric that "
+                          "belongs to no device row; kept in the raw input only", severity="info")
+            return
+        for ident in equipment:
+            if ident not in node.identifiers:
+                node.identifiers.append(ident)
 
     def _ensure_parents(self, key: str) -> None:
         for depth, pkey in enumerate(_parent_keys(key), 1):
@@ -759,6 +782,12 @@ def _source(seg: Segment) -> SourceRef:
     """`SourceRef(location=seg.where(), offset=seg.offset)`, built the trusted way (model.trusted)."""
     return trusted_fill(SourceRef, {"location": seg.where(), "offset": seg.offset}, set(_SOURCE_FIELDS))
 _EMPTY_FIELDS = [""] * 21
+
+
+def _entity(raw: str, ident: Identifier | None, d: Delimiters) -> str | None:
+    """An EI's entity id (EI.1) as sent; the identifier's value when EI.1 is empty."""
+    first = unescape(components(raw, d)[0], d).strip() if raw else ""
+    return first or (ident.value if ident else None)
 
 
 def _own_gateway(gateway: Device, nodes: dict[str, _Node]) -> str | None:

@@ -146,3 +146,27 @@ def test_nibp_under_one_channel_is_one_panel():
     obs = _of(to_fhir(msg, "R4"), "Observation")
     assert len(obs) == 1 and obs[0]["code"]["coding"][1]["code"] == "85354-9"
     assert [c["valueQuantity"]["value"] for c in obs[0]["component"]] == [118, 76, 90]
+
+
+IDENTIFIERS = (
+    "MSH|^~\\&|GW^0123456789ABCDEF^EUI-64|F|R|F|20240102030405+0100||ORU^R01^ORU_R01|I1|P|2.6\r"
+    "OBR|1|ORD-9^GW^0123456789ABCDEF^EUI-64|123456^GW^0123456789ABCDEF^EUI-64|69965^MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS^MDC"
+    "|||20240102030400+0100\r"
+    "OBX|1||69985^MDC_DEV_PUMP_INFUS_MDS^MDC|1.0.0.0|||||||X\r"
+    "OBX|2|NM|157784^MDC_FLOW_FLUID_PUMP^MDC|1.1.1.1|12.5|265266^MDC_DIM_MILLI_L_PER_HR^MDC|||||F|||||||SN-4711~^GATEWAY\r"
+    "OBX|3|NM|0x4182^NOM_PRESS_BLD_NONINV_SYS^MDIL|1.1.1.2|120|mm[Hg]^mm[Hg]^UCUM|||||F\r"
+)
+
+
+def test_identifiers_are_kept_or_reported():
+    msg = decode(IDENTIFIERS.encode())
+    # OBR-2/3 EI.1 as sent, not replaced by the namespace's EUI-64
+    assert (msg.orders[0].placer_id, msg.orders[0].filler_id) == ("ORD-9", "123456")
+    # a pump serial in OBX-18 of a metric row lands on the pump's Device
+    assert "SN-4711" in [i.value for i in msg.devices[0].identifiers]
+    codes = {(i.code, i.location) for i in msg.issues}
+    assert ("hl7v2.equipment-not-read", "OBX[2]-18") in codes  # '^GATEWAY' names no identifier
+    assert ("hl7v2.unknown-coding-system", "OBX[3]-3") in codes  # Philips MDIL has no URI
+    device = next(d for d in to_fhir(msg, "R4").resources if d["resourceType"] == "Device" and
+                  any(i["value"] == "SN-4711" for i in d.get("identifier", [])))
+    assert device
