@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, field_validator
 
 from interop.errors import ConformanceError
 
@@ -36,6 +36,14 @@ ASPECTS = ("standards", "versions", "message_types", "devices", "mdc_codes", "un
 REFERENCE = "vendor capability statement"
 SEVERITY_NOT_CLAIMED = {"standards": "error", "versions": "error", "message_types": "error",
                         "devices": "warning", "mdc_codes": "warning", "units": "warning"}
+
+
+def _known_standard(v: str) -> str:
+    from .profiles import PROFILES
+
+    if v not in PROFILES:
+        raise ValueError(f"unknown standard/profile {v!r}; known: {', '.join(PROFILES)}")
+    return v
 
 
 class Device(BaseModel):
@@ -51,7 +59,7 @@ class Capability(BaseModel):
     vendor: str
     product: str
     product_version: str | None = None
-    standards: list[str] = []
+    standards: list[Annotated[str, AfterValidator(_known_standard)]] = []
     versions: list[str] = []
     message_types: list[str] = []
     devices: list[Device] = []
@@ -64,16 +72,6 @@ class Capability(BaseModel):
     def _versions_as_text(cls, v: Any) -> Any:
         # YAML reads 2.6 as a float: keep what the vendor wrote
         return [str(x) for x in v] if isinstance(v, list) else v
-
-    @field_validator("standards")
-    @classmethod
-    def _known_standards(cls, v: list[str]) -> list[str]:
-        from .profiles import PROFILES
-
-        bad = [s for s in v if s not in PROFILES]
-        if bad:
-            raise ValueError(f"unknown standard/profile {bad[0]!r}; known: {', '.join(PROFILES)}")
-        return v
 
 
 def _line_of(node: Any, loc: tuple) -> int | None:

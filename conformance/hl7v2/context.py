@@ -31,6 +31,7 @@ class V2Context:
         self.user_profile = user_profile  # a conformance profile loaded from XML (xmlprofile.py)
         self.fatal: list[Hit] = []
         self.parsed: ParsedMessage | None = None
+        self._split: dict[tuple[int, int], list[list[str]]] = {}  # (segment, field) -> repetitions -> components
         try:
             self.parsed = tokenize(data)
         except DecodeError as exc:
@@ -72,22 +73,29 @@ class V2Context:
         """Raw text of SEG-field (one repetition), its component `comp` (1-based) or subcomponent."""
         if seg is None:
             return ""
-        raw = seg.get(field)
-        if not raw:
+        key = (id(seg), field)
+        parts = self._split.get(key)
+        if parts is None:
+            raw = seg.get(field)
+            d = self.delimiters
+            if not raw:
+                parts = []
+            elif field <= 2 and seg.name == "MSH":
+                parts = [[raw]]
+            else:
+                parts = [r.split(d.component) for r in raw.split(d.repetition)]
+            self._split[key] = parts
+        if rep >= len(parts):
             return ""
-        d = self.delimiters
-        if field > 2 or seg.name != "MSH":
-            if d.repetition in raw:
-                reps = raw.split(d.repetition)
-                raw = reps[rep] if rep < len(reps) else ""
-            elif rep:
-                return ""
-        if comp:
-            comps = raw.split(d.component) if d.component in raw else [raw]
-            raw = comps[comp - 1] if comp <= len(comps) else ""
-            if sub:
-                subs = raw.split(d.subcomponent) if d.subcomponent in raw else [raw]
-                raw = subs[sub - 1] if sub <= len(subs) else ""
+        comps = parts[rep]
+        if not comp:
+            return self.delimiters.component.join(comps) if len(comps) > 1 else comps[0]
+        if comp > len(comps):
+            return ""
+        raw = comps[comp - 1]
+        if sub:
+            subs = raw.split(self.delimiters.subcomponent)
+            return subs[sub - 1] if sub <= len(subs) else ""
         return raw
 
     def reps(self, seg: Segment, field: int) -> list[str]:

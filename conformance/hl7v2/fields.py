@@ -50,6 +50,9 @@ class Scan:
         return out
 
 
+_REQUIRED: dict[int, tuple[int, ...]] = {}  # id(segment definition) -> required field numbers
+
+
 def scan(ctx: V2Context) -> Scan:
     """Visit every field of every segment the message's version defines."""
     ref = ctx.ref
@@ -64,17 +67,21 @@ def scan(ctx: V2Context) -> Scan:
         fields = seg.fields
         first = 3 if seg.name == "MSH" else 1
         ndefs = len(defs)
-        for n in range(first, max(len(fields), ndefs + 1)):
-            raw = fields[n] if n < len(fields) else ""
+        nfields = len(fields)
+        required = _REQUIRED.get(id(defs))
+        if required is None:
+            required = _REQUIRED[id(defs)] = tuple(n for n, fd in enumerate(defs, 1) if fd.min >= 1)
+        for n in required:
+            if n >= first and (n >= nfields or not fields[n]):
+                out.required_empty.append((seg, n, defs[n - 1]))
+        for n in range(first, nfields):
+            raw = fields[n]
+            if not raw:
+                continue
             if n > ndefs:
-                if raw:
-                    out.extra_fields.append((seg, n, ndefs))
+                out.extra_fields.append((seg, n, ndefs))
                 continue
             fd = defs[n - 1]
-            if not raw:
-                if fd.min >= 1:
-                    out.required_empty.append((seg, n, fd))
-                continue
             reps = raw.split(rs) if rs in raw else [raw]
             if fd.max != -1 and len(reps) > fd.max:
                 out.too_many_reps.append((seg, n, len(reps), fd.max))
