@@ -47,6 +47,7 @@ _BUILTIN_MAPPINGS = {
     "fhir-r4": "interop.mappings.fhir.bundle:FhirR4Mapping",
     "fhir-r5": "interop.mappings.fhir.bundle:FhirR5Mapping",
     "canonical": "interop.mappings.canonical:CanonicalJsonMapping",
+    "hl7v2": "interop.mappings.hl7v2.encode:HL7v2Mapping",
 }
 _BUILTIN_SNIFFERS = {
     "hl7v2": "interop.codecs.hl7v2.sniff:sniff",
