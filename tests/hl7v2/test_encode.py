@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from interop.mappings.hl7v2.encode import dtm, encode, escape
 
 from interop import decode, translate
-from interop.mappings.hl7v2.encode import dtm, encode, escape
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [
