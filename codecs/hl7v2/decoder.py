@@ -160,7 +160,7 @@ class HL7v2Decoder:
 
     def decode(self) -> Message:
         readers = {"MSH": self.msh, "PID": self.pid, "PV1": self.pv1, "OBR": self.obr, "OBX": self.obx,
-                   "NTE": self.nte}
+                   "NTE": self.nte, "MRG": self.mrg}
         msh = self.p.segments[0]
         self.msh(msh)
         segments = self.p.segments
@@ -315,6 +315,25 @@ class HL7v2Decoder:
             self.tolerate(seg, None, "hl7v2.repeated-segment", "a second PID was ignored", expected="one PID")
             return
         self.patient = self._recurring(seg, self._patient)
+
+    def mrg(self, seg: Segment) -> None:
+        """MRG-1 (prior patient identifier list) of a merge (ADT A40 ...): identifiers merged into the PID's
+        patient; MRG-2..7 (prior alternate ids, accounts, visits, name) are reported, not placed."""
+        d = self.d
+        merged = tuple(i for i in (dt.parse_cx(r.strip(), d) for r in repetitions(seg.get(1), d)) if i)
+        if not merged:
+            self.tolerate(seg, 1, "hl7v2.missing-field", "MRG-1 prior patient identifier is empty",
+                          expected="the identifier of the record merged into this one")
+        for n in range(2, len(seg.fields)):
+            if seg.get(n).strip():
+                self.tolerate(seg, n, "hl7v2.field-not-placed", f"MRG-{n} is not mapped", severity="info")
+        p = self.patient
+        if p is None:
+            self.tolerate(seg, None, "hl7v2.merge-without-patient", "MRG without a PID before it; not placed",
+                          expected="PID then MRG")
+            return
+        self.patient = Patient(identifiers=p.identifiers, names=p.names, birth_date=p.birth_date, sex=p.sex,
+                               person_id=p.person_id, merged=p.merged + merged, source=p.source)
 
     def _recurring(self, seg: Segment, read: Callable[[Segment], T], key: tuple | None = None) -> T:
         """`read(seg)`, reused for the same `key` (default: the segment's text and place): a monitor's

@@ -26,6 +26,7 @@ class Patient(Frozen):
     birth_date: Timestamp | None = None  # PID-7 / PatientBirthDate (precision says day/month/year)
     sex: str | None = None  # administrative sex as sent (v2 table 0001 / DICOM M, F, O, U)
     person_id: int | None = None  # 20601 multi-person id / GATT user index when no identifier exists
+    merged: tuple[Identifier, ...] = ()  # identifiers of records merged into this one (v2 ADT A40 MRG-1)
     source: SourceRef | None = None  # lineage
 
 

@@ -48,3 +48,30 @@ def test_adt_encounter_status(name, r4, r5):
 def test_device_messages_get_no_diagnostic_report():
     msg = decode((Path(__file__).resolve().parents[2] / "examples" / "hl7v2" / "pcd01-vitals.hl7").read_bytes())
     assert not _of(to_fhir(msg, "R4"), "DiagnosticReport")
+
+
+A40 = (
+    "MSH|^~\\&|ADT|HOSP|EHR|HOSP|20240102030405+0100||ADT^A40^ADT_A39|M1|P|2.5.1\r"
+    "EVN|A40|20240102030405+0100\r"
+    "PID|||MRN-2^^^HOSP^MR||Doe^Jane||19800101|F\r"
+    "MRG|MRN-1^^^HOSP^MR\r"
+)
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+@pytest.mark.parametrize("bundle_type", ["collection", "transaction"])
+def test_a40_merge_links_the_records(version, bundle_type):
+    msg = decode(A40.encode())
+    assert [i.value for i in msg.patient.merged] == ["MRN-1"]
+    assert not [i for i in msg.issues if i.code == "hl7v2.segment-not-placed"]
+    bundle = to_fhir(msg, version, bundle_type=bundle_type)
+    survivor, merged = _of(bundle, "Patient")
+    urls = {e["resource"]["id"]: e["fullUrl"] for e in bundle.data["entry"]}
+    assert survivor["identifier"][0]["value"] == "MRN-2" and merged["identifier"][0]["value"] == "MRN-1"
+    assert survivor["link"] == [{"other": {"reference": urls[merged["id"]]}, "type": "replaces"}]
+    assert merged["link"] == [{"other": {"reference": urls[survivor["id"]]}, "type": "replaced-by"}]
+    assert merged["active"] is False
+    # the merged record has the id an ordinary message about MRN-1 gives its Patient
+    before = to_fhir(decode(A40.replace("MRN-2", "MRN-1").replace("MRG|MRN-1^^^HOSP^MR\r", "").encode()), version)
+    assert _of(before, "Patient")[0]["id"] == merged["id"]
+    bundle.to_model()
