@@ -117,6 +117,22 @@ def parse_dtm(raw: str) -> Timestamp:
     return trusted(Timestamp, value=value, precision=precision, raw=text)
 
 
+_TM = re.compile(r"^(\d{2})(\d{2})?(\d{2})?(?:\.(\d{1,4}))?([+-]\d{4})?$", re.ASCII)
+
+
+def parse_tm(raw: str) -> str:
+    """TM (HH[MM[SS[.S[S[S[S]]]]]][+/-ZZZZ]) → ISO 8601 time of day ("12:30", "12:30:15+01:00")."""
+    m = _TM.match(raw.strip())
+    if not m or int(m.group(1)) > 23 or int(m.group(2) or 0) > 59 or int(m.group(3) or 0) > 59:
+        raise ValueError(f"{raw.strip()!r} is not a TM (expected HH[MM[SS[.S...]]][+/-ZZZZ])")
+    hh, mm, ss, frac, zone = m.groups()
+    text = f"{hh}:{mm or '00'}" + (f":{ss}" if ss else "") + (f".{frac}" if frac and ss else "")
+    if zone:
+        _zone(zone)  # range check
+        text += f"{zone[:3]}:{zone[3:]}"
+    return text
+
+
 @lru_cache(maxsize=64)
 def _zone(zone: str) -> timezone:
     """'+0100' → that fixed offset (one object per offset: a sender's zone recurs in every time)."""

@@ -654,6 +654,8 @@ class HL7v2Decoder:
                 return self._sn(seg, text), None
             if vtype == "NA":
                 return self._na(seg, text), None
+            if vtype == "TM":  # a time of day (HHMM[SS[.S]][+ZZZZ]), not a date: kept as ISO text
+                return StringValue(text=dt.parse_tm(text)), None
             if vtype in TIME_TYPES:
                 stamp = self.ts(seg, 5, text)
                 return (DateTimeValue(timestamp=stamp), None) if stamp else (None, "error")
