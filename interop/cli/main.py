@@ -98,7 +98,16 @@ def run(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
+    except BrokenPipeError:  # the reader went away (`interop translate big.hl7 | head`): stop quietly
+        _quiet_stdout()
+        sys.exit(141)  # 128 + SIGPIPE, as a shell reports a command ended by a closed pipe
     except SystemExit:
+        if sys.stdout is not None:
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                _quiet_stdout()
+                sys.exit(141)
         raise
     except Exception as exc:  # last line of defence: one line, exit 2
         if debug:
@@ -109,6 +118,17 @@ def run(argv: list[str] | None = None) -> None:
             line = f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for a traceback)"
         sys.stderr.write(line + "\n")
         sys.exit(2)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush does not fail again on the closed pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def error_line(exc: BaseException, args: list[str]) -> str:

@@ -151,3 +151,17 @@ def test_glob_inputs(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"m{n}.hl7.fhir.json" for n in range(3)]
     r = run("translate", str(tmp_path / "nothing*.hl7"), "-o", str(tmp_path / "out"))
     assert r.returncode == 2 and re.search(rb"nothing\*\.hl7: path: no file matches", r.stderr)
+
+
+def test_a_reader_that_goes_away_stops_the_output_quietly(tmp_path: Path) -> None:
+    """`interop translate big.hl7 | head -1`: no error line, no traceback, the status a closed pipe gives."""
+    batch = tmp_path / "feed.hl7"
+    batch.write_bytes(b"\r".join(feed(VITALS.read_bytes(), 200)))
+    proc = subprocess.Popen([sys.executable, "-m", "interop.cli.main", "translate", str(batch)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141
+    assert json.loads(first)["resourceType"] == "Bundle" and err == b""
