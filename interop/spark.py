@@ -144,7 +144,8 @@ def read_messages(spark: SparkSession, paths: str | Iterable[str], *, standard: 
     def split(path: str, content: bytes) -> list[tuple[int, int, int, bytes]]:
         return [row[1:] for row in split_file(path, bytes(content), chosen)]
 
-    messages = files.select("path", F.explode(F.udf(split, schema)("path", "content")).alias("m"))
+    split_udf = F.udf(split, schema).asNondeterministic()  # evaluated once per file (see _translate_udf)
+    messages = files.select("path", F.explode(split_udf("path", "content")).alias("m"))
     messages = messages.select("path", "m.message_index", "m.offset", "m.message_count", "m.raw")
     return messages.repartition(partitions) if partitions else messages
 
@@ -232,7 +233,9 @@ def _translate_udf(to: str, bundle_type: str, standard: str, labelled: bool, ext
                                index=more.get("message_index") or 1, offset=more.get("offset") or 0,
                                count=more.get("message_count") or 1, strict=strict, options=options)
 
-    return F.udf(run, result_type)
+    # non-deterministic for the optimizer: otherwise it copies the call into every expression that reads a
+    # field of its result (bundle, issues, error, a filter on error), translating each message several times
+    return F.udf(run, result_type).asNondeterministic()
 
 
 # ---------------------------------------------------------------------------------------------- the CLI engine
@@ -263,7 +266,7 @@ def run_translate(paths: list[str], output: str, *, master: str | None = None, t
     try:
         raw = read_messages(spark, paths, standard=standard, partitions=partitions)
         out = translate(raw, to=to, bundle_type=bundle_type, standard=standard, strict=strict, options=options)
-        out = out.persist(StorageLevel.MEMORY_AND_DISK)
+        out = out.drop("raw").persist(StorageLevel.MEMORY_AND_DISK)  # translated once, read by every output
         out.where("bundle IS NOT NULL").select("bundle").write.mode("overwrite").text(output)
         out.where("error IS NOT NULL").select("path", "message_index", "offset", "error") \
             .coalesce(1).write.mode("overwrite").json(_join(output, "_errors"))
