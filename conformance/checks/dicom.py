@@ -283,10 +283,16 @@ def study_type2(ctx: DicomInput) -> Iterator[Hit]:
 
 
 # ========================================================================================= series, equipment
+def _secondary_capture(ctx: DicomInput) -> bool:
+    """SC Image IODs (PS3.3 A.8): General Equipment is U and Modality comes with the SC Equipment Module."""
+    return ctx.sop_class.startswith("1.2.840.10008.5.1.4.1.1.7")
+
+
 @rule("DCM-SER-001")
 def series_type1(ctx: DicomInput) -> Iterator[Hit]:
     if ctx.family in ("composite", "waveform"):
-        yield from _type1(ctx, SERIES_T1, "GeneralSeries")
+        keys = SERIES_T1[1:] if _secondary_capture(ctx) else SERIES_T1
+        yield from _type1(ctx, keys, "GeneralSeries")
 
 
 @rule("DCM-SER-002")
@@ -313,7 +319,7 @@ def modality_defined(ctx: DicomInput) -> Iterator[Hit]:
 
 @rule("DCM-EQP-001")
 def equipment_type2(ctx: DicomInput) -> Iterator[Hit]:
-    if _composite(ctx):
+    if _composite(ctx) and not _secondary_capture(ctx):
         yield from _type2(ctx, EQUIPMENT_T2, "GeneralEquipment")
 
 
@@ -406,7 +412,10 @@ def _original(v: Any) -> str:
 def _checked(ctx: DicomInput) -> Iterator[tuple[Any, str]]:
     cached = getattr(ctx, "_elements", None)
     if cached is None:
-        cached = [(e, p) for e, p in _elements(ctx.ds) if not e.tag.is_private and e.tag.element != 0]
+        meta = getattr(ctx.ds, "file_meta", None)
+        elements = list(_elements(meta)) if meta is not None else []
+        elements += list(_elements(ctx.ds))
+        cached = [(e, p) for e, p in elements if not e.tag.is_private and e.tag.element != 0]
         ctx._elements = cached  # type: ignore[attr-defined]
     return iter(cached)
 
