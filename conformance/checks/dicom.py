@@ -18,16 +18,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .base import Context, fatal_check, rule_registry
+
 Hit = tuple[str, str]
 Rule = Callable[["DicomInput"], Iterator[Hit]]
 RULES: dict[str, Rule] = {}
-
-
-def rule(assertion_id: str) -> Callable[[Rule], Rule]:
-    def register(fn: Rule) -> Rule:
-        RULES[assertion_id] = fn
-        return fn
-    return register
+rule = rule_registry(RULES)
+fatal_check("DCM-FILE-001")  # the file cannot be read: reported once, nothing else runs
 
 
 # ----------------------------------------------------------------------------------------- module tables
@@ -1007,3 +1004,53 @@ def _resolve(ds: Any, path: str) -> tuple[Any, str, int | None]:
         here = here[m.group(1)].value[int(m.group(2) or 1) - 1]
     m = _STEP.match(steps[-1])
     return here, m.group(1), int(m.group(2)) if m.group(2) else None
+
+
+# ----------------------------------------------------------------------------------------- input kind
+class DicomKind:
+    """DICOM files (Part 10 or a raw dataset) as an input kind of the runner."""
+
+    name = "dicom"
+
+    def sniff(self, data: bytes) -> bool:
+        from interop.codecs.dicom.reader import has_preamble, plausible_dataset
+
+        return has_preamble(data) or plausible_dataset(data)
+
+    def contexts(self, data: bytes, label: str, user_profile: Any = None) -> list[Context]:
+        import warnings
+
+        from interop.conformance.finding import Hit as EngineHit
+
+        from interop.errors import DecodeError
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom's value warnings: the VR rules report them with their path
+            try:
+                ctx = read(data)
+            except DecodeError as exc:
+                return [Context("dicom", label, None, "", [EngineHit(str(exc.position or "file"), str(exc),
+                                                                     exc.offset, None)])]
+            # pydicom converts values lazily: convert them now, with warnings silenced, before rules read them
+            _checked(ctx)
+        return [Context("dicom", label, ctx, "", facts_of=facts)]
+
+    def build_case(self, spec: Any) -> bytes:
+        return build_case(spec)
+
+    def default_profile(self, ctx: Context) -> str:
+        return "dicom"
+
+
+def facts(ctx: DicomInput) -> dict[str, set[str]]:
+    from pydicom.uid import UID
+
+    out: dict[str, set[str]] = {"standards": {"DICOM"}}
+    if ctx.sop_class:
+        out["sop_classes"] = {f"{ctx.sop_class} ({UID(ctx.sop_class).name})"}
+    for t in templates(ctx):
+        out.setdefault("templates", set()).add(f"TID {t}")
+    return out
+
+
+KIND = DicomKind()

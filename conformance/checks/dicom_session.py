@@ -13,22 +13,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .base import Context, fatal_check, rule_registry
+
 Hit = tuple[str, str]
 Rule = Callable[["Session"], Iterator[Hit]]
 RULES: dict[str, Rule] = {}
+rule = rule_registry(RULES)
+fatal_check("DCM-NET-000")
 SESSION_KIND = "dicom-session"
 CASES_DIR = Path(__file__).resolve().parents[1] / "cases" / "dicom-session"
 STORE_STATUS = {0xA700: "Refused: Out of Resources", 0xA900: "Error: Data Set does not match SOP Class",
                 0xC000: "Error: Cannot understand", 0xB000: "Warning: Coercion of Data Elements",
                 0xB007: "Warning: Data Set does not match SOP Class", 0xB006: "Warning: Elements Discarded",
                 0x0122: "Refused: SOP Class not supported"}
-
-
-def rule(assertion_id: str) -> Callable[[Rule], Rule]:
-    def register(fn: Rule) -> Rule:
-        RULES[assertion_id] = fn
-        return fn
-    return register
 
 
 class Session:
@@ -102,6 +99,8 @@ def build_case(spec: Any) -> bytes:
     """A session log of cases/dicom-session/ (`"good.json"`) or `{base, set: {"associations[0].ended": v}}`."""
     if isinstance(spec, str):
         return (CASES_DIR / spec).read_bytes()
+    if "text" in spec:
+        return spec["text"].encode()
     doc = json.loads((CASES_DIR / spec["base"]).read_text(encoding="utf-8"))
     import re
 
@@ -118,3 +117,29 @@ def build_case(spec: Any) -> bytes:
 def check(data: bytes) -> list[tuple[str, str, str]]:
     s = from_bytes(data)
     return [(aid, loc, msg) for aid, fn in RULES.items() for loc, msg in fn(s)]
+
+
+class SessionKind:
+    """The association log `interop conformance listen dicom` writes (dicom-session.json)."""
+
+    name = "dicom-session"
+
+    def sniff(self, data: bytes) -> bool:
+        return is_session(data)
+
+    def contexts(self, data: bytes, label: str, user_profile: Any = None) -> list[Context]:
+        from interop.conformance.finding import Hit as EngineHit
+
+        try:
+            return [Context(self.name, label, from_bytes(data))]
+        except (ValueError, UnicodeDecodeError) as exc:
+            return [Context(self.name, label, None, "", [EngineHit("session log", str(exc)[:200])])]
+
+    def build_case(self, spec: Any) -> bytes:
+        return build_case(spec)
+
+    def default_profile(self, ctx: Context) -> str:
+        return "dicom"
+
+
+KIND = SessionKind()

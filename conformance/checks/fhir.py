@@ -19,16 +19,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .base import Context, fatal_check, rule_registry
+
 Hit = tuple[str, str]
 Rule = Callable[["FhirInput"], Iterator[Hit]]
 RULES: dict[str, Rule] = {}
-
-
-def rule(assertion_id: str) -> Callable[[Rule], Rule]:
-    def register(fn: Rule) -> Rule:
-        RULES[assertion_id] = fn
-        return fn
-    return register
+rule = rule_registry(RULES)
+fatal_check("FHIR-RES-000")  # not FHIR JSON and not translatable: reported once, nothing else runs
+fatal_check("FHIR-R5-RES-000")
 
 
 MDC = "urn:iso:std:iso:11073:10101"
@@ -592,3 +590,52 @@ def _resolve(doc: Any, path: str) -> tuple[Any, Any]:
     if m.group(2) is not None:
         return here[m.group(1)], int(m.group(2))
     return here, m.group(1)
+
+
+# ----------------------------------------------------------------------------------------- input kinds
+class FhirKind:
+    """FHIR JSON, or any input the project translates (the Bundle it emits is what is checked)."""
+
+    def __init__(self, name: str, version: str) -> None:
+        self.name = name
+        self.version = version
+
+    def sniff(self, data: bytes) -> bool:
+        head = data.lstrip()[:512]
+        return head[:1] == b"{" and b'"resourceType"' in data[:4096]
+
+    def contexts(self, data: bytes, label: str, user_profile: Any = None) -> list[Context]:
+        from interop.conformance.finding import Hit as EngineHit
+
+        from interop.errors import InteropError
+
+        try:
+            ctx = from_bytes(data, self.version)
+        except (InteropError, ValueError) as exc:
+            return [Context(self.name, label, None, "", [EngineHit(getattr(exc, "position", None) or "input",
+                                                                   str(exc))])]
+        text = data.decode("utf-8", errors="replace") if ctx.source == "json" else ""
+        return [Context(self.name, label, ctx, text, facts_of=facts)]
+
+    def build_case(self, spec: Any) -> bytes:
+        return build_case(spec)
+
+    def default_profile(self, ctx: Context) -> str:
+        return "fhir-r4" if self.version == "R4" else "fhir-r5"
+
+
+def facts(ctx: FhirInput) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {"standards": {f"HL7 FHIR {ctx.version}"}}
+    for _, r in ctx.resources():
+        out.setdefault("resources", set()).add(str(r.get("resourceType")))
+    for where, c, _owner in _mdc_codings(ctx):
+        if ".code" in where:
+            out.setdefault("mdc_codes", set()).add(str(c.get("code")))
+    for _w, q, _r, _c in _quantities(ctx):
+        if q.get("code"):
+            out.setdefault("units", set()).add(str(q["code"]))
+    return out
+
+
+KIND_R4 = FhirKind("fhir", "R4")
+KIND_R5 = FhirKind("fhir-r5", "R5")

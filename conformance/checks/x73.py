@@ -27,10 +27,13 @@ from interop.codecs.ieee11073 import apdu, attributes, configurations, fsm, mder
 from interop.codecs.ieee11073 import nomenclature as nom
 from interop.codecs.ieee11073.trace import APDU_CHOICES, is_hex_text
 
+from .base import Context, rule_registry
+
 AGENT, MANAGER = "agent", "manager"
 Hit = tuple[str, str]  # (location, message)
 Rule = Callable[["Session"], Iterator[Hit]]
 RULES: dict[str, Rule] = {}
+rule = rule_registry(RULES)
 
 _HEX_LINE = re.compile(r"^[0-9A-Fa-f\s]*$")
 EVENT_INFO_OFFSET = 22  # APDU header 4, PRST length 2, invoke-id 2, choice 2, length 2, handle 2, time 4, type 2, length 2
@@ -53,14 +56,6 @@ AARE_RESULTS = range(0, 9)  # accepted .. rejected-unsupported-assoc-version (A.
 CONFIG_RESULTS = (nom.ACCEPTED_CONFIG, nom.UNSUPPORTED_CONFIG, nom.STANDARD_CONFIG_UNKNOWN)
 SFLOAT_RESERVED, FLOAT_RESERVED = 0x0801, 0x00800001
 BO_OFFSET_MINUTES = range(-720, 841)  # UTC-12:00 .. UTC+14:00
-
-
-def rule(assertion_id: str) -> Callable[[Rule], Rule]:
-    """Register `fn` as the check of `assertion_id`."""
-    def register(fn: Rule) -> Rule:
-        RULES[assertion_id] = fn
-        return fn
-    return register
 
 
 # ---------------------------------------------------------------------------------------------- the session
@@ -1249,3 +1244,58 @@ def check(data: bytes) -> list[tuple[str, str, str]]:
     for assertion_id, fn in RULES.items():
         out.extend((assertion_id, loc, msg) for loc, msg in fn(session))
     return out
+
+
+# ----------------------------------------------------------------------------------------- input kind
+CASES_DIR = __import__("pathlib").Path(__file__).resolve().parents[1] / "cases" / "x73"
+
+
+class X73Kind:
+    """IEEE 11073-20601 traces as an input kind of the runner (catalogue.KINDS contract)."""
+
+    name = "x73"
+
+    def sniff(self, data: bytes) -> bool:
+        from interop.codecs.ieee11073.codec import X73Codec
+
+        return X73Codec().sniff(data[:4096]) >= 80
+
+    def contexts(self, data: bytes, label: str, user_profile: Any = None) -> list[Context]:
+        text = data.decode("ascii", errors="replace") if is_hex_text(data) else ""
+        return [Context("x73", label, session_from_bytes(data), text, facts_of=facts)]
+
+    def build_case(self, spec: Any) -> bytes:
+        """A crafted case: a file of cases/x73/ (tests/conformance/x73_cases.py writes them)."""
+        return (CASES_DIR / spec).read_bytes()
+
+    def default_profile(self, ctx: Context) -> str:
+        return "x73-20601"
+
+
+def facts(s: Session) -> dict[str, set[str]]:
+    """What a session exercised (vendor capability files): configurations, specializations, codes, units."""
+    out: dict[str, set[str]] = {"standards": {"IEEE 11073-20601"}}
+    if s.info is not None:
+        out["configurations"] = {f"0x{s.info.dev_config_id:04X}"}
+    codes: set[str] = set()
+    units: set[str] = set()
+    for _p, _h, t, unit in _types(s):
+        codes.add(str(nom.mdc_code(t.partition, t.code)))
+        if unit is not None:
+            units.add(str(nom.mdc_code(nom.MDC_PART_DIM, unit)))
+    conf = s.config
+    if conf is not None and not codes:
+        for obj in conf.objects.values():
+            if obj.type is not None:
+                codes.add(str(nom.mdc_code(*obj.type)))
+            unit = obj.attributes.get(nom.MDC_ATTR_UNIT_CODE)
+            if unit is not None:
+                units.add(str(nom.mdc_code(nom.MDC_PART_DIM, unit)))
+    if codes:
+        out["mdc_codes"] = codes
+    if units:
+        out["units"] = units
+    return out
+
+
+KIND = X73Kind()

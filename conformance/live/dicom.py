@@ -118,10 +118,11 @@ class _RecordingNode(DicomNode):
 class DicomListener:
     """Listen for `duration` seconds, then write the session log; instances land beside it."""
 
-    def __init__(self, port: int, session_dir: Path, *, host: str = "127.0.0.1", ae_title: str = "INTEROP") -> None:
+    def __init__(self, port: int, session_dir: Path, *, host: str = "127.0.0.1", ae_title: str = "INTEROP",
+                 store_dir: Path | None = None) -> None:
         self.session_dir = Path(session_dir)
         self.session_dir.mkdir(parents=True, exist_ok=True)
-        config = NodeConfig(host=host, port=port, ae_title=ae_title, store_dir=self.session_dir / "store",
+        config = NodeConfig(host=host, port=port, ae_title=ae_title, store_dir=store_dir or self.session_dir / "store",
                             write_fhir=True, bundle_type="collection", quiet_period=1.0)
         self.node = _RecordingNode(config, self.session_dir)
         self.port: int | None = None
@@ -132,6 +133,8 @@ class DicomListener:
 
     def stop(self) -> Path:
         self.node.stop()
+        if not self.node.associations:
+            return self.session_dir / SESSION_FILE  # nobody called: no log (the CLI says nothing was recorded)
         path = self.session_dir / SESSION_FILE
         path.write_text(json.dumps(self.node.session(), indent=1), encoding="utf-8")
         return path

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from interop.codecs.ieee11073.association import Association
+
 from interop.transport.x73.manager import ManagerConfig, Outcome, X73Manager
 
 
@@ -90,11 +91,12 @@ class _RecordingManager(X73Manager):
 class X73Listener:
     """Listen for `duration` seconds (or until `stop()`), record and check every association."""
 
-    def __init__(self, port: int, session_dir: Path, *, host: str = "127.0.0.1", idle_timeout: float = 30.0) -> None:
+    def __init__(self, port: int, session_dir: Path, *, host: str = "127.0.0.1", idle_timeout: float = 30.0,
+                 store_dir: Path | None = None) -> None:
         self.session_dir = Path(session_dir)
         self.session_dir.mkdir(parents=True, exist_ok=True)
         self.recorded: list[RecordedAssociation] = []
-        config = ManagerConfig(host=host, port=port, store_dir=self.session_dir / "store", write_fhir=True,
+        config = ManagerConfig(host=host, port=port, store_dir=store_dir or self.session_dir / "store", write_fhir=True,
                                bundle_type="collection", idle_timeout=idle_timeout)
         self.manager = _RecordingManager(config, self.session_dir, self.recorded.append)
         self.port: int | None = None

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from interop.conformance.checks import dicom, dicom_session
 
 from . import dciodvfy_oracle as oracle

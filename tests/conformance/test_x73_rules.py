@@ -7,7 +7,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from interop.conformance.checks import x73
 
 from . import x73_cases

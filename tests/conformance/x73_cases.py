@@ -2,7 +2,7 @@
 
 Every APDU is built with the codec's own declarations (`apdu.build_apdu`, `attributes.encode`,
 `agent.*`), then written as hex text with `<` manager lines. `python tests/conformance/x73_cases.py`
-writes them to `tests/conformance/cases/x73/<ID>.pass.x73` / `.fail.x73`; the tests check the files
+writes them to `conformance/cases/x73/<ID>.pass.x73` / `.fail.x73`; the tests check the files
 are current and that each fail case raises its assertion and each pass case does not.
 """
 
@@ -18,7 +18,7 @@ from interop.codecs.ieee11073 import agent, apdu, attributes, configurations, md
 from interop.codecs.ieee11073 import nomenclature as nom
 
 HERE = Path(__file__).resolve().parent
-CASES_DIR = HERE / "cases" / "x73"
+CASES_DIR = HERE.parents[1] / "conformance" / "cases" / "x73"
 SYSID = bytes.fromhex("0A1B2C3D4E5F0702")
 WHEN = datetime(2026, 1, 15, 8, 30, 0)
 Line = tuple[str, bytes]  # ("a" agent | "m" manager, APDU octets)
