@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from tests.dicom_net.conftest import dcmtk, free_port, interop_command  # noqa: F401 - dcmtk is a fixture
-
 from interop.conformance.checks import dicom as dicom_checks
+
+from tests.dicom_net.conftest import dcmtk, free_port, interop_command  # noqa: F401 - dcmtk is a fixture
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE.parents[1] / "conformance" / "cases"
