@@ -52,6 +52,30 @@ def lineage(message: Message, resources: list[dict[str, Any]]) -> list[Link]:
             for element in _present(obs, ("code", "valueQuantity", "valueString", "valueCodeableConcept",
                                           "valueSampledData", "component", "dataAbsentReason", "effectiveDateTime")):
                 links.append(Link(where, offset, ref, element))
+    links.extend(_alarms(message, observations[len(message.metrics):]))
+    return links
+
+
+def _alarms(message: Message, observations: list[dict[str, Any]]) -> list[Link]:
+    """PCD-04 alerts (mappings.fhir.alarm): OBR-3/29 → identifier, OBR-7/8 → effectivePeriod, the OBR's
+    OBX facet group → code, valueString, interpretation and the attribute components."""
+    links: list[Link] = []
+    by_id = {o["id"]: o for o in observations}
+    if not message.alarms or not by_id:
+        return links
+    from interop.mappings.fhir.alarm import resource_id
+
+    for alarm in message.alarms:
+        obs = by_id.get(resource_id(alarm, message))
+        if obs is None or alarm.source is None:
+            continue
+        ref, seg, offset = f"Observation/{obs['id']}", alarm.source.location, alarm.source.offset
+        facets = f"OBX facets {'.'.join(map(str, alarm.containment))}.n of {seg}"
+        for source, elements in ((f"{seg}-3", ("identifier",)), (f"{seg}-29", ("identifier",) if alarm.parent else ()),
+                                 (f"{seg}-7 or OBX-14", ("effectivePeriod.start",)), (f"{seg}-8 (-7 when the phase is end)", ("effectivePeriod.end",)),
+                                 (f"{facets} (.1 event)", ("code", "valueString")), (f"{facets} OBX-8", ("interpretation",)),
+                                 (f"{facets} (.2 source, .3+ attributes)", ("component",))):
+            links.extend(Link(source, offset, ref, element) for element in _present(obs, elements))
     return links
 
 

@@ -168,3 +168,14 @@ def test_facets_outside_an_alert_stay_metrics():
     msg = decode(text.encode())
     assert msg.alarms == ()
     assert len(msg.metrics) == 2
+
+
+def test_explain_lineage_of_an_alert():
+    from interop.lineage import lineage
+
+    msg = _read("pcd04-bbraun-intellibridge-end.hl7")
+    bundle = to_fhir(msg, "R4")
+    links = {(link.source, link.element) for link in lineage(msg, bundle.resources)}
+    assert ("OBR[1]-3", "identifier") in links and ("OBR[1]-29", "identifier") in links
+    assert ("OBX facets 1.0.0.0.n of OBR[1] (.1 event)", "code") in links
+    assert ("OBX facets 1.0.0.0.n of OBR[1] (.2 source, .3+ attributes)", "component") in links
