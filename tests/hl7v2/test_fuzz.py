@@ -17,7 +17,7 @@ SEEDS = [
     (ROOT / "examples" / "hl7v2" / "pcd01-vitals.hl7").read_bytes(),
     (ROOT / "examples" / "hl7v2" / "pcd01-custom-delimiters.hl7").read_bytes(),
     (Path(__file__).parent / "data" / "pocd-philips-intellivue-pcd01.hl7").read_bytes(),
-    *(p.read_bytes() for p in sorted((ROOT / "tests" / "data" / "hl7v2").glob("pcd04-*.hl7"))),
+    *(p.read_bytes() for p in sorted((ROOT / "tests" / "data" / "hl7v2").glob("p[ch]d*-*.hl7"))),
 ]
 # digits that str.isdigit()/int()/Decimal() accept but no HL7 field may carry, and other Unicode
 # (superscripts, Arabic-Indic and fullwidth digits, mathematical digits, separators, combining marks)
