@@ -15,6 +15,9 @@ from .catalogue import Assertion, kinds
 from .finding import Finding
 from .profiles import Selection, select
 
+MAX_RAW = 64 * 1024
+"""Bytes of a binary input kept for the HTML report's hex view (findings beyond are listed, not shown)."""
+
 SKIP_SUFFIXES = {".md", ".yaml", ".yml", ".xml", ".csv", ".tsv", ".py", ".html", ".json.report"}
 """Files in an input directory that are documentation, vendor or profile files, not inputs."""
 
@@ -29,6 +32,7 @@ class InputResult:
     text: str = ""  # the input as reports show it (HL7 v2: one segment per line); '' for binary inputs
     checked: int = 0  # assertions evaluated
     facts: dict[str, set[str]] = field(default_factory=dict)  # what it exercised (vendor.py)
+    raw: bytes = b""  # binary inputs (no text): the bytes, so reports can show and highlight them
 
     @property
     def errors(self) -> int:
@@ -122,7 +126,8 @@ def check_bytes(data: bytes, label: str, sel: Selection) -> list[InputResult]:
         findings, n = check_context(ctx, rows)
         facts = ctx.facts() if hasattr(ctx, "facts") and not ctx.fatal else {}
         text = ctx.text if isinstance(getattr(ctx, "text", None), str) else ""
-        results.append(InputResult(ctx.label, kind.name, findings, text, n, facts))
+        raw = b"" if text else (getattr(ctx, "data", None) or data)[:MAX_RAW]
+        results.append(InputResult(ctx.label, kind.name, findings, text, n, facts, raw))
     return results
 
 

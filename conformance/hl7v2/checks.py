@@ -24,6 +24,11 @@ ESCAPE_OK = re.compile(r"(F|S|T|R|E|P|H|N|X([0-9A-Fa-f]{2})+|C[0-9A-Fa-f]{4}|M[0
 SET_ID_SEGMENTS = ("OBX", "OBR", "NTE", "NK1", "AL1", "DG1", "PR1", "IN1", "SPM", "TQ1", "ROL")
 
 
+def shown(v: str) -> str:
+    """A value as findings quote it: its repr, or the word empty."""
+    return repr(v) if v else "empty"
+
+
 def _good_date(y: str, m: str | None, d: str | None) -> bool:
     if m is not None and not 1 <= int(m) <= 12:
         return False

@@ -18,7 +18,7 @@ from interop.terminology import mdc, status
 
 from ..catalogue import check
 from ..finding import Hit
-from .checks import valid_dtm
+from .checks import shown, valid_dtm
 from .context import V2Context
 
 PCD01_PROFILE_OID = "1.3.6.1.4.1.19376.1.6.1.1.1"
@@ -119,14 +119,14 @@ def msh_021(ctx: V2Context) -> Iterator[Hit]:
 def msh_015(ctx: V2Context) -> Iterator[Hit]:
     v = ctx.value(ctx.msh, 15).strip()
     if ctx.msh is not None and v != "AL":
-        yield ctx.hit(ctx.msh, 15, f"MSH-15 (accept acknowledgment type) is {v or 'empty'!r}; PCD-01 senders use AL")
+        yield ctx.hit(ctx.msh, 15, f"MSH-15 (accept acknowledgment type) is {shown(v)}; PCD-01 senders use AL")
 
 
 @check("PCD01-MSH-016")
 def msh_016(ctx: V2Context) -> Iterator[Hit]:
     v = ctx.value(ctx.msh, 16).strip()
     if ctx.msh is not None and v != "NE":
-        yield ctx.hit(ctx.msh, 16, f"MSH-16 (application acknowledgment type) is {v or 'empty'!r}; PCD-01 "
+        yield ctx.hit(ctx.msh, 16, f"MSH-16 (application acknowledgment type) is {shown(v)}; PCD-01 "
                       "senders use NE")
 
 
@@ -216,7 +216,7 @@ def obx_003(ctx: V2Context) -> Iterator[Hit]:
         system = ctx.value(obx, 3, 3).strip()
         if system != "MDC":
             yield ctx.hit(obx, 3, f"OBX-3 must be coded in MDC (ISO/IEEE 11073-10101), coding system "
-                          f"{system or 'empty'!r}", comp=3)
+                          f"{shown(system)}", comp=3)
 
 
 @check("PCD01-OBX-031")
@@ -260,7 +260,7 @@ def obx_004(ctx: V2Context) -> Iterator[Hit]:
         raw = ctx.value(obx, 4).strip()
         path = sub_id(ctx, obx)
         if path is None or len(path) < 4:
-            yield ctx.hit(obx, 4, f"OBX-4 {raw or 'empty'!r} is not the containment path "
+            yield ctx.hit(obx, 4, f"OBX-4 {shown(raw)} is not the containment path "
                           "<MDS>.<VMD>.<CHAN>.<METRIC>[.<facet>] of dotted integers")
 
 
@@ -328,7 +328,7 @@ def obx_061(ctx: V2Context) -> Iterator[Hit]:
         if ctx.value(obx, 6, 1).strip():
             system = ctx.value(obx, 6, 3).strip()
             if system not in ("MDC", "UCUM"):
-                yield ctx.hit(obx, 6, f"OBX-6 must be coded in MDC (or UCUM); coding system {system or 'empty'!r}",
+                yield ctx.hit(obx, 6, f"OBX-6 must be coded in MDC (or UCUM); coding system {shown(system)}",
                               comp=3)
 
 
@@ -395,7 +395,7 @@ def obx_011(ctx: V2Context) -> Iterator[Hit]:
     for obx in _obx(ctx):
         v = ctx.value(obx, 11).strip()
         if v not in allowed:
-            yield ctx.hit(obx, 11, f"OBX-11 (observation result status) is {v or 'empty'!r}; PCD-01 requires a "
+            yield ctx.hit(obx, 11, f"OBX-11 (observation result status) is {shown(v)}; PCD-01 requires a "
                           "table 0085 value (F, R, X, C ...)")
 
 
@@ -421,7 +421,7 @@ def obx_018(ctx: V2Context) -> Iterator[Hit]:
             ident, uid, kind = (ctx.value(obx, 18, 1, r).strip(), ctx.value(obx, 18, 3, r).strip(),
                                 ctx.value(obx, 18, 4, r).strip())
             if kind != "EUI-64":
-                yield ctx.hit(obx, 18, f"OBX-18 universal id type (EI-4) is {kind or 'empty'!r}; PCD-01 "
+                yield ctx.hit(obx, 18, f"OBX-18 universal id type (EI-4) is {shown(kind)}; PCD-01 "
                               "identifies equipment by EUI-64", rep=r)
             elif not EUI64.match(ident) or uid and not EUI64.match(uid):
                 yield ctx.hit(obx, 18, f"OBX-18 {ident!r} is not an EUI-64 (16 hexadecimal digits in EI-1 and "

@@ -16,7 +16,7 @@ from interop.codecs.hl7v2.tokenizer import Segment
 
 from ..catalogue import check
 from ..finding import Hit
-from .checks import valid_dtm
+from .checks import shown, valid_dtm
 from .context import V2Context
 from .pcd import EUI64, ZONE, orders, sub_id
 
@@ -108,7 +108,7 @@ def obr_007(ctx: V2Context) -> Iterator[Hit]:
     for obr in ctx.segs("OBR"):
         v = ctx.value(obr, 7, 1).strip()
         if not v or not valid_dtm(v) or not ZONE.match(v):
-            yield ctx.hit(obr, 7, f"OBR-7 (time the alert was raised) {v or 'empty'!r} must be a date/time with "
+            yield ctx.hit(obr, 7, f"OBR-7 (time the alert was raised) {shown(v)} must be a date/time with "
                           "its time zone offset")
 
 
@@ -137,7 +137,7 @@ def obx_004(ctx: V2Context) -> Iterator[Hit]:
         path = sub_id(ctx, obx)
         device = not obx.get(5) and not ctx.value(obx, 2).strip()
         if path is None or len(path) != 5 and not (device and len(path) == 4):
-            yield ctx.hit(obx, 4, f"OBX-4 {ctx.value(obx, 4).strip() or 'empty'!r} is not a facet path "
+            yield ctx.hit(obx, 4, f"OBX-4 {shown(ctx.value(obx, 4).strip())} is not a facet path "
                           "MDS.VMD.CHAN.METRIC.FACET (device rows: MDS.VMD.CHAN.METRIC)")
 
 
@@ -187,7 +187,7 @@ def _value_set(ctx: V2Context, wanted: str, values: frozenset[str], name: str) -
     for obx in _attribute_rows(ctx, wanted):
         v = ctx.value(obx, 5).strip()
         if v not in values:
-            yield ctx.hit(obx, 5, f"{name} {v or 'empty'!r} is not one of {', '.join(sorted(values))}")
+            yield ctx.hit(obx, 5, f"{name} {shown(v)} is not one of {', '.join(sorted(values))}")
 
 
 @check("PCD04-PHS-001")
@@ -249,7 +249,7 @@ def obx_031(ctx: V2Context) -> Iterator[Hit]:
             if code == "196616":  # MDC_EVT_ALARM: the alert code is OBX-5 (CWE)
                 code = ctx.value(event, 5, 1).strip()
             if ctx.value(event, 3, 3).strip() != "MDC" or not code.isdigit() or not EVT_FIRST <= int(code) <= EVT_LAST:
-                yield ctx.hit(event, 3, f"the event facet's code {code or 'empty'!r} is not an MDC event code "
+                yield ctx.hit(event, 3, f"the event facet's code {shown(code)} is not an MDC event code "
                               "(partition 3, MDC_EVT_*)")
 
 
@@ -258,7 +258,7 @@ def obx_011(ctx: V2Context) -> Iterator[Hit]:
     for obx in ctx.segs("OBX"):
         v = ctx.value(obx, 11).strip()
         if v not in ("F", "R", "X", "C", "P", "D", "I", "S", "U", "W", "N", "O"):
-            yield ctx.hit(obx, 11, f"OBX-11 is {v or 'empty'!r}; every alert facet has a table 0085 status")
+            yield ctx.hit(obx, 11, f"OBX-11 is {shown(v)}; every alert facet has a table 0085 status")
 
 
 @check("PCD04-OBX-018")

@@ -46,6 +46,31 @@ def _highlight(text: str, findings: list) -> str:
     return "".join(out)
 
 
+def _hexdump(data: bytes, findings: list) -> str:
+    """Binary input as offset + 16 hex bytes per line, the bytes at each finding's offset highlighted."""
+    marks: dict[int, tuple[int, int, object]] = {}  # byte offset -> (rank, finding number, finding)
+    for i, f in enumerate(findings, 1):
+        if f.offset is None:
+            continue
+        for b in range(f.offset, min(f.offset + max(f.length or 1, 1), len(data))):
+            rank = RANK.get(f.severity, 0)
+            if b not in marks or rank > marks[b][0]:
+                marks[b] = (rank, i, f)
+    lines = []
+    for start in range(0, len(data), 16):
+        cells = []
+        for b in range(start, min(start + 16, len(data))):
+            cell = f"{data[b]:02X}"
+            hit = marks.get(b)
+            if hit:
+                f = hit[2]
+                cell = (f'<mark class="hl-{f.severity}" title="{escape(f.assertion)}: {escape(f.message)}" '
+                        f'data-finding="{hit[1]}">{cell}</mark>')
+            cells.append(cell)
+        lines.append(f"{start:08X}  " + " ".join(cells))
+    return "\n".join(lines)
+
+
 def render(report) -> str:  # noqa: ANN001
     s = report.summary()
     verdict = '<span class="fail">FAIL</span>' if s["errors"] else '<span class="pass">PASS</span>'
@@ -83,6 +108,8 @@ def render(report) -> str:  # noqa: ANN001
             parts.append('<p class="pass">no findings</p>')
         if res.text:
             parts.append(f'<pre class="msg">{_highlight(res.text, res.findings)}</pre>')
+        elif res.raw:
+            parts.append(f'<pre class="msg hex">{_hexdump(res.raw, res.findings)}</pre>')
     parts.append("</body></html>\n")
     return "\n".join(parts)
 

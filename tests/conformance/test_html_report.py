@@ -54,3 +54,16 @@ def test_html_renders_in_headless_chromium(tmp_path: Path):
     assert HIGHLIGHT in colours, "highlighted finding not rendered"
     # the highlight is a block of pixels, not a stray one
     assert sum(n for n, c in img.getcolors(maxcolors=1 << 20) if c == HIGHLIGHT) > 200
+
+
+def test_binary_inputs_get_a_hex_view_with_the_offending_bytes_marked():
+    from interop.conformance.finding import Finding
+    from interop.conformance.runner import InputResult
+
+    data = bytes(range(40))
+    f = Finding("X73-TEST-001", "error", "byte 17", "bad length", "IEEE 11073-20601 §8", offset=17, length=2)
+    report = Report("x73-20601", [InputResult("trace.bin", "x73", [f], "", 1, {}, data)], [])
+    html = render(report, "html")
+    assert '<pre class="msg hex">' in html
+    assert "00000010  10 <mark class=\"hl-error\" title=\"X73-TEST-001: bad length\" data-finding=\"1\">11</mark>" in html
+    assert '<mark class="hl-error" title="X73-TEST-001: bad length" data-finding="1">12</mark> 13' in html
