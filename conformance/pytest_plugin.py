@@ -82,12 +82,15 @@ class ConformanceFile(pytest.File):
                 name = auto_profile(kind, ctx)
                 rows = assertions_for(name) if name else sel.assertions
             prefix = f"#{n}::" if len(contexts) > 1 else ""
+            rows = [a for a in rows if a.input == kinds()[kind.name].name]
+            if ctx.fatal:  # undecodable: only the assertion that reports it (the decoding one) is an item
+                from .runner import check_context
+
+                findings, _ = check_context(ctx, rows)
+                ids = {f.assertion for f in findings}
+                rows = [a for a in rows if a.id in ids][:1] or rows[:1]
             for a in rows:
-                if a.input != kinds()[kind.name].name:
-                    continue
                 yield ConformanceItem.from_parent(self, name=f"{prefix}{a.id}", assertion=a, ctx=ctx)
-                if ctx.fatal:  # undecodable: only the decoding assertion speaks
-                    break
 
 
 class ConformanceFailure(Exception):
