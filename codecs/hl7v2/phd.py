@@ -91,11 +91,16 @@ def _is_spec_profile(m: Metric) -> bool:
 def read(dec: HL7v2Decoder) -> dict[str, dict]:
     """Rework `dec.metrics` in place; returns what the PHD MDS rows add to their root Devices
     (key → {"specializations", "identifiers", "time"}), for `decoder.build` to apply."""
-    if not dec.metrics:
-        return {}
-    phd = _phd_devices(dec)
-    _compounds(dec)
-    _waveform_facets(dec)
+    metrics = dec.metrics
+    valueless = any(m.value is None for m in metrics)
+    facets = any(len(m.containment) == 5 for m in metrics)
+    if not valueless and not facets:
+        return {}  # the common PCD-01 message: every row has its value, no facet rows
+    phd = _phd_devices(dec) if valueless else {}
+    if valueless:
+        _compounds(dec)
+    if facets:
+        _waveform_facets(dec)
     return phd
 
 
