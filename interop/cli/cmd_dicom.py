@@ -29,6 +29,16 @@ def serve_dicom(
     tls_key: Annotated[Path | None, typer.Option("--tls-key", help="PEM private key for --tls-cert.")] = None,
     tls_ca: Annotated[Path | None, typer.Option(
         "--tls-ca", help="PEM CA bundle: require client certificates signed by it.")] = None,
+    max_associations: Annotated[int, typer.Option(
+        "--max-associations", help="Concurrent connections accepted. At the limit the connection stalled longest "
+                                   "(no A-ASSOCIATE-RQ yet, mid-PDU, then idle) is closed to admit a newcomer; "
+                                   "only when all make progress is the newcomer rejected (A-ASSOCIATE-RJ "
+                                   "transient, local-limit-exceeded).")] = 256,
+    pdu_timeout: Annotated[float, typer.Option(
+        "--pdu-timeout", help="Seconds for a PDU to arrive completely once its first byte did (and for the "
+                              "A-ASSOCIATE-RQ after connecting).")] = 10.0,
+    idle_timeout: Annotated[float, typer.Option(
+        "--idle-timeout", help="Seconds of silence on an association before it is aborted.")] = 60.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every association and instance.")] = False,
 ) -> None:
     """Storage SCP (common storage SOP classes and transfer syntaxes), Verification and MPPS SCP.
@@ -38,6 +48,7 @@ def serve_dicom(
     """
     import logging
     import signal
+    import sys
     import threading
 
     from interop.errors import InteropError
@@ -51,13 +62,18 @@ def serve_dicom(
         store_dir=store or Path("interop-store"), write_fhir=store is not None, forward_url=forward,
         fhir_version=fhir_version.value, bundle_type=bundle.value,  # type: ignore[arg-type]
         quiet_period=quiet_period, tls_cert=tls_cert, tls_key=tls_key, tls_ca=tls_ca,
+        max_associations=max_associations, pdu_timeout=pdu_timeout, acse_timeout=pdu_timeout,
+        idle_timeout=idle_timeout,
     )
     node = DicomNode(config)
     try:
-        node.start()
+        bound_host, bound_port = node.start()
     except InteropError:
         node.store.close()
         raise
+    sys.stderr.write(f"interop serve dicom: AE {ae_title} listening on {bound_host}:{bound_port}"
+                     f"{' (TLS)' if tls_cert else ''}\n")
+    sys.stderr.flush()
 
     def _stop(signum: int, frame: object) -> None:
         threading.Thread(target=node.stop, daemon=True).start()

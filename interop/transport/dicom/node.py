@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from interop.errors import DecodeError, TransportError, UsageError
+from interop.transport.limits import ConnectionTable
 
 from .collector import StudyCollector
 from .mpps import MppsTable
@@ -56,6 +57,13 @@ class NodeConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_ca: Path | None = None  # when set, peers must present a certificate signed by it
+    max_associations: int = 256  # concurrent connections; stalled ones are evicted to admit a newcomer
+    pdu_timeout: float = 10.0  # seconds for a PDU to arrive completely once its first byte did
+    acse_timeout: float = 10.0  # seconds from connecting to the A-ASSOCIATE-RQ (pynetdicom's ARTIM)
+    idle_timeout: float = 60.0  # seconds of silence on an association before it is aborted
+    dimse_timeout: float = 30.0
+    stall_grace: float = 2.0  # a connection stalled this long may be evicted when the limit is reached
+    max_pdu_size: int = 1 << 20  # Maximum Length advertised in A-ASSOCIATE-AC (bytes of one P-DATA PDU)
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,8 @@ class DicomNode:
             quiet_period=config.quiet_period, procedure_steps=self.mpps.steps_for_study)
         self._server: Any = None
         self._stopped = threading.Event()
+        self.table = ConnectionTable(config.max_associations, grace=config.stall_grace,
+                                     name=f"DICOM node {config.ae_title}", logger=log)
 
     # -- life cycle
 
@@ -155,13 +165,24 @@ class DicomNode:
         from pynetdicom import AE, evt
 
         from .contexts import add_supported_contexts
+        from .guard import make_server_class
 
-        logging.getLogger("pynetdicom").setLevel(logging.WARNING)
+        cfg = self.config
+        if not logging.getLogger("pynetdicom").isEnabledFor(logging.DEBUG):
+            # pynetdicom logs a traceback for every connection closed mid-PDU; the guard logs one line instead
+            logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)
         self.recover()
-        ae = AE(ae_title=self.config.ae_title)
+        ae = AE(ae_title=cfg.ae_title)
         add_supported_contexts(ae)
-        if self.config.allow:
-            ae.require_calling_aet = list(self.config.allow)  # A-ASSOCIATE-RJ 1/1/3 (calling AE not recognized)
+        if cfg.allow:
+            ae.require_calling_aet = list(cfg.allow)  # A-ASSOCIATE-RJ 1/1/3 (calling AE not recognized)
+        # the ConnectionTable is the limit; pynetdicom's own check (after the A-ASSOCIATE-RQ) is a backstop
+        # with room for evicted associations whose threads are still winding down
+        ae.maximum_associations = cfg.max_associations * 2
+        ae.acse_timeout = cfg.acse_timeout
+        ae.network_timeout = cfg.idle_timeout
+        ae.dimse_timeout = cfg.dimse_timeout
+        ae.maximum_pdu_size = cfg.max_pdu_size
         handlers = [
             (evt.EVT_CONN_OPEN, self.on_conn_open),
             (evt.EVT_C_ECHO, self.on_c_echo),
@@ -172,16 +193,20 @@ class DicomNode:
             (evt.EVT_REJECTED, self.on_rejected),
         ]
         ssl_ctx = None
-        if self.config.tls_cert and self.config.tls_key:
-            ssl_ctx = tls_context(self.config.tls_cert, self.config.tls_key, self.config.tls_ca)
+        if cfg.tls_cert and cfg.tls_key:
+            ssl_ctx = tls_context(cfg.tls_cert, cfg.tls_key, cfg.tls_ca)
+        server_class = make_server_class(self.table, cfg.pdu_timeout, max(cfg.max_pdu_size, 1 << 20) + 1024)
         try:
-            self._server = ae.start_server((self.config.host, self.config.port), block=False,
-                                           evt_handlers=handlers, ssl_context=ssl_ctx)
+            self._server = ae.make_server((cfg.host, cfg.port), evt_handlers=handlers, ssl_context=ssl_ctx,
+                                          server_class=server_class)
         except OSError as exc:
-            raise TransportError(f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror}") from None
+            raise TransportError(f"cannot listen on {cfg.host}:{cfg.port}: {exc.strerror}") from None
+        threading.Thread(target=self._server.serve_forever, name="interop-dicom-accept", daemon=True).start()
+        ae._servers.append(self._server)  # noqa: SLF001 - as AE.start_server(block=False) does, for shutdown
         self.collector.start()
         host, port = self._server.server_address[:2]
-        log.info("DICOM node %s listening on %s:%d%s", self.config.ae_title, host, port, " (TLS)" if ssl_ctx else "")
+        self.address = (host, port)
+        log.info("DICOM node %s listening on %s:%d%s", cfg.ae_title, host, port, " (TLS)" if ssl_ctx else "")
         return host, port
 
     def serve_forever(self) -> None:
@@ -196,6 +221,11 @@ class DicomNode:
         self._stopped.set()
         if self._server is not None:
             self._server.shutdown()
+            for assoc in list(self._server.active_associations):
+                if assoc.is_established:
+                    assoc.abort()  # A-ABORT to peers still associated
+            self.table.close_all()  # and the connections that never got that far (pynetdicom's DUL
+            # threads are not daemons: a stalled one would keep the process alive until its deadline)
         self.collector.stop()
         self.store.close()
 
@@ -224,6 +254,16 @@ class DicomNode:
 
     def on_c_store(self, event: Any) -> Any:
         """Storage (PS3.4 B.2): store durably, then decode; answer 0x0000, 0xC000 or 0xA900."""
+        conn = self._server.connection(event.assoc) if self._server is not None else None
+        if conn is None:
+            return self._c_store(event)
+        conn.busy += 1  # never evicted while its instance is being stored
+        try:
+            return self._c_store(event)
+        finally:
+            conn.busy -= 1
+
+    def _c_store(self, event: Any) -> Any:
         req = event.request
         sop_uid = str(req.AffectedSOPInstanceUID or "")
         assoc = event.assoc
@@ -274,22 +314,34 @@ class DicomNode:
         return status, ds
 
     def on_conn_open(self, event: Any) -> None:
-        """Disable Nagle on the accepted socket: small DIMSE responses otherwise wait for delayed ACKs."""
+        """Put the connection under the guard (PDU deadline, table) and disable Nagle on its socket."""
         import socket
 
+        if self._server is not None:
+            self._server.attach(event.assoc)
         try:
             sock = event.assoc.dul.socket.socket
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # small DIMSE responses, no delayed ACK
         except (AttributeError, OSError):
             pass
 
     def on_conn_close(self, event: Any) -> None:
-        """Association over (released, aborted or dropped): emit the studies it completed."""
+        """Association over (released, aborted or dropped): free its slot, emit the studies it completed."""
+        if self._server is not None:
+            self._server.detach(event.assoc)
         self.collector.association_ended(id(event.assoc))
 
     def on_rejected(self, event: Any) -> None:
-        """Log a rejected association (e.g. calling AE title not in the allowlist)."""
-        log.warning("association from %s rejected", event.assoc.requestor.ae_title)
+        """Log why an association was rejected, naming the reason rather than blaming the peer."""
+        assoc = event.assoc
+        calling = assoc.requestor.ae_title
+        peer = f"{assoc.requestor.address}:{assoc.requestor.port}"
+        if self.config.allow and calling not in self.config.allow:
+            log.warning("association from %s rejected: calling AE title %r is not in --allow", peer, calling)
+        else:
+            active = sum(1 for a in assoc.ae.active_associations if a.is_acceptor)
+            log.warning("association from %s (calling AE %r) rejected by pynetdicom (%d associations active, "
+                        "limit %d)", peer, calling, active, assoc.ae.maximum_associations)
 
     def _store_mpps(self, uid: str, ds: Any, operation: str) -> None:
         from pynetdicom.dsutils import encode
