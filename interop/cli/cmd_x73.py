@@ -26,6 +26,13 @@ def serve_x73(
     bundle: Annotated[BundleType, typer.Option(help="Bundle type.")] = BundleType.transaction,
     idle_timeout: Annotated[float, typer.Option("--idle-timeout", help="Seconds of silence before a connection "
                                                 "is closed.")] = 120.0,
+    max_connections: Annotated[int, typer.Option(
+        "--max-connections", help="Concurrent agent connections. At the limit the connection stalled longest "
+                                  "(no AARQ yet, mid-APDU, then idle) is closed to admit a newcomer; only when "
+                                  "all make progress is the newcomer refused (AARE rejected-transient).")] = 1024,
+    apdu_timeout: Annotated[float, typer.Option(
+        "--apdu-timeout", help="Seconds for an APDU to arrive completely once its first byte did (and for the "
+                               "AARQ after connecting).")] = 10.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every association.")] = False,
 ) -> None:
     """IEEE 11073-20601 manager: associates agents, learns extended configurations, emits one Bundle per association.
@@ -41,7 +48,8 @@ def serve_x73(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ManagerConfig(host=host, port=port, store_dir=store or Path("interop-store"),
                            write_fhir=store is not None, forward_url=forward, fhir_version=fhir_version.value,
-                           bundle_type=bundle.value, idle_timeout=idle_timeout)  # type: ignore[arg-type]
+                           bundle_type=bundle.value, idle_timeout=idle_timeout,  # type: ignore[arg-type]
+                           apdu_timeout=apdu_timeout, assoc_timeout=apdu_timeout, max_connections=max_connections)
     manager = X73Manager(config)
 
     def _stop(signum: int, frame: object) -> None:
@@ -49,8 +57,11 @@ def serve_x73(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    manager.serve_forever(
-        on_started=(lambda p: sys.stderr.write(f"x73 manager listening on {host}:{p}\n")) if verbose else None)
+    def started(bound_port: int) -> None:
+        sys.stderr.write(f"interop serve x73: manager listening on {host}:{bound_port}\n")
+        sys.stderr.flush()
+
+    manager.serve_forever(on_started=started)
 
 
 def _simulate(profile: str):

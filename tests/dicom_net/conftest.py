@@ -62,7 +62,9 @@ class Server:
         return "\n".join(self.lines)
 
     def bundle_path(self, study_uid: str) -> Path:
-        return self.store / "fhir" / f"study-{study_uid}.json"
+        from interop.transport.names import output_name
+
+        return self.store / "fhir" / f"{output_name('study', study_uid)}.json"
 
     def wait_bundle(self, study_uid: str, timeout: float = 20.0, min_mtime: float = 0.0) -> bytes:
         """The study's Bundle once the sink has written it."""

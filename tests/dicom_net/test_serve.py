@@ -286,3 +286,24 @@ def test_tls_with_dcmtk(serve, dcmtk, tls_files: tuple[Path, Path], tmp_path: Pa
     assert store.returncode == 0, store.stderr.decode()
     bundle = server.wait_bundle(CT_STUDY)
     assert resources(bundle, "ImagingStudy")[0]["series"][0]["instance"][0]["uid"] == uid
+
+
+def test_studies_whose_uids_differ_only_in_unsafe_characters_get_two_files(serve, tmp_path: Path) -> None:
+    """`7.7/1` and `7.7_1` (not valid UIDs, but sent by real modalities) are two studies of two patients."""
+    from pydicom import dcmread
+
+    server = serve("--quiet-period", "0")
+    (path, _), = ct_study(tmp_path / "in", 1)
+    assoc = scu().associate("127.0.0.1", server.port, ae_title="INTEROP")
+    for n, (study, patient) in enumerate([("7.7/1", "PAT-A"), ("7.7_1", "PAT-B")], 1):
+        ds = dcmread(path)
+        ds.StudyInstanceUID, ds.PatientID = study, patient
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = f"1.2.826.0.1.3680043.10.1141.{n}"
+        assert assoc.send_c_store(ds).Status == 0x0000
+    assoc.release()
+    first, second = server.wait_bundle("7.7/1"), server.wait_bundle("7.7_1")
+    assert server.bundle_path("7.7/1") != server.bundle_path("7.7_1")
+    assert server.bundle_path("7.7_1").name == "study-7.7_1.json"
+    ids = [[i["value"] for i in resources(b, "Patient")[0]["identifier"]] for b in (first, second)]
+    assert ["PAT-A" in v for v in ids] == [True, False] and ["PAT-B" in v for v in ids] == [False, True]
+    assert len(list((server.store / "fhir").glob("*.json"))) == 2

@@ -240,3 +240,106 @@ def test_forward_sink_receives_both_reports(tmp_path: Path, fhir_server) -> None
     assert bundle["type"] == "transaction" and _readings(bundle) == BP_READINGS
     # the sink records where the server put the Bundle (its Location header)
     assert m.outcomes[0].output_ref == "/fhir/_history/1" and m.outcomes[0].error is None
+
+
+# ---------------------------------------------------------------- slow and half-open agents (slowloris family)
+
+
+def _slow_sockets(port: int, count: int) -> list[socket.socket]:
+    """Connections that never finish an APDU: silent, half an APDU header, an AARQ cut short."""
+    from interop.codecs.ieee11073 import agent
+
+    aarq = agent.aarq(bytes.fromhex("0011223344556677"), 0x4000)
+    out = []
+    for n in range(count):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if n % 3 == 1:
+            s.sendall(aarq[:2])
+        elif n % 3 == 2:
+            s.sendall(aarq[: len(aarq) // 2])
+        out.append(s)
+    return out
+
+
+def test_slow_and_half_open_agents_never_shut_out_a_real_one(tmp_path, caplog) -> None:
+    import logging
+    from concurrent.futures import ThreadPoolExecutor
+
+    caplog.set_level(logging.INFO, logger="interop.x73")
+    sink = ListSink()
+    m = X73Manager(ManagerConfig(port=0, store_dir=tmp_path, max_connections=4, apdu_timeout=30,
+                                 assoc_timeout=30), sink=sink)
+    m.start()
+    try:
+        slow = _slow_sockets(m.port, 10)  # 10 stalled connections against a limit of 4 (6 refused at once)
+        time.sleep(2.5)  # past the 2 s grace: the admitted ones count as stalled
+        started = time.monotonic()
+        with ThreadPoolExecutor(3) as pool:  # three agents at once, each needs a slot
+            runs = list(pool.map(lambda p: run_agent(p, port=m.port, timeout=5),
+                                 ["x73-bp", "x73-scale", "x73-thermo"]))
+        assert [(r.reports_confirmed, r.released) for r in runs] == [(2, True)] * 3
+        assert time.monotonic() - started < 5
+        _wait(lambda: len(m.outcomes) == 3)
+        assert sorted(len(_observations(b)) for _, b in sink.bundles) == [2, 2, 4]
+        evictions = [r.getMessage() for r in caplog.records if "at its limit of 4 connections; closed" in r.getMessage()]
+        assert len(evictions) == 3 and all("(stalled: opening for" in e for e in evictions), evictions
+        for s in slow:
+            s.close()
+    finally:
+        m.stop()
+
+
+def test_trickled_apdu_is_cut_at_the_apdu_deadline(tmp_path, caplog) -> None:
+    import logging
+
+    from interop.codecs.ieee11073 import agent
+
+    caplog.set_level(logging.INFO, logger="interop.x73")
+    m = X73Manager(ManagerConfig(port=0, store_dir=tmp_path, apdu_timeout=1.5), sink=ListSink())
+    m.start()
+    try:
+        aarq = agent.aarq(bytes.fromhex("0011223344556677"), 0x4000)
+        s = socket.create_connection(("127.0.0.1", m.port), timeout=5)
+        started, closed_after = time.monotonic(), None
+        for byte in aarq:  # one byte every 0.2 s: the AARQ would take about 10 s
+            try:
+                s.sendall(bytes([byte]))
+            except OSError:
+                closed_after = time.monotonic() - started
+                break
+            s.settimeout(0.2)
+            try:
+                if s.recv(1) == b"":
+                    closed_after = time.monotonic() - started
+                    break
+            except TimeoutError:
+                pass
+        assert closed_after is not None and 1.2 < closed_after < 3.0, closed_after
+        assert any("APDU not complete within 2 s; connection closed" in r.getMessage() for r in caplog.records)
+        s.close()
+        assert run_agent("x73-thermo", port=m.port, timeout=5).released
+    finally:
+        m.stop()
+
+
+def test_limit_reached_by_active_agents_refuses_with_aare_rejected_transient(tmp_path, caplog) -> None:
+    import logging
+
+    from interop.codecs.ieee11073 import agent
+
+    caplog.set_level(logging.INFO, logger="interop.x73")
+    m = X73Manager(ManagerConfig(port=0, store_dir=tmp_path, max_connections=1), sink=ListSink())
+    m.start()
+    try:
+        aarq = agent.aarq(bytes.fromhex("0011223344556677"), 0x4000)
+        with socket.create_connection(("127.0.0.1", m.port), timeout=5) as first:
+            first.sendall(aarq)
+            header = first.recv(4, socket.MSG_WAITALL)
+            aare = apdu.parse_apdu(header + first.recv(int.from_bytes(header[2:4], "big"), socket.MSG_WAITALL))
+            assert aare.apdu.result == nom.ACCEPTED_UNKNOWN_CONFIG  # associated, well within the grace
+            (refused,) = _exchange(m.port, aarq)
+            assert refused.choice == nom.AARE_CHOSEN and refused.apdu.result == nom.REJECTED_TRANSIENT
+        messages = [r.getMessage() for r in caplog.records]
+        assert any("connection limit reached (1/1, all making progress); refusing 127.0.0.1:" in t for t in messages)
+    finally:
+        m.stop()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from interop.errors import InteropError
+from interop.transport.names import output_name
 
 if TYPE_CHECKING:
     from interop.model import Message, ProcedureStep
@@ -119,7 +120,9 @@ class StudyCollector:
                     steps = self.procedure_steps(study_uid)
                     if steps:
                         merged = merged.model_copy(update={"procedure_steps": merged.procedure_steps + tuple(steps)})
-                ref = self.sink.emit(self.translate(merged), f"study-{study_uid}")
+                ref = self.sink.emit(self.translate(merged), output_name("study", study_uid))
+                for item_id in ids:  # a full disk fails here too: then the study is retried like a sink failure
+                    self.store.mark_done(item_id, ref)
             except Exception as exc:  # noqa: BLE001 - the node keeps serving whatever the mapping or sink does
                 level = logging.WARNING if isinstance(exc, InteropError) else logging.ERROR
                 with self._lock:
@@ -131,8 +134,6 @@ class StudyCollector:
                 log.log(level, "study %s not emitted (%s: %s); kept pending, retry in %.0f s",
                         study_uid, type(exc).__name__, exc, delay, exc_info=level == logging.ERROR)
                 return None
-            for item_id in ids:
-                self.store.mark_done(item_id, ref)
             with self._lock:
                 st.emitted += 1
                 st.failures, st.retry_at = 0, None

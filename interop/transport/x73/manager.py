@@ -22,6 +22,7 @@ from interop.codecs.ieee11073.association import Association
 from interop.codecs.ieee11073.configurations import ConfigStore
 from interop.codecs.ieee11073.trace import APDU_CHOICES
 from interop.errors import DecodeError, InteropError
+from interop.transport.limits import IDLE, OPENING, PARTIAL, Connection, ConnectionTable
 
 log = logging.getLogger("interop.x73")
 DEFAULT_PORT = 6024
@@ -39,6 +40,10 @@ class ManagerConfig:
     fhir_version: Literal["R4", "R5"] = "R4"
     bundle_type: Literal["collection", "transaction"] = "transaction"
     idle_timeout: float = 120.0  # seconds without an APDU before the connection is closed
+    apdu_timeout: float = 10.0  # seconds for an APDU to arrive completely once its first byte did
+    assoc_timeout: float = 10.0  # seconds from connecting to the first APDU (the AARQ)
+    max_connections: int = 1024  # at the limit the most stalled connection is closed to admit a newcomer
+    stall_grace: float = 2.0  # a connection stalled this long may be evicted at the limit
     max_apdu: int = 64 * 1024  # larger APDUs are refused with ABRT buffer-overflow
     system_id: bytes = bytes.fromhex("0011223344556677")
 
@@ -83,6 +88,8 @@ class X73Manager:
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
         self._connections = 0
+        self.table = ConnectionTable(config.max_connections, grace=config.stall_grace, name="x73 manager",
+                                     logger=log)
 
     # ------------------------------------------------------------------ lifecycle
     async def _open(self) -> None:
@@ -145,46 +152,44 @@ class X73Manager:
         self._connections += 1
         conn = f"{int(time.time())}-{self._connections}"
         peer = writer.get_extra_info("peername")
+        slot = Connection(peer=_peer(peer), close=writer.transport.abort)
+        if not self.table.admit(slot):
+            await self._refuse(reader, writer)
+            return
         assoc = self._new_association()
         stream = bytearray()
         ids: list[int] = []
         try:
             while True:
-                try:
-                    header = await asyncio.wait_for(reader.readexactly(4), self.config.idle_timeout)
-                except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+                frame = await self._read_apdu(reader, writer, slot, assoc)
+                if frame is None:
                     assoc.disconnect()
                     break
-                length = int.from_bytes(header[2:4], "big")
-                if header[0] not in APDU_CHOICES or header[1] != 0:
-                    await self._send(writer, assoc.invalid_apdu())  # cannot re-frame after an unknown choice
+                if isinstance(frame, list):  # answered an APDU that cannot be framed or is too long
+                    await self._send(writer, frame)
                     break
-                if length + 4 > self.config.max_apdu:
-                    await self._send(writer, [_abrt(nom.ABORT_REASON_BUFFER_OVERFLOW)])
-                    assoc.end_association("aborted")
-                    break
-                try:
-                    body = await asyncio.wait_for(reader.readexactly(length), self.config.idle_timeout)
-                except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
-                    assoc.disconnect()
-                    break
-                frame = header + body
                 offset = len(stream)
                 stream += frame
-                # durable before the manager answers (acknowledges) this APDU
-                ids.append(self.store.put("x73-apdu", f"{conn}/{len(ids) + 1}", frame,
-                                          {"connection": conn, "peer": str(peer), "offset": offset}))
+                slot.busy += 1
                 try:
-                    answers = assoc.receive(frame, offset)
-                except DecodeError as exc:
-                    log.warning("x73 %s: %s", conn, exc)
-                    assoc.issue("error", "x73.invalid-apdu", str(exc), exc.offset)
-                    answers = assoc.invalid_apdu()
-                await self._send(writer, answers)
+                    # durable before the manager answers (acknowledges) this APDU
+                    ids.append(self.store.put("x73-apdu", f"{conn}/{len(ids) + 1}", frame,
+                                              {"connection": conn, "peer": str(peer), "offset": offset}))
+                    try:
+                        answers = assoc.receive(frame, offset)
+                    except DecodeError as exc:
+                        log.warning("x73 %s: %s", conn, exc)
+                        assoc.issue("error", "x73.invalid-apdu", str(exc), exc.offset)
+                        answers = assoc.invalid_apdu()
+                    await self._send(writer, answers)
+                finally:
+                    slot.busy -= 1
+                self.table.phase(slot, IDLE)
                 if assoc.state == fsm.UNASSOCIATED and assoc.ended:
                     self._finish(assoc, bytes(stream), ids, conn)
                     assoc, stream, ids = self._new_association(), bytearray(), []
         finally:
+            self.table.remove(slot)
             if assoc.associated or ids:
                 self._finish(assoc, bytes(stream), ids, conn)
             try:
@@ -192,6 +197,59 @@ class X73Manager:
                 await writer.wait_closed()
             except (ConnectionError, OSError):
                 pass
+
+    async def _read_apdu(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, slot: Connection,
+                         assoc: Association) -> bytes | list[bytes] | None:
+        """The next APDU (header included); None when the peer went away or was too slow; a list of
+        answers to send before closing when the APDU cannot be framed or exceeds the size limit.
+
+        Waiting for the first byte is bounded by the association timeout (no AARQ yet) or the idle
+        timeout; once it arrived the whole APDU must follow within `apdu_timeout`, however it trickles."""
+        cfg = self.config
+        loop = asyncio.get_running_loop()
+        wait = cfg.assoc_timeout if slot.phase == OPENING else cfg.idle_timeout
+        try:
+            first = await asyncio.wait_for(reader.readexactly(1), wait)
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+            if slot.phase == OPENING and not slot.evicted:
+                log.info("x73 %s: no AARQ within %.0f s; connection closed", slot.peer, wait)
+            return None
+        deadline = loop.time() + cfg.apdu_timeout
+        if slot.phase != OPENING:
+            self.table.phase(slot, PARTIAL)
+        try:
+            rest = await asyncio.wait_for(reader.readexactly(3), max(0.0, deadline - loop.time()))
+            header = first + rest
+            if header[0] not in APDU_CHOICES or header[1] != 0:
+                return assoc.invalid_apdu()  # cannot re-frame after an unknown choice
+            length = int.from_bytes(header[2:4], "big")
+            if length + 4 > cfg.max_apdu:
+                assoc.end_association("aborted")
+                return [_abrt(nom.ABORT_REASON_BUFFER_OVERFLOW)]
+            body = await asyncio.wait_for(reader.readexactly(length), max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            log.warning("x73 %s: APDU not complete within %.0f s; connection closed", slot.peer, cfg.apdu_timeout)
+            return None
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return None
+        return header + body
+
+    async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """At the limit with every connection making progress: answer the AARQ with AARE
+        rejected-transient (20601 A.8 AssociateResult) when it comes promptly, then close."""
+        try:
+            header = await asyncio.wait_for(reader.readexactly(4), 2.0)
+            if int.from_bytes(header[:2], "big") == nom.AARQ_CHOSEN:
+                length = int.from_bytes(header[2:4], "big")
+                if length + 4 <= self.config.max_apdu:
+                    await asyncio.wait_for(reader.readexactly(length), 2.0)
+                    refusal = self._new_association()
+                    refusal.send_aare(nom.REJECTED_TRANSIENT)
+                    await self._send(writer, refusal.outbox)
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, InteropError):
+            pass
+        finally:
+            writer.transport.abort()
 
     def _new_association(self) -> Association:
         return Association(mode="manager", store=self.configs, manager_system_id=self.config.system_id)
@@ -232,6 +290,12 @@ class X73Manager:
         self.outcomes.append(outcome)
         if self.on_outcome is not None:
             self.on_outcome(outcome)
+
+
+def _peer(address: object) -> str:
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return str(address)
 
 
 def _abrt(reason: int) -> bytes:

@@ -1,0 +1,166 @@
+"""DICOM C-STORE receive rate: `interop serve dicom` beside dcmtk's `storescp`, same files, same run.
+
+Run: python benchmarks/bench_dicom_scp.py [--files 200] [--studies 10] [--rounds 3]
+Makes `--files` instances (pydicom's CT_small.dcm with new UIDs, spread over `--studies` studies), then
+for each round sends all of them with dcmtk's `storescu` (one association) to a fresh `storescp -od DIR`
+and to a fresh `interop serve dicom --store DIR`, alternating, and times storescu from start to exit (every
+C-STORE answered: for `serve dicom` that means every instance durable in its SQLite store). Prints the
+instances/s of each (best round), the ratio serve/storescp (goal ≥ 0.5), and for `serve dicom` how long
+after storescu exited the last study's FHIR Bundle was written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tool(name: str) -> str:
+    """dcmtk's binary, not the pynetdicom app of the same name in a virtual environment's bin folder."""
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
+                           if p and not os.path.exists(os.path.join(p, "..", "pyvenv.cfg")))
+    found = shutil.which(name, path=path)
+    if found is None:
+        sys.exit(f"bench_dicom_scp: dcmtk's {name} not found (apt-get install -y dcmtk)")
+    return found
+
+
+def make_files(directory: Path, count: int, studies: int) -> list[Path]:
+    from pydicom import dcmread
+    from pydicom.data import get_testdata_file
+
+    directory.mkdir(parents=True, exist_ok=True)
+    template = dcmread(get_testdata_file("CT_small.dcm"))
+    out = []
+    for n in range(count):
+        ds = template.copy()
+        ds.StudyInstanceUID = f"1.2.826.0.1.3680043.10.1140.{n % studies + 1}"
+        ds.SeriesInstanceUID = f"{ds.StudyInstanceUID}.1"
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = f"{ds.SeriesInstanceUID}.{n + 1}"
+        ds.InstanceNumber = n + 1
+        path = directory / f"ct{n + 1:04d}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        out.append(path)
+    return out
+
+
+def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"bench_dicom_scp: server exited ({proc.returncode}): {proc.stderr.read().decode()[-2000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit("bench_dicom_scp: server did not start")
+
+
+# dcmtk as packaged by Debian leaves Nagle's algorithm on unless TCP_NODELAY=1 is set (dcmnet's runtime switch);
+# with it on, every C-STORE waits for a delayed ACK (about 40 ms on Linux) and storescp manages ~10 instances/s.
+# Both dcmtk tools run with it off so the reference is storescp at its best.
+DCMTK_ENV = {**os.environ, "TCP_NODELAY": "1"}
+
+
+def _send(storescu: str, port: int, files: list[Path], called: str) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run([storescu, "-aet", "BENCH", "-aec", called, "127.0.0.1", str(port), *map(str, files)],
+                          capture_output=True, env=DCMTK_ENV)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.exit(f"bench_dicom_scp: storescu failed: {proc.stderr.decode()[-2000:]}")
+    return elapsed
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def run_storescp(storescp: str, storescu: str, files: list[Path], work: Path) -> float:
+    out = work / "storescp"
+    out.mkdir()
+    port = _free_port()
+    proc = subprocess.Popen([storescp, "-aet", "STORESCP", "-od", str(out), str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=DCMTK_ENV)
+    try:
+        _wait_port(port, proc)
+        elapsed = _send(storescu, port, files, "STORESCP")
+    finally:
+        _stop(proc)
+    stored = len(list(out.iterdir()))
+    if stored != len(files):
+        sys.exit(f"bench_dicom_scp: storescp wrote {stored} of {len(files)} files")
+    return elapsed
+
+
+def run_serve(storescu: str, files: list[Path], studies: int, work: Path) -> tuple[float, float]:
+    store = work / "serve"
+    port = _free_port()
+    cmd = [sys.executable, "-m", "interop.cli.main", "serve", "dicom", "--port", str(port), "--store", str(store),
+           "--quiet-period", "0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_port(port, proc)
+        t0 = time.perf_counter()
+        elapsed = _send(storescu, port, files, "INTEROP")
+        deadline = time.monotonic() + 120
+        fhir = store / "fhir"
+        while time.monotonic() < deadline:
+            if fhir.is_dir() and len([p for p in fhir.iterdir() if p.suffix == ".json"]) >= studies:
+                break
+            time.sleep(0.02)
+        bundles_after = time.perf_counter() - t0 - elapsed
+    finally:
+        _stop(proc)
+    return elapsed, bundles_after
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=200, help="instances sent per round")
+    parser.add_argument("--studies", type=int, default=10, help="studies they are spread over")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (best one reported)")
+    args = parser.parse_args()
+    storescu, storescp = _tool("storescu"), _tool("storescp")
+    with tempfile.TemporaryDirectory(prefix="bench-dicom-scp-") as tmp:
+        root = Path(tmp)
+        files = make_files(root / "in", args.files, args.studies)
+        ref, ours, after = [], [], []
+        for r in range(args.rounds):
+            work = root / f"round{r}"
+            work.mkdir()
+            ref.append(run_storescp(storescp, storescu, files, work))
+            elapsed, bundles = run_serve(storescu, files, args.studies, work)
+            ours.append(elapsed)
+            after.append(bundles)
+        n = len(files)
+        best_ref, best_ours = min(ref), min(ours)
+        print(f"files: {n} x CT_small.dcm ({files[0].stat().st_size} bytes) in {args.studies} studies, "
+              f"storescu one association, {args.rounds} rounds (best)")
+        print(f"  storescp -od DIR        {n / best_ref:8.1f} instances/s  ({best_ref:.2f} s)")
+        print(f"  interop serve dicom     {n / best_ours:8.1f} instances/s  ({best_ours:.2f} s, durable before each "
+              f"C-STORE-RSP; last Bundle {min(after):.2f} s after)")
+        print(f"  ratio serve/storescp    {best_ref / best_ours:8.2f}  (goal >= 0.5)")
+
+
+if __name__ == "__main__":
+    main()
