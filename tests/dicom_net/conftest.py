@@ -62,9 +62,9 @@ class Server:
         return "\n".join(self.lines)
 
     def bundle_path(self, study_uid: str) -> Path:
-        from interop.transport.names import output_name
+        from interop.transport.sink import safe_name  # distinct UIDs never share a file (7.7/1 vs 7.7_1)
 
-        return self.store / "fhir" / f"{output_name('study', study_uid)}.json"
+        return self.store / "fhir" / f"{safe_name('study-' + study_uid)}.json"
 
     def wait_bundle(self, study_uid: str, timeout: float = 20.0, min_mtime: float = 0.0) -> bytes:
         """The study's Bundle once the sink has written it."""

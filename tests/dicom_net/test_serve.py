@@ -210,7 +210,7 @@ def test_pending_instances_survive_a_crash(serve, tmp_path: Path) -> None:
     assert assoc.send_c_store(dcmread(path)).Status == 0x0000  # acknowledged = durable
     assoc.release()
     deadline = time.monotonic() + 10
-    while "not emitted" not in first.log and time.monotonic() < deadline:
+    while "sink unavailable" not in first.log and time.monotonic() < deadline:
         time.sleep(0.05)
     first.kill()
     assert store_rows(store) == [("dicom-instance", uid, "pending")]

@@ -63,14 +63,14 @@ def test_simulated_agents_reach_the_sink(manager, profile: str) -> None:
     assert (run.aare_result, run.config_result, run.reports_confirmed, run.released) == (3, 0, 2, True)
     again = run_agent(profile, port=m.port, extended=True, timeout=5)  # configuration now remembered
     assert (again.aare_result, again.config_result) == (0, None)
-    _wait(lambda: len(m.outcomes) == 2)  # emitted and marked done
+    _wait(lambda: m.store.counts() == {"done": 6 + 5})  # emitted, then marked done
     for _, bundle in sink.bundles:
         obs = _observations(bundle)
         assert obs and all(o["code"]["coding"][0]["system"] == "urn:iso:std:iso:11073:10101" for o in obs)
     assert m.outcomes[0].states[:2] == [("rx-aarq", "unassociated", "associating"),
                                         ("rx-aarq-acceptable-and-unknown-configuration", "associating", "configuring")]
-    # APDUs stored one by one (AARQ, config, GET response, 2 reports, RLRQ; then without config) + 2 associations
-    assert m.store.counts() == {"done": 6 + 5 + 2}
+    # APDUs stored one by one (AARQ, config, GET response, 2 reports, RLRQ; then without config), one group each
+    assert [len(m.store.rows(group=g)) for g in sorted({r.group for r in m.store.rows()})] == [6, 5]
 
 
 # The x73-bp simulator's two readings (interop.codecs.ieee11073.agent.PROFILES["x73-bp"]): report 1 at `now`,
@@ -99,7 +99,7 @@ def test_bp_values_in_the_bundle(manager) -> None:
     now = datetime(2024, 11, 29, 23, 8, 57)
     run = run_agent("x73-bp", port=m.port, extended=False, timeout=5, now=now)
     assert (run.aare_result, run.config_result, run.reports_confirmed, run.released) == (nom.ACCEPTED, None, 2, True)
-    _wait(lambda: m.outcomes)
+    _wait(lambda: m.store.counts() == {"done": 5})
     ((name, bundle),) = sink.bundles
     assert _readings(bundle) == BP_READINGS
     assert [o["effectiveDateTime"] for o in _observations(bundle)] == [  # no zone from the agent: UTC assumed
@@ -107,7 +107,7 @@ def test_bp_values_in_the_bundle(manager) -> None:
     assert b'"value":60.0' in orjson.dumps(bundle)  # precision of the SFLOAT kept
     device = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Device"][0]
     assert device["identifier"][0]["value"].replace("-", "") == "0A1B2C3D4E5F0702"  # PHD IG writes dashes
-    assert m.outcomes[0].ended == "released" and m.store.counts() == {"done": 5 + 1}
+    assert m.outcomes[0].ended == "released"
 
 
 def _exchange(port: int, octets: bytes) -> list:
@@ -194,7 +194,7 @@ def test_cli_serve_and_simulate(tmp_path: Path) -> None:
             "← rors-cmip-confirmed-event-report", "→ roiv-cmip-confirmed-event-report",
             "← rors-cmip-confirmed-event-report", "→ RLRQ", "← RLRE",
             "x73-bp: config 0x4000, 2 report(s) confirmed, released"]
-        _wait(lambda: _done(tmp_path) == 7, 10)  # 6 APDUs + the association, marked done after the sink wrote
+        _wait(lambda: _done(tmp_path) == 6, 10)  # the 6 APDUs, marked done after the sink wrote
         (path,) = (tmp_path / "fhir").glob("x73-0A1B2C3D4E5F0702-*.json")
         bundle = json.loads(path.read_text())
         assert _readings(bundle) == BP_READINGS  # both reports' values reached the sink
@@ -231,7 +231,8 @@ def test_forward_sink_receives_both_reports(tmp_path: Path, fhir_server) -> None
     try:
         run = run_agent("x73-bp", port=m.port, extended=True, timeout=5, now=datetime(2024, 11, 29, 23, 8, 57))
         assert (run.reports_confirmed, run.released) == (2, True)
-        _wait(lambda: m.outcomes)
+        _wait(lambda: m.store.counts() == {"done": 6})  # AARQ, configuration, GET response, 2 reports, RLRQ
+        refs = {r.output_ref for r in m.store.rows("done")}
     finally:
         m.stop()
     ((_, path, ctype, body),) = received
@@ -239,7 +240,7 @@ def test_forward_sink_receives_both_reports(tmp_path: Path, fhir_server) -> None
     bundle = orjson.loads(body)
     assert bundle["type"] == "transaction" and _readings(bundle) == BP_READINGS
     # the sink records where the server put the Bundle (its Location header)
-    assert m.outcomes[0].output_ref == "/fhir/_history/1" and m.outcomes[0].error is None
+    assert refs == {"/fhir/_history/1"} and m.outcomes[0].error is None
 
 
 # ---------------------------------------------------------------- slow and half-open agents (slowloris family)
@@ -279,7 +280,7 @@ def test_slow_and_half_open_agents_never_shut_out_a_real_one(tmp_path, caplog) -
                                  ["x73-bp", "x73-scale", "x73-thermo"]))
         assert [(r.reports_confirmed, r.released) for r in runs] == [(2, True)] * 3
         assert time.monotonic() - started < 5
-        _wait(lambda: len(m.outcomes) == 3)
+        _wait(lambda: len(sink.bundles) == 3)
         assert sorted(len(_observations(b)) for _, b in sink.bundles) == [2, 2, 4]
         evictions = [r.getMessage() for r in caplog.records if "at its limit of 4 connections; closed" in r.getMessage()]
         assert len(evictions) == 3 and all("(stalled: opening for" in e for e in evictions), evictions
@@ -343,3 +344,101 @@ def test_limit_reached_by_active_agents_refuses_with_aare_rejected_transient(tmp
         assert any("connection limit reached (1/1, all making progress); refusing 127.0.0.1:" in t for t in messages)
     finally:
         m.stop()
+
+
+# ---------------------------------------------------------------- crash: SIGKILL mid-stream, restart, replay
+
+
+def _start_cli(port: int, store: Path) -> tuple[subprocess.Popen, list[str]]:
+    import threading
+
+    env = {**os.environ, "PYTHONPATH": ""}
+    proc = subprocess.Popen([*INTEROP, "serve", "x73", "--port", str(port), "--store", str(store)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=store.parent)
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for raw in proc.stderr:
+            lines.append(raw.decode(errors="replace").rstrip())
+            if "listening on" in lines[-1]:
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert ready.wait(20) and proc.poll() is None, lines
+    assert lines[-1] == f"interop serve x73: manager listening on 127.0.0.1:{port}"
+    return proc, lines
+
+
+def _pending(store: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(store / "store.sqlite3") as db:
+        return db.execute("SELECT count(*) FROM item WHERE status = 'pending'").fetchone()[0]
+
+
+def test_sigkill_mid_stream_every_acknowledged_reading_reaches_fhir_once(tmp_path: Path) -> None:
+    """8 agents loop associations of 5 confirmed reports each; the manager is SIGKILLed mid-stream and
+    restarted: every report the manager confirmed (its APDU acknowledged) is in DIR/fhir exactly once."""
+    import threading
+    from datetime import timedelta
+
+    from interop.codecs.ieee11073 import agent as profiles
+
+    from interop.errors import TransportError
+
+    store, port = tmp_path / "store", _free_port()
+    server, _ = _start_cli(port, store)
+    acked: list[tuple[str, datetime]] = []  # (profile, time of a confirmed report)
+    lock = threading.Lock()
+    names = ["x73-bp", "x73-scale", "x73-pulseox", "x73-thermo", "x73-glucose", "x73-bp", "x73-scale", "x73-thermo"]
+
+    def agent_loop(idx: int, profile: str) -> None:
+        for run_no in range(200):  # bounded: ends when the manager dies
+            base = datetime(2025, 1, 1) + timedelta(days=idx, hours=run_no)  # distinct times per agent and run
+            failed = False
+            try:
+                run = run_agent(profile, port=port, reports=5, timeout=5, now=base)
+            except TransportError as exc:
+                run, failed = getattr(exc, "run", None), True
+            if run is not None:
+                with lock:
+                    acked.extend((profile, base + timedelta(minutes=n)) for n in range(run.reports_confirmed))
+            if failed:
+                return
+
+    threads = [threading.Thread(target=agent_loop, args=(i, p), daemon=True) for i, p in enumerate(names)]
+    for t in threads:
+        t.start()
+    time.sleep(2.5)
+    server.kill()  # SIGKILL: no shutdown code runs
+    server.wait(10)
+    for t in threads:
+        t.join(15)
+    killed_with = _pending(store)
+    assert acked and killed_with > 0  # the kill did leave acknowledged APDUs behind
+
+    restarted, lines = _start_cli(port, store)
+    try:
+        _wait(lambda: _pending(store) == 0, 30)
+    finally:
+        restarted.terminate()
+        restarted.wait(10)
+    assert any("being replayed" in line for line in lines), lines
+
+    seen: dict[tuple[str, str], int] = {}  # (effectiveDateTime, MDC code) -> Observations across all files
+    for path in (store / "fhir").glob("*.json"):
+        for obs in _observations(json.loads(path.read_text())):
+            key = (obs["effectiveDateTime"], obs["code"]["coding"][0]["code"])
+            seen[key] = seen.get(key, 0) + 1
+    missing, duplicated = [], []
+    for profile, when in acked:
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        found = {code: n for (t, code), n in seen.items() if t == stamp}
+        expected = len(profiles.PROFILES[profile].readings[0])  # one Observation per metric of the report
+        if len(found) < expected:
+            missing.append((profile, stamp, found))
+        duplicated += [(profile, stamp, code) for code, n in found.items() if n != 1]
+    assert not missing and not duplicated, (len(acked), missing[:5], duplicated[:5])

@@ -1,9 +1,12 @@
 """The DICOM node: a pynetdicom AE serving Storage, Verification and MPPS, feeding the FHIR pipeline.
 
-C-STORE: the dataset bytes (with file meta) are written to the DurableStore first; then the
-header is decoded; a dataset that cannot be decoded is answered 0xC000 (PS3.4 B.2.3 "Cannot
-understand") and the row is marked failed; otherwise 0x0000. Decoded instances are collected per
-study and emitted when the association ends or after the quiet period (see `collector`).
+C-STORE: the dataset bytes (with file meta) are handed to the store-and-forward engine
+(`interop.transport.forward`), which group-commits them with the other associations' instances,
+while the handler decodes the header; the response is sent once both are done, so an instance is
+durable before it is acknowledged. A dataset that cannot be decoded is answered 0xC000 (PS3.4 B.2.3
+"Cannot understand") and its row marked failed; otherwise 0x0000. Instances are grouped per study
+(see `studies`): a study is emitted when its associations ended or after the quiet period, with
+retries and back-off while the sink is unavailable, and replayed after a restart.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from interop.errors import DecodeError, TransportError, UsageError
 from interop.transport.limits import ConnectionTable
 
-from .collector import StudyCollector
 from .mpps import MppsTable
+from .part10 import part10, peek_study_uid
+from .studies import DecodedCache, StudyTracker, StudyTranslator, study_group
 
 if TYPE_CHECKING:
     from interop.model import Message
@@ -139,7 +143,9 @@ class DicomNode:
         translate: Callable[[Message], bytes] | None = None,
         decode: Callable[[bytes, str | None], Decoded] = decode_instance,
         merge: Callable[[list[Message]], Message] = merge_study,
+        retry: Any = None,
     ) -> None:
+        from interop.transport.forward import ForwardEngine, RetryPolicy
         from interop.transport.sink import make_sink
         from interop.transport.store import DurableStore
 
@@ -150,9 +156,13 @@ class DicomNode:
         self.sink = sink or make_sink(config.store_dir if config.write_fhir else None, config.forward_url)
         self.decode = decode
         self.mpps = MppsTable()
-        self.collector = StudyCollector(
-            self.store, self.sink, translate or fhir_translator(config.fhir_version, config.bundle_type), merge,
-            quiet_period=config.quiet_period, procedure_steps=self.mpps.steps_for_study)
+        self.cache = DecodedCache()
+        self.translator = StudyTranslator(
+            self.store, decode, merge, translate or fhir_translator(config.fhir_version, config.bundle_type),
+            procedure_steps=self.mpps.steps_for_study, cache=self.cache)
+        self.engine = ForwardEngine(self.store, self.sink, {KIND_INSTANCE: self.translator, KIND_MPPS: _nothing},
+                                    retry=retry or RetryPolicy())
+        self.tracker = StudyTracker(self.engine.seal, quiet_period=config.quiet_period)
         self._server: Any = None
         self._stopped = threading.Event()
         self.table = ConnectionTable(config.max_associations, grace=config.stall_grace,
@@ -171,7 +181,9 @@ class DicomNode:
         if not logging.getLogger("pynetdicom").isEnabledFor(logging.DEBUG):
             # pynetdicom logs a traceback for every connection closed mid-PDU; the guard logs one line instead
             logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)
-        self.recover()
+        replayed = self.engine.start()  # seals what a crash left open, replays what is pending
+        if replayed:
+            log.warning("replaying %d stored row(s) from an earlier run", replayed)
         ae = AE(ae_title=cfg.ae_title)
         add_supported_contexts(ae)
         if cfg.allow:
@@ -203,7 +215,7 @@ class DicomNode:
             raise TransportError(f"cannot listen on {cfg.host}:{cfg.port}: {exc.strerror}") from None
         threading.Thread(target=self._server.serve_forever, name="interop-dicom-accept", daemon=True).start()
         ae._servers.append(self._server)  # noqa: SLF001 - as AE.start_server(block=False) does, for shutdown
-        self.collector.start()
+        self.tracker.start()
         host, port = self._server.server_address[:2]
         self.address = (host, port)
         log.info("DICOM node %s listening on %s:%d%s", cfg.ae_title, host, port, " (TLS)" if ssl_ctx else "")
@@ -215,7 +227,7 @@ class DicomNode:
             pass
 
     def stop(self) -> None:
-        """Stop listening, emit what is left, close the store."""
+        """Stop listening, hand the open studies to the engine, stop it, close the store."""
         if self._stopped.is_set():
             return
         self._stopped.set()
@@ -226,25 +238,11 @@ class DicomNode:
                     assoc.abort()  # A-ABORT to peers still associated
             self.table.close_all()  # and the connections that never got that far (pynetdicom's DUL
             # threads are not daemons: a stalled one would keep the process alive until its deadline)
-        self.collector.stop()
+        self.tracker.stop()
+        self.tracker.seal_all()
+        self.engine.drain(timeout=5.0)  # emit what is ready; anything left stays pending for the next start
+        self.engine.stop()
         self.store.close()
-
-    def recover(self) -> int:
-        """Re-decode and emit instances stored but not yet emitted by an earlier run; returns their count."""
-        pending = self.store.pending(KIND_INSTANCE)
-        for item in pending:
-            try:
-                decoded = self.decode(item.data, item.key)
-            except DecodeError as exc:
-                self.store.mark_failed(item.id, exc.one_line()[:500])
-                continue
-            self.collector.add(decoded.study_uid, decoded.sop_instance_uid, decoded.message, item.id)
-        if pending:
-            log.info("replaying %d stored instance(s) from an earlier run", len(pending))
-            self.collector.flush_all()
-        for item in self.store.pending(KIND_MPPS):
-            self.store.mark_done(item.id, "mpps-state-not-replayed")
-        return len(pending)
 
     # -- DIMSE handlers
 
@@ -264,6 +262,8 @@ class DicomNode:
             conn.busy -= 1
 
     def _c_store(self, event: Any) -> Any:
+        from interop.transport.store import NewItem
+
         req = event.request
         sop_uid = str(req.AffectedSOPInstanceUID or "")
         assoc = event.assoc
@@ -272,24 +272,43 @@ class DicomNode:
                 "peer": f"{assoc.requestor.address}:{assoc.requestor.port}",
                 "sop_class": str(req.AffectedSOPClassUID or ""), "received": time.time()}
         try:
-            data = event.encoded_dataset(include_meta=True)
-            meta["transfer_syntax"] = str(event.context.transfer_syntax)
-            item_id = self.store.put(KIND_INSTANCE, sop_uid, data, meta)
-        except TransportError as exc:
-            log.error("C-STORE %s from %s not stored: %s", sop_uid, calling, exc)
-            return _status(STORE_OUT_OF_RESOURCES, "cannot store the instance")
-        except Exception as exc:  # noqa: BLE001 - encoding the received bytes failed
+            tsyntax = str(event.context.transfer_syntax)
+            data = part10(event.request.DataSet.getvalue(), str(req.AffectedSOPClassUID or ""), sop_uid, tsyntax)
+            meta["transfer_syntax"] = tsyntax
+        except Exception as exc:  # noqa: BLE001 - the received bytes cannot be framed as a file
             log.warning("C-STORE from %s: unreadable dataset (%s)", calling, type(exc).__name__)
             return _status(STORE_CANNOT_UNDERSTAND, "dataset cannot be read")
+        study = peek_study_uid(data)
+        future = None
+        if study is not None:  # stored while the header is decoded: the commit's fsync and the decoding overlap
+            future = self.engine.submit(NewItem(KIND_INSTANCE, sop_uid, data, meta, group=study_group(study),
+                                                sealed=False))
         try:
-            decoded = self.decode(data, sop_uid or None)
+            decoded: Decoded | DecodeError = self.decode(data, sop_uid or None)
         except DecodeError as exc:
-            self.store.mark_failed(item_id, exc.one_line()[:500])
-            log.warning("C-STORE %s from %s: cannot understand: %s", sop_uid, calling, exc.one_line())
-            code = STORE_DATASET_MISMATCH if exc.position == "(0020,000D)" else STORE_CANNOT_UNDERSTAND
-            return _status(code, exc.message)
-        self.collector.add(decoded.study_uid, decoded.sop_instance_uid or sop_uid, decoded.message, item_id,
-                           association=id(assoc))
+            decoded = exc
+        if future is None:  # study not found by the quick walk (deflated, unusual encoding): one after the other
+            group = study_group(decoded.study_uid) if isinstance(decoded, Decoded) else None
+            future = self.engine.submit(NewItem(KIND_INSTANCE, sop_uid, data, meta, group=group,
+                                                sealed=group is None))
+        try:
+            receipt = future.result(60.0)
+        except (TransportError, TimeoutError) as exc:
+            log.error("C-STORE %s from %s not stored: %s", sop_uid, calling, exc)
+            return _status(STORE_OUT_OF_RESOURCES, "cannot store the instance")
+        if isinstance(decoded, DecodeError):
+            try:
+                self.store.mark_failed(receipt.id, decoded.one_line()[:500])
+            except TransportError:
+                pass
+            log.warning("C-STORE %s from %s: cannot understand: %s", sop_uid, calling, decoded.one_line())
+            code = STORE_DATASET_MISMATCH if decoded.position == "(0020,000D)" else STORE_CANNOT_UNDERSTAND
+            return _status(code, decoded.message)
+        if study is not None and decoded.study_uid != study:
+            log.warning("C-STORE %s: Study Instance UID read two ways differs; filed under the decoded one", sop_uid)
+            self.engine.seal(study_group(study))
+        self.cache.put(receipt.id, decoded)
+        self.tracker.add(decoded.study_uid, id(assoc))
         return STORE_SUCCESS
 
     def on_n_create(self, event: Any) -> tuple[Any, Any]:
@@ -329,7 +348,7 @@ class DicomNode:
         """Association over (released, aborted or dropped): free its slot, emit the studies it completed."""
         if self._server is not None:
             self._server.detach(event.assoc)
-        self.collector.association_ended(id(event.assoc))
+        self.tracker.association_ended(id(event.assoc))
 
     def on_rejected(self, event: Any) -> None:
         """Log why an association was rejected, naming the reason rather than blaming the peer."""
@@ -346,12 +365,18 @@ class DicomNode:
     def _store_mpps(self, uid: str, ds: Any, operation: str) -> None:
         from pynetdicom.dsutils import encode
 
+        from interop.transport.store import NewItem
+
         try:
             data = encode(ds, True, True) or b""
-            item = self.store.put(KIND_MPPS, uid, data, {"operation": operation, "received": time.time()})
-            self.store.mark_done(item, "mpps-table")
+            self.engine.accept(NewItem(KIND_MPPS, uid, data, {"operation": operation, "received": time.time()}))
         except Exception as exc:  # noqa: BLE001 - MPPS state is kept in memory regardless
             log.warning("MPPS %s for %s not stored (%s)", operation, uid, type(exc).__name__)
+
+
+def _nothing(items: Any) -> list[tuple[str, bytes]]:
+    """MPPS rows are kept as the record of what arrived; the MPPS table holds their state."""
+    return []
 
 
 def _status(code: int, comment: str) -> Any:

@@ -64,7 +64,8 @@ class _Link:
 
 def run_agent(profile_name: str, host: str = "127.0.0.1", port: int = 6024, *, extended: bool = True,
               reports: int = 2, timeout: float = 10.0, now: datetime | None = None) -> AgentRun:
-    """Play the agent `profile_name` (a key of `agent.PROFILES`) once; raise TransportError on failure."""
+    """Play the agent `profile_name` (a key of `agent.PROFILES`) once; raise TransportError on failure
+    (its `run` attribute is the AgentRun so far: how many reports the manager confirmed before it)."""
     profile = agent.PROFILES[profile_name]
     config_id = agent.EXTENDED_CONFIG_ID if extended else profile.config_id
     run = AgentRun(profile_name, config_id)
@@ -77,11 +78,15 @@ def run_agent(profile_name: str, host: str = "127.0.0.1", port: int = 6024, *, e
         sock.settimeout(timeout)
         link = _Link(sock, run)
         try:
-            _session(link, profile, config_id, extended, reports, now)
-        except TimeoutError:
-            raise TransportError(f"manager at {host}:{port} did not answer within {timeout} s") from None
-        except OSError as exc:
-            raise TransportError(f"connection to {host}:{port} failed: {exc}") from None
+            try:
+                _session(link, profile, config_id, extended, reports, now)
+            except TimeoutError:
+                raise TransportError(f"manager at {host}:{port} did not answer within {timeout} s") from None
+            except OSError as exc:
+                raise TransportError(f"connection to {host}:{port} failed: {exc}") from None
+        except TransportError as exc:
+            exc.run = run  # type: ignore[attr-defined] # what was confirmed before the failure
+            raise
     return run
 
 

@@ -1,31 +1,39 @@
 """`interop serve x73`: an IEEE 11073-20601 manager over TCP (asyncio), one `Association` per agent connection.
 
-Each received APDU is put in the durable store before the manager answers it; when an association
-ends (released, aborted or disconnected) its APDU stream is stored as one item, decoded into a
-`Message`, mapped to FHIR and emitted to the sink; the item is then marked done (or failed).
+Each received APDU is handed to the store-and-forward engine (`interop.transport.forward`) and is
+durable before the manager answers it (the answer is the agent's acknowledgement). The APDUs of
+one association form one group of the store; when the association ends (released, aborted, or the
+connection dropped) the group is sealed and the engine's worker replays the stored APDUs through a
+fresh manager-side `Association`, maps the result to FHIR and emits one Bundle per association, with
+retries and back-off while the sink is unavailable. After a crash the engine seals the groups the
+dead connections left open and replays them the same way: what was acknowledged becomes FHIR.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from interop.codecs.ieee11073 import fsm
 from interop.codecs.ieee11073 import nomenclature as nom
 from interop.codecs.ieee11073.association import Association
 from interop.codecs.ieee11073.configurations import ConfigStore
 from interop.codecs.ieee11073.trace import APDU_CHOICES
-from interop.errors import DecodeError, InteropError
+from interop.errors import DecodeError, InteropError, TransportError
 from interop.transport.limits import IDLE, OPENING, PARTIAL, Connection, ConnectionTable
+
+if TYPE_CHECKING:
+    from interop.transport.store import StoredItem
 
 log = logging.getLogger("interop.x73")
 DEFAULT_PORT = 6024
+KIND_APDU = "x73-apdu"  # one store row per APDU received, grouped by association
 
 
 @dataclass
@@ -66,7 +74,8 @@ class X73Manager:
     """The TCP manager; `start()` in a thread for tests, `serve_forever()` for the CLI."""
 
     def __init__(self, config: ManagerConfig, *, sink: Any = None,
-                 on_outcome: Callable[[Outcome], None] | None = None) -> None:
+                 on_outcome: Callable[[Outcome], None] | None = None, retry: Any = None) -> None:
+        from interop.transport.forward import ForwardEngine, RetryPolicy
         from interop.transport.sink import make_sink
         from interop.transport.store import DurableStore
 
@@ -74,7 +83,10 @@ class X73Manager:
         self.store = DurableStore(config.store_dir)
         self.configs = ConfigStore(config.store_dir / "x73-configs")
         self.sink = sink or make_sink(config.store_dir if config.write_fhir else None, config.forward_url)
+        self.engine = ForwardEngine(self.store, self.sink, {KIND_APDU: self.translate},
+                                    retry=retry or RetryPolicy())
         self.on_outcome = on_outcome
+        self._run_id = secrets.token_hex(4)  # connection ids stay distinct across restarts
         from interop.registry import get_mapping
 
         get_mapping(f"fhir-{config.fhir_version.lower()}")  # import the mapping now, not in the serving thread
@@ -93,7 +105,11 @@ class X73Manager:
 
     # ------------------------------------------------------------------ lifecycle
     async def _open(self) -> None:
-        self._server = await asyncio.start_server(self._handle, self.config.host, self.config.port)
+        replayed = self.engine.start()  # seals what a crash left open, replays what is pending
+        if replayed:
+            log.warning("x73 manager: %d stored APDU row(s) from an earlier run are being replayed", replayed)
+        self._server = await asyncio.start_server(self._handle, self.config.host, self.config.port,
+                                                  backlog=512)
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("x73 manager listening on %s:%s", self.config.host, self.port)
 
@@ -127,6 +143,7 @@ class X73Manager:
             asyncio.run_coroutine_threadsafe(shutdown(), loop)
             if self._thread is not None:
                 self._thread.join(10)
+        self.engine.stop()
         self.store.close()
 
     def request_stop(self) -> None:
@@ -145,20 +162,22 @@ class X73Manager:
         try:
             self._loop.run_forever()
         finally:
+            self.engine.stop()
             self.store.close()
 
     # ------------------------------------------------------------------ one connection
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        from interop.transport.store import NewItem
+
         self._connections += 1
-        conn = f"{int(time.time())}-{self._connections}"
+        conn = f"{self._run_id}-{self._connections}"
         peer = writer.get_extra_info("peername")
         slot = Connection(peer=_peer(peer), close=writer.transport.abort)
         if not self.table.admit(slot):
             await self._refuse(reader, writer)
             return
-        assoc = self._new_association()
-        stream = bytearray()
-        ids: list[int] = []
+        seq = 1
+        assoc, group, count, offset = self._new_association(), f"{conn}-{seq}", 0, 0
         try:
             while True:
                 frame = await self._read_apdu(reader, writer, slot, assoc)
@@ -168,35 +187,52 @@ class X73Manager:
                 if isinstance(frame, list):  # answered an APDU that cannot be framed or is too long
                     await self._send(writer, frame)
                     break
-                offset = len(stream)
-                stream += frame
                 slot.busy += 1
                 try:
-                    # durable before the manager answers (acknowledges) this APDU
-                    ids.append(self.store.put("x73-apdu", f"{conn}/{len(ids) + 1}", frame,
-                                              {"connection": conn, "peer": str(peer), "offset": offset}))
+                    count += 1
+                    item = NewItem(KIND_APDU, f"{group}/{count}", frame,
+                                   {"connection": conn, "association": group, "offset": offset}, group=group,
+                                   sealed=False)
+                    try:  # durable before the manager answers (acknowledges) this APDU
+                        await self.engine.accept_async(item)
+                    except TransportError as exc:
+                        log.error("x73 %s: APDU not stored (%s); association aborted", conn, exc)
+                        await self._send(writer, [_abrt(nom.ABORT_REASON_UNDEFINED)])
+                        assoc.end_association("aborted")
+                        break
                     try:
                         answers = assoc.receive(frame, offset)
                     except DecodeError as exc:
-                        log.warning("x73 %s: %s", conn, exc)
+                        log.warning("x73 %s: %s", conn, exc.one_line())
                         assoc.issue("error", "x73.invalid-apdu", str(exc), exc.offset)
                         answers = assoc.invalid_apdu()
+                    offset += len(frame)
                     await self._send(writer, answers)
                 finally:
                     slot.busy -= 1
                 self.table.phase(slot, IDLE)
                 if assoc.state == fsm.UNASSOCIATED and assoc.ended:
-                    self._finish(assoc, bytes(stream), ids, conn)
-                    assoc, stream, ids = self._new_association(), bytearray(), []
+                    self._ended(assoc, group, count)
+                    seq += 1
+                    assoc, group, count, offset = self._new_association(), f"{conn}-{seq}", 0, 0
         finally:
             self.table.remove(slot)
-            if assoc.associated or ids:
-                self._finish(assoc, bytes(stream), ids, conn)
+            if count:
+                self._ended(assoc, group, count)
             try:
                 writer.close()
                 await writer.wait_closed()
             except (ConnectionError, OSError):
                 pass
+
+    def _ended(self, assoc: Association, group: str, count: int) -> None:
+        """The association is over: its stored APDUs become one unit of the engine."""
+        sysid = assoc.system_id.hex().upper() if assoc.system_id else None
+        log.info("x73 %s: association %s %s, %d APDUs stored", group, sysid, assoc.ended or "disconnected", count)
+        try:
+            self.engine.seal(group)
+        except TransportError as exc:  # the rows are durable; the next start seals and replays them
+            log.error("x73 %s: association not sealed (%s); replayed at the next start", group, exc)
 
     async def _read_apdu(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, slot: Connection,
                          assoc: Association) -> bytes | list[bytes] | None:
@@ -264,32 +300,66 @@ class X73Manager:
             except ConnectionError:
                 pass
 
-    def _finish(self, assoc: Association, stream: bytes, ids: list[int], conn: str) -> None:
-        """Store the association's stream, translate it, emit the Bundle, mark the items."""
-        sysid = assoc.system_id.hex().upper() if assoc.system_id else None
-        item = self.store.put("x73-association", f"{conn}/{sysid}", stream,
-                              {"connection": conn, "system_id": sysid, "ended": assoc.ended, "apdus": len(ids)})
-        outcome = Outcome(sysid, len(ids), assoc.ended, len(assoc.metrics), None, states=list(assoc.fsm.history))
-        try:
-            message = assoc.message(source=f"x73-{conn}")
-            outcome.message = message
-            from interop import to_fhir
+    def translate(self, items: Sequence[StoredItem]) -> list[tuple[str, bytes]]:
+        """Engine translator: the stored APDUs of one association → one Bundle (the worker thread).
 
+        The APDUs are replayed through a fresh manager-side `Association`, the very state machine that
+        answered them live, so a replay after a crash gives the same result as the live association."""
+        from interop import to_fhir
+
+        group = items[0].group or f"row-{items[0].id}"
+        assoc = replay_association([i.data for i in items], self.configs, self.config.system_id)
+        sysid = assoc.system_id.hex().upper() if assoc.system_id else None
+        outcome = Outcome(sysid, len(items), assoc.ended, len(assoc.metrics), None, states=list(assoc.fsm.history))
+        try:
+            message = assoc.message(source=f"x73-{group}")
+            outcome.message = message
             bundle = to_fhir(message, self.config.fhir_version, bundle_type=self.config.bundle_type)
-            ref = self.sink.emit(bundle.json(), f"x73-{sysid or 'unknown'}-{conn}")
-            outcome.output_ref = ref
-            for i in [*ids, item]:
-                self.store.mark_done(i, ref)
         except InteropError as exc:
-            outcome.error = str(exc)
-            for i in [*ids, item]:
-                self.store.mark_failed(i, str(exc))
-            log.warning("x73 %s: association not translated: %s", conn, exc)
-        log.info("x73 %s: association %s (%s), %d APDUs, %d metrics -> %s", conn, sysid, assoc.ended,
-                 len(ids), len(assoc.metrics), outcome.output_ref)
+            outcome.error = exc.one_line() if hasattr(exc, "one_line") else str(exc)
+            self._record(outcome)
+            raise
+        self._record(outcome)
+        return [(f"x73-{sysid or 'unknown'}-{group}", bundle.json())]
+
+    def _record(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
         if self.on_outcome is not None:
             self.on_outcome(outcome)
+
+
+def replay_association(frames: Sequence[bytes], configs: ConfigStore, system_id: bytes) -> Association:
+    """Feed stored agent APDUs to a new manager-side Association (its answers are dropped); end it.
+
+    An association whose stream carries its configuration report is replayed against the standard
+    configurations only, so the report is processed as it was live (the agent's extended
+    configuration was unknown then); otherwise the configurations remembered in `configs` are used."""
+    from interop.codecs.ieee11073 import apdu
+
+    def is_config_report(frame: bytes) -> bool:
+        if int.from_bytes(frame[:2], "big") != nom.PRST_CHOSEN:
+            return False
+        try:
+            value = apdu.parse_apdu(frame)
+            return (value.apdu.choice in (nom.ROIV_CMIP_EVENT_REPORT_CHOSEN,
+                                          nom.ROIV_CMIP_CONFIRMED_EVENT_REPORT_CHOSEN)
+                    and value.apdu.message.event_type == nom.MDC_NOTI_CONFIG)
+        except Exception:  # noqa: BLE001 - an APDU that does not parse is reported by the replay itself
+            return False
+
+    store = ConfigStore() if any(is_config_report(f) for f in frames) else configs
+    assoc = Association(mode="manager", store=store, manager_system_id=system_id)
+    offset = 0
+    for frame in frames:
+        try:
+            assoc.receive(frame, offset)
+        except DecodeError as exc:
+            assoc.issue("error", "x73.invalid-apdu", str(exc), exc.offset)
+            assoc.invalid_apdu()
+        offset += len(frame)
+    if not assoc.ended:
+        assoc.disconnect()
+    return assoc
 
 
 def _peer(address: object) -> str:
