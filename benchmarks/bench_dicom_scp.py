@@ -6,7 +6,9 @@ for each round sends all of them with dcmtk's `storescu` (one association) to a 
 and to a fresh `interop serve dicom --store DIR`, alternating, and times storescu from start to exit (every
 C-STORE answered: for `serve dicom` that means every instance durable in its SQLite store). Prints the
 instances/s of each (best round), the ratio serve/storescp (goal ≥ 0.5), and for `serve dicom` how long
-after storescu exited the last study's FHIR Bundle was written.
+after storescu exited the last study's FHIR Bundle was written. A last round sends the same files to
+`serve dicom` while `--slowloris` stalled connections (silent, half a header, half an A-ASSOCIATE-RQ)
+are held open, more than its connection limit: the well-behaved storescu must still be served.
 """
 
 from __future__ import annotations
@@ -112,14 +114,35 @@ def run_storescp(storescp: str, storescu: str, files: list[Path], work: Path) ->
     return elapsed
 
 
-def run_serve(storescu: str, files: list[Path], studies: int, work: Path) -> tuple[float, float]:
-    store = work / "serve"
+def _stalled(port: int, count: int) -> list[socket.socket]:
+    """`count` slowloris connections: silent ones, half a PDU header, an A-ASSOCIATE-RQ cut short."""
+    out = []
+    for n in range(count):
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            if n % 3 == 1:
+                s.sendall(b"\x01\x00\x00")
+            elif n % 3 == 2:
+                s.sendall(b"\x01\x00\x00\x00\x00\xc8\x00\x01" + bytes(20))
+        except OSError:
+            continue
+        out.append(s)
+    return out
+
+
+def run_serve(storescu: str, files: list[Path], studies: int, work: Path, slowloris: int = 0,
+              ) -> tuple[float, float]:
+    store = work / ("serve-slowloris" if slowloris else "serve")
     port = _free_port()
     cmd = [sys.executable, "-m", "interop.cli.main", "serve", "dicom", "--port", str(port), "--store", str(store),
            "--quiet-period", "0"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stalled: list[socket.socket] = []
     try:
         _wait_port(port, proc)
+        if slowloris:
+            stalled = _stalled(port, slowloris)
+            time.sleep(2.5)  # past the server's stall grace (2 s)
         t0 = time.perf_counter()
         elapsed = _send(storescu, port, files, "INTEROP")
         deadline = time.monotonic() + 120
@@ -131,6 +154,8 @@ def run_serve(storescu: str, files: list[Path], studies: int, work: Path) -> tup
         bundles_after = time.perf_counter() - t0 - elapsed
     finally:
         _stop(proc)
+        for s in stalled:
+            s.close()
     return elapsed, bundles_after
 
 
@@ -139,6 +164,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=200, help="instances sent per round")
     parser.add_argument("--studies", type=int, default=10, help="studies they are spread over")
     parser.add_argument("--rounds", type=int, default=3, help="rounds (best one reported)")
+    parser.add_argument("--slowloris", type=int, default=300,
+                        help="stalled connections held open during one extra serve round (0: skip it)")
     args = parser.parse_args()
     storescu, storescp = _tool("storescu"), _tool("storescp")
     with tempfile.TemporaryDirectory(prefix="bench-dicom-scp-") as tmp:
@@ -160,6 +187,12 @@ def main() -> None:
         print(f"  interop serve dicom     {n / best_ours:8.1f} instances/s  ({best_ours:.2f} s, durable before each "
               f"C-STORE-RSP; last Bundle {min(after):.2f} s after)")
         print(f"  ratio serve/storescp    {best_ref / best_ours:8.2f}  (goal >= 0.5)")
+        if args.slowloris:
+            work = root / "slowloris"
+            work.mkdir()
+            elapsed, _ = run_serve(storescu, files, args.studies, work, slowloris=args.slowloris)
+            print(f"  serve dicom, {args.slowloris} slowloris connections open (limit 256):"
+                  f" {n / elapsed:.1f} instances/s ({elapsed:.2f} s), {best_ours / elapsed:.2f} of its rate without")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,10 @@ PDU_TYPES = frozenset(range(0x01, 0x08))
 # source 3 (service-provider, presentation related), reason 2 (local-limit-exceeded); PS3.8 Table 9-21
 REJECT_LOCAL_LIMIT = bytes([0x03, 0x00, 0, 0, 0, 4, 0x00, 0x02, 0x03, 0x02])
 MAX_REFUSERS = 32  # threads answering refused connections at once; beyond that they are just closed
+# pynetdicom's DUL thread polls its queues every millisecond (`_run_loop_delay`) even before the peer
+# has sent anything: 256 silent connections would keep both cores busy. Until the A-ASSOCIATE-RQ has
+# arrived the poll runs every 50 ms (it only has the ARTIM timer to watch); then at pynetdicom's pace.
+OPENING_LOOP_DELAY = 0.05
 
 
 class SharedContexts(list):
@@ -99,8 +103,9 @@ class GuardedReader:
     """Replaces `AssociationSocket.recv`: one deadline per PDU, a length limit, phases for the table."""
 
     def __init__(self, asock: Any, conn: Connection, table: ConnectionTable, pdu_timeout: float,
-                 max_pdu_length: int) -> None:
+                 max_pdu_length: int, dul: Any = None, loop_delay: float = 0.001) -> None:
         self.asock, self.conn, self.table = asock, conn, table
+        self.dul, self.loop_delay = dul, loop_delay
         self.pdu_timeout, self.max_pdu_length = pdu_timeout, max_pdu_length
         self._deadline: float | None = None  # set while a PDU is being read
         self._type = 0
@@ -136,6 +141,8 @@ class GuardedReader:
                 return data  # the body follows under the same deadline
         self._deadline = None
         if not header and self._type == A_ASSOCIATE_RQ or self.conn.phase != OPENING:
+            if self.conn.phase == OPENING and self.dul is not None:
+                self.dul._run_loop_delay = self.loop_delay  # noqa: SLF001 - associating: pynetdicom's own pace
             self.table.phase(self.conn, IDLE)
         return data
 
@@ -200,7 +207,12 @@ def make_server_class(table: ConnectionTable, pdu_timeout: float, max_pdu_length
                 if conn is None:
                     return None
                 self._by_assoc[id(assoc)] = conn
-            asock.recv = GuardedReader(asock, conn, table, pdu_timeout, max_pdu_length).recv
+            dul = assoc.dul
+            reader = GuardedReader(asock, conn, table, pdu_timeout, max_pdu_length, dul,
+                                   getattr(dul, "_run_loop_delay", 0.001))
+            asock.recv = reader.recv
+            if hasattr(dul, "_run_loop_delay"):
+                dul._run_loop_delay = OPENING_LOOP_DELAY  # noqa: SLF001 - see OPENING_LOOP_DELAY
             return conn
 
         def connection(self, assoc: Any) -> Connection | None:
