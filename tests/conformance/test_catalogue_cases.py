@@ -43,3 +43,11 @@ def test_hl7v2_and_pcd_assertion_counts():
             by_profile[p] = by_profile.get(p, 0) + 1
     assert by_profile["hl7v2"] >= 30
     assert by_profile["ihe-pcd-01"] >= 30
+    assert by_profile["ihe-pcd-04"] >= 20
+    assert by_profile["hl7v2-xml"] >= 13
+
+
+def test_at_least_150_assertions_across_the_standards():
+    """Issue 10's floor for this round: 150 assertions, each with its spec reference (checked above)."""
+    assert len(ASSERTIONS) >= 150
+    assert len({a.input for a in ASSERTIONS}) >= 2
