@@ -61,6 +61,11 @@ CODED_TYPES = {"CWE", "CE", "CNE", "CF"}
 TIME_TYPES = {"DTM", "TS", "DT", "TM"}
 PATIENT_SEGMENTS = frozenset({"PID", "PD1", "NK1", "PV1", "PV2", "GT1", "IN1", "IN2", "IN3", "MRG", "ACC"})
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+# fields the segment readers place (PID: ids, name, birth, sex; PV1: class, location, practitioners, visit
+# number, admit/discharge; OBR: set id, placer/filler, service, times, status, parent (PCD-04), reason)
+PLACED_PID_FIELDS = frozenset({1, 2, 3, 5, 7, 8})
+PLACED_PV1_FIELDS = frozenset({1, 2, 3, 7, 8, 9, 17, 19, 44, 45})
+PLACED_OBR_FIELDS = frozenset({1, 2, 3, 4, 7, 8, 25, 29, 31})
 PLACED_OBX_FIELDS = {1, 2, 3, 4, 5, 6, 7, 8, 11, 14, 17, 18, 20}
 UNPLACED_OBX_FIELDS = tuple(n for n in range(9, 21) if n not in PLACED_OBX_FIELDS)  # then 21 onwards
 
@@ -352,7 +357,15 @@ class HL7v2Decoder:
             _remember(table, key, hit)
         return hit
 
+    def _unplaced(self, seg: Segment, placed: frozenset[int]) -> None:
+        """Report every valued field of `seg` that no reader places (nothing dropped silently)."""
+        f = seg.fields
+        for n in range(1, len(f)):
+            if n not in placed and f[n] and f[n].strip():
+                self.tolerate(seg, n, "hl7v2.field-not-placed", f"{seg.name}-{n} is not mapped", severity="info")
+
     def _patient(self, seg: Segment) -> Patient:
+        self._unplaced(seg, PLACED_PID_FIELDS)
         d = self.d
         ids = []
         for rep in repetitions(seg.get(3), d):
@@ -373,6 +386,7 @@ class HL7v2Decoder:
         self.practitioners.extend(practitioners)
 
     def _visit(self, seg: Segment) -> tuple[Encounter, tuple[Practitioner, ...]]:
+        self._unplaced(seg, PLACED_PV1_FIELDS)
         d = self.d
         ids = [i for i in (dt.parse_cx(r, d) for r in repetitions(seg.get(19), d)) if i]
         encounter = trusted(
@@ -403,6 +417,7 @@ class HL7v2Decoder:
 
     def _order_static(self, seg: Segment) -> dict:
         """The Order fields an OBR fixes apart from its times and place (a `prefill` dict)."""
+        self._unplaced(seg, PLACED_OBR_FIELDS)
         d = self.d
         placer = self._ei(seg.get(2))
         filler = self._ei(seg.get(3))

@@ -75,3 +75,14 @@ def test_a40_merge_links_the_records(version, bundle_type):
     before = to_fhir(decode(A40.replace("MRN-2", "MRN-1").replace("MRG|MRN-1^^^HOSP^MR\r", "").encode()), version)
     assert _of(before, "Patient")[0]["id"] == merged["id"]
     bundle.to_model()
+
+
+def test_unplaced_pid_pv1_obr_fields_are_reported():
+    text = ("MSH|^~\\&|LAB|H|R|H|20240102030405+0100||ORU^R01^ORU_R01|U1|P|2.5.1\r"
+            "PID|||1^^^H^MR||Doe^Jane||19800101|F|||1 Main St^^Town\r"
+            "PV1||I|W^1^2||||||||||||||||V1\r"
+            "OBR|1|P1|F1|24331-1^Lipid panel^LN|||20240102030000+0100|||||||||DOC^Who\r")
+    found = {(i.code, i.location) for i in decode(text.encode()).issues}
+    assert ("hl7v2.field-not-placed", "PID[1]-11") in found
+    assert ("hl7v2.field-not-placed", "OBR[1]-16") in found
+    assert not [loc for code, loc in found if loc.startswith("PV1")]  # PV1-2/3/19 are placed
