@@ -20,6 +20,8 @@ _COMMAND_MODULES = (
     "interop.cli.cmd_dicom",
     "interop.cli.cmd_validate",
     "interop.cli.cmd_conformance",
+    "interop.cli.cmd_mllp",
+    "interop.cli.cmd_queue",
 )
 
 HELP = ("Translate and validate medical device data: HL7 v2, IEEE 11073-20601 / Bluetooth GATT, DICOM "

@@ -1,0 +1,222 @@
+"""HL7 v2 acknowledgements (ACK with MSH, MSA, ERR), per HL7 v2.x chapter 2 "Acknowledgment messages".
+
+Two modes, chosen by the message being acknowledged (chapter 2, "Acknowledgment rules"):
+
+- **Original mode** (MSH-15 and MSH-16 both empty): one ACK, MSA-1 = AA (accepted), AE (error in the
+  content: a required field missing, a value of the wrong type) or AR (rejected: unsupported version,
+  processing id or message type, or the receiver could not take it in).
+- **Enhanced mode** (MSH-15 or MSH-16 valued): the *accept* acknowledgement, sent when the message is
+  committed to safe storage, MSA-1 = CA / CE / CR; whether it is sent at all follows MSH-15
+  (table 0155: AL always, NE never, ER only on error/reject, SU only on success; empty = AL). The
+  application acknowledgement that MSH-16 asks for would be a separate message to the sender's own
+  listener; this receiver has no route back to it, so it records the translation outcome in its
+  queue instead (`interop queue status`).
+
+MSA-2 always echoes MSH-10. Errors go in ERR: from v2.5 on ERR-2 (location, ERL), ERR-3 (HL7 error
+code, table 0357), ERR-4 (severity, table 0516) and ERR-8 (user message); before v2.5 in ERR-1 (ELD:
+segment^sequence^field^code&text&HL70357) with MSA-3 as the text. ACK texts never repeat field
+values of the message (no patient data), only positions and what was expected.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from dataclasses import dataclass
+
+from interop.codecs.hl7v2.tokenizer import Delimiters
+
+# HL7 table 0357, Message error condition codes
+ERROR_CODES = {
+    "0": "Message accepted",
+    "100": "Segment sequence error",
+    "101": "Required field missing",
+    "102": "Data type error",
+    "103": "Table value not found",
+    "104": "Value too long",
+    "200": "Unsupported message type",
+    "201": "Unsupported event code",
+    "202": "Unsupported processing id",
+    "203": "Unsupported version id",
+    "204": "Unknown key identifier",
+    "205": "Duplicate key identifier",
+    "206": "Application record locked",
+    "207": "Application internal error",
+}
+# HL7 table 0008, Acknowledgment code: original mode → enhanced (accept) mode
+ENHANCED = {"AA": "CA", "AE": "CE", "AR": "CR"}
+# HL7 table 0155, Accept/application acknowledgment conditions
+ACK_CONDITIONS = ("AL", "NE", "ER", "SU")
+# HL7 table 0104, Version ID
+VERSIONS = frozenset({"2.0", "2.0D", "2.1", "2.2", "2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7",
+                      "2.7.1", "2.8", "2.8.1", "2.8.2", "2.9", "2.9.1"})
+# HL7 table 0103, Processing ID
+PROCESSING_IDS = frozenset({"D", "P", "T"})
+DEFAULT = Delimiters()
+FALLBACK_VERSION = "2.5.1"  # used when the message's own version cannot be read
+
+
+@dataclass(frozen=True, slots=True)
+class AckError:
+    """One ERR segment: where (`segment`, `field`, `component`), which table 0357 `code`, what to tell."""
+
+    code: str
+    text: str
+    segment: str = "MSH"
+    field: int | None = None
+    component: int | None = None
+    severity: str = "E"  # table 0516: E error, W warning, I information, F fatal
+
+    @property
+    def location(self) -> str:
+        """'MSH-12' style label for logs."""
+        if self.field is None:
+            return self.segment
+        return f"{self.segment}-{self.field}" + (f".{self.component}" if self.component else "")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageHeader:
+    """What an acknowledgement needs from the MSH of the message it answers."""
+
+    delimiters: Delimiters
+    sending_application: str  # MSH-3 (raw)
+    sending_facility: str  # MSH-4
+    receiving_application: str  # MSH-5
+    receiving_facility: str  # MSH-6
+    message_type: str  # MSH-9 (raw)
+    control_id: str  # MSH-10
+    processing_id: str  # MSH-11 (raw)
+    version: str  # MSH-12.1
+    accept_ack: str  # MSH-15
+    application_ack: str  # MSH-16
+    charset: str  # Python codec the message was read with (MSH-18)
+    charset_field: str  # MSH-18 as sent
+
+    @property
+    def enhanced(self) -> bool:
+        """Enhanced acknowledgement mode: MSH-15 or MSH-16 is valued."""
+        return bool(self.accept_ack or self.application_ack)
+
+    @property
+    def sender(self) -> str:
+        """MSH-3 ^ MSH-4, the sender identity control ids are unique within."""
+        return f"{self.sending_application}^{self.sending_facility}"
+
+    def message_code(self) -> str:
+        """MSH-9.1 (e.g. ORU)."""
+        return self.message_type.split(self.delimiters.component, 1)[0]
+
+    def trigger_event(self) -> str:
+        """MSH-9.2 (e.g. R01), '' when absent."""
+        parts = self.message_type.split(self.delimiters.component)
+        return parts[1] if len(parts) > 1 else ""
+
+
+def ack_code(header: MessageHeader | None, code: str) -> str:
+    """`code` (AA/AE/AR) in the mode of `header`: CA/CE/CR in enhanced mode."""
+    return ENHANCED[code] if header is not None and header.enhanced else code
+
+
+def should_send(header: MessageHeader | None, code: str) -> bool:
+    """Whether the acknowledgement with MSA-1 `code` is sent (enhanced mode: MSH-15 decides)."""
+    if header is None or not header.enhanced:
+        return True
+    cond = header.accept_ack.split(header.delimiters.component, 1)[0].strip().upper() or "AL"
+    ok = code in ("AA", "CA")
+    if cond == "NE":
+        return False
+    if cond == "ER":
+        return not ok
+    if cond == "SU":
+        return ok
+    return True  # AL and anything not in table 0155
+
+
+_counter = itertools.count(1)
+_PREFIX = f"{os.getpid() % 100000:05d}"
+
+
+def next_control_id() -> str:
+    """A control id for an ACK this process sends: unique within the process and across restarts."""
+    return f"ACK{int(time.time() * 1000):x}{_PREFIX}{next(_counter)}"
+
+
+def hl7_now() -> str:
+    """Current time as HL7 DTM with milliseconds and offset (YYYYMMDDHHMMSS.SSS+ZZZZ)."""
+    t = time.time()
+    lt = time.localtime(t)
+    off = lt.tm_gmtoff or 0
+    sign = "+" if off >= 0 else "-"
+    off = abs(off) // 60
+    return time.strftime("%Y%m%d%H%M%S", lt) + f".{int(t * 1000) % 1000:03d}{sign}{off // 60:02d}{off % 60:02d}"
+
+
+def build_ack(header: MessageHeader | None, code: str, errors: tuple[AckError, ...] = (), *,
+              text: str = "", control_id: str | None = None, timestamp: str | None = None) -> bytes:
+    """The ACK message (segments joined by CR, no MLLP framing) answering `header` with `code`.
+
+    `code` is given in original-mode terms (AA/AE/AR) and becomes CA/CE/CR in enhanced mode.
+    `header` None: the message had no readable MSH; MSA-2 is empty and defaults are used."""
+    d = header.delimiters if header is not None else DEFAULT
+    fs, cs = d.field, d.component
+    version = header.version if header is not None and header.version in VERSIONS else FALLBACK_VERSION
+    v25 = _at_least(version, (2, 5))
+    msa1 = ack_code(header, code)
+    if header is not None:
+        trigger = header.trigger_event()
+        msg_type = "ACK" if version in ("2.0", "2.0D", "2.1") else (
+            f"ACK{cs}{trigger}{cs}ACK" if trigger and _at_least(version, (2, 3, 1)) else
+            f"ACK{cs}{trigger}" if trigger else "ACK")
+        processing = header.processing_id or "P"
+        msh = [f"MSH{fs}{d.component}{d.repetition}{d.escape}{d.subcomponent}{d.truncation or ''}",
+               header.receiving_application, header.receiving_facility,
+               header.sending_application, header.sending_facility,
+               timestamp or hl7_now(), "", msg_type, control_id or next_control_id(), processing, version]
+        if header.charset_field:
+            msh += ["", "", "", "", "", header.charset_field]
+        original_id = header.control_id
+    else:
+        msh = [f"MSH{fs}^~\\&", "", "", "", "", timestamp or hl7_now(), "", f"ACK{cs}{cs}ACK",
+               control_id or next_control_id(), "P", version]
+        original_id = ""
+    msa = ["MSA", msa1, original_id]
+    first_text = text or (errors[0].text if errors else "")
+    if first_text and not v25:
+        msa.append(_escape(first_text, d)[:80])  # MSA-3 text message (before v2.5)
+    segments = [fs.join(msh), fs.join(msa)]
+    for err in errors:
+        segments.append(_err_segment(err, d, v25))
+    charset = header.charset if header is not None else "ascii"
+    return "\r".join(segments).encode(charset, "replace") + b"\r"
+
+
+def _err_segment(err: AckError, d: Delimiters, v25: bool) -> str:
+    fs, cs, ss = d.field, d.component, d.subcomponent
+    name = ERROR_CODES.get(err.code, "")
+    pos = "" if err.field is None else str(err.field)
+    seq = "1" if err.segment else ""
+    if not v25:  # ERR-1 ELD: segment id ^ sequence ^ field position ^ code&text&table
+        return f"ERR{fs}{err.segment}{cs}{seq}{cs}{pos}{cs}{err.code}{ss}{name}{ss}HL70357"
+    erl = cs.join([err.segment, seq, pos] + ([ "", str(err.component)] if err.component else []))
+    cwe = f"{err.code}{cs}{name}{cs}HL70357"
+    fields = ["ERR", "", erl if err.segment else "", cwe, err.severity, "", "", "", _escape(err.text, d)[:250]]
+    return fs.join(fields)
+
+
+def _escape(text: str, d: Delimiters) -> str:
+    """Escape delimiter characters in free text (HL7 v2 chapter 2 escape sequences)."""
+    e = d.escape
+    out = text.replace(e, f"{e}E{e}")
+    for ch, seq in ((d.field, "F"), (d.component, "S"), (d.subcomponent, "T"), (d.repetition, "R")):
+        out = out.replace(ch, f"{e}{seq}{e}")
+    return out.replace("\r", " ").replace("\n", " ")
+
+
+def _at_least(version: str, ref: tuple[int, ...]) -> bool:
+    try:
+        nums = tuple(int(p) for p in version.rstrip("D").split("."))
+    except ValueError:
+        return True
+    return nums >= ref
