@@ -62,7 +62,7 @@ def test_junk_missing_cr_and_oversize() -> None:
 
 def test_transition_table_covers_every_event_in_every_state() -> None:
     for n in range(1, 13):
-        assert ("Evt%d" % n, fsm.STA_CLOSED) in fsm.TRANSITION_TABLE
+        assert (f"Evt{n}", fsm.STA_CLOSED) in fsm.TRANSITION_TABLE
     for (event, state), action in fsm.TRANSITION_TABLE.items():
         assert event in fsm.EVENTS and state in fsm.STATES
         assert action.__name__.startswith("MLLP_") and event in (action.__doc__ or "") or action is fsm.MLLP_14
