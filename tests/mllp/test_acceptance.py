@@ -16,7 +16,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from fhirserver import FhirServer
 
 from .helpers import PATIENT_ID, Peer, msa, oru
