@@ -62,7 +62,7 @@ def serve_mllp(
                         tls_cert=tls_cert, tls_key=tls_key, tls_ca=tls_ca)
     service = MllpService(config, store_dir=store or Path("interop-store"), write_fhir=store is not None,
                           forward_url=forward, fhir_version=fhir_version.value,  # type: ignore[arg-type]
-                          bundle_type=bundle.value)  # type: ignore[arg-type]
+                          bundle_type=bundle.value, worker="process")  # type: ignore[arg-type]
 
     def started(p: int) -> None:
         where = ", ".join(x for x in (

@@ -17,11 +17,14 @@ How a listener uses it::
 
     engine = ForwardEngine(DurableStore(store_dir), make_sink(store_dir, forward_url),
                            {"x73-apdu": translate})
-    engine.start()                   # seals groups left open by a crash, replays pending rows
+    engine.start()                   # seals groups left open by a crash, replays pending rows;
+                                     # start(worker="process") translates in a forked child process
+                                     # (what `serve mllp` does: the event loop never waits for it)
 
     # in the connection handler, BEFORE answering the peer:
     receipt = await engine.accept_async(NewItem("x73-apdu", key, apdu, meta, group=conn_id, sealed=False))
-    #   (threads: engine.accept(item); several items: engine.accept_many(items))
+    #   (threads, e.g. pynetdicom handlers: engine.accept(item); several items: engine.accept_many(items);
+    #    asyncio without awaiting yet: fut = engine.submit_async(item), in order, then await each)
     #   -> durable now; receipt.id is the row, receipt.duplicate says it was already stored
     ...
     engine.seal(conn_id)             # the association ended: its rows are now emitted together
@@ -32,8 +35,9 @@ Rules:
 
 - Durability: `accept*` returns (or its awaitable completes) only after the row is committed with
   fsync. Calls from many connections are committed together (group commit: one fsync for all that
-  arrived while the previous commit ran), so acknowledging costs one disk flush per batch, not one
-  per message. A `TransportError` from `accept*` means *not stored*: answer the peer negatively.
+  arrived while the previous commit ran; from asyncio, what one turn of the loop received goes as
+  one batch), so acknowledging costs one disk flush per batch, not one per message. A
+  `TransportError` from `accept*` means *not stored*: answer the peer negatively.
 - Units: a row without a group is one unit; rows of a group form one unit once the group is sealed
   (`seal`, or `start` after a restart: the connection that filled it is gone). The translator gets
   the unit's rows in arrival order and returns (name, Bundle JSON) pairs. Names must be stable for
@@ -52,14 +56,19 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
+import multiprocessing
+import os
 import queue
 import random
+import signal
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any
 
 from interop.errors import InteropError, TransportError
 from interop.transport.sink import Sink, SinkRejected, emit_many
@@ -119,40 +128,87 @@ class ForwardEngine:
         self.max_commit = max_commit
         self.idle_poll = idle_poll
         self.stats = EngineStats()
-        self._intake: queue.SimpleQueue[tuple[NewItem, Future[PutResult]] | None] = queue.SimpleQueue()
+        self._intake: queue.SimpleQueue[Any] = queue.SimpleQueue()  # (item, future), a list of them, or None
+        self._loop_batches: dict[asyncio.AbstractEventLoop, list[tuple[NewItem, Any]]] = {}
         self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._idle = threading.Event()
+        self._stopping: Any = threading.Event()
         self._committer: threading.Thread | None = None
         self._worker: threading.Thread | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._mp_wake: Any = None  # multiprocessing.Event shared with a worker process
+        self._mp_stop: Any = None
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self, *, worker: bool = True) -> int:
-        """Seal groups left open by an earlier run, start the intake committer and (unless `worker` is
-        False) the forwarding worker. Returns the number of pending rows that will be replayed."""
+    def start(self, *, worker: bool | str = True) -> int:
+        """Seal groups left open by an earlier run, start the intake committer and the forwarding worker.
+        Returns the number of pending rows that will be replayed.
+
+        `worker`: True or "thread": a thread of this process; "process": a child process (forked before
+        any thread of the engine starts, with its own SQLite connection), so translating never holds
+        the listener's GIL: acknowledgement latency stays that of the intake alone (what `serve mllp`
+        uses); it dies with its parent. False: no worker (intake only)."""
         self.store.seal_all()
         pending = self.store.counts().get("pending", 0)
         self.stats.replayed = pending
         if pending:
             log.info("replaying %d pending row(s) from an earlier run", pending)
         self._stopping.clear()
+        if worker == "process":
+            self._start_process()
         self._committer = threading.Thread(target=self._commit_loop, name="forward-commit", daemon=True)
         self._committer.start()
-        if worker:
+        if worker and worker != "process":
             self._worker = threading.Thread(target=self._work_loop, name="forward-worker", daemon=True)
             self._worker.start()
         return pending
+
+    def _start_process(self) -> None:
+        ctx = multiprocessing.get_context("fork")  # translators may be closures: inherited, never pickled
+        self._mp_wake, self._mp_stop = ctx.Event(), ctx.Event()
+        self._mp_lock = ctx.Lock()
+        self.store.share_lock(self._mp_lock)
+        self._process = ctx.Process(target=self._child_main, name="forward-worker", daemon=True)
+        self._process.start()
+
+    def _child_main(self) -> None:
+        """The worker process: its own store connection, the same loop as the worker thread."""
+        _die_with_parent()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us (Ctrl-C reaches the whole group)
+        inherited = self.store  # never used nor closed here: a SQLite connection must not cross a fork
+        self.store = DurableStore(inherited.path)
+        self.store.share_lock(self._mp_lock)
+        self._inherited = inherited
+        self._wake, self._stopping = self._mp_wake, self._mp_stop
+        parent = os.getppid()
+        self._parent = parent
+        try:
+            self._work_loop()
+        finally:
+            self.store.close()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the threads after the current batch; pending rows stay in the store. Idempotent.
         Does not close the store (its owner does)."""
         self._stopping.set()
         self._intake.put(None)
-        self._wake.set()
+        self._notify()
+        if self._mp_stop is not None:
+            self._mp_stop.set()
         for t in (self._committer, self._worker):
             if t is not None and t.is_alive():
                 t.join(timeout)
         self._committer = self._worker = None
+        if self._process is not None:
+            self._process.join(timeout)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(5)
+            self._process = None
+
+    def _notify(self) -> None:
+        self._wake.set()
+        if self._mp_wake is not None:
+            self._mp_wake.set()
 
     # ------------------------------------------------------------------ intake (durable before ack)
     def submit(self, item: NewItem) -> Future[PutResult]:
@@ -174,28 +230,52 @@ class ForwardEngine:
         futures = [self.submit(i) for i in items]
         return [f.result(60.0) for f in futures]
 
+    def submit_async(self, item: NewItem) -> asyncio.Future[PutResult]:
+        """`submit` for asyncio listeners (call it in the event loop): an asyncio future.
+
+        The items submitted during one turn of the event loop (from every connection whose data arrived
+        together) go to the committer thread as one batch at the end of the turn, and their futures
+        come back with one call into the loop: two thread hand-overs per batch, not per message. The
+        loop meanwhile reads and checks the next messages, which form the next batch."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[PutResult] = loop.create_future()
+        if self._committer is None or self._stopping.is_set():
+            fut.set_exception(TransportError("store-and-forward engine is not running"))
+            return fut
+        batch = self._loop_batches.get(loop)
+        if batch is None:
+            batch = self._loop_batches[loop] = []
+            loop.call_soon(self._flush_loop_batch, loop)
+        batch.append((item, fut))
+        return fut
+
+    def _flush_loop_batch(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._loop_batches.pop(loop, None)
+        if batch:
+            self._intake.put(batch)
+
     async def accept_async(self, item: NewItem) -> Receipt:
         """`accept` for asyncio listeners: awaits the group commit without blocking the event loop."""
-        return await asyncio.wrap_future(self.submit(item))
+        return await self.submit_async(item)
 
     def seal(self, group: str) -> None:
         """The group is complete (association ended, study closed): emit its rows as one unit."""
         if self.store.seal(group):
-            self._wake.set()
+            self._notify()
 
     def wake(self) -> None:
         """Look for ready rows now (after `interop queue retry`, or a sink known to be back)."""
-        self._wake.set()
+        self._notify()
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every sealed row is emitted, failed or dead (rows of open groups do not count);
         False when some are still pending after `timeout` seconds (e.g. waiting for a back-off)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self._idle.clear()
-            self._wake.set()
-            if self._idle.wait(min(1.0, max(0.0, deadline - time.monotonic()))) and not self._has_ready():
+            if not self._has_ready():
                 return True
+            self._notify()
+            time.sleep(0.02)
         return not self._has_ready()
 
     def _has_ready(self) -> bool:
@@ -211,7 +291,7 @@ class ForwardEngine:
                     self._fail_queued()
                     return
                 continue
-            batch = [first]
+            batch = list(first) if isinstance(first, list) else [first]
             while len(batch) < self.max_commit:
                 try:
                     nxt = intake.get_nowait()
@@ -220,31 +300,32 @@ class ForwardEngine:
                 if nxt is None:
                     intake.put(None)  # handled after this batch
                     break
-                batch.append(nxt)
-            try:
-                results = self.store.put_many([it for it, _ in batch])
-            except TransportError as exc:
-                log.error("store write failed; %d message(s) not acknowledged: %s", len(batch), exc)
-                for _, fut in batch:
-                    fut.set_exception(exc)
-                continue
-            except Exception as exc:  # never leave a peer waiting on a future that will not resolve
-                log.exception("store write failed")
-                err = TransportError(f"store write failed: {type(exc).__name__}")
-                for _, fut in batch:
-                    fut.set_exception(err)
-                continue
-            self.stats.commits += 1
-            new = 0
-            for (_, fut), res in zip(batch, results, strict=True):
-                if res.duplicate:
-                    self.stats.duplicates += 1
+                if isinstance(nxt, list):
+                    batch.extend(nxt)
                 else:
-                    new += 1
-                fut.set_result(res)
+                    batch.append(nxt)
+            for start in range(0, len(batch), self.max_commit):
+                self._commit(batch[start:start + self.max_commit])
+
+    def _commit(self, batch: list[tuple[NewItem, Any]]) -> None:
+        """Store one batch in one transaction and complete its futures."""
+        try:
+            results: list[PutResult] | None = self.store.put_many([it for it, _ in batch])
+            error: BaseException | None = None
+        except TransportError as exc:
+            log.error("store write failed; %d message(s) not acknowledged: %s", len(batch), exc)
+            results, error = None, exc
+        except Exception as exc:  # never leave a peer waiting on a future that will not resolve
+            log.exception("store write failed")
+            results, error = None, TransportError(f"store write failed: {type(exc).__name__}")
+        if results is not None:
+            self.stats.commits += 1
+            new = sum(1 for r in results if not r.duplicate)
+            self.stats.duplicates += len(results) - new
             self.stats.accepted += new
             if new:
-                self._wake.set()
+                self._notify()
+        _resolve([fut for _, fut in batch], results, error)
 
     def _fail_queued(self) -> None:
         while True:
@@ -252,19 +333,22 @@ class ForwardEngine:
                 nxt = self._intake.get_nowait()
             except queue.Empty:
                 return
-            if nxt is not None:
-                nxt[1].set_exception(TransportError("store-and-forward engine stopped"))
+            for _, fut in (nxt if isinstance(nxt, list) else [nxt] if nxt is not None else []):
+                _resolve([fut], None, TransportError("store-and-forward engine stopped"))
 
     # ------------------------------------------------------------------ forwarding
     def _work_loop(self) -> None:
+        parent = getattr(self, "_parent", None)
         while not self._stopping.is_set():
+            if parent is not None and os.getppid() != parent:
+                return  # the listener is gone (killed): its successor replays what is pending
+            self._wake.clear()  # before looking: a commit after the look wakes the wait below at once
             try:
                 items = self.store.ready(limit=self.batch_size)
             except TransportError as exc:
                 log.error("cannot read the queue: %s", exc)
                 items = []
             if not items:
-                self._idle.set()
                 due = None
                 try:
                     due = self.store.next_due()
@@ -272,7 +356,6 @@ class ForwardEngine:
                     pass
                 wait = self.idle_poll if due is None else max(0.01, min(self.idle_poll, due - time.time()))
                 self._wake.wait(wait)
-                self._wake.clear()
                 continue
             try:
                 self.process(items)
@@ -342,6 +425,52 @@ class ForwardEngine:
             self.stats.deferred += len(ids)
             log.warning("sink unavailable (%s); %d row(s) retried in %.1f s (attempt %d)",
                         reasons[attempts], len(ids), delay, attempts + 1)
+
+
+def _resolve(futures: list[Any], results: list[PutResult] | None, error: BaseException | None) -> None:
+    """Complete the futures of one commit: concurrent ones and those of the running loop directly,
+    those of another loop with one call into it."""
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    per_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[PutResult], PutResult | None]]] = {}
+    for n, fut in enumerate(futures):
+        res = results[n] if results is not None else None
+        if isinstance(fut, asyncio.Future):
+            per_loop.setdefault(fut.get_loop(), []).append((fut, res))
+        elif res is not None:
+            fut.set_result(res)
+        else:
+            fut.set_exception(error)
+    for loop, pairs in per_loop.items():
+        if loop is running:
+            _settle(pairs, error)
+            continue
+        try:
+            loop.call_soon_threadsafe(_settle, pairs, error)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            pass
+
+
+def _settle(pairs: list[tuple[asyncio.Future[PutResult], PutResult | None]], error: BaseException | None) -> None:
+    for fut, res in pairs:
+        if fut.done():
+            continue
+        if res is not None:
+            fut.set_result(res)
+        else:
+            fut.set_exception(error if error is not None else TransportError("not stored"))
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG); elsewhere the worker
+    loop notices the new parent id within a second."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
 
 
 def _units(items: Sequence[StoredItem]) -> list[list[StoredItem]]:

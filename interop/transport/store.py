@@ -329,6 +329,13 @@ class DurableStore:
                 pass
         return n
 
+    def share_lock(self, lock: Any) -> None:
+        """Serialize this store's statements with another process's through `lock` (a
+        multiprocessing.Lock made before the fork): SQLite's own busy waiting sleeps in growing steps and
+        lets a writer that commits continuously starve the other process; a shared lock wakes the waiter
+        as soon as it is free."""
+        self._lock = lock
+
     def close(self) -> None:
         """Close the database (idempotent)."""
         with self._lock:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interop.transport.mllp import fsm
-from interop.transport.mllp.ack import AckError, build_ack, should_send
+from interop.transport.mllp.ack import AckError, build_ack, reply_code
 from interop.transport.mllp.framing import Block, DiscardEnd, FrameScanner, Junk, Oversize, Start, frame
 from interop.transport.mllp.receiver import content_digest, inspect, read_header
 
@@ -76,22 +76,25 @@ def parse_v2(ack: bytes):
 def test_original_mode_aa_echoes_control_id_and_swaps_applications() -> None:
     v = inspect(MSG, "peer")
     assert v.code == "AA" and v.item is not None and v.item.dedup == "MONITOR^ICU:CTRL1"
-    ack = build_ack(v.header, "AA", control_id="A1", timestamp="20240101120001")
+    ack = build_ack(v.header, reply_code(v.header, "AA"), control_id="A1", timestamp="20240101120001")
     assert ack == (b"MSH|^~\\&|INTEROP|HOSP|MONITOR|ICU|20240101120001||ACK^R01^ACK|A1|P|2.6\r"
                    b"MSA|AA|CTRL1\r")
     m = parse_v2(ack)  # hl7apy reads it as a valid v2.6 ACK
     assert m.msa.msa_1.value == "AA" and m.msa.msa_2.value == "CTRL1"
 
 
-def test_enhanced_mode_ca_and_msh15_conditions() -> None:
+def test_enhanced_mode_one_acknowledgement_as_msh15_msh16_ask() -> None:
     msg = MSG.replace(b"|P|2.6\r", b"|P|2.6|||AL|NE\r")
     v = inspect(msg, "peer")
-    ack = build_ack(v.header, "AA", control_id="A1", timestamp="20240101120001")
+    ack = build_ack(v.header, reply_code(v.header, "AA"), control_id="A1", timestamp="20240101120001")
     assert b"\rMSA|CA|CTRL1\r" in ack
-    for cond, sent in (("AL", (True, True)), ("NE", (False, False)), ("ER", (False, True)), ("SU", (True, False)),
-                       ("", (True, True))):
-        h = inspect(MSG.replace(b"|P|2.6\r", f"|P|2.6|||{cond}|AL\r".encode()), "p").header
-        assert (should_send(h, "AA"), should_send(h, "AE")) == sent, cond
+    # (MSH-15, MSH-16) -> MSA-1 sent on success, on error; None = nothing sent
+    for (accept, app), sent in {("AL", "AL"): ("CA", "CE"), ("NE", "NE"): (None, None), ("ER", "AL"): ("AA", "CE"),
+                                ("SU", "NE"): ("CA", None), ("", "AL"): ("CA", "CE"), ("NE", "AL"): ("AA", "AE"),
+                                ("NE", "ER"): (None, "AE"), ("NE", ""): (None, None)}.items():
+        h = inspect(MSG.replace(b"|P|2.6\r", f"|P|2.6|||{accept}|{app}\r".encode()), "p").header
+        assert (reply_code(h, "AA"), reply_code(h, "AE")) == sent, (accept, app)
+    assert reply_code(inspect(MSG, "p").header, "AR") == "AR"  # original mode
 
 
 def test_ar_unsupported_version_has_err_with_location_and_table_0357_code() -> None:

@@ -6,11 +6,12 @@ Two modes, chosen by the message being acknowledged (chapter 2, "Acknowledgment 
   content: a required field missing, a value of the wrong type) or AR (rejected: unsupported version,
   processing id or message type, or the receiver could not take it in).
 - **Enhanced mode** (MSH-15 or MSH-16 valued): the *accept* acknowledgement, sent when the message is
-  committed to safe storage, MSA-1 = CA / CE / CR; whether it is sent at all follows MSH-15
-  (table 0155: AL always, NE never, ER only on error/reject, SU only on success; empty = AL). The
-  application acknowledgement that MSH-16 asks for would be a separate message to the sender's own
-  listener; this receiver has no route back to it, so it records the translation outcome in its
-  queue instead (`interop queue status`).
+  committed to safe storage, MSA-1 = CA / CE / CR, as MSH-15 asks (table 0155: AL always, NE never,
+  ER only on error/reject, SU only on success; empty = AL). When MSH-15 asks for none and MSH-16 asks
+  for an *application* acknowledgement (IHE PCD-01 sends NE/AL), it is sent on the same connection,
+  AA/AE/AR, once the message is durably queued: this receiver has no other route back to the sender.
+  One acknowledgement per message at most, so a sender always reads one answer per message; what
+  happens later (translation, the FHIR server's answer) is in the queue (`interop queue status`).
 
 MSA-2 always echoes MSH-10. Errors go in ERR: from v2.5 on ERR-2 (location, ERL), ERR-3 (HL7 error
 code, table 0357), ERR-4 (severity, table 0516) and ERR-8 (user message); before v2.5 in ERR-1 (ELD:
@@ -114,24 +115,33 @@ class MessageHeader:
         return parts[1] if len(parts) > 1 else ""
 
 
-def ack_code(header: MessageHeader | None, code: str) -> str:
-    """`code` (AA/AE/AR) in the mode of `header`: CA/CE/CR in enhanced mode."""
-    return ENHANCED[code] if header is not None and header.enhanced else code
+def reply_code(header: MessageHeader | None, code: str) -> str | None:
+    """MSA-1 of the one acknowledgement this receiver sends for the outcome `code` (AA/AE/AR), or None.
 
-
-def should_send(header: MessageHeader | None, code: str) -> bool:
-    """Whether the acknowledgement with MSA-1 `code` is sent (enhanced mode: MSH-15 decides)."""
+    Original mode: `code`. Enhanced mode: the accept acknowledgement CA/CE/CR when MSH-15 asks for it
+    (AL or empty: always; ER: on error/reject; SU: on success; NE: never); otherwise the application
+    acknowledgement AA/AE/AR when MSH-16 asks for it (the IHE PCD-01 choice: MSH-15 NE, MSH-16 AL),
+    sent on the same connection once the message is durably queued, because this receiver has no
+    other route back to the sender; otherwise nothing."""
     if header is None or not header.enhanced:
-        return True
-    cond = header.accept_ack.split(header.delimiters.component, 1)[0].strip().upper() or "AL"
-    ok = code in ("AA", "CA")
+        return code
+    ok = code == "AA"
+    if _wanted(header.accept_ack, ok, header.delimiters.component, default="AL"):
+        return ENHANCED[code]
+    if _wanted(header.application_ack, ok, header.delimiters.component, default="NE"):
+        return code
+    return None
+
+
+def _wanted(condition: str, ok: bool, cs: str, default: str) -> bool:
+    cond = condition.split(cs, 1)[0].strip().upper() or default
     if cond == "NE":
         return False
     if cond == "ER":
         return not ok
     if cond == "SU":
         return ok
-    return True  # AL and anything not in table 0155
+    return True  # AL (and anything not in table 0155, which `receiver.inspect` answers with AE)
 
 
 _counter = itertools.count(1)
@@ -155,15 +165,14 @@ def hl7_now() -> str:
 
 def build_ack(header: MessageHeader | None, code: str, errors: tuple[AckError, ...] = (), *,
               text: str = "", control_id: str | None = None, timestamp: str | None = None) -> bytes:
-    """The ACK message (segments joined by CR, no MLLP framing) answering `header` with `code`.
-
-    `code` is given in original-mode terms (AA/AE/AR) and becomes CA/CE/CR in enhanced mode.
-    `header` None: the message had no readable MSH; MSA-2 is empty and defaults are used."""
+    """The ACK message (segments joined by CR, no MLLP framing) answering `header` with MSA-1 `code`
+    (AA/AE/AR/CA/CE/CR: see `reply_code`). `header` None: the message had no readable MSH; MSA-2 is
+    empty and defaults are used."""
     d = header.delimiters if header is not None else DEFAULT
     fs, cs = d.field, d.component
     version = header.version if header is not None and header.version in VERSIONS else FALLBACK_VERSION
     v25 = _at_least(version, (2, 5))
-    msa1 = ack_code(header, code)
+    msa1 = code
     if header is not None:
         trigger = header.trigger_event()
         msg_type = "ACK" if version in ("2.0", "2.0D", "2.1") else (

@@ -2,7 +2,7 @@
 
 Messages are sent one at a time, each after the previous acknowledgement (the MLLP sender's rule),
 unless `window` > 1 lets several be outstanding (a receiver answers in order). A message in enhanced
-mode whose MSH-15 is NE (never) gets no acknowledgement and is not waited for.
+mode that asks for no acknowledgement on success (MSH-15 and MSH-16 NE or ER) is not waited for.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from interop.errors import InteropError, TransportError
 
-from .ack import MessageHeader
+from .ack import MessageHeader, reply_code
 from .framing import Block, FrameScanner, frame
 from .receiver import read_header
 
@@ -171,8 +171,6 @@ def _header(msg: bytes) -> MessageHeader | None:
 
 
 def _expects_ack(header: MessageHeader | None) -> bool:
-    """False when the message is in enhanced mode with MSH-15 = NE (never acknowledge) or ER."""
-    if header is None or not header.enhanced:
-        return True
-    cond = header.accept_ack.split(header.delimiters.component, 1)[0].strip().upper()
-    return cond not in ("NE", "ER")
+    """Whether a receiver following HL7 v2 chapter 2 answers an accepted message (`ack.reply_code`):
+    not in enhanced mode when MSH-15 and MSH-16 ask for none on success (NE, ER)."""
+    return reply_code(header, "AA") is not None

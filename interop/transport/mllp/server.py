@@ -35,7 +35,7 @@ from pathlib import Path
 from interop.errors import InteropError, TransportError, UsageError
 
 from . import fsm
-from .ack import ERROR_CODES, AckError, ack_code, build_ack, should_send
+from .ack import ERROR_CODES, AckError, build_ack, reply_code
 from .framing import Block, DiscardEnd, FrameScanner, Junk, Oversize, Start, frame
 from .receiver import inspect, read_header
 
@@ -253,8 +253,9 @@ class MllpSession(asyncio.Protocol):
         err = AckError("207", f"message larger than this receiver's limit of {limit} bytes; not stored", "MSH")
         log.warning("mllp %s #%d: block larger than %d bytes refused (AR 207)%s", self.peer, self.number, limit,
                     f", control id {header.control_id!r}" if header else ", no MSH")
-        if header is not None:
-            self._queue_ack(build_ack(header, "AR", (err,)))
+        code = reply_code(header, "AR")
+        if header is not None and code:
+            self._queue_ack(build_ack(header, code, (err,)))
 
     def send_block(self, payload: bytes) -> None:
         t = self.transport
@@ -340,7 +341,7 @@ class MllpSession(asyncio.Protocol):
                 if not self.writing_paused:
                     self._resume_reading()
                 verdicts = [inspect(p, self.peer) for p in batch]
-                futures = [engine.submit(v.item) if v.item is not None else None for v in verdicts]
+                futures = [engine.submit_async(v.item) if v.item is not None else None for v in verdicts]
                 for verdict, fut in zip(verdicts, futures, strict=True):
                     ack = await self._answer(verdict, fut)
                     if ack is not None:
@@ -357,17 +358,19 @@ class MllpSession(asyncio.Protocol):
             return None
         if fut is None:
             e = v.errors[0]
-            self.refusals(logging.WARNING, "mllp %s #%d: %s sent, %s: %s %s (control id %r)", self.peer, self.number,
-                          ack_code(header, v.code), e.location, e.code, ERROR_CODES.get(e.code, ""),
-                          header.control_id if header else None)
-            return build_ack(header, v.code, v.errors) if should_send(header, v.code) else None
+            code = reply_code(header, v.code)
+            self.refusals(logging.WARNING, "mllp %s #%d: %s, %s: %s %s (control id %r)", self.peer, self.number,
+                          f"{code} sent" if code else f"{v.code} (no acknowledgement asked for)", e.location, e.code,
+                          ERROR_CODES.get(e.code, ""), header.control_id if header else None)
+            return build_ack(header, code, v.errors) if code else None
         try:
-            receipt = await asyncio.wrap_future(fut)
+            receipt = await fut
         except TransportError as exc:
             log.error("mllp %s #%d: message not stored (%s); AE 207 sent (control id %r)", self.peer, self.number,
                       exc, header.control_id if header else None)
             err = AckError("207", "message could not be stored; send it again later", "MSH")
-            return build_ack(header, "AE", (err,)) if should_send(header, "AE") else None
+            code = reply_code(header, "AE")
+            return build_ack(header, code, (err,)) if code else None
         if receipt.duplicate:
             log.info("mllp %s #%d: duplicate of stored row %d (sender %r, control id %r): acknowledged, not stored "
                      "again", self.peer, self.number, receipt.id, header.sender, header.control_id)
@@ -375,7 +378,8 @@ class MllpSession(asyncio.Protocol):
             log.warning("mllp %s #%d: control id %r of sender %r reused with different content; stored as row %d",
                         self.peer, self.number, header.control_id, header.sender, receipt.id)
         self.server.acknowledged += 1
-        return build_ack(header, "AA") if should_send(header, "AA") else None
+        code = reply_code(header, "AA")
+        return build_ack(header, code) if code else None
 
 
 class MllpServer:
@@ -388,6 +392,8 @@ class MllpServer:
         self.sessions: set[MllpSession] = set()
         self.port: int | None = None
         self.acknowledged = 0
+        self.refused = 0  # connections refused (allow-list, limit)
+        self.evicted = 0  # idle connections closed to make room
         self._counter = 0
         self._server: asyncio.base_events.Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -407,16 +413,19 @@ class MllpServer:
             except ValueError:
                 ip = None
             if ip is None or not any(ip in n for n in cfg.networks):
+                self.refused += 1
                 self._refused(logging.WARNING, "mllp %s: refused, address not in --allow", session.peer)
                 return False
         if len(self.sessions) >= cfg.max_connections:
             now = time.monotonic()
             idle = [s for s in self.sessions if s.is_idle() and now - s.last_activity >= cfg.evict_after]
             if not idle:
+                self.refused += 1
                 self._refused(logging.WARNING, "mllp %s: refused, connection limit (%d) reached and no connection "
                               "is idle", session.peer, cfg.max_connections)
                 return False
             victim = min(idle, key=lambda s: s.last_activity)
+            self.evicted += 1
             self._refused(logging.WARNING, "mllp: connection limit (%d) reached: closing %s #%d, idle %.0f s, to "
                           "admit %s", cfg.max_connections, victim.peer, victim.number, now - victim.last_activity,
                           session.peer)

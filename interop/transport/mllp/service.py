@@ -56,12 +56,13 @@ class MllpService:
                  forward_url: str | None = None, sink: Sink | None = None,
                  fhir_version: Literal["R4", "R5"] = "R4",
                  bundle_type: Literal["collection", "transaction"] = "transaction",
-                 retry: RetryPolicy | None = None, keep_history: bool = False) -> None:
+                 retry: RetryPolicy | None = None, keep_history: bool = False, worker: str = "thread") -> None:
         self.store = DurableStore(store_dir)
         self.sink = sink or make_sink(store_dir if write_fhir else None, forward_url)
         self.engine = ForwardEngine(self.store, self.sink, {KIND: hl7v2_translator(fhir_version, bundle_type)},
                                     retry=retry)
         self.server = MllpServer(config, self.engine, keep_history=keep_history)
+        self.worker = worker  # "thread" or "process" (ForwardEngine.start)
         from interop.registry import get_codec, get_mapping
 
         get_codec("hl7v2")  # import codec and mapping now, not in the worker's first batch
@@ -73,7 +74,7 @@ class MllpService:
 
     def start(self) -> int:
         """Replay pending rows, start the worker, listen in a background thread; returns the port."""
-        self.engine.start()
+        self.engine.start(worker=self.worker)
         try:
             return self.server.start()
         except BaseException:
@@ -89,7 +90,7 @@ class MllpService:
 
     async def serve(self, on_started=None) -> None:
         """Run in the current event loop until `request_stop` (the CLI)."""
-        self.engine.start()
+        self.engine.start(worker=self.worker)
         try:
             await self.server.serve(on_started)
         finally:
