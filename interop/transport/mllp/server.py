@@ -25,6 +25,7 @@ import asyncio
 import collections
 import ipaddress
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -41,6 +42,7 @@ from .receiver import inspect, read_header
 
 log = logging.getLogger("interop.mllp")
 DEFAULT_PORT = 2575  # IANA: "hl7-mllp"
+SEND_BUFFER = 128 * 1024  # SO_SNDBUF of each connection (Linux doubles it)
 
 
 @dataclass
@@ -151,6 +153,12 @@ class MllpSession(asyncio.Protocol):
             transport.abort()
             return
         transport.set_write_buffer_limits(high=64 * 1024)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:  # acknowledgements are small: a fixed kernel buffer, not one autotuned up to megabytes per peer
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+            except OSError:
+                pass
         self.machine.handle("Evt1")
 
     def data_received(self, data: bytes) -> None:
