@@ -69,6 +69,13 @@ def read_dataset(data: bytes, *, strict: bool = False, source: str | None = None
         raise DecodeError("not a DICOM file", standard=STANDARD, position="byte 128",
                           expected="'DICM' after a 128-byte preamble, or a data element of group 0002-0040 at "
                           "byte 0", offset=128, source=source)
+    if part10 and len(data) >= 140 and not plausible_dataset(data[132:]):
+        # what follows the magic must be the File Meta Information (group 0002) or, in files that lack it,
+        # the first element of the dataset; anything else is not DICOM whatever the magic says
+        found = data[132:140].hex(" ").upper() or "end of file"
+        raise DecodeError(f"the bytes after 'DICM' do not start a data element ({found})", standard=STANDARD,
+                          position="byte 132", expected="a File Meta Information element (0002,xxxx) after 'DICM'",
+                          offset=132, source=source)
     fp = io.BytesIO(data)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

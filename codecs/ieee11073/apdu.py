@@ -9,6 +9,7 @@ the content, so a parsed value builds back to the identical bytes.
 from __future__ import annotations
 
 import io
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -61,12 +62,21 @@ def x73_unknown(kind, value):
 '''
 
 
+# Octets left over after the content of an event-info whose declared length is longer than its content
+# (Antidote's glucometer declares 24 and sends 22 plus 2 padding octets). 20601 defines no padding, but
+# the content itself is complete and self-delimiting (counts and lengths agree), so a tolerant decoder
+# may read it and report the surplus: `parse_apdu(..., tolerate_padding=True)` collects each surplus
+# here as (offset of the first surplus octet, number of octets, declared length) instead of failing.
+PADDING: ContextVar[list[tuple[int, int, int]] | None] = ContextVar("x73_padding", default=None)
+
+
 class Sized(Prefixed):
     """An INT-U16 length followed by exactly that many octets holding `subcon` (Any / octet string / list body)."""
 
-    def __init__(self, subcon: Construct, what: str = "value") -> None:
+    def __init__(self, subcon: Construct, what: str = "value", padding_ok: bool = False) -> None:
         super().__init__(Int16ub, subcon)
         self.what = what
+        self.padding_ok = padding_ok  # surplus octets after the content may be tolerated (see PADDING)
 
     def _parse(self, stream, context, path):
         start = stream.tell()
@@ -85,7 +95,10 @@ class Sized(Prefixed):
             raise LayoutError(f"{self.what} is truncated ({type(exc).__name__})", sub.tell(),
                               f"{length} octets of {self.what}") from None
         left = len(data) - (sub.tell() - here)
-        if left:
+        found = PADDING.get() if self.padding_ok and left else None
+        if found is not None:
+            found.append((sub.tell(), left, length))
+        elif left:
             raise LayoutError(f"{left} octets left over inside {self.what} of length {length}", sub.tell(),
                               "count and length that agree")
         return value
@@ -251,7 +264,7 @@ EVENT_REPLY_INFO = {nom.MDC_NOTI_CONFIG: ConfigReportRsp, nom.MDC_NOTI_SEGMENT_D
 
 EventReportArgumentSimple = Struct(
     "obj_handle" / Int16ub, "event_time" / Int32ub, "event_type" / Int16ub,
-    "event_info" / Sized(Switch(this.event_type, EVENT_INFO, default=GreedyBytes), "event-info"),
+    "event_info" / Sized(Switch(this.event_type, EVENT_INFO, default=GreedyBytes), "event-info", padding_ok=True),
 )
 EventReportResultSimple = Struct(
     "obj_handle" / Int16ub, "currentTime" / Int32ub, "event_type" / Int16ub,
@@ -268,7 +281,8 @@ DataRequest = Struct("data_req_id" / Int16ub, "data_req_mode" / Int16ub, "data_r
                      "data_req_person_id" / Int16ub, "data_req_class" / Int16ub,
                      "data_req_obj_handle_list" / SeqOf(Int16ub, "HANDLEList"))
 DataResponse = Struct("rel_time_stamp" / Int32ub, "data_req_result" / Int16ub, "event_type" / Int16ub,
-                      "event_info" / Sized(Switch(this.event_type, EVENT_INFO, default=GreedyBytes), "event-info"))
+                      "event_info" / Sized(Switch(this.event_type, EVENT_INFO, default=GreedyBytes), "event-info",
+                                                   padding_ok=True))
 SegmSelection = Struct("choice" / Int16ub, "value" / Sized(Switch(this.choice, {
     0x0001: Int16ub,  # all-segments
     0x0002: SeqOf(Int16ub, "SegmIdList"),  # segm-id-list
@@ -356,9 +370,18 @@ def parse(declaration: Construct, data: bytes, *, name: str | None = None, base:
     return value
 
 
-def parse_apdu(data: bytes, base: int = 0) -> Container:
-    """One whole APDU (header included); raise LayoutError (absolute offset from `base`) when malformed."""
-    return parse(Apdu, data, name="Apdu", base=base)
+def parse_apdu(data: bytes, base: int = 0, *, padding: list[tuple[int, int, int]] | None = None) -> Container:
+    """One whole APDU (header included); raise LayoutError (absolute offset from `base`) when malformed.
+
+    With `padding` (a list), surplus octets after a complete event-info are tolerated and recorded in it
+    as (absolute offset, octets, declared length); without it they are a LayoutError."""
+    if padding is None:
+        return parse(Apdu, data, name="Apdu", base=base)
+    token = PADDING.set(padding)
+    try:
+        return parse(Apdu, data, name="Apdu", base=base)
+    finally:
+        PADDING.reset(token)
 
 
 def build_apdu(value: dict | Container) -> bytes:

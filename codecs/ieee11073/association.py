@@ -8,8 +8,9 @@ raises `DecodeError`; in "manager" mode (serving TCP) it is answered as 20601 sa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
@@ -48,6 +49,10 @@ DEFAULT_MANAGER_SYSTEM_ID = bytes.fromhex("0011223344556677")
 EVENT_INFO_OFFSET = 22  # APDU header, PRST length, invoke-id, choice, length, obj-handle, event-time, type, length
 DATA_RESPONSE_INFO_OFFSET = 28  # ... obj-handle, action-type, length, rel-time-stamp, result, event-type, length
 MDS_DEVICE_KEY = "1"
+LOSSY_ISSUES = frozenset({  # findings that mean a reading the agent sent is not in the result
+    "x73.malformed-apdu", "x73.invalid-apdu", "x73.unknown-handle", "x73.unknown-scanner", "x73.observation-length",
+    "x73.attribute", "x73.segment-unplaced", "x73.segment-length", "x73.group-length", "x73.absolute-time",
+    "x73.untyped-object"})
 PLACED_MDS = frozenset({  # MDS attributes that become Device fields
     nom.MDC_ATTR_SYS_ID, nom.MDC_ATTR_ID_MODEL, nom.MDC_ATTR_ID_PROD_SPECN, nom.MDC_ATTR_SYS_TYPE_SPEC_LIST,
     nom.MDC_ATTR_DEV_CONFIG_ID, nom.MDC_ATTR_TIME_ABS, nom.MDC_ATTR_TIME_REL, nom.MDC_ATTR_TIME_REL_HI_RES,
@@ -89,8 +94,18 @@ class Association:
         store: configurations.ConfigStore | None = None,
         manager_system_id: bytes = DEFAULT_MANAGER_SYSTEM_ID,
         request_mds: bool | None = None,
+        local_tz: tzinfo | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """`local_tz`: the gateway's zone, in which device-local times (20601 AbsoluteTime and PM-segment
+        absolute times carry no zone) are placed (PHD IG: onto the PHG's timeline); None leaves them naive.
+        `clock`: the gateway's clock (aware datetimes), read when APDUs arrive; manager mode only."""
         self.mode = mode
+        self.local_tz = local_tz
+        self.clock = clock or (lambda: datetime.now(UTC).astimezone(local_tz) if local_tz else datetime.now(UTC))
+        self.received_at: datetime | None = None  # gateway time of the AARQ (manager mode)
+        self.mds_received_at: datetime | None = None  # gateway time the MDS attributes (device clock) were read
+        self._seen: dict[tuple[Any, ...], list[Any]] = {}  # timed readings already emitted (duplicates)
         self.strict = strict
         self.store = store or configurations.ConfigStore()
         self.manager_system_id = manager_system_id
@@ -123,11 +138,21 @@ class Association:
         """Process one agent APDU (header included) that starts at `offset`; return the manager's answers."""
         self.outbox = []
         self.apdu_count += 1
+        padding: list[tuple[int, int, int]] | None = None if self.strict else []
+        if self.mode == "manager" and self.received_at is None:
+            self.received_at = self.clock()
         try:
-            value = apdu.parse_apdu(data, base=offset)
+            value = apdu.parse_apdu(data, base=offset, padding=padding)
         except apdu.LayoutError as exc:
+            if self._reject_malformed(data, offset, exc):
+                return self.outbox
             raise DecodeError(str(exc), standard=STANDARD, position=f"APDU {self.apdu_count} byte {exc.offset}",
                               expected=exc.expected or "a well-formed APDU", offset=exc.offset) from None
+        for at, octets, declared in padding or ():
+            self.issue("warning", "x73.event-info-padding",
+                       f"event-info declares {declared} octets but its content ends {octets} octet(s) earlier; "
+                       f"the surplus octets were ignored (20601 defines no padding; Antidote's glucometer sends it)",
+                       at)
         rx = Received(value, offset, self.apdu_count)
         self._current = rx
         if value.choice == nom.AARQ_CHOSEN:
@@ -136,6 +161,26 @@ class Association:
                 return self.outbox
         self.fsm.do_action(self._event(rx), rx)
         return self.outbox
+
+    def _reject_malformed(self, data: bytes, offset: int, exc: apdu.LayoutError) -> bool:
+        """A PRST whose invoke-id is readable but whose content is malformed, while Operating (manager mode):
+        20601 answers it with rorj (badly-structured-apdu) and the association goes on; recorded as lost data."""
+        if self.mode != "manager" or self.state != fsm.OPERATING or len(data) < 8 or data[0:2] != b"\xe7\x00":
+            return False
+        invoke_id = int.from_bytes(data[6:8], "big")
+        self.issue("error", "x73.malformed-apdu", f"PRST invoke {invoke_id} malformed ({exc}); answered with rorj "
+                   f"badly-structured-apdu, its content is lost", exc.offset)
+        self.fsm.do_action(fsm.RX_MALFORMED_PRST, invoke_id)
+        return True
+
+    def send_rorj(self, invoke_id: int, problem: int) -> None:
+        """Tx rorj (20601 A.10.5) to the invoke `invoke_id`."""
+        self._prst(invoke_id, nom.RORJ_CHOSEN, {"problem": problem})
+
+    @property
+    def lost_data(self) -> list[str]:
+        """Why some of what the agent sent is not in the result (empty when nothing was lost)."""
+        return [f"{i.location}: {i.message}" for i in self.issues if i.code in LOSSY_ISSUES]
 
     def invalid_apdu(self) -> list[bytes]:
         """An APDU that could not be decoded arrived (manager mode): answer as 20601 says."""
@@ -363,6 +408,8 @@ class Association:
         data = rx.value.apdu
         msg = data.message
         if data.choice in (nom.RORS_CMIP_GET_CHOSEN, nom.RORS_CMIP_CONFIRMED_SET_CHOSEN) and msg.obj_handle == 0:
+            if self.mode == "manager":
+                self.mds_received_at = self.clock()
             pos = rx.offset + 18  # header 4, PRST 2, invoke 2, choice 2, length 2, handle 2, count 2, length 2
             for ava in msg.attribute_list:
                 try:
@@ -617,11 +664,19 @@ class Association:
                        "is not placed in the model", values[attr_id][1])
         offset = values[source_attr][1]
         categories = nom.bit_names(static.get(nom.MDC_ATTR_METRIC_SPEC_SMALL) or 0, nom.METRIC_SPEC_SMALL[-3:])
+        effective = self._effective(values)
+        if effective is not None:  # the same timed reading twice in one association is one reading
+            seen = self._seen.setdefault((obj.obj_handle, person_id, effective.value), [])
+            if any(v == value and d == dar for v, d in seen):
+                self.issue("warning", "x73.duplicate-observation", f"handle {obj.obj_handle} reported the same "
+                           f"value at the same time again; kept once", offset)
+                return
+            seen.append((value, dar))
         self.metrics.append(Metric.model_construct(
             method=_method(categories[0]) if categories else None,
             code=code, value=value, data_absent_reason=dar,
             measurement_status=nom.bit_names(status, nom.MEASUREMENT_STATUS) if status else (),
-            effective=self._effective(values), device_key=MDS_DEVICE_KEY, handle=obj.obj_handle,
+            effective=effective, device_key=MDS_DEVICE_KEY, handle=obj.obj_handle,
             person_id=person_id,
             source=SourceRef.model_construct(location=f"APDU {self.apdu_count} handle {obj.obj_handle} "
                                              f"attr 0x{source_attr:04X} {attributes.name(source_attr)}",
@@ -707,6 +762,10 @@ class Association:
             self.problem("x73.absolute-time", f"AbsoluteTime {raw.hex().upper()} invalid ({exc})", off,
                          expected="BCD date and time")
             return None
+        if self.local_tz is not None:  # device-local time placed on the gateway's timeline (PHD IG)
+            dt = dt.replace(tzinfo=self.local_tz)
+            self.issue("info", "x73.local-time", f"device-local absolute times placed in the gateway's zone "
+                       f"({dt.tzname() or dt.strftime('%z')})", None)
         return Timestamp.model_construct(value=dt, precision=precision, raw=raw.hex().upper())
 
     def _relative(self, ticks: int, off: int, mds_attr: int = nom.MDC_ATTR_TIME_REL,
@@ -780,8 +839,13 @@ class Association:
         return TimeInfo(device_time=device_time, sync_protocol=sync.display or sync.code, accuracy_us=accuracy,
                         capabilities=nom.bit_names(info.mds_time_cap_state, nom.MDS_TIME_CAP_STATE))
 
-    def message(self, source: str | None = None) -> Message:
-        """The association as one canonical `Message`."""
+    def message(self, source: str | None = None, *, gateway: Device | None = None,
+                association_id: str | None = None) -> Message:
+        """The association as one canonical `Message`.
+
+        A manager passes its own `gateway` Device (the PHG) and a unique `association_id` (the Message's
+        control id: a live association has no file digest; Provenance and Bundle ids come from it); the
+        reception time (`Message.sent`) is when the MDS attributes (device clock) were read, else the AARQ."""
         if self.system_id is None:
             raise DecodeError("no association: the input holds no accepted AARQ", standard=STANDARD,
                               position="APDU 1", expected="an AARQ APDU (0xE2) first", offset=0, source=source)
@@ -789,11 +853,15 @@ class Association:
         if self.ended is None:
             self.issue("info", "x73.not-released", f"association not released (ends in state {self.state})", None)
         sysid = self.system_id.hex().upper()
+        received = self.mds_received_at or self.received_at
+        sent = (Timestamp(value=received.replace(microsecond=received.microsecond // 1000 * 1000),
+                          precision="millisecond") if received is not None else None)
         return Message(
             standard=STANDARD,
             version=nom.PROTOCOL_VERSIONS.get(self.protocol_version & 0xE0000000 if self.protocol_version else 0,
                                               "20601"),
-            message_type="association", sending=Endpoint(identifier=sysid), devices=(device,),
+            message_type="association", control_id=association_id, sending=Endpoint(identifier=sysid),
+            sent=sent, devices=(device,), gateway=gateway,
             metrics=tuple(self.metrics), issues=tuple(self.issues),
         )
 

@@ -41,6 +41,7 @@ RX_RORS = "rx-rors"
 RX_ROER = "rx-roer"
 RX_RORJ = "rx-rorj"
 RX_INVALID = "rx-invalid-apdu"
+RX_MALFORMED_PRST = "rx-prst-malformed"  # a PRST whose invoke-id is readable but whose content is not
 REQ_ASSOC_REL = "req-assoc-rel"  # the manager application asks to release
 TRANSPORT_DISCONNECT = "transport-disconnect"
 
@@ -128,6 +129,15 @@ def error_received(assoc: Association, apdu: Any) -> str:
     """Event: Rx roer / rorj. Action: record it (the invoke failed); state unchanged."""
     assoc.process_error(apdu)
     return assoc.state
+
+
+def rorj_badly_structured(assoc: Association, invoke_id: Any) -> str:
+    """Event: Rx a PRST (roiv-*) that cannot be decoded while Operating. Action: Tx rorj (badly-structured-apdu)
+    to its invoke-id; the association goes on (20601 manager state table, Operating: a reject answers an invoke
+    that cannot be understood; ABRT is for APDUs that cannot be framed or are not allowed in the state).
+    Next: Operating."""
+    assoc.send_rorj(invoke_id, nom.BADLY_STRUCTURED_APDU)
+    return OPERATING
 
 
 def rlre_normal(assoc: Association, apdu: Any) -> str:
@@ -220,6 +230,7 @@ TRANSITION_TABLE: dict[tuple[str, str], Action] = {
     (RX_AARE, OPERATING): abort_undefined,
     (RX_RLRE, OPERATING): abort_undefined,
     (RX_INVALID, OPERATING): abort_undefined,
+    (RX_MALFORMED_PRST, OPERATING): rorj_badly_structured,
     (REQ_ASSOC_REL, OPERATING): release_request,
     (TRANSPORT_DISCONNECT, OPERATING): aborted,
     # Disassociating

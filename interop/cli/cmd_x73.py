@@ -33,6 +33,13 @@ def serve_x73(
     apdu_timeout: Annotated[float, typer.Option(
         "--apdu-timeout", help="Seconds for an APDU to arrive completely once its first byte did (and for the "
                                "AARQ after connecting).")] = 10.0,
+    patient: Annotated[list[str] | None, typer.Option(
+        "--patient", help="Observation.subject: the logical Patient id the readings belong to (PHD IG 'provided "
+                          "logical id'); for multi-user devices repeat as PERSON=ID (20601 person-id → Patient id).")
+    ] = None,
+    assume_tz: Annotated[str | None, typer.Option(
+        "--assume-tz", help="Zone of the agents' local times (20601 absolute times carry none): an IANA name "
+                            "(America/New_York) or +HH:MM. Default: this gateway's own zone.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every association.")] = False,
 ) -> None:
     """IEEE 11073-20601 manager: associates agents, learns extended configurations, emits one Bundle per association.
@@ -42,6 +49,7 @@ def serve_x73(
     import logging
     import signal
 
+    from interop.codecs.ieee11073.gateway import parse_zone
     from interop.transport.x73.manager import ManagerConfig, X73Manager
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
@@ -49,7 +57,8 @@ def serve_x73(
     config = ManagerConfig(host=host, port=port, store_dir=store or Path("interop-store"),
                            write_fhir=store is not None, forward_url=forward, fhir_version=fhir_version.value,
                            bundle_type=bundle.value, idle_timeout=idle_timeout,  # type: ignore[arg-type]
-                           apdu_timeout=apdu_timeout, assoc_timeout=apdu_timeout, max_connections=max_connections)
+                           apdu_timeout=apdu_timeout, assoc_timeout=apdu_timeout, max_connections=max_connections,
+                           assume_tz=parse_zone(assume_tz) if assume_tz else None, patient=_patients(patient))
     manager = X73Manager(config)
 
     def _stop(signum: int, frame: object) -> None:
@@ -62,6 +71,23 @@ def serve_x73(
         sys.stderr.flush()
 
     manager.serve_forever(on_started=started)
+
+
+def _patients(values: list[str] | None) -> str | dict[int, str] | None:
+    """`--patient ID` (every reading) or `--patient PERSON=ID ...` (per 20601 person-id)."""
+    from interop.errors import UsageError
+
+    if not values:
+        return None
+    if len(values) == 1 and "=" not in values[0]:
+        return values[0]
+    out: dict[int, str] = {}
+    for v in values:
+        person, sep, pid = v.partition("=")
+        if not sep or not person.strip().isdigit() or not pid.strip():
+            raise UsageError(f"--patient {v!r}: expected ID, or PERSON=ID with a numeric 20601 person-id")
+        out[int(person)] = pid.strip()
+    return out
 
 
 def _simulate(profile: str):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from interop.model import MDC_SYSTEM, Device, Message, Metric
+from interop.model import EUI64_SYSTEM, MDC_SYSTEM, Device, Identifier, Message, Metric
 
 from . import datatypes as fd
 from .context import FhirContext, recurring_id, stable_id
@@ -22,6 +22,21 @@ PRODUCTION_SPEC_TEXT = {
     "hw-revision": "hardware-revision", "sw-revision": "software-revision", "fw-revision": "firmware-revision",
     "protocol-revision": "protocol-revision", "prod-spec-gmdn": "GMDN",
 }
+
+
+def eui64(value: str) -> str:
+    """The one spelling of an EUI-64 (and EUI-48) in FHIR: capital hex pairs joined by dashes, as the PHD and
+    PoCD IGs' examples write it (01-23-45-67-89-AB-CD-EF), whatever the source wrote ("0123456789abcdef",
+    "01:23:.."); a value that is not 8 or 6 hex octets is kept as written."""
+    h = "".join(ch for ch in value if ch not in ":- ").upper()
+    if len(h) not in (12, 16) or any(ch not in "0123456789ABCDEF" for ch in h):
+        return value
+    return "-".join(h[i:i + 2] for i in range(0, len(h), 2))
+
+
+def identifier_value(i: Identifier) -> str:
+    """Identifier.value as written in FHIR (EUI-64 system ids in their one spelling)."""
+    return eui64(i.value) if i.system == EUI64_SYSTEM else i.value
 
 
 def build(message: Message, ctx: FhirContext) -> None:
@@ -113,11 +128,11 @@ def _device(node: Device, parent_ref: str | None, anchor: str, message: Message,
 def _device_resource(node: Device, parent_ref: str | None, anchor: str, recurs: bool,
                      ctx: FhirContext) -> tuple[dict[str, Any], str | None]:
     """The Device resource of one node and its conditional-create query (transaction Bundles)."""
-    identity = _identity(node, parent_ref, anchor)
+    identity = _identity(node, parent_ref, anchor)  # EUI-64s: source spelling (ids stay as they were)
     rid = recurring_id(*identity) if recurs else stable_id(*identity)
     res: dict[str, Any] = {"resourceType": "Device", "id": rid}
     if node.identifiers:
-        res["identifier"] = [fd.identifier(i) for i in node.identifiers]
+        res["identifier"] = [_identifier(i) for i in node.identifiers]
     serial = _serial(node)
     if ctx.r5:
         if node.name:
@@ -144,8 +159,16 @@ def _device_resource(node: Device, parent_ref: str | None, anchor: str, recurs: 
         res["patient"] = ctx.reference(ctx.patient_ref)
     cond = None
     if node.identifiers and node.identifiers[0].system and node.level == "mds":
-        cond = f"identifier={node.identifiers[0].system}|{node.identifiers[0].value}"
+        # the search value is the spelling written in identifier (a server matches tokens exactly)
+        cond = f"identifier={node.identifiers[0].system}|{identifier_value(node.identifiers[0])}"
     return res, cond
+
+
+def _identifier(i: Identifier) -> dict[str, Any]:
+    out = fd.identifier(i)
+    if i.system == EUI64_SYSTEM:
+        out = {**out, "value": eui64(i.value)}
+    return out
 
 
 def _device_metric(m: Metric, node: Device, ctx: FhirContext) -> str:

@@ -470,8 +470,10 @@ def phd_observation(res: dict[str, Any], m: Metric, message: Message, ctx: FhirC
                      "PhdBaseObservation requires a subject; no patient known (mapping option patient=<logical id>)")
     device_id = device_key_id(device) if device else None
     code = m.code.code_in(MDC_SYSTEM)
-    if device_id and code:
-        stamp = timestamp_part(m.effective, m.effective_end) if m.effective else None
+    if device_id and code and m.effective is not None:
+        # only a timed reading has an identity: two untimed readings of the same kind are two readings, and
+        # an identifier without the time would make the server drop every later one as a duplicate
+        stamp = timestamp_part(m.effective, m.effective_end)
         value = conditional_identifier(device_id, patient_part(message, provided), code, stamp, tuple(supplemental))
         res["identifier"] = [{"system": IDENTIFIER_SYSTEM, "value": value}]
 

@@ -160,3 +160,19 @@ def test_fuzz_truncations(seed, cut):
         decode(data[: cut % len(data)])
     except DecodeError:
         pass
+
+
+@pytest.mark.parametrize("garbage", [b"\xff" * 64, bytes(range(256)), b"", b"\x12\x34"])
+def test_dicm_magic_followed_by_garbage_names_byte_132(garbage: bytes, tmp_path):
+    # 0xFF.. once read as an undefined-length item and gave an empty Bundle with exit 0
+    data = b"\0" * 128 + b"DICM" + garbage
+    with pytest.raises(DecodeError) as err:
+        decode(data, source="x.dcm")
+    # garbage: the byte after the magic; too few bytes for an element: the element they cut short
+    assert err.value.position == ("byte 132" if len(garbage) >= 8 else "(0002,0000)")
+    path = tmp_path / "garbage.dcm"
+    path.write_bytes(data)
+    run = subprocess.run([sys.executable, "-m", "interop.cli.main", "translate", str(path)], capture_output=True,
+                         text=True)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1 and "garbage.dcm" in run.stderr
+    assert "Traceback" not in run.stderr

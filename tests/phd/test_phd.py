@@ -150,14 +150,18 @@ def test_gateway_is_phg_device_and_referenced(version: str) -> None:
 def test_provided_patient_logical_id_per_user() -> None:
     # PhdBaseObservation notes: with a provider-given logical id the PHG creates no Patient and uses that id,
     # also as the patient entry of the conditional-create identifier. User 1 -> "p-1"; user 2 unmapped.
-    text = b"# characteristic: 2A9D\n# device: 00:11:22:33:44:55\n04 b0 36 01\n04 b0 36 02\n"
+    # The third reading (flags 0x06) is timed (2024-11-29 23:08:57, device-local: no zone).
+    text = (b"# characteristic: 2A9D\n# device: 00:11:22:33:44:55\n04 b0 36 01\n04 b0 36 02\n"
+            b"06 b0 36 e8 07 0b 1d 17 08 39 01\n")
     msg = GattCodec().decode(text, strict=True)
     b = fhir_bundle.to_bundle(msg, "R4", patient={1: "p-1"})
     b.to_model()
-    first, second = (e["resource"] for e in of_type(b, "Observation"))
-    assert first["subject"] == {"reference": "Patient/p-1"}
-    assert first["identifier"][0]["value"] == "001122334455-p-1-188736"
-    assert "subject" not in second and second["identifier"][0]["value"] == "001122334455-188736"
+    first, second, third = (e["resource"] for e in of_type(b, "Observation"))
+    assert first["subject"] == third["subject"] == {"reference": "Patient/p-1"}
+    assert "subject" not in second
+    # untimed readings have no identity (two of them are two readings); the timed one has the patient part
+    assert "identifier" not in first and "identifier" not in second
+    assert third["identifier"][0]["value"] == f"001122334455-p-1-188736-{786236937}"
     assert [i.code for i in b.issues].count("phd.no-subject") == 1
 
 
@@ -246,12 +250,12 @@ def test_meal_context_matches_ig_example() -> None:
 
 
 def test_reception_time_when_no_phd_timestamp() -> None:
-    # PLX continuous has no timestamp: the PHG uses the time of reception; the identifier has no time part
+    # PLX continuous has no timestamp: the PHG uses the time of reception; and no identifier
     text = b"# characteristic: 2A5F\n# device: 00:1C:05:FF:E8:74\n# received: 2024-11-29T23:09:05+01:00\n00 64 00 5a 00\n"
     b = bundle(GattCodec().decode(text, strict=True))
     spo2 = of_type(b, "Observation")[0]["resource"]
     assert spo2["effectiveDateTime"] == "2024-11-29T23:09:05+01:00"
-    assert spo2["identifier"][0]["value"] == "001C05FFE874-150456"
+    assert "identifier" not in spo2  # untimed: no identity, so a later untimed reading is not dropped
     again = bundle(GattCodec().decode(text, strict=True))
     assert again.json() == b.json()  # deterministic: Provenance.recorded is the reception time, not "now"
 

@@ -10,6 +10,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -38,7 +39,8 @@ class ListSink:
 @pytest.fixture
 def manager(tmp_path):
     sink = ListSink()
-    m = X73Manager(ManagerConfig(port=0, store_dir=tmp_path, idle_timeout=5.0), sink=sink)
+    m = X73Manager(ManagerConfig(port=0, store_dir=tmp_path, idle_timeout=5.0,
+                                 assume_tz=ZoneInfo("America/New_York")), sink=sink)
     m.start()
     yield m, sink
     m.stop()
@@ -53,7 +55,9 @@ def _wait(cond, seconds: float = 5.0) -> None:
 
 
 def _observations(bundle: dict) -> list[dict]:
-    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"]
+    """The readings (not the PHD coincident time stamp Observation, MDC_ATTR_TIME_ABS 67975)."""
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+            and e["resource"]["code"]["coding"][0]["code"] != "67975"]
 
 
 @pytest.mark.parametrize("profile", ["x73-bp", "x73-scale", "x73-pulseox", "x73-thermo", "x73-glucose"])
@@ -102,11 +106,13 @@ def test_bp_values_in_the_bundle(manager) -> None:
     _wait(lambda: m.store.counts() == {"done": 5})
     ((name, bundle),) = sink.bundles
     assert _readings(bundle) == BP_READINGS
-    assert [o["effectiveDateTime"] for o in _observations(bundle)] == [  # no zone from the agent: UTC assumed
-        "2024-11-29T23:08:57Z", "2024-11-29T23:08:57Z", "2024-11-29T23:09:57Z", "2024-11-29T23:09:57Z"]
+    assert [o["effectiveDateTime"] for o in _observations(bundle)] == [  # agent-local times in the gateway's zone
+        "2024-11-29T23:08:57-05:00", "2024-11-29T23:08:57-05:00", "2024-11-29T23:09:57-05:00",
+        "2024-11-29T23:09:57-05:00"]
     assert b'"value":60.0' in orjson.dumps(bundle)  # precision of the SFLOAT kept
-    device = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Device"][0]
-    assert device["identifier"][0]["value"].replace("-", "") == "0A1B2C3D4E5F0702"  # PHD IG writes dashes
+    phg, device = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Device"]
+    assert device["identifier"][0]["value"] == "0A-1B-2C-3D-4E-5F-07-02"  # PHD IG writes dashes
+    assert phg["identifier"][0]["value"] == "00-11-22-33-44-55-66-77"  # the manager's own system id: the PHG
     assert m.outcomes[0].ended == "released"
 
 
@@ -158,7 +164,9 @@ def test_garbage_and_oversized_apdus_are_aborted_over_tcp(manager) -> None:
     big = _exchange(m.port, load("antidote_H211_ID_02BC") + b"\xe7\x00\xff\xff")
     assert big[-1].choice == nom.ABRT_CHOSEN and big[-1].apdu.reason == nom.ABORT_REASON_BUFFER_OVERFLOW
     bad = _exchange(m.port, load("antidote_H211_ID_02BC") + bytes.fromhex("e7 00 00 08 00 06 43 21 09 99 00 00"))
-    assert bad[-1].choice == nom.ABRT_CHOSEN
+    # a malformed PRST in Operating is rejected (rorj badly-structured-apdu to its invoke-id), not aborted
+    assert bad[-1].choice == nom.PRST_CHOSEN and bad[-1].apdu.choice == nom.RORJ_CHOSEN
+    assert (bad[-1].apdu.invoke_id, bad[-1].apdu.message.problem) == (0x4321, nom.BADLY_STRUCTURED_APDU)
     assert run_agent("x73-scale", port=m.port, timeout=5).released
 
 

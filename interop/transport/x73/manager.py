@@ -17,6 +17,7 @@ import secrets
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -53,7 +54,9 @@ class ManagerConfig:
     max_connections: int = 1024  # at the limit the most stalled connection is closed to admit a newcomer
     stall_grace: float = 2.0  # a connection stalled this long may be evicted at the limit
     max_apdu: int = 64 * 1024  # larger APDUs are refused with ABRT buffer-overflow
-    system_id: bytes = bytes.fromhex("0011223344556677")
+    system_id: bytes = bytes.fromhex("0011223344556677")  # the manager's own EUI-64: the PHG's identity
+    assume_tz: tzinfo | None = None  # zone of device-local times; None = the gateway's own zone (PHD IG)
+    patient: str | dict[int, str] | None = None  # Observation.subject: a logical id, or one per 20601 person-id
 
 
 @dataclass
@@ -93,6 +96,10 @@ class X73Manager:
         from interop.codecs.ieee11073 import apdu, attributes
 
         apdu.warm(tuple(set(attributes.ATTRIBUTE_TYPES.values())))
+        from interop.codecs.ieee11073.gateway import gateway_device, local_zone
+
+        self.zone = config.assume_tz or local_zone()
+        self.gateway = gateway_device(config.system_id)
         self.outcomes: list[Outcome] = []
         self.port: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -288,7 +295,8 @@ class X73Manager:
             writer.transport.abort()
 
     def _new_association(self) -> Association:
-        return Association(mode="manager", store=self.configs, manager_system_id=self.config.system_id)
+        return Association(mode="manager", store=self.configs, manager_system_id=self.config.system_id,
+                           local_tz=self.zone)
 
     @staticmethod
     async def _send(writer: asyncio.StreamWriter, answers: list[bytes]) -> None:
@@ -308,13 +316,25 @@ class X73Manager:
         from interop import to_fhir
 
         group = items[0].group or f"row-{items[0].id}"
-        assoc = replay_association([i.data for i in items], self.configs, self.config.system_id)
+        from datetime import datetime
+
+        received = datetime.fromtimestamp(items[0].created, self.zone)  # when the AARQ was stored
+        assoc = replay_association([i.data for i in items], self.configs, self.config.system_id,
+                                   local_tz=self.zone, clock=lambda: received)
         sysid = assoc.system_id.hex().upper() if assoc.system_id else None
         outcome = Outcome(sysid, len(items), assoc.ended, len(assoc.metrics), None, states=list(assoc.fsm.history))
         try:
-            message = assoc.message(source=f"x73-{group}")
+            # the PHG (PHD IG): its own Device, a Provenance/Bundle per association (its group id, the same
+            # when replayed), subject from --patient, device-local times on the gateway's timeline
+            message = assoc.message(source=f"x73-{group}", gateway=self.gateway, association_id=group)
             outcome.message = message
-            bundle = to_fhir(message, self.config.fhir_version, bundle_type=self.config.bundle_type)
+            options = {"patient": self.config.patient} if self.config.patient else {}
+            bundle = to_fhir(message, self.config.fhir_version, bundle_type=self.config.bundle_type,
+                             assume_tz=self.zone, **options)
+            lost = assoc.lost_data
+            if lost:  # emitted with what it kept; the loss is logged and on the outcome
+                outcome.error = "lost data: " + "; ".join(lost)
+                log.warning("x73 %s: association lost data: %s", group, outcome.error)
         except InteropError as exc:
             outcome.error = exc.one_line() if hasattr(exc, "one_line") else str(exc)
             self._record(outcome)
@@ -328,7 +348,8 @@ class X73Manager:
             self.on_outcome(outcome)
 
 
-def replay_association(frames: Sequence[bytes], configs: ConfigStore, system_id: bytes) -> Association:
+def replay_association(frames: Sequence[bytes], configs: ConfigStore, system_id: bytes, *,
+                       local_tz: tzinfo | None = None, clock: Callable[[], Any] | None = None) -> Association:
     """Feed stored agent APDUs to a new manager-side Association (its answers are dropped); end it.
 
     An association whose stream carries its configuration report is replayed against the standard
@@ -348,7 +369,7 @@ def replay_association(frames: Sequence[bytes], configs: ConfigStore, system_id:
             return False
 
     store = ConfigStore() if any(is_config_report(f) for f in frames) else configs
-    assoc = Association(mode="manager", store=store, manager_system_id=system_id)
+    assoc = Association(mode="manager", store=store, manager_system_id=system_id, local_tz=local_tz, clock=clock)
     offset = 0
     for frame in frames:
         try:
