@@ -239,9 +239,49 @@ def _procedure(step: ProcedureStep, message: Message, ctx: FhirContext) -> str:
         res["occurrencePeriod" if ctx.r5 else "performedPeriod"] = period
     if step.device_key and step.device_key in ctx.device_refs:
         res["performer"] = [{"actor": ctx.reference(ctx.device_refs[step.device_key])}]
-    if step.uid:
-        return ctx.add(res, if_none_exist=f"identifier={DICOM_UID_SYSTEM}|urn:oid:{step.uid}")
-    return ctx.add(res)
+    if not step.uid:
+        return ctx.add(res)
+    ref = ctx.add(res)
+    if ctx.bundle_type == "transaction":
+        # A step changes (IN PROGRESS -> COMPLETED/DISCONTINUED): a conditional create would be ignored by a
+        # server that has the step already, so the Procedure is a conditional update on its MPPS UID (created
+        # when absent, updated when present). A lone N-SET carries only what changed (no patient, no code):
+        # it becomes a FHIRPath Patch of the existing Procedure instead of a replacement.
+        url = f"Procedure?identifier={DICOM_UID_SYSTEM}|urn:oid:{step.uid}"
+        entry = ctx.entries[-1]
+        if message.message_type == "MPPS N-SET":
+            entry["resource"] = _procedure_patch(res, ctx)
+            entry["request"] = {"method": "PATCH", "url": url}
+        else:
+            # the server keeps the id of the Procedure it finds: an id in the body that differs is an error
+            entry["resource"] = {k: v for k, v in res.items() if k != "id"}
+            entry["request"] = {"method": "PUT", "url": url}
+    return ref
+
+
+def _procedure_patch(res: dict[str, Any], ctx: FhirContext) -> dict[str, Any]:
+    """FHIRPath Patch (Parameters) of what an N-SET changes: status, its reason, the period's end, code."""
+    ops: list[dict[str, Any]] = [_patch_op("replace", "Procedure.status", value={"valueCode": res["status"]})]
+    if "statusReason" in res:
+        ops.append(_patch_op("add", "Procedure", "statusReason", {"valueCodeableConcept": res["statusReason"]}))
+    period = res.get("occurrencePeriod" if ctx.r5 else "performedPeriod", {})
+    name = "occurrencePeriod" if ctx.r5 else "performedPeriod"
+    if "end" in period:
+        ops.append(_patch_op("add", f"Procedure.{name}", "end", {"valueDateTime": period["end"]}))
+    if "code" in res:
+        ops.append(_patch_op("add", "Procedure", "code", {"valueCodeableConcept": res["code"]}))
+    ctx.note("dicom.mpps-patch", "MPPS N-SET", "a lone N-SET is written as a FHIRPath Patch of the Procedure its "
+             "N-CREATE made (status, reason, end, code)", "info")
+    return {"resourceType": "Parameters", "parameter": ops}
+
+
+def _patch_op(kind: str, path: str, name: str | None = None, value: dict[str, Any] | None = None) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = [{"name": "type", "valueCode": kind}, {"name": "path", "valueString": path}]
+    if name is not None:
+        parts.append({"name": "name", "valueString": name})
+    if value is not None:
+        parts.append({"name": "value", **value})
+    return {"name": "operation", "part": parts}
 
 
 # ---------------------------------------------------------------- DiagnosticReport

@@ -8,6 +8,7 @@ instance, started 2011-01-01T11:01:20+03:00.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -317,3 +318,42 @@ def test_discontinued_step_without_instances_cancels_study() -> None:
     _, out = run(Message(standard="dicom", imaging_study=ImagingStudy(uid=STUDY_UID), procedure_steps=(step,)), "R5")
     assert out["ImagingStudy"][0]["status"] == "cancelled"
     assert out["Procedure"][0]["status"] == "stopped"
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_mpps_in_a_transaction_updates_the_procedure(version: str) -> None:
+    # the step as the MPPS SCP holds it (N-CREATE merged with N-SET): a conditional update on the MPPS UID,
+    # so a server that has the IN PROGRESS Procedure gets it COMPLETED (a conditional create would be ignored)
+    from interop import to_fhir
+
+    uid = "1.2.826.0.1.3680043.2.1125.1.1"
+    step = ProcedureStep(uid=uid, status="COMPLETED", step_id="PPS1", description="CT chest", started=STARTED,
+                         study_uids=(STUDY_UID,))
+    bundle = json.loads(to_fhir(spec_example_message(procedure_steps=(step,)), version,
+                                bundle_type="transaction").json())
+    (entry,) = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Procedure"]
+    assert entry["request"] == {"method": "PUT", "url": f"Procedure?identifier=urn:dicom:uid|urn:oid:{uid}"}
+    assert "id" not in entry["resource"] and entry["resource"]["status"] == "completed"
+
+
+def test_lone_mpps_n_set_is_a_fhirpath_patch() -> None:
+    # a lone N-SET dataset (no patient, no code): a FHIRPath Patch of the Procedure the N-CREATE made
+    import importlib.util
+    from pathlib import Path
+
+    from interop import decode, to_fhir
+
+    spec = importlib.util.spec_from_file_location(
+        "dicom_make_examples", Path(__file__).resolve().parents[2] / "examples" / "dicom" / "make_examples.py")
+    builders = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builders)
+
+    done = decode(builders.to_bytes(builders.mpps_file(builders.mpps_n_set("DISCONTINUED"))))
+    bundle = json.loads(to_fhir(done, "R4", bundle_type="transaction").json())
+    (entry,) = [e for e in bundle["entry"] if e["request"]["method"] == "PATCH"]
+    assert entry["request"]["url"] == f"Procedure?identifier=urn:dicom:uid|urn:oid:{builders.MPPS_UID}"
+    params = entry["resource"]
+    assert params["resourceType"] == "Parameters"
+    first = params["parameter"][0]["part"]
+    assert first == [{"name": "type", "valueCode": "replace"}, {"name": "path", "valueString": "Procedure.status"},
+                     {"name": "value", "valueCode": "stopped"}]
