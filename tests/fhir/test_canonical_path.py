@@ -115,7 +115,7 @@ def test_monitors_interleaved_each_get_their_own_resources() -> None:
             by_type.setdefault(e["resource"]["resourceType"], []).append(e["resource"])
         assert by_type["Patient"][0]["identifier"][0]["value"] == "P000005"
         eui = [i["value"] for d in by_type["Device"] for i in d.get("identifier", [])]
-        assert "00A0C90000050001" in eui
+        assert "00-A0-C9-00-00-05-00-01" in eui
     ids = [{e["resource"]["id"] for e in orjson.loads(warm[k][0])["entry"]} for k in (5, 35, 6)]
     patient = [[r for r in orjson.loads(warm[k][0])["entry"] if r["resource"]["resourceType"] == "Patient"][0]
                ["resource"]["id"] for k in (5, 35, 6)]

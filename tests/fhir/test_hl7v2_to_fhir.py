@@ -89,7 +89,7 @@ def test_vital_sign_observations(version):
         assert metric["resourceType"] == "DeviceMetric"
         holder = resources[metric["device" if version == "R5" else "source"]["reference"]]
         mds = resources[holder["parent"]["reference"]]
-        assert mds["identifier"][0]["value"] == "0123456789ABCDEF"
+        assert mds["identifier"][0]["value"] == "01-23-45-67-89-AB-CD-EF"  # the IGs' dashed spelling
         assert mds["identifier"][0]["system"] == "urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680"
 
 
@@ -120,7 +120,7 @@ def test_provenance_names_source_gateway_and_translator():
     assert prov["entity"][0]["what"]["identifier"]["value"].startswith("urn:sha256:")
     assert prov["agent"][0]["who"]["display"].startswith("iomt-interop ")
     gateway = _by_fullurl(b)[prov["agent"][1]["who"]["reference"]]
-    assert gateway["identifier"][0]["value"] == "ACDE48FFFE012345"
+    assert gateway["identifier"][0]["value"] == "AC-DE-48-FF-FE-01-23-45"
 
 
 def test_deterministic_ids():
@@ -138,7 +138,7 @@ def test_transaction_bundle_uses_conditional_create():
     mds = next(e for e in b["entry"] if e["resource"]["resourceType"] == "Device"
                and e["resource"].get("type", {}).get("coding", [{}])[0].get("code") == "69965")
     assert mds["request"]["ifNoneExist"] == \
-        "identifier=urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680|0123456789ABCDEF"
+        "identifier=urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680|01-23-45-67-89-AB-CD-EF"
     obs = next(e for e in b["entry"] if e["resource"]["resourceType"] == "Observation")
     assert obs["request"]["method"] == "PUT"
     from fhir.resources.R4B.bundle import Bundle
