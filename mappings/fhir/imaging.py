@@ -32,6 +32,7 @@ from interop.model import (
 )
 
 from . import datatypes as fd
+from . import dose
 from .context import FhirContext, stable_id
 
 DICOM_UID_SYSTEM = "urn:dicom:uid"
@@ -66,7 +67,15 @@ def build(message: Message, ctx: FhirContext) -> None:
     study = message.imaging_study
     study_ref = _imaging_study(study, message, ctx, procedure_refs) if study is not None else None
     for index, report in enumerate(message.reports):
-        _diagnostic_report(report, index, study_ref, message, ctx)
+        results = None
+        if dose.is_dose_report(report):
+            # Radiation Dose Summary IG: a summary and one Observation per irradiation event, whose components
+            # carry every NUM of the report; they replace the report's one-Observation-per-NUM entries
+            replaced = set(_report_results(report, message, ctx))
+            results = dose.build_dose(report, study_ref, message, ctx)
+            ctx.entries[:] = [e for e in ctx.entries
+                              if f"{e['resource']['resourceType']}/{e['resource'].get('id')}" not in replaced]
+        _diagnostic_report(report, index, study_ref, message, ctx, results)
 
 
 # ---------------------------------------------------------------- ImagingStudy
@@ -288,7 +297,7 @@ def _patch_op(kind: str, path: str, name: str | None = None, value: dict[str, An
 
 
 def _diagnostic_report(report: Report, index: int, study_ref: str | None, message: Message,
-                       ctx: FhirContext) -> str:
+                       ctx: FhirContext, results: list[str] | None = None) -> str:
     key = report.instance_uid or f"{report.study_uid or ''}#{index}"
     res: dict[str, Any] = {"resourceType": "DiagnosticReport", "id": stable_id("DiagnosticReport", key)}
     if report.instance_uid:
@@ -306,7 +315,8 @@ def _diagnostic_report(report: Report, index: int, study_ref: str | None, messag
     issued = _instant(report.issued, ctx)
     if issued:
         res["issued"] = issued
-    results = _report_results(report, message, ctx)
+    if results is None:
+        results = _report_results(report, message, ctx)
     if results:
         res["result"] = [ctx.reference(r) for r in results]
     if study_ref:

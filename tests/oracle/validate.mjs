@@ -123,8 +123,9 @@ function validateBundle(bundle, profiles) {
   }
   const targets = new Map();
   for (const entry of entries) {
-    if (entry?.fullUrl && entry.resource?.resourceType && entry.resource.id) {
-      targets.set(entry.fullUrl, `${entry.resource.resourceType}/${entry.resource.id}`);
+    if (entry?.fullUrl && entry.resource?.resourceType) {
+      // a conditional update carries no id (the server keeps the id of the resource it finds)
+      targets.set(entry.fullUrl, `${entry.resource.resourceType}/${entry.resource.id ?? 'conditional-update'}`);
     }
   }
   entries.forEach((entry, i) => {
