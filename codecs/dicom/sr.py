@@ -14,6 +14,7 @@ from interop.model import (
     UCUM_SYSTEM,
     CodeableConcept,
     ContentItem,
+    Issue,
     Metric,
     NumericValue,
     Quantity,
@@ -139,7 +140,7 @@ class _Walker:
         elif value_type == "CODE":
             code = ctx.concept(it, CONCEPT_CODE, where)
         elif value_type == "NUM":
-            quantity = self._num(it, where, ident, container, concept, when, site)
+            quantity, text = self._num(it, where, ident, container, concept, when, site)
         elif value_type == "DATETIME":
             text = ctx.text(it, DATETIME, where)
         elif value_type == "DATE":
@@ -164,8 +165,11 @@ class _Walker:
                                            children=children, source=build(SourceRef, location=location))
 
     def _num(self, it: Dataset, where: str, ident: str, container: str, concept: CodeableConcept | None,
-             when: Timestamp | None, site: CodeableConcept | None) -> Quantity | None:
+             when: Timestamp | None, site: CodeableConcept | None) -> tuple[Quantity | None, str | None]:
+        """The NUM's first value as a Quantity (and a Metric); with several values (RF dose reports put one per
+        pulse in one NUM) all of them as text ("v1\\v2\\..."), reported."""
         ctx = self.ctx
+        every = None
         quantity = None
         absent = None
         measured = ctx.sequence(it, MEASURED_VALUE_SEQUENCE, where)
@@ -173,6 +177,14 @@ class _Walker:
         if measured:
             mv = measured[0]
             number = ctx.decimal(mv, NUMERIC_VALUE, value_where)
+            values = ctx.values(mv, NUMERIC_VALUE, value_where) or ()
+            if len(values) > 1:
+                every = "\\".join(str(getattr(v, "original_string", None) or v).strip() for v in values)
+                ctx.issues.append(build(Issue, severity="warning", code="dicom.sr-multivalue",
+                                        location=value_where + tag_str(NUMERIC_VALUE),
+                                        message=f"NUM holds {len(values)} values: the Observation of the item has "
+                                        "the first, the content item (and a dose event's component) all of them",
+                                        offset=None))
             if number is None:
                 ctx.missing(value_where, NUMERIC_VALUE, "Numeric Value")
             else:
@@ -190,7 +202,7 @@ class _Walker:
             absent = QUALIFIER_ABSENT_REASON.get(code or "", "error" if code else "unknown")
         if concept is None:
             ctx.missing(where, CONCEPT_NAME, "Concept Name Code Sequence")
-            return quantity
+            return quantity, every
         self.metrics.append(build(Metric,
             code=concept,
             value=build(NumericValue, kind="numeric", quantity=quantity) if quantity else None,
@@ -199,4 +211,4 @@ class _Walker:
             source=build(SourceRef, location=(value_where + tag_str(NUMERIC_VALUE)) if measured
                                              else where.rstrip(".")),
         ))
-        return quantity
+        return quantity, every

@@ -146,7 +146,10 @@ def _event(event: ContentItem, index: int, report: Report, study_ref: str | None
             continue
         elif it.value_type == "NUM":
             comp = {"code": _concept(it)}
-            if it.quantity is not None:
+            if it.text:  # several values in one NUM (one per pulse in RF reports): all of them, as text
+                unit = it.quantity.unit or it.quantity.unit_text if it.quantity is not None else None
+                comp["valueString"] = " ".join(it.text.split("\\")) + (f" {unit}" if unit else "")
+            elif it.quantity is not None:
                 comp["valueQuantity"] = fd.quantity(it.quantity)
             else:
                 comp["dataAbsentReason"] = {"coding": [{"system": fd.DATA_ABSENT_SYSTEM, "code": "unknown"}]}

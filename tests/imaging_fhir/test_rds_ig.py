@@ -111,3 +111,23 @@ def test_dose_report_results_replace_per_num_observations(bundle: dict) -> None:
     urls = {e["resource"]["id"]: e["fullUrl"] for e in bundle["entry"]}
     assert [r["reference"] for r in report["result"]] == [urls[o["id"]] for o in
                                                           sorted(observations, key=lambda o: o["code"]["coding"][0]["code"] != "73569-6")]
+
+
+def test_multi_valued_num_keeps_every_value() -> None:
+    # RF/XA dose reports put one value per pulse in one NUM (Numeric Value VM > 1): all are kept and reported
+    from pydicom.sequence import Sequence
+
+    b = _builders()
+    ds = b.ct_dose_report()
+    kvp = b.num(b.code("113733", "DCM", "KVP"), "80", "kV", "kV")
+    kvp.MeasuredValueSequence[0].NumericValue = ["80", "81.5", "82"]
+    ds.ContentSequence[3].ContentSequence.append(kvp)
+    ds.ContentSequence = Sequence(list(ds.ContentSequence))
+    message = decode(b.to_bytes(ds))
+    (finding,) = [i for i in message.issues if i.code == "dicom.sr-multivalue"]
+    assert "3 values" in finding.message
+    bundle = json.loads(to_fhir(message, "R4").json())
+    event = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+                 and e["resource"]["code"]["coding"][0]["code"] == "113852")
+    (comp,) = [c for c in event["component"] if c["code"]["coding"][0]["code"] == "113733"]
+    assert comp == {"code": comp["code"], "valueString": "80 81.5 82 kV"}
