@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from interop.model import (
     MDC_SYSTEM,
     UCUM_SYSTEM,
     CodeableConcept,
+    CodedValue,
+    Coding,
     Metric,
     NumericValue,
     Quantity,
     SampleArrayValue,
     SourceRef,
+    StringValue,
     Timestamp,
 )
 
@@ -37,6 +40,10 @@ CHANNEL_SOURCE_SEQUENCE, CHANNEL_SENSITIVITY, CHANNEL_SENSITIVITY_UNITS = 0x003A
 CHANNEL_SENSITIVITY_CORRECTION, CHANNEL_BASELINE = 0x003A0212, 0x003A0213
 WAVEFORM_SEQUENCE, BITS_ALLOCATED, SAMPLE_INTERPRETATION, WAVEFORM_DATA = 0x54000100, 0x54001004, 0x54001006, 0x54001010
 ANNOTATION_SEQUENCE, CONCEPT_NAME, UNITS, NUMERIC_VALUE = 0x0040B020, 0x0040A043, 0x004008EA, 0x0040A30A
+UNFORMATTED_TEXT, CONCEPT_CODE = 0x00700006, 0x0040A168
+FIDUCIAL_POSITIONS = (0x0040A132, 0x0040A138, 0x0040A13A)  # Referenced Sample Positions / Time Offsets / DateTime
+EKG_IMPRESSION = CodeableConcept(codings=(Coding(system="http://loinc.org", code="18844-1",
+                                                 display="EKG impression Narrative"),))
 REFERENCED_CHANNELS = 0x0040A0B0
 
 # Waveform Sample Interpretation (PS3.3 C.10.9.1.5) × bits allocated → struct/memoryview format.
@@ -163,8 +170,15 @@ def _annotations(ds: Dataset, ctx: Context, start: Timestamp | None, device_key:
     for i, item in enumerate(ctx.sequence(ds, ANNOTATION_SEQUENCE)):
         where = f"{tag_str(ANNOTATION_SEQUENCE)}[{i}]."
         number = ctx.decimal(item, NUMERIC_VALUE, where)
-        code = ctx.concept(item, CONCEPT_NAME, where) if number is not None else None
-        if number is None or code is None:
+        if number is None:
+            statement = _statement(item, ctx, where, i, start, device_key)
+            if statement is None:
+                unplaced += 1
+            else:
+                out.append(statement)
+            continue
+        code = ctx.concept(item, CONCEPT_NAME, where)
+        if code is None:
             unplaced += 1
             continue
         units = ctx.concept(item, UNITS, where)
@@ -178,6 +192,29 @@ def _annotations(ds: Dataset, ctx: Context, start: Timestamp | None, device_key:
             source=build(SourceRef, location=where + tag_str(NUMERIC_VALUE))))
     if unplaced:
         ctx.problem(tag_str(ANNOTATION_SEQUENCE), "dicom.annotation-not-mapped",
-                    f"{unplaced} waveform annotation(s) without a numeric value (text, sample positions) "
-                    "are not placed in the model", severity="info")
+                    f"{unplaced} waveform annotation(s) with neither a value nor a statement (sample positions "
+                    "only) are not placed in the model", severity="info")
     return out
+
+
+def _statement(item: Dataset, ctx: Context, where: str, i: int, start: Timestamp | None,
+               device_key: str | None) -> Metric | None:
+    """An interpretation statement (PS3.3 C.10.10.1.1): Unformatted Text Value, or a coded Concept Name Code
+    (e.g. "Sinus rhythm"), as a string or coded Metric; a text without concept gets LOINC 18844-1 (EKG impression)."""
+    text = ctx.text(item, UNFORMATTED_TEXT, where)
+    name = ctx.concept(item, CONCEPT_NAME, where)
+    coded = ctx.concept(item, CONCEPT_CODE, where)
+    if text is not None:
+        value: Any = build(StringValue, kind="string", text=text)
+        tag = UNFORMATTED_TEXT
+    elif any(t in item for t in FIDUCIAL_POSITIONS):
+        return None  # a fiducial mark (P onset, QRS offset ...) at sample positions, not a statement
+    elif coded is not None or name is not None:
+        value = build(CodedValue, kind="coded", concept=coded or name)
+        tag = CONCEPT_CODE if coded is not None else CONCEPT_NAME
+    else:
+        return None
+    code = name if (name is not None and (text is not None or coded is not None)) else EKG_IMPRESSION
+    return build(Metric, code=code, value=value, effective=start, device_key=device_key,
+                 observation_id=f"annotation {i + 1}", group="waveform annotations",
+                 source=build(SourceRef, location=where + tag_str(tag)))

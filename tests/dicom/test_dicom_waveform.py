@@ -28,7 +28,10 @@ def test_packaged_12_lead_ecg():
     # numeric annotations: RR interval 982 ms
     rr = next(x for x in m.metrics if x.code.codings[0].code == "5.10.2.1-3")
     assert (rr.value.quantity.value, rr.value.quantity.unit) == (Decimal(982), "ms")
-    assert [i.code for i in m.issues] == ["dicom.annotation-not-mapped"]
+    assert [i.code for i in m.issues] == ["dicom.annotation-not-mapped"]  # 66 fiducial marks (P onset ...)
+    # interpretation statements (Unformatted Text Value): LOINC 18844-1 EKG impression, as strings
+    statements = [(x.code.codings[0].code, x.value.text) for x in m.metrics if x.value.kind == "string"]
+    assert statements == [("18844-1", "RITMO SINUSALE"), ("18844-1", "ECG NORMALE")]
 
 
 def test_generated_12_lead_ecg_mdc_leads():
