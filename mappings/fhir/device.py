@@ -172,9 +172,11 @@ def _identifier(i: Identifier) -> dict[str, Any]:
 
 
 def _device_metric(m: Metric, node: Device, ctx: FhirContext) -> str:
+    # PoCD IG (DeviceMetric-HeartRateNumericDeviceMetric): R4 `source` is the MDS, `parent` the channel (the
+    # node the metric belongs to: a channel, else the VMD when the source names no channel)
     device_ref = ctx.device_refs[node.key]
-    parent = node.key.rsplit(".", 1)[0] if "." in node.key else None
-    parent_ref = ctx.device_refs.get(parent) if parent else None
+    mds = node.key.split(".", 1)[0]
+    parent_ref = ctx.device_refs.get(mds)
     if not ctx.shares:
         return ctx.add(_device_metric_resource(m, device_ref, parent_ref, ctx))
     q = _unit_quantity(m)
@@ -199,10 +201,9 @@ def _device_metric_resource(m: Metric, device_ref: str, parent_ref: str | None, 
         res["unit"] = unit
     if ctx.r5:
         res["device"] = ctx.reference(device_ref)
-    else:
-        res["source"] = ctx.reference(device_ref)
-        if parent_ref:
-            res["parent"] = ctx.reference(parent_ref)
+    else:  # `parent_ref` is the MDS here, `device_ref` the channel (or VMD)
+        res["source"] = ctx.reference(parent_ref or device_ref)
+        res["parent"] = ctx.reference(device_ref)
     if m.alarm_limits is not None and (m.alarm_limits.low is not None or m.alarm_limits.high is not None):
         res["extension"] = [_alarm_limits_extension(m)]
     res["category"] = "measurement"

@@ -87,8 +87,11 @@ def test_vital_sign_observations(version):
         assert subject["resourceType"] == "Patient" and subject["identifier"][0]["value"] == "HOSP0001"
         metric = resources[o["device"]["reference"]]
         assert metric["resourceType"] == "DeviceMetric"
-        holder = resources[metric["device" if version == "R5" else "source"]["reference"]]
-        mds = resources[holder["parent"]["reference"]]
+        if version == "R5":
+            mds = resources[resources[metric["device"]["reference"]]["parent"]["reference"]]
+        else:  # PoCD IG: source = the MDS, parent = the channel (here the VMD: PCD-01 names no channel)
+            mds = resources[metric["source"]["reference"]]
+            assert resources[metric["parent"]["reference"]]["parent"]["reference"] == metric["source"]["reference"]
         assert mds["identifier"][0]["value"] == "01-23-45-67-89-AB-CD-EF"  # the IGs' dashed spelling
         assert mds["identifier"][0]["system"] == "urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680"
 
