@@ -34,9 +34,14 @@ def eui64(value: str) -> str:
     return "-".join(h[i:i + 2] for i in range(0, len(h), 2))
 
 
+# EUI-64 system id and the PHD IG's transport addresses (ContinuaDeviceIdentifiers BTMAC, ETHMAC, ZIGBEE)
+EUI_SYSTEMS = frozenset({EUI64_SYSTEM, "http://hl7.org/fhir/sid/eui-48/bluetooth",
+                         "http://hl7.org/fhir/sid/eui-48/ethernet", "http://hl7.org/fhir/sid/eui-64/zigbee"})
+
+
 def identifier_value(i: Identifier) -> str:
-    """Identifier.value as written in FHIR (EUI-64 system ids in their one spelling)."""
-    return eui64(i.value) if i.system == EUI64_SYSTEM else i.value
+    """Identifier.value as written in FHIR (EUI-64 and EUI-48 addresses in their one spelling)."""
+    return eui64(i.value) if i.system in EUI_SYSTEMS else i.value
 
 
 def build(message: Message, ctx: FhirContext) -> None:
@@ -166,7 +171,7 @@ def _device_resource(node: Device, parent_ref: str | None, anchor: str, recurs: 
 
 def _identifier(i: Identifier) -> dict[str, Any]:
     out = fd.identifier(i)
-    if i.system == EUI64_SYSTEM:
+    if i.system in EUI_SYSTEMS:
         out = {**out, "value": eui64(i.value)}
     return out
 

@@ -134,7 +134,11 @@ def observation(static: ObservationStatic, f: dict[str, Any], ctx: FhirContext, 
     """The Observation of one metric: its fixed part (`static`) and the rest read from `f`, the metric's
     fields by name (`Metric.__dict__`, or the same names from a codec's recurring read)."""
     effective = f["effective"]
-    when = None if effective is None else effective.raw or effective.value.isoformat()
+    if effective is not None:
+        when = effective.raw or effective.value.isoformat()
+    else:  # an untimed reading is this message's: another message's untimed reading is another Observation
+        msg = ctx.message
+        when = "untimed " + (msg.raw.sha256 if msg.raw else msg.control_id or "")
     res: dict[str, Any] = {
         "resourceType": "Observation",
         "id": stable_id_after(static.id_prefix, when, f["person_id"]),

@@ -326,3 +326,25 @@ def test_clock_information_as_device_properties(version: str) -> None:
     assert accuracy == {"value": 1000000, "system": "http://unitsofmeasure.org", "code": "us"}
     flag = props[2]["valueBoolean"] if version == "R5" else props[2]["valueCode"][0]["coding"][0]["code"]
     assert flag in (True, "Y")
+
+
+def test_conditional_keys_match_what_is_stored_and_untimed_readings_stay_distinct() -> None:
+    # Measured on a real FHIR server (Medplum's FHIR engine): with the search value undashed and the stored
+    # value dashed every re-delivery created one more Device; untimed readings of two messages shared one id.
+    from interop import decode
+
+    def bundle_of(received: str) -> dict:
+        text = (b"# characteristic: 2A5F\n# device: 00:1C:05:FF:E8:74\n# received: " + received.encode() +
+                b"\n00 64 00 5a 00\n")
+        return bundle(decode(text), "R4", "transaction")  # decode keeps the input's digest (Message.raw)
+
+    first, again, later = bundle_of("2024-11-29T23:09:05+01:00"), bundle_of("2024-11-29T23:09:05+01:00"), \
+        bundle_of("2024-11-29T23:19:05+01:00")
+    device = of_type(first, "Device")[0]
+    value = device["resource"]["identifier"][0]["value"]
+    assert value == "00-1C-05-FF-E8-74"
+    assert device["request"]["ifNoneExist"] == f"identifier=http://hl7.org/fhir/sid/eui-48/bluetooth|{value}"
+    ids = [[e["resource"]["id"] for e in of_type(b, "Observation")] for b in (first, again, later)]
+    assert ids[0] == ids[1]  # the same message re-delivered: the same Observations (PUT by id)
+    assert not set(ids[0]) & set(ids[2])  # another message's untimed reading: other Observations
+    assert all(e["request"]["method"] == "PUT" for e in of_type(later, "Observation"))
