@@ -24,6 +24,8 @@ from interop.model import (
 )
 
 GATEWAY_KEY = "phg"
+UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Universal", "Etc/Universal", "GMT",
+                       "Etc/GMT"})
 MDS_AHD = CodeableConcept(codings=(Coding(system=MDC_SYSTEM, code="531981", display="MDC_MOC_VMS_MDS_AHD"),))
 
 
@@ -66,6 +68,8 @@ def local_zone() -> tzinfo:
     except OSError:
         pass
     for key in candidates:
+        if key in UTC_NAMES:
+            return UTC  # written "Z", as every other UTC time
         try:
             return ZoneInfo(key)
         except (ZoneInfoNotFoundError, ValueError):
