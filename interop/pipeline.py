@@ -50,7 +50,7 @@ def raw_ref(data: bytes, label: str | None):
     """`RawRef` for the input (digest, length, base name only)."""
     from .model import RawRef
 
-    return RawRef.model_construct(sha256=hashlib.sha256(data).hexdigest(), length=len(data),
+    return RawRef(sha256=hashlib.sha256(data).hexdigest(), length=len(data),
                                   name=os.path.basename(label) if label else None)
 
 
@@ -89,7 +89,9 @@ def _decode(data: bytes, standard: str, strict: bool, label: str | None) -> Mess
         raise DecodeError(f"input too deeply nested or too large ({type(exc).__name__})", standard=standard,
                           position="input", expected="a well-formed message", source=label) from None
     if message.raw is None:
-        message = message.model_copy(update={"raw": raw_ref(data, label)})
+        from .model import replace
+
+        message = replace(message, raw=raw_ref(data, label))
     return message
 
 

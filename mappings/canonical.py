@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from interop.model import Message
+from interop.model import Message, to_json
 
 
 class CanonicalJson:
@@ -15,9 +15,9 @@ class CanonicalJson:
         self.issues: list = []  # a canonical dump expresses everything; decode issues stay on the message
 
     def json(self, *, indent: bool = False) -> bytes:
-        # exclude_none, not exclude_defaults: value kinds ("numeric", ...) are defaults and must stay so
-        # the JSON reads back into the same Message (Message.model_validate_json)
-        return self.message.model_dump_json(exclude_none=True, indent=2 if indent else None).encode()
+        # fields at their default are left out; value kinds stay ("kind": the tag of MetricValue), so the
+        # JSON reads back into the same Message (interop.model.from_json, validated)
+        return to_json(self.message, indent=indent)
 
 
 class CanonicalJsonMapping:

@@ -6,7 +6,7 @@ Detection imports this module for every input, so pydicom is imported only insid
 from __future__ import annotations
 
 from interop.errors import DecodeError
-from interop.model import Message
+from interop.model import Message, replace
 
 MPPS_SOP_CLASS = "1.2.840.10008.3.1.2.3.3"
 
@@ -46,7 +46,7 @@ class DicomCodec:
             raise DecodeError("sequences nested too deeply", standard="dicom", position="dataset",
                               expected="a bounded content tree", source=source) from None
         if issues:
-            message = message.model_copy(update={"issues": tuple(issues) + message.issues})
+            message = replace(message, issues=tuple(issues) + message.issues)
         return message
 
 

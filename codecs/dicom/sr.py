@@ -205,7 +205,7 @@ class _Walker:
             return quantity, every
         self.metrics.append(build(Metric,
             code=concept,
-            value=build(NumericValue, kind="numeric", quantity=quantity) if quantity else None,
+            value=build(NumericValue, quantity=quantity) if quantity else None,
             data_absent_reason=absent, effective=when, body_site=site, device_key=self.device_key,
             observation_id=ident, group=container,
             source=build(SourceRef, location=(value_where + tag_str(NUMERIC_VALUE)) if measured

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from interop.errors import DecodeError
-from interop.model import Device, ImagingStudy, Instance, Issue, Message, Series
+from interop.model import Device, ImagingStudy, Instance, Issue, Message, Series, fields, replace
 
 from .construct import build
 
@@ -42,7 +42,7 @@ def merge_messages(messages: Iterable[Message]) -> Message:
         for d in m.devices:
             ident = _device_identity(d)
             if ident not in devices:
-                devices[ident] = d.model_copy(update={"key": str(len(devices) + 1)})
+                devices[ident] = replace(d, **{"key": str(len(devices) + 1)})
             remap[d.key] = devices[ident].key
         if patient is None:
             patient = m.patient
@@ -58,25 +58,25 @@ def merge_messages(messages: Iterable[Message]) -> Message:
             for s in m.imaging_study.series:
                 key = remap.get(s.device_key or "", s.device_key)
                 if s.uid not in series:
-                    series[s.uid] = s.model_copy(update={"device_key": key, "instances": ()})
+                    series[s.uid] = replace(s, **{"device_key": key, "instances": ()})
                     instances[s.uid] = {}
                 for inst in s.instances:
                     instances[s.uid].setdefault(inst.sop_instance_uid, inst)
-        metrics += [x.model_copy(update={"device_key": remap.get(x.device_key, x.device_key)})
+        metrics += [replace(x, **{"device_key": remap.get(x.device_key, x.device_key)})
                     if x.device_key in remap else x for x in m.metrics]
         reports += m.reports
-        steps += [x.model_copy(update={"device_key": remap.get(x.device_key, x.device_key)})
+        steps += [replace(x, **{"device_key": remap.get(x.device_key, x.device_key)})
                   if x.device_key in remap else x for x in m.procedure_steps]
-        issues += [i.model_copy(update={"location": f"[{m.control_id}] {i.location}"}) for i in m.issues]
+        issues += [replace(i, **{"location": f"[{m.control_id}] {i.location}"}) for i in m.issues]
     merged_series = tuple(sorted(
-        (s.model_copy(update={"instances": tuple(sorted(instances[s.uid].values(), key=_instance_order))})
+        (replace(s, **{"instances": tuple(sorted(instances[s.uid].values(), key=_instance_order))})
          for s in series.values()), key=lambda s: (s.number is None, s.number or 0, s.uid)))
     first = studies[0] if studies else None
     study = None
     if first is not None:
-        study = first.model_copy(update={"series": merged_series})
+        study = replace(first, **{"series": merged_series})
         for s in studies[1:]:  # fill study-level fields the first instance left empty
-            study = study.model_copy(update={k: getattr(s, k) for k in ImagingStudy.model_fields
+            study = replace(study, **{k: getattr(s, k) for k in fields(ImagingStudy)
                                              if getattr(study, k) in (None, ()) and k != "series"})
     head = messages[0]
     return build(Message,

@@ -24,6 +24,7 @@ from interop.model import (
     SourceRef,
     StringValue,
     Timestamp,
+    replace,
 )
 
 from .construct import build
@@ -99,7 +100,7 @@ def _group(group: Dataset, g: int, ctx: Context, start: Timestamp | None, little
     when = start
     offset_ms = ctx.decimal(group, MULTIPLEX_GROUP_TIME_OFFSET, where)
     if start is not None and offset_ms:
-        when = start.model_copy(update={"value": start.value + timedelta(milliseconds=float(offset_ms))})
+        when = replace(start, value=start.value + timedelta(milliseconds=float(offset_ms)))
     label = ctx.text(group, MULTIPLEX_GROUP_LABEL, where) or f"waveform {g + 1}"
     stride = len(channels) if len(channels) == ctx.integer(group, NUMBER_OF_CHANNELS, where) else n_channels
     out = []
@@ -156,7 +157,7 @@ def _channel(ch: Dataset, c: int, g: int, ctx: Context, group_where: str, sample
         origin = build(Quantity,
             value=baseline if baseline is not None else Decimal(0), unit=ucum, unit_mdc=None,
             unit_text=None if ucum or not units or not units.codings else units.codings[0].display)
-    value = build(SampleArrayValue, kind="sample-array", samples=tuple(map(Decimal, samples)),
+    value = build(SampleArrayValue, samples=tuple(map(Decimal, samples)),
                                              period_ms=period, factor=factor, origin=origin, lower_limit=None,
                                              upper_limit=None, dimensions=1)
     return build(Metric, code=code, value=value, effective=when, device_key=device_key,
@@ -187,7 +188,7 @@ def _annotations(ds: Dataset, ctx: Context, start: Timestamp | None, device_key:
                                             unit_text=None if ucum or not units or not units.codings
                                             else units.codings[0].display)
         out.append(build(Metric,
-            code=code, value=build(NumericValue, kind="numeric", quantity=quantity), effective=start,
+            code=code, value=build(NumericValue, quantity=quantity), effective=start,
             device_key=device_key, observation_id=f"annotation {i + 1}", group="waveform annotations",
             source=build(SourceRef, location=where + tag_str(NUMERIC_VALUE))))
     if unplaced:

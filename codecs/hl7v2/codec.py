@@ -7,7 +7,6 @@ import os
 
 from interop.model import Message
 from interop.model.message import RawRef
-from interop.model.trusted import trusted
 
 from .decoder import HL7v2Decoder
 from .sniff import sniff
@@ -43,7 +42,7 @@ class HL7v2Codec:
 
 def raw_ref(data: bytes, label: str | None) -> RawRef:
     """The `Message.raw` the pipeline would add, set here to spare it a copy of the whole Message."""
-    return trusted(RawRef, sha256=hashlib.sha256(data).hexdigest(), length=len(data),
+    return RawRef(sha256=hashlib.sha256(data).hexdigest(), length=len(data),
                    name=os.path.basename(label) if label else None)
 
 

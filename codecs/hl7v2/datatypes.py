@@ -25,7 +25,6 @@ from interop.model import (
     Location,
     Timestamp,
 )
-from interop.model.trusted import trusted
 
 from .tokenizer import Delimiters, components, subcomponents, unescape
 
@@ -112,9 +111,7 @@ def parse_dtm(raw: str) -> Timestamp:
                          int(second or 0), micro, tzinfo=tz)
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a valid date/time ({exc})") from None
-    # each field has its type already: built without re-validation (model.trusted), a feed's every new
-    # time comes here
-    return trusted(Timestamp, value=value, precision=precision, raw=text)
+    return Timestamp(value=value, precision=precision, raw=text)
 
 
 _TM = re.compile(r"^(\d{2})(\d{2})?(\d{2})?(?:\.(\d{1,4}))?([+-]\d{4})?$", re.ASCII)

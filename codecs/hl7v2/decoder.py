@@ -44,9 +44,9 @@ from interop.model import (
     SourceRef,
     StringValue,
     Timestamp,
+    replace,
 )
 from interop.model.message import RawRef
-from interop.model.trusted import prefill, trusted, trusted_fill
 from interop.terminology import mdc
 
 from . import alarm, pcd, phd
@@ -97,13 +97,7 @@ class _ObxPlan:
     sets_pcd: bool  # this row shows the message is an IHE PCD message
     device_key: str = ""  # device rows: the node key
     device_findings: tuple[int, ...] = ()  # device rows: fields that cannot be placed there
-    metric: dict = field(default_factory=dict)  # metric rows: the Metric fields fixed by the text (prefill)
-
-
-# The fields the decoder gives a Metric (its model_fields_set, as the validating constructor would record)
-_METRIC_FIELDS = frozenset({"code", "value", "data_absent_reason", "measurement_status", "interpretation",
-                            "result_status", "effective", "reference_range", "alarm_limits", "method", "body_site",
-                            "device_key", "containment", "observation_id", "group", "source"})
+    metric: dict = field(default_factory=dict)  # metric rows: the Metric fields fixed by the text
 
 
 @dataclass
@@ -208,10 +202,7 @@ class HL7v2Decoder:
         devices = tuple(self._tree(key, kids) for key in keys if "." not in key)
         if phd_roots:
             devices = tuple(phd.apply(d, phd_roots[d.key]) if d.key in phd_roots else d for d in devices)
-        # every value below already has its field type: built without re-validation (model.trusted)
-        return trusted(
-            Message,
-            standard="hl7v2",
+        return Message(standard="hl7v2",
             version=f.get("version"),
             message_type=f.get("message_type"),
             control_id=f.get("control_id"),
@@ -234,7 +225,7 @@ class HL7v2Decoder:
     def _tree(self, key: str, kids: dict[str, list[str]]) -> Device:
         node = self.nodes[key]
         children = tuple(self._tree(k, kids) for k in kids.get(key, ()))
-        return trusted(Device, key=node.key, level=node.level, type=node.type, identifiers=tuple(node.identifiers),
+        return Device(key=node.key, level=node.level, type=node.type, identifiers=tuple(node.identifiers),
                        name=node.name, children=children, source=node.source)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -293,7 +284,7 @@ class HL7v2Decoder:
         hit = self.systems.get(key)
         if hit is None:
             app = dt.parse_hd(application, self.d)
-            hit = trusted(Endpoint, application=app[0], facility=dt.parse_hd(facility, self.d)[0], identifier=app[1])
+            hit = Endpoint(application=app[0], facility=dt.parse_hd(facility, self.d)[0], identifier=app[1])
             _remember(self.systems, key, hit)
         return hit
 
@@ -308,7 +299,7 @@ class HL7v2Decoder:
             if app and app_uid and not app_type and dt.is_eui64_type(app_uid) and dt.EUI64.match(app):
                 app_uid, app_type = app, "EUI-64"  # "0030E60000000001^EUI-64": the type in HD.2
             if app_type and dt.is_eui64_type(app_type) and app_uid:
-                gateway = trusted(Device, key="gateway", level="mds", name=app, is_gateway=True,
+                gateway = Device(key="gateway", level="mds", name=app, is_gateway=True,
                                   identifiers=(Identifier(value=app_uid.upper(), system=EUI64_SYSTEM, type="EUI-64"),),
                                   source=SourceRef(location="MSH-3", offset=offset))
             hit = (self._endpoint(application, facility), gateway)
@@ -378,7 +369,7 @@ class HL7v2Decoder:
                 ids.append(ident)
         names = [n for n in (dt.parse_xpn(r, d) for r in repetitions(seg.get(5), d)) if n]
         sex = seg.get(8).strip() or None
-        return trusted(Patient, identifiers=tuple(ids), names=tuple(names), birth_date=self.ts(seg, 7),
+        return Patient(identifiers=tuple(ids), names=tuple(names), birth_date=self.ts(seg, 7),
                        sex=None if sex == dt.NULL else sex, source=_source(seg))
 
     def pv1(self, seg: Segment) -> None:
@@ -389,16 +380,14 @@ class HL7v2Decoder:
         self._unplaced(seg, PLACED_PV1_FIELDS)
         d = self.d
         ids = [i for i in (dt.parse_cx(r, d) for r in repetitions(seg.get(19), d)) if i]
-        encounter = trusted(
-            Encounter,
-            identifiers=tuple(ids), patient_class=seg.get(2).strip() or None, location=dt.parse_pl(seg.get(3), d),
+        encounter = Encounter(identifiers=tuple(ids), patient_class=seg.get(2).strip() or None, location=dt.parse_pl(seg.get(3), d),
             admit_time=self.ts(seg, 44), discharge_time=self.ts(seg, 45), source=_source(seg))
         practitioners = []
         for n, role in ((7, "attending"), (8, "referring"), (9, "consulting"), (17, "admitting")):
             for rep in repetitions(seg.get(n), d):
                 ident, name = dt.parse_xcn(rep, d)
                 if ident or name:
-                    practitioners.append(trusted(Practitioner, role=role, identifiers=(ident,) if ident else (),
+                    practitioners.append(Practitioner(role=role, identifiers=(ident,) if ident else (),
                                                  names=(name,) if name else (),
                                                  source=SourceRef(location=seg.where(n), offset=seg.offset)))
         return encounter, tuple(practitioners)
@@ -410,20 +399,19 @@ class HL7v2Decoder:
         values["observed"] = observed = self.ts(seg, 7)
         values["observed_end"] = self.ts(seg, 8)
         values["source"] = _source(seg)
-        order = trusted_fill(Order, values, set(_ORDER_FIELDS))
+        order = Order(**values)
         self.orders.append(order)
         self.group = _Group(order, observed)
         self.last_metric_index = None
 
     def _order_static(self, seg: Segment) -> dict:
-        """The Order fields an OBR fixes apart from its times and place (a `prefill` dict)."""
+        """The Order fields an OBR fixes apart from its times and place."""
         self._unplaced(seg, PLACED_OBR_FIELDS)
         d = self.d
         placer = self._ei(seg.get(2))
         filler = self._ei(seg.get(3))
         set_id = seg.get(1).strip()
-        return prefill(
-            Order,
+        return dict(
             set_id=int(set_id) if dt.is_digits(set_id) else None,
             placer_id=_entity(seg.get(2), placer, d),  # EI.1 as sent (IHE PCD: the namespace is an EUI-64)
             filler_id=_entity(seg.get(3), filler, d),
@@ -442,7 +430,7 @@ class HL7v2Decoder:
             return
         if self.last_metric_index is not None:
             m = self.metrics[self.last_metric_index]
-            self.metrics[self.last_metric_index] = m.model_copy(update={"notes": m.notes + (text,)})
+            self.metrics[self.last_metric_index] = replace(m, notes=m.notes + (text,))
         else:
             self.tolerate(seg, 3, "hl7v2.note-not-placed",
                           "NTE not following an OBX (order or message comment) is not mapped", severity="info")
@@ -483,7 +471,7 @@ class HL7v2Decoder:
             self._equipment(seg, key, plan.equipment)
         values["group"] = (order.filler_id or order.placer_id) if order else None
         values["source"] = _source(seg)
-        self.metrics.append(trusted_fill(Metric, values, set(_METRIC_FIELDS)))
+        self.metrics.append(Metric(**values))
         self.last_metric_index = len(self.metrics) - 1
 
     def reading(self, seg: Segment, vtype: str) -> tuple[MetricValue | None, str | None, tuple[str, ...],
@@ -549,8 +537,7 @@ class HL7v2Decoder:
         if level is not None:  # a device row when OBX-5 is empty: fields a device row must not carry
             plan.device_key = pcd.device_key(path, level)
             plan.device_findings = tuple(n for n in (6, 7) if f[n] and f[n].strip())
-        plan.metric = prefill(
-            Metric,
+        plan.metric = dict(
             code=code,
             result_status=f[11].strip() or None,
             method=dt.parse_cwe(f[17], d) if f[17] else None,
@@ -658,7 +645,7 @@ class HL7v2Decoder:
                     self.tolerate(seg, 5, "hl7v2.repeated-value", "NM value repeats; only the first is read")
                 if reps[0].strip().upper() == "NAN":
                     return None, "not-a-number"
-                return trusted(NumericValue, quantity=self._quantity(seg, dt.parse_nm(reps[0]))), None
+                return NumericValue(quantity=self._quantity(seg, dt.parse_nm(reps[0]))), None
             if vtype in CODED_TYPES:
                 reps = repetitions(text, d)
                 concept = self._code(reps[0])
@@ -707,7 +694,7 @@ class HL7v2Decoder:
 
     def _quantity(self, seg: Segment, value: Decimal, comparator: str | None = None) -> Quantity:
         ucum, mdc, text = self._unit(seg)
-        return trusted(Quantity, value=value, comparator=comparator, unit=ucum, unit_mdc=mdc, unit_text=text)
+        return Quantity(value=value, comparator=comparator, unit=ucum, unit_mdc=mdc, unit_text=text)
 
     def _sn(self, seg: Segment, text: str):
         comparator, n1, sep, n2 = dt.parse_sn(text, self.d)
@@ -808,15 +795,10 @@ def _tables(d: Delimiters) -> _Tables:
     return tables
 
 
-_SOURCE_FIELDS = frozenset({"location", "offset"})
-# The fields the decoder gives an Order (its model_fields_set, as the validating constructor would record)
-_ORDER_FIELDS = frozenset({"set_id", "placer_id", "filler_id", "code", "observed", "observed_end", "status", "reason",
-                           "source"})
-
-
 def _source(seg: Segment) -> SourceRef:
-    """`SourceRef(location=seg.where(), offset=seg.offset)`, built the trusted way (model.trusted)."""
-    return trusted_fill(SourceRef, {"location": seg.where(), "offset": seg.offset}, set(_SOURCE_FIELDS))
+    """Where `seg` is: its place ("OBX[3]") and byte offset."""
+    return SourceRef(location=seg.where(), offset=seg.offset)
+
 _EMPTY_FIELDS = [""] * 21
 
 
@@ -871,7 +853,7 @@ def _enrich(concept: CodeableConcept) -> CodeableConcept:
     if dt.is_digits(mdc_code):
         term = mdc.term(mdc_code)
         if term is not None and codings[i].display is None:
-            codings[i] = codings[i].model_copy(update={"display": term.refid})
+            codings[i] = replace(codings[i], display=term.refid)
     else:  # some senders put the reference id where the numeric code belongs
         term = mdc.term_by_refid(mdc_code)
         if term is not None:
@@ -879,11 +861,11 @@ def _enrich(concept: CodeableConcept) -> CodeableConcept:
             codings[i] = Coding(system=MDC_SYSTEM, code=str(term.code), display=term.refid)
             mdc_code = str(term.code)
             if original and original != term.refid and concept.text is None:
-                concept = concept.model_copy(update={"text": original})
+                concept = replace(concept, text=original)
     loinc = mdc.loinc_for(mdc_code) if dt.is_digits(mdc_code) else None
     if loinc:
         codings.append(Coding(system=LOINC_SYSTEM, code=loinc[0], display=loinc[1]))
-    return concept.model_copy(update={"codings": tuple(codings)})
+    return replace(concept, codings=tuple(codings))
 
 
 @lru_cache(maxsize=1024)

@@ -613,18 +613,18 @@ class Association:
         if nom.MDC_ATTR_NU_VAL_OBS_SIMP in values:
             source_attr = nom.MDC_ATTR_NU_VAL_OBS_SIMP
             number, dar = mder.float32(values[source_attr][0])
-            value = NumericValue.model_construct(quantity=_quantity(number, unit)) if number is not None else None
+            value = NumericValue(quantity=_quantity(number, unit)) if number is not None else None
         elif nom.MDC_ATTR_NU_VAL_OBS_BASIC in values:
             source_attr = nom.MDC_ATTR_NU_VAL_OBS_BASIC
             number, dar = mder.sfloat(values[source_attr][0])
-            value = NumericValue.model_construct(quantity=_quantity(number, unit)) if number is not None else None
+            value = NumericValue(quantity=_quantity(number, unit)) if number is not None else None
         elif nom.MDC_ATTR_NU_VAL_OBS in values:
             source_attr = nom.MDC_ATTR_NU_VAL_OBS
             nu = values[source_attr][0]
             number, dar = mder.float32(nu.value)
             code = _concept(partition, nu.metric_id) if nu.metric_id else code
             status = nu.state if status is None else status
-            value = NumericValue.model_construct(quantity=_quantity(number, nu.unit_code)) if number is not None else None
+            value = NumericValue(quantity=_quantity(number, nu.unit_code)) if number is not None else None
         elif {nom.MDC_ATTR_NU_CMPD_VAL_OBS_SIMP, nom.MDC_ATTR_NU_CMPD_VAL_OBS_BASIC,
               nom.MDC_ATTR_NU_CMPD_VAL_OBS} & values.keys():
             source_attr, value = self._compound(partition, static, values, unit, pos)
@@ -672,13 +672,13 @@ class Association:
                            f"value at the same time again; kept once", offset)
                 return
             seen.append((value, dar))
-        self.metrics.append(Metric.model_construct(
+        self.metrics.append(Metric(
             method=_method(categories[0]) if categories else None,
             code=code, value=value, data_absent_reason=dar,
             measurement_status=nom.bit_names(status, nom.MEASUREMENT_STATUS) if status else (),
             effective=effective, device_key=MDS_DEVICE_KEY, handle=obj.obj_handle,
             person_id=person_id,
-            source=SourceRef.model_construct(location=f"APDU {self.apdu_count} handle {obj.obj_handle} "
+            source=SourceRef(location=f"APDU {self.apdu_count} handle {obj.obj_handle} "
                                              f"attr 0x{source_attr:04X} {attributes.name(source_attr)}",
                                              offset=offset),
         ))
@@ -705,10 +705,10 @@ class Association:
         for i, bits in enumerate(raw):
             number, dar = decode(bits)
             term = ids[i] if i < len(ids) else 0
-            comps.append(Component.model_construct(code=_concept(partition, term),
+            comps.append(Component(code=_concept(partition, term),
                                                    quantity=_quantity(number, unit) if number is not None else None,
                                                    data_absent_reason=dar))
-        return attr, CompoundValue.model_construct(components=tuple(comps))
+        return attr, CompoundValue(components=tuple(comps))
 
     def _sample_array(self, static: dict, values: dict, unit: int | None, pos: int) -> SampleArrayValue:
         raw = bytes(values[nom.MDC_ATTR_SIMP_SA_OBS_VAL][0])
@@ -766,7 +766,7 @@ class Association:
             dt = dt.replace(tzinfo=self.local_tz)
             self.issue("info", "x73.local-time", f"device-local absolute times placed in the gateway's zone "
                        f"({dt.tzname() or dt.strftime('%z')})", None)
-        return Timestamp.model_construct(value=dt, precision=precision, raw=raw.hex().upper())
+        return Timestamp(value=dt, precision=precision, raw=raw.hex().upper())
 
     def _relative(self, ticks: int, off: int, mds_attr: int = nom.MDC_ATTR_TIME_REL,
                   tick_us: int = mder.RELATIVE_TIME_US) -> Timestamp | None:
@@ -784,7 +784,7 @@ class Association:
         if anchor is None:
             return None
         dt = anchor.value + timedelta(microseconds=(ticks - rel_t[0]) * tick_us)
-        return Timestamp.model_construct(value=dt, precision="millisecond" if tick_us > 1 else "microsecond",
+        return Timestamp(value=dt, precision="millisecond" if tick_us > 1 else "microsecond",
                                          raw=f"{ticks:X}")
 
     # ------------------------------------------------------------------ result
@@ -930,6 +930,6 @@ def _unit(unit: int) -> tuple[str | None, Coding]:
 def _quantity(value: Decimal, unit: int | None) -> Quantity:
     """Quantity with UCUM and the MDC unit (partition DIM); built without re-validation (hot path)."""
     if unit is None:
-        return Quantity.model_construct(value=value)
+        return Quantity(value=value)
     ucum, coding = _unit(unit)
-    return Quantity.model_construct(value=value, unit=ucum, unit_mdc=coding)
+    return Quantity(value=value, unit=ucum, unit_mdc=coding)

@@ -1,4 +1,14 @@
-"""The canonical model: the contract between codecs and mappings (DESIGN.md, "Canonical model")."""
+"""The canonical model: the contract between codecs and mappings (DESIGN.md, "Canonical model").
+
+Frozen msgspec Structs. Build with keyword arguments, read attributes, compare with `==`; use the
+helpers below instead of any library method on the objects:
+
+    replace(obj, field=value, ...)   # a copy with some fields changed
+    fields(cls_or_obj)               # the field names, in declaration order
+    to_builtins(obj)                 # plain dicts/tuples/str (Decimal and datetime as text)
+    to_json(obj, indent=False)       # JSON bytes (fields at their default omitted)
+    from_json(data, type=Message)    # JSON → validated model object (DecodeError-free: raises ValueError)
+"""
 
 from .alarm import Alarm
 from .common import (
@@ -10,6 +20,7 @@ from .common import (
     UCUM_SYSTEM,
     CodeableConcept,
     Coding,
+    Frozen,
     Identifier,
     Issue,
     Quantity,
@@ -36,9 +47,10 @@ from .metric import (
     StringValue,
 )
 from .patient import Encounter, HumanName, Location, Order, Patient, Practitioner
+from .tools import fields, from_json, replace, to_builtins, to_json
 
 __all__ = [
-    "Alarm", "BitsValue", "CodeableConcept", "CodedValue", "Coding", "Component", "CompoundValue",
+    "Alarm", "BitsValue", "Frozen", "fields", "from_json", "replace", "to_builtins", "to_json", "CodeableConcept", "CodedValue", "Coding", "Component", "CompoundValue",
     "ContentItem", "DCM_SYSTEM", "DataAbsentReason", "DateTimeValue", "Device", "EUI64_SYSTEM",
     "Encounter", "Endpoint", "HumanName", "Identifier", "ImagingStudy", "Instance", "Issue",
     "LOINC_SYSTEM", "Location", "MDC_SYSTEM", "Message", "Metric", "MetricValue", "NumericValue",

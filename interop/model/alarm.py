@@ -5,7 +5,7 @@ from __future__ import annotations
 from .common import CodeableConcept, Coding, Frozen, Identifier, Quantity, Range, SourceRef, Timestamp
 
 
-class Alarm(Frozen):
+class Alarm(Frozen, kw_only=True):
     """One alert: what fired, how urgent, its state and the metric it is about."""
 
     code: CodeableConcept  # event code (MDC_EVT_HI, MDC_EVT_ECG_ASYSTOLE ...)

@@ -7,7 +7,7 @@ from typing import Literal
 from .common import CodeableConcept, Frozen, Identifier, SourceRef, Timestamp
 
 
-class ProductionSpec(Frozen):
+class ProductionSpec(Frozen, kw_only=True):
     """One entry of MDS production-specification (firmware, software, hardware, serial ...)."""
 
     kind: Literal[
@@ -18,7 +18,7 @@ class ProductionSpec(Frozen):
     component_id: int = 0  # component-id (0 = the device as a whole)
 
 
-class TimeInfo(Frozen):
+class TimeInfo(Frozen, kw_only=True):
     """What a device said about its clock (PHD IG time information, PoCD time sync)."""
 
     device_time: Timestamp | None = None  # absolute time on the device clock when read
@@ -27,7 +27,7 @@ class TimeInfo(Frozen):
     capabilities: tuple[str, ...] = ()  # MDC_TIME_CAP_* flags set
 
 
-class Device(Frozen):
+class Device(Frozen, kw_only=True):
     """A node of the device containment tree.
 
     The top of a tree is an MDS (a whole device or a gateway); its children are VMDs (modules),

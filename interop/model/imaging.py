@@ -5,7 +5,7 @@ from __future__ import annotations
 from .common import CodeableConcept, Frozen, Identifier, Quantity, SourceRef, Timestamp
 
 
-class Instance(Frozen):
+class Instance(Frozen, kw_only=True):
     """One SOP instance."""
 
     sop_instance_uid: str  # (0008,0018)
@@ -15,7 +15,7 @@ class Instance(Frozen):
     source: SourceRef | None = None
 
 
-class Series(Frozen):
+class Series(Frozen, kw_only=True):
     """One series of a study."""
 
     uid: str  # SeriesInstanceUID (0020,000E)
@@ -30,7 +30,7 @@ class Series(Frozen):
     instances: tuple[Instance, ...] = ()
 
 
-class ImagingStudy(Frozen):
+class ImagingStudy(Frozen, kw_only=True):
     """A study and everything of it that arrived."""
 
     uid: str  # StudyInstanceUID (0020,000D)
@@ -44,7 +44,7 @@ class ImagingStudy(Frozen):
     source: SourceRef | None = None
 
 
-class ContentItem(Frozen):
+class ContentItem(Frozen, kw_only=True):
     """One node of a DICOM SR content tree."""
 
     relationship: str | None = None  # CONTAINS, HAS PROPERTIES, INFERRED FROM, HAS OBS CONTEXT ...
@@ -58,7 +58,7 @@ class ContentItem(Frozen):
     source: SourceRef | None = None  # tag path, e.g. "(0040,A730)[2].(0040,A730)[0]"
 
 
-class Report(Frozen):
+class Report(Frozen, kw_only=True):
     """A structured report (DICOM SR): its title, status and content tree.
 
     Measurements in the tree are also emitted as `Message.metrics` (with `group` = container path).
@@ -75,7 +75,7 @@ class Report(Frozen):
     source: SourceRef | None = None
 
 
-class ProcedureStep(Frozen):
+class ProcedureStep(Frozen, kw_only=True):
     """A performed procedure step (DICOM MPPS N-CREATE / N-SET)."""
 
     uid: str  # affected SOP instance UID of the MPPS

@@ -14,7 +14,7 @@ from .patient import Encounter, Order, Patient, Practitioner
 Standard = Literal["hl7v2", "ieee11073-20601", "bluetooth-gatt", "dicom"]
 
 
-class Endpoint(Frozen):
+class Endpoint(Frozen, kw_only=True):
     """A sending or receiving system (MSH-3/4, MSH-5/6; DICOM AE title; 20601 agent)."""
 
     application: str | None = None  # MSH-3 / calling AE title
@@ -22,7 +22,7 @@ class Endpoint(Frozen):
     identifier: str | None = None  # universal id of the application (e.g. EUI-64 in PCD)
 
 
-class RawRef(Frozen):
+class RawRef(Frozen, kw_only=True):
     """Reference to the exact input, so a translation can be traced back (Provenance)."""
 
     sha256: str  # hex digest of the input bytes
@@ -30,7 +30,7 @@ class RawRef(Frozen):
     name: str | None = None  # file name or stream label (never patient data)
 
 
-class Message(Frozen):
+class Message(Frozen, kw_only=True):
     """One decoded unit of input: an HL7 v2 message, a 20601 association, a DICOM instance/study."""
 
     standard: Standard  # which family decoded it

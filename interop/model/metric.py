@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
-
-from pydantic import Field
+from typing import ClassVar, Literal
 
 from .common import CodeableConcept, Coding, Frozen, Quantity, Range, SourceRef, Timestamp
 
@@ -24,14 +22,14 @@ DataAbsentReason = Literal[
 """FHIR data-absent-reason codes the codecs emit (http://terminology.hl7.org/CodeSystem/data-absent-reason)."""
 
 
-class NumericValue(Frozen):
+class NumericValue(Frozen, kw_only=True, tag="numeric", tag_field="kind"):
     """A single numeric (NM, SFLOAT/FLOAT basic or simple numeric, SR NUM)."""
 
-    kind: Literal["numeric"] = "numeric"
+    kind: ClassVar[str] = "numeric"  # the tag of the MetricValue union (JSON "kind")
     quantity: Quantity
 
 
-class Component(Frozen):
+class Component(Frozen, kw_only=True):
     """One member of a compound value (systolic of a BP, x of an accelerometer)."""
 
     code: CodeableConcept  # MDC code of the component (MDC_PRESS_BLD_NONINV_SYS ...)
@@ -39,36 +37,36 @@ class Component(Frozen):
     data_absent_reason: DataAbsentReason | None = None  # why the component has no value
 
 
-class CompoundValue(Frozen):
+class CompoundValue(Frozen, kw_only=True, tag="compound", tag_field="kind"):
     """A compound numeric (20601 compound-basic-nu-observed-value, v2 SN pairs)."""
 
-    kind: Literal["compound"] = "compound"
+    kind: ClassVar[str] = "compound"  # the tag of the MetricValue union (JSON "kind")
     components: tuple[Component, ...]
 
 
-class RangeValue(Frozen):
+class RangeValue(Frozen, kw_only=True, tag="range", tag_field="kind"):
     """An interval result (v2 SN "10-20")."""
 
-    kind: Literal["range"] = "range"
+    kind: ClassVar[str] = "range"  # the tag of the MetricValue union (JSON "kind")
     low: Quantity | None = None
     high: Quantity | None = None
 
 
-class RatioValue(Frozen):
+class RatioValue(Frozen, kw_only=True, tag="ratio", tag_field="kind"):
     """A ratio result (v2 SN "1:128", "120/80" written as a ratio)."""
 
-    kind: Literal["ratio"] = "ratio"
+    kind: ClassVar[str] = "ratio"  # the tag of the MetricValue union (JSON "kind")
     numerator: Quantity
     denominator: Quantity
 
 
-class SampleArrayValue(Frozen):
+class SampleArrayValue(Frozen, kw_only=True, tag="sample-array", tag_field="kind"):
     """A waveform (RT-SA, v2 NA, DICOM waveform channel): raw samples plus how to scale them.
 
     physical value = origin + factor * sample, sampled every `period_ms`.
     """
 
-    kind: Literal["sample-array"] = "sample-array"
+    kind: ClassVar[str] = "sample-array"  # the tag of the MetricValue union (JSON "kind")
     samples: tuple[Decimal, ...]  # sample values as transmitted
     period_ms: Decimal | None = None  # time between samples in milliseconds
     factor: Decimal | None = None  # scale factor applied to each sample
@@ -78,44 +76,42 @@ class SampleArrayValue(Frozen):
     dimensions: int = 1  # interleaved channels in `samples`
 
 
-class CodedValue(Frozen):
+class CodedValue(Frozen, kw_only=True, tag="coded", tag_field="kind"):
     """A coded result (CWE/CE, 20601 enumeration OID, SR CODE)."""
 
-    kind: Literal["coded"] = "coded"
+    kind: ClassVar[str] = "coded"  # the tag of the MetricValue union (JSON "kind")
     concept: CodeableConcept
 
 
-class StringValue(Frozen):
+class StringValue(Frozen, kw_only=True, tag="string", tag_field="kind"):
     """A text result (ST/TX/FT, enumeration text, SR TEXT)."""
 
-    kind: Literal["string"] = "string"
+    kind: ClassVar[str] = "string"  # the tag of the MetricValue union (JSON "kind")
     text: str
 
 
-class DateTimeValue(Frozen):
+class DateTimeValue(Frozen, kw_only=True, tag="datetime", tag_field="kind"):
     """A date/time result (v2 DTM/TS value, SR DATETIME)."""
 
-    kind: Literal["datetime"] = "datetime"
+    kind: ClassVar[str] = "datetime"  # the tag of the MetricValue union (JSON "kind")
     timestamp: Timestamp
 
 
-class BitsValue(Frozen):
+class BitsValue(Frozen, kw_only=True, tag="bits", tag_field="kind"):
     """A bit-string state (20601 BITS-16/32 enumerations: device and measurement status)."""
 
-    kind: Literal["bits"] = "bits"
+    kind: ClassVar[str] = "bits"  # the tag of the MetricValue union (JSON "kind")
     value: int  # the raw bit string
     width: int  # 8, 16 or 32
     set_names: tuple[str, ...] = ()  # names of the set bits per the standard, most significant first
 
 
-MetricValue = Annotated[
-    NumericValue | CompoundValue | SampleArrayValue | CodedValue | StringValue | DateTimeValue | BitsValue
-    | RangeValue | RatioValue,
-    Field(discriminator="kind"),
-]
+MetricValue = (NumericValue | CompoundValue | SampleArrayValue | CodedValue | StringValue | DateTimeValue | BitsValue
+               | RangeValue | RatioValue)
+"""A metric's value: one of the classes above, told apart by `kind` (a tagged union in JSON)."""
 
 
-class Metric(Frozen):
+class Metric(Frozen, kw_only=True):
     """One observation: what was measured, its value or why it is absent, when, and by which device."""
 
     code: CodeableConcept  # MDC coding first, plus LOINC/SNOMED translations where known

@@ -7,7 +7,7 @@ from typing import Literal
 from .common import CodeableConcept, Frozen, Identifier, SourceRef, Timestamp
 
 
-class HumanName(Frozen):
+class HumanName(Frozen, kw_only=True):
     """A person name split as HL7 XPN / DICOM PN do."""
 
     family: str | None = None  # family name
@@ -18,7 +18,7 @@ class HumanName(Frozen):
     text: str | None = None  # the name as one string (DICOM ideographic/phonetic groups kept here)
 
 
-class Patient(Frozen):
+class Patient(Frozen, kw_only=True):
     """The subject of the message."""
 
     identifiers: tuple[Identifier, ...] = ()  # PID-3 repetitions / DICOM PatientID + issuer
@@ -30,7 +30,7 @@ class Patient(Frozen):
     source: SourceRef | None = None  # lineage
 
 
-class Location(Frozen):
+class Location(Frozen, kw_only=True):
     """PV1-3 point of care: facility, building, floor, unit, room, bed."""
 
     point_of_care: str | None = None  # nursing unit / ward
@@ -42,7 +42,7 @@ class Location(Frozen):
     text: str | None = None  # the location as one string
 
 
-class Encounter(Frozen):
+class Encounter(Frozen, kw_only=True):
     """The visit in which the data was produced."""
 
     identifiers: tuple[Identifier, ...] = ()  # PV1-19 visit number
@@ -53,7 +53,7 @@ class Encounter(Frozen):
     source: SourceRef | None = None
 
 
-class Practitioner(Frozen):
+class Practitioner(Frozen, kw_only=True):
     """A person acting in a role (attending, referring, operator, performing physician)."""
 
     role: str  # "attending", "referring", "operator", "performing", "ordering"
@@ -62,7 +62,7 @@ class Practitioner(Frozen):
     source: SourceRef | None = None
 
 
-class Order(Frozen):
+class Order(Frozen, kw_only=True):
     """An observation request (v2 OBR, DICOM request attributes)."""
 
     placer_id: str | None = None  # OBR-2

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from interop.model import Issue, Message
-from interop.model.trusted import trusted
 
 from .prepared import Prepared
 
@@ -137,8 +136,7 @@ class FhirContext:
 
     def note(self, code: str, location: str, message: str, severity: str = "warning") -> None:
         """Record something the target cannot express (shown by `translate --report`)."""
-        self.issues.append(trusted(Issue, severity=severity, code=code, location=location, message=message,
-                                   offset=None))  # model_construct costs ~5 µs, this ~1 µs
+        self.issues.append(Issue(severity=severity, code=code, location=location, message=message))
 
 
 def entry_url(rid: str) -> str:

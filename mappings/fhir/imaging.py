@@ -29,6 +29,7 @@ from interop.model import (
     Report,
     Series,
     Timestamp,
+    replace,
 )
 
 from . import datatypes as fd
@@ -148,7 +149,7 @@ def _merged_series(series: tuple[Series, ...]) -> list[Series]:
     out = []
     for uid, s in by_uid.items():
         ordered = sorted(instances[uid].values(), key=lambda i: (i.number is None, i.number or 0))
-        out.append(s.model_copy(update={"instances": tuple(ordered)}))
+        out.append(replace(s, instances=tuple(ordered)))
     return sorted(out, key=lambda s: (s.number is None, s.number or 0))
 
 

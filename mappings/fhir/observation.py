@@ -45,7 +45,7 @@ def build(message: Message, ctx: FhirContext) -> None:
     refs = ctx.observation_refs
     for m in message.metrics:
         static = ObservationStatic(m, ctx, anchor)
-        res = observation(static, m.__dict__, ctx, default_tz)
+        res = observation(static, m, ctx, default_tz)
         rid = res["id"]
         if rid in seen:  # the same observation twice in one input: keep both, distinct ids
             seen[rid] += 1
@@ -124,16 +124,9 @@ class ObservationStatic:
         self.tail = tail
 
 
-# The Metric fields `observation` reads from `f` (and the helpers it calls); the rest of an Observation
-# comes from its `ObservationStatic`
-OBSERVATION_FIELDS = ("value", "data_absent_reason", "measurement_status", "interpretation", "result_status",
-                      "effective", "effective_end", "person_id", "notes", "source")
-
-
-def observation(static: ObservationStatic, f: dict[str, Any], ctx: FhirContext, default_tz) -> dict[str, Any]:
-    """The Observation of one metric: its fixed part (`static`) and the rest read from `f`, the metric's
-    fields by name (`Metric.__dict__`, or the same names from a codec's recurring read)."""
-    effective = f["effective"]
+def observation(static: ObservationStatic, f: Metric, ctx: FhirContext, default_tz) -> dict[str, Any]:
+    """The Observation of metric `f`: its fixed part (`static`) and the rest read from `f`."""
+    effective = f.effective
     if effective is not None:
         when = effective.raw or effective.value.isoformat()
     else:  # an untimed reading is this message's: another message's untimed reading is another Observation
@@ -141,9 +134,9 @@ def observation(static: ObservationStatic, f: dict[str, Any], ctx: FhirContext, 
         when = "untimed " + (msg.raw.sha256 if msg.raw else msg.control_id or "")
     res: dict[str, Any] = {
         "resourceType": "Observation",
-        "id": stable_id_after(static.id_prefix, when, f["person_id"]),
+        "id": stable_id_after(static.id_prefix, when, f.person_id),
     }
-    if f["measurement_status"]:
+    if f.measurement_status:
         security, status_interpretation, unmapped = _measurement_status(f)
         if security:
             res["meta"] = {"security": security}
@@ -156,12 +149,12 @@ def observation(static: ObservationStatic, f: dict[str, Any], ctx: FhirContext, 
         if assumed and default_tz is None:
             ctx.note("fhir.zone-assumed", _location(f),
                      "observation time has no UTC offset (nor has the message); UTC assumed (use --assume-tz)")
-        if f["effective_end"] is not None:
-            res["effectivePeriod"] = {"start": text, "end": fd.date_time(f["effective_end"], default_tz)[0]}
+        if f.effective_end is not None:
+            res["effectivePeriod"] = {"start": text, "end": fd.date_time(f.effective_end, default_tz)[0]}
         else:
             res["effectiveDateTime"] = text
     _value(f, res, ctx)
-    interpretation = f["interpretation"]
+    interpretation = f.interpretation
     if status_interpretation:
         res["interpretation"] = _interpretation(interpretation) + list(status_interpretation)
     elif interpretation:
@@ -172,11 +165,11 @@ def observation(static: ObservationStatic, f: dict[str, Any], ctx: FhirContext, 
             res["interpretation"] = hit
         else:
             res["interpretation"] = _interpretation(interpretation)
-    if f["value"] is None and "dataAbsentReason" not in res:
-        absent = f["data_absent_reason"] or _status_absent_reason(f)
+    if f.value is None and "dataAbsentReason" not in res:
+        absent = f.data_absent_reason or _status_absent_reason(f)
         if absent:
             res["dataAbsentReason"] = _absent(absent)
-    notes = f["notes"]
+    notes = f.notes
     if notes or unmapped:
         notes = list(notes)
         if unmapped:
@@ -187,8 +180,8 @@ def observation(static: ObservationStatic, f: dict[str, Any], ctx: FhirContext, 
     return res
 
 
-def _location(f: dict[str, Any]) -> str:
-    source = f["source"]
+def _location(f: Metric) -> str:
+    source = f.source
     return source.location if source is not None else "metric"
 
 
@@ -220,17 +213,17 @@ def _reference_ranges(m: Metric) -> list[dict[str, Any]]:
     return ranges
 
 
-def _measurement_status(f: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+def _measurement_status(f: Metric) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     """IEEE 11073 MeasurementStatus names → (meta.security, interpretation, names with no FHIR
     mapping), per the HL7 PoCD IG measurement-status table (interop.terminology.status)."""
-    if not f["measurement_status"]:
+    if not f.measurement_status:
         return [], [], []
     from interop.terminology import status
 
     security: list[dict[str, Any]] = []
     interpretation: list[dict[str, Any]] = []
     unmapped: list[str] = []
-    for name in f["measurement_status"]:
+    for name in f.measurement_status:
         mapping = status.by_name(name)
         if mapping is None or not (mapping.security or mapping.interpretation or mapping.data_absent_reason):
             unmapped.append(name)
@@ -245,10 +238,10 @@ def _measurement_status(f: dict[str, Any]) -> tuple[list[dict[str, Any]], list[d
     return security, interpretation, unmapped
 
 
-def _status_absent_reason(f: dict[str, Any]) -> str | None:
+def _status_absent_reason(f: Metric) -> str | None:
     from interop.terminology import status
 
-    for name in f["measurement_status"]:
+    for name in f.measurement_status:
         mapping = status.by_name(name)
         if mapping is not None and mapping.data_absent_reason:
             return mapping.data_absent_reason
@@ -264,11 +257,11 @@ def _result_status(obx11: str) -> str:
     return v2tables.observation_status(code, default="") or UNMAPPED_RESULT_STATUS.get(code, "unknown")
 
 
-def _status(f: dict[str, Any]) -> str:
-    if f["result_status"]:
-        return _result_status(f["result_status"])
-    if "invalid" in f["measurement_status"]:
-        return "entered-in-error" if f["value"] is not None else "final"
+def _status(f: Metric) -> str:
+    if f.result_status:
+        return _result_status(f.result_status)
+    if "invalid" in f.measurement_status:
+        return "entered-in-error" if f.value is not None else "final"
     return "final"
 
 
@@ -284,11 +277,11 @@ def _absent(reason: str) -> dict[str, Any]:
     return {"coding": [{"system": fd.DATA_ABSENT_SYSTEM, "code": reason}]}
 
 
-def _value(f: dict[str, Any], res: dict[str, Any], ctx: FhirContext) -> None:
-    v = f["value"]
+def _value(f: Metric, res: dict[str, Any], ctx: FhirContext) -> None:
+    v = f.value
     if v is None:
-        if f["data_absent_reason"]:
-            res["dataAbsentReason"] = _absent(f["data_absent_reason"])
+        if f.data_absent_reason:
+            res["dataAbsentReason"] = _absent(f.data_absent_reason)
         return
     kind = v.kind
     if kind == "numeric":
@@ -323,13 +316,13 @@ def _value(f: dict[str, Any], res: dict[str, Any], ctx: FhirContext) -> None:
         res["valueRatio"] = {"numerator": fd.quantity(v.numerator), "denominator": fd.quantity(v.denominator)}
     elif kind == "bits":
         res["valueString"] = ", ".join(v.set_names) if v.set_names else f"0x{v.value:0{v.width // 4}X}"
-    if f["data_absent_reason"] and "dataAbsentReason" not in res and kind == "string":
+    if f.data_absent_reason and "dataAbsentReason" not in res and kind == "string":
         # a value that failed to parse is kept as text; FHIR forbids value + dataAbsentReason together
         ctx.note("fhir.value-as-text", _location(f),
                  "value could not be read in its declared type and is carried as valueString", severity="info")
 
 
-def _sampled_data(v, f: dict[str, Any], ctx: FhirContext) -> dict[str, Any]:
+def _sampled_data(v, f: Metric, ctx: FhirContext) -> dict[str, Any]:
     origin = fd.quantity(v.origin) if v.origin is not None else {"value": Decimal(0)}
     origin.pop("comparator", None)
     out: dict[str, Any] = {"origin": origin}

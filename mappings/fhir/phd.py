@@ -195,7 +195,7 @@ def reception_time(message: Message, ctx: FhirContext) -> Timestamp | None:
         return given
     if isinstance(given, datetime):
         precision = "microsecond" if given.microsecond else "second"
-        return Timestamp.model_construct(value=given, precision=precision, raw=None)
+        return Timestamp(value=given, precision=precision, raw=None)
     return None
 
 

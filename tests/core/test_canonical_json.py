@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from interop import decode, translate
-from interop.model import Message
+from interop.model import Message, from_json
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for p in (ROOT / "examples").rglob("*")
@@ -21,5 +21,5 @@ def test_examples_found():
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_canonical_round_trip(path):
     msg = decode(path)
-    again = Message.model_validate_json(translate(msg, "canonical").json())
+    again = from_json(translate(msg, "canonical").json(), Message)  # validated decode
     assert again == msg

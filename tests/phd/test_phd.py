@@ -13,7 +13,7 @@ from interop.mappings.fhir import bundle as fhir_bundle
 from interop.mappings.fhir import phd
 
 from interop.errors import DecodeError
-from interop.model import Message, Timestamp
+from interop.model import Message, Timestamp, replace
 
 ROOT = Path(__file__).resolve().parents[2]
 GATT = ROOT / "tests" / "gatt" / "data"
@@ -39,7 +39,7 @@ def decode(path: Path) -> Message:
     from interop.pipeline import raw_ref
 
     data = path.read_bytes()
-    return GattCodec().decode(data, strict=True).model_copy(update={"raw": raw_ref(data, path.name)})
+    return replace(GattCodec().decode(data, strict=True), raw=raw_ref(data, path.name))
 
 
 def of_type(b: fhir_bundle.Bundle, rtype: str) -> list[dict]:
@@ -115,7 +115,7 @@ def test_transaction_conditional_create_and_eui64() -> None:
            b"03 ac f3 be f5 e8 07 0b 1d 17 08 39 00 01\n"  # status 0x0100 fully qualified
     from interop.pipeline import raw_ref
 
-    msg = GattCodec().decode(text, strict=True).model_copy(update={"raw": raw_ref(text, None)})
+    msg = replace(GattCodec().decode(text, strict=True), raw=raw_ref(text, None))
     b = bundle(msg, "R4", "transaction")
     entries = of_type(b, "Observation")
     value = "001C05FFFEFFE874-150456-786236937-150588"
@@ -189,7 +189,7 @@ def test_timestamp_part_rules() -> None:
 
 
 def test_other_standards_untouched() -> None:
-    msg = GattCodec().decode(b"# characteristic: 2A5F\n00 64 00 5a 00\n").model_copy(update={"standard": "hl7v2"})
+    msg = replace(GattCodec().decode(b"# characteristic: 2A5F\n00 64 00 5a 00\n"), standard="hl7v2")
     b = fhir_bundle.to_bundle(msg, "R4")
     assert all("meta" not in r or "profile" not in r["meta"] for r in b.resources)
 
@@ -313,10 +313,10 @@ def test_clock_information_as_device_properties(version: str) -> None:
     from interop.model import TimeInfo
 
     msg = GattCodec().decode(b"# characteristic: 2A5F\n# device: 00:1C:05:FF:E8:74\n00 64 00 5a 00\n", strict=True)
-    device = msg.devices[0].model_copy(update={"time": TimeInfo(
+    device = replace(msg.devices[0], time=TimeInfo(
         sync_protocol="MDC_TIME_SYNC_NONE", accuracy_us=1000000,
-        capabilities=("mds-time-capab-real-time-clock", "mds-time-capab-set-clock"))})
-    b = bundle(msg.model_copy(update={"devices": (device,)}), version)
+        capabilities=("mds-time-capab-real-time-clock", "mds-time-capab-set-clock")))
+    b = bundle(replace(msg, devices=(device,)), version)
     props = of_type(b, "Device")[0]["resource"]["property"]
     assert [p["type"]["coding"][0]["code"] for p in props] == ["68220", "68221", "68219.0", "68219.1"]
     sync = props[0]["valueCodeableConcept" if version == "R5" else "valueCode"]

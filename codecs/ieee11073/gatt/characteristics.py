@@ -27,6 +27,7 @@ from interop.model import (
     Quantity,
     SourceRef,
     Timestamp,
+    replace,
 )
 
 from . import nomenclature as nom
@@ -441,7 +442,7 @@ def glucose(c: Any, ctx: ValueContext) -> list[Metric]:
     effective = base
     if base is not None and c.time_offset is not None:
         try:
-            effective = base.model_copy(update={"value": base.value + timedelta(minutes=c.time_offset)})
+            effective = replace(base, value=base.value + timedelta(minutes=c.time_offset))
         except OverflowError:
             ctx.issue("gatt.time-invalid", "time_offset", "base time plus time offset is outside the calendar", "error")
             effective = None
@@ -542,7 +543,7 @@ def glucose_context(c: Any, ctx: ValueContext) -> list[Metric]:
         if c.exercise_duration == 0xFFFF:
             ctx.issue("gatt.overrun", "exercise_duration", "exercise duration overrun (65535 s or more)", "info")
         elif effective is not None:
-            end = effective.model_copy(update={"value": effective.value + timedelta(seconds=c.exercise_duration)})
+            end = replace(effective, value=effective.value + timedelta(seconds=c.exercise_duration))
         out.append(numeric("MDC_CTXT_GLU_EXERCISE", (Decimal(c.exercise_intensity), None), "MDC_DIM_PERCENT", ctx,
                            "exercise_intensity", effective_end=end, **extra))
     if c.medication_id is not None:
