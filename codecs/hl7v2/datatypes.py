@@ -89,7 +89,6 @@ _DTM = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4
 _PRECISION = ("year", "month", "day", "hour", "minute", "second")
 
 
-@lru_cache(maxsize=1024)
 def parse_dtm(raw: str) -> Timestamp:
     """DTM (YYYY[MM[DD[HH[MM[SS[.S[S[S[S]]]]]]]]][+/-ZZZZ]) → Timestamp with precision and zone."""
     text = raw.strip()

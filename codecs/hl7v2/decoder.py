@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import TypeVar
 
 from interop.errors import DecodeError
+from interop.memo import Memo
 from interop.model import (
     EUI64_SYSTEM,
     LOINC_SYSTEM,
@@ -97,7 +98,12 @@ class _ObxPlan:
     sets_pcd: bool  # this row shows the message is an IHE PCD message
     device_key: str = ""  # device rows: the node key
     device_findings: tuple[int, ...] = ()  # device rows: fields that cannot be placed there
-    metric: dict = field(default_factory=dict)  # metric rows: the Metric fields fixed by the text
+    # metric rows: the Metric fields fixed by the text
+    result_status: str | None = None  # OBX-11
+    method: CodeableConcept | None = None  # OBX-17
+    body_site: CodeableConcept | None = None  # OBX-20
+    observation_id: str | None = None  # OBX-4
+    unit: tuple | None = None  # OBX-6 read (UCUM, MDC coding, text) when it reads without a finding
 
 
 @dataclass
@@ -123,7 +129,6 @@ class HL7v2Decoder:
         self.systems = t.systems  # MSH-3..6 text -> Endpoint / gateway Device
         self.plans = t.plans  # OBX text but OBX-1/5/14 -> _ObxPlan
         self.ranges = t.ranges  # (OBX-7 text, OBX-6 text) -> Range
-        self.numbers = t.numbers  # (OBX-5, OBX-6) text of NM rows -> (value, absent)
         self.segments_read = t.segments_read  # PID/PV1 text and place -> what it reads to
         self.issues: list[Issue] = list(parsed.issues)
         self.times: dict[str, Timestamp] = {}  # field text -> Timestamp, for this message only
@@ -281,18 +286,18 @@ class HL7v2Decoder:
     def _endpoint(self, application: str, facility: str) -> Endpoint:
         """MSH-5/6 (or MSH-3/4) → Endpoint, cached per text: a system's identity recurs in every message."""
         key = (application, facility)
-        hit = self.systems.get(key)
+        hit = self.systems.get(key) or self.systems.recall(key)
         if hit is None:
             app = dt.parse_hd(application, self.d)
             hit = Endpoint(application=app[0], facility=dt.parse_hd(facility, self.d)[0], identifier=app[1])
-            _remember(self.systems, key, hit)
+            self.systems.put(key, hit)
         return hit
 
     def _sender(self, application: str, facility: str, offset: int) -> tuple[Endpoint, Device | None]:
         """MSH-3/4 → sending Endpoint, plus the gateway Device when MSH-3 is an EUI-64 (IHE PCD), cached
         per text and segment offset: a gateway's identity recurs in every message it relays."""
         key = ("sender", application, facility, offset)
-        hit = self.systems.get(key)
+        hit = self.systems.get(key) or self.systems.recall(key)
         if hit is None:
             app, app_uid, app_type = dt.parse_hd(application, self.d)
             gateway = None
@@ -303,7 +308,7 @@ class HL7v2Decoder:
                                   identifiers=(Identifier(value=app_uid.upper(), system=EUI64_SYSTEM, type="EUI-64"),),
                                   source=SourceRef(location="MSH-3", offset=offset))
             hit = (self._endpoint(application, facility), gateway)
-            _remember(self.systems, key, hit)
+            self.systems.put(key, hit)
         return hit
 
     def pid(self, seg: Segment) -> None:
@@ -336,16 +341,16 @@ class HL7v2Decoder:
         PID and PV1 recur unchanged in every message it sends."""
         if key is None:
             key = (seg.name, seg.ordinal, seg.offset, *seg.fields)
-        hit = self.segments_read.get(key)
+        hit = self.segments_read.get(key) or self.segments_read.recall(key)
         return self._read_new(self.segments_read, key, read, seg) if hit is None else hit
 
-    def _read_new(self, table: dict, key: object, read: Callable[..., T], *args: object) -> T:
+    def _read_new(self, table: Memo, key: object, read: Callable[..., T], *args: object) -> T:
         """`read(*args)`, remembered in `table` under `key` for the messages to come, unless reading
         it raised a finding: a finding is raised anew (with its own position) every time."""
         before = len(self.issues)
         hit = read(*args)
         if len(self.issues) == before:
-            _remember(table, key, hit)
+            table.put(key, hit)
         return hit
 
     def _unplaced(self, seg: Segment, placed: frozenset[int]) -> None:
@@ -393,32 +398,27 @@ class HL7v2Decoder:
         return encounter, tuple(practitioners)
 
     def obr(self, seg: Segment) -> None:
-        # all but OBR-7/8 (observation times) recur in every message of a device
+        # all but OBR-2/3 (placer and filler order numbers: a gateway may number every request anew) and
+        # OBR-7/8 (observation times) recur in every message of a device
         f = seg.fields
-        values = self._recurring(seg, self._order_static, ("OBR", *f[:7], *f[9:])).copy()
-        values["observed"] = observed = self.ts(seg, 7)
-        values["observed_end"] = self.ts(seg, 8)
-        values["source"] = _source(seg)
-        order = Order(**values)
+        set_id, code, status, reason = self._recurring(seg, self._order_static, ("OBR", *f[:2], *f[4:7], *f[9:]))
+        observed = self.ts(seg, 7)
+        placer, filler = seg.get(2), seg.get(3)  # EI.1 as sent (IHE PCD: the namespace is an EUI-64)
+        order = Order(set_id=set_id, placer_id=_entity(placer, dt.parse_ei(placer, self.d), self.d),
+                      filler_id=_entity(filler, dt.parse_ei(filler, self.d), self.d), code=code, observed=observed,
+                      observed_end=self.ts(seg, 8), status=status, reason=reason, source=_source(seg))
         self.orders.append(order)
         self.group = _Group(order, observed)
         self.last_metric_index = None
 
-    def _order_static(self, seg: Segment) -> dict:
-        """The Order fields an OBR fixes apart from its times and place."""
+    def _order_static(self, seg: Segment) -> tuple:
+        """(set id, universal service id, status, reason): what an OBR fixes apart from its order numbers,
+        times and place."""
         self._unplaced(seg, PLACED_OBR_FIELDS)
         d = self.d
-        placer = self._ei(seg.get(2))
-        filler = self._ei(seg.get(3))
         set_id = seg.get(1).strip()
-        return dict(
-            set_id=int(set_id) if dt.is_digits(set_id) else None,
-            placer_id=_entity(seg.get(2), placer, d),  # EI.1 as sent (IHE PCD: the namespace is an EUI-64)
-            filler_id=_entity(seg.get(3), filler, d),
-            code=dt.parse_cwe(seg.get(4).strip(), d),
-            status=seg.get(25).strip() or None,
-            reason=dt.parse_cwe(seg.get(31), d),
-        )
+        return (int(set_id) if dt.is_digits(set_id) else None, dt.parse_cwe(seg.get(4).strip(), d),
+                seg.get(25).strip() or None, dt.parse_cwe(seg.get(31), d))
 
     def note(self, seg: Segment) -> str:
         """An NTE's comment (NTE-3, repetitions as lines); '' when it says nothing."""
@@ -445,7 +445,7 @@ class HL7v2Decoder:
         # every message of a device feed: what it reads to is planned once per text and reused (`_ObxPlan`).
         value_raw = f[5]
         key = (self.pcd, not value_raw or value_raw.isspace(), f[2], f[3], f[4], f[6], f[7], *f[9:14], *f[15:])
-        plan = self.plans.get(key)
+        plan = self.plans.get(key) or self.plans.recall(key)
         if plan is None:
             plan = self._read_new(self.plans, key, self._obx_plan, seg)
         if plan.sets_pcd:
@@ -453,34 +453,30 @@ class HL7v2Decoder:
         if plan.level is not None and key[1]:  # no value: the row describes a device
             self._device_row(seg, plan)
             return
-        value, absent, status, interpretation, effective = self.reading(seg, plan.vtype)
+        value, absent, status, interpretation, effective = self.reading(seg, plan)
         limits = self._range(seg, 7, value) if f[7] else None
         order = self.group.order
-        values = plan.metric.copy()
-        values["value"] = value
-        values["data_absent_reason"] = absent
-        values["measurement_status"] = status
-        values["interpretation"] = interpretation
-        values["effective"] = effective
-        if self.pcd:
-            values["alarm_limits"] = limits
-        else:
-            values["reference_range"] = limits
-        values["device_key"] = key = self._metric_device(seg, plan.path, plan.equipment)
+        pcd = self.pcd
+        device_key = self._metric_device(seg, plan.path, plan.equipment)
         if plan.equipment:  # OBX-18 on a metric row: the equipment that made it (serials, DOR, addresses)
-            self._equipment(seg, key, plan.equipment)
-        values["group"] = (order.filler_id or order.placer_id) if order else None
-        values["source"] = _source(seg)
-        self.metrics.append(Metric(**values))
+            self._equipment(seg, device_key, plan.equipment)
+        self.metrics.append(Metric(
+            code=plan.code, value=value, data_absent_reason=absent, measurement_status=status,
+            interpretation=interpretation, result_status=plan.result_status, effective=effective,
+            reference_range=None if pcd else limits, alarm_limits=limits if pcd else None, method=plan.method,
+            body_site=plan.body_site, device_key=device_key, containment=plan.path or (),
+            observation_id=plan.observation_id, group=(order.filler_id or order.placer_id) if order else None,
+            source=SourceRef(location=seg.where(), offset=seg.offset)))
         self.last_metric_index = len(self.metrics) - 1
 
-    def reading(self, seg: Segment, vtype: str) -> tuple[MetricValue | None, str | None, tuple[str, ...],
-                                                         tuple[Coding, ...], Timestamp | None]:
-        """What an OBX row of value type `vtype` says this time: (value, data-absent reason, measurement
+    def reading(self, seg: Segment, plan: _ObxPlan) -> tuple[MetricValue | None, str | None, tuple[str, ...],
+                                                             tuple[Coding, ...], Timestamp | None]:
+        """What an OBX row of `plan` says this time: (value, data-absent reason, measurement
         status, interpretation, effective time) from OBX-5, OBX-8 and OBX-14 (else the OBR-7 time), the
         fields that change from message to message; findings go to `self.issues`."""
         f = seg.fields  # padded to OBX-20 by the caller
         value_raw = f[5]
+        vtype = plan.vtype
         if not f[8] and not f[14] and (not value_raw or value_raw.isspace()):  # device rows: nothing to read
             return None, "unknown" if vtype else None, (), (), self.group.observed
         # flags come and go (H/L, ALACT while in alarm ...): read per text, outside the plan
@@ -488,13 +484,18 @@ class HL7v2Decoder:
         for flag in unknown:
             self.tolerate(seg, 8, "hl7v2.unknown-flag", f"OBX-8 flag {flag!r} is neither in HL7 table 0078 nor an "
                           "IHE PCD measurement status; kept as a measurement status", severity="info")
-        if vtype == "NM":  # numbers and their units recur across a feed: read each pair once
-            nkey = (value_raw, f[6])
-            hit = self.numbers.get(nkey)
-            if hit is None:
-                hit = self._read_new(self.numbers, nkey, self._value, seg, "NM", value_raw)
-            value, absent = hit
-        else:
+        value = None
+        if vtype == "NM" and plan.unit is not None:  # a plain number in a unit read before: no finding possible
+            try:
+                number = dt.parse_nm(value_raw)
+            except ValueError:  # NaN, repetitions, bad numbers: `_value` reads and reports them
+                pass
+            else:
+                unit = plan.unit
+                value = NumericValue(quantity=Quantity(value=number, unit=unit[0], unit_mdc=unit[1],
+                                                       unit_text=unit[2]))
+                absent = None
+        if value is None:
             value, absent = self._value(seg, vtype, value_raw)
         if value is None and absent is None:
             absent = flag_absent or ("unknown" if vtype else None)
@@ -537,14 +538,18 @@ class HL7v2Decoder:
         if level is not None:  # a device row when OBX-5 is empty: fields a device row must not carry
             plan.device_key = pcd.device_key(path, level)
             plan.device_findings = tuple(n for n in (6, 7) if f[n] and f[n].strip())
-        plan.metric = dict(
-            code=code,
-            result_status=f[11].strip() or None,
-            method=dt.parse_cwe(f[17], d) if f[17] else None,
-            body_site=dt.parse_cwe(repetitions(f[20], d)[0], d) if f[20] else None,
-            containment=path or (),
-            observation_id=sub_raw.strip() or None,
-        )
+        plan.result_status = f[11].strip() or None
+        plan.method = dt.parse_cwe(f[17], d) if f[17] else None
+        plan.body_site = dt.parse_cwe(repetitions(f[20], d)[0], d) if f[20] else None
+        plan.observation_id = sub_raw.strip() or None
+        unit_raw = f[6].strip()
+        if not unit_raw or unit_raw == dt.NULL:
+            plan.unit = (None, None, None)
+        else:
+            try:
+                plan.unit = _unit(unit_raw, d)
+            except ValueError:  # `_unit` of the decoder reports it with each value
+                plan.unit = None
         if level is None or f[5].strip():
             for n in UNPLACED_OBX_FIELDS:
                 if f[n] and f[n].strip():
@@ -556,24 +561,21 @@ class HL7v2Decoder:
 
     def _code(self, raw: str) -> CodeableConcept | None:
         """CWE text -> concept with its LOINC translation (cached per text: codes recur in every message)."""
-        try:
-            return self.codes[raw]
-        except KeyError:
-            pass
+        concept = self.codes.lookup(raw, _MISSING)
+        if concept is not _MISSING:
+            return concept
         concept = dt.parse_cwe(raw, self.d)
         if concept is not None:
             concept = _enrich(concept)
-        _remember(self.codes, raw, concept)
+        self.codes.put(raw, concept)
         return concept
 
     def _ei(self, raw: str) -> Identifier | None:
         """EI text -> Identifier (cached per text: device and gateway identities recur in every message)."""
-        try:
-            return self.entities[raw]
-        except KeyError:
-            ident = dt.parse_ei(raw, self.d)
-            _remember(self.entities, raw, ident)
-            return ident
+        ident = self.entities.lookup(raw, _MISSING)
+        if ident is _MISSING:
+            ident = self.entities.put(raw, dt.parse_ei(raw, self.d))
+        return ident
 
     def _device_row(self, seg: Segment, plan: _ObxPlan) -> None:
         key = plan.device_key
@@ -680,12 +682,12 @@ class HL7v2Decoder:
         raw = seg.get(6).strip()
         if not raw or raw == dt.NULL:
             return None, None, None
-        hit = self.units.get(raw)
+        hit = self.units.get(raw) or self.units.recall(raw)
         if hit is not None:
             return hit
         try:
             unit = _unit(raw, self.d)
-            _remember(self.units, raw, unit)
+            self.units.put(raw, unit)
             return unit
         except ValueError as exc:
             self.tolerate(seg, 6, "hl7v2.bad-unit", f"{exc}; no unit read",
@@ -732,7 +734,7 @@ class HL7v2Decoder:
         if not raw or raw == dt.NULL:
             return None
         unit_raw = seg.get(6).strip() if isinstance(value, NumericValue) else ""
-        cached = self.ranges.get((raw, unit_raw))  # ranges (alarm limits) repeat message after message
+        cached = self.ranges.get((raw, unit_raw)) or self.ranges.recall((raw, unit_raw))  # ranges (alarm limits) repeat message after message
         if cached is not None:
             return cached
         return self._read_new(self.ranges, (raw, unit_raw), self._read_range, seg, n, raw, value)
@@ -770,29 +772,28 @@ class HL7v2Decoder:
 class _Tables:
     """What the decoder remembers of earlier messages, for one set of delimiters (nearly always the default
     "|^~\\&"): codes, units, identifiers and whole OBX rows recur in every message of a sender. Keyed by
-    field text, so a lookup hashes short strings only; each table is bounded (`_remember`)."""
+    field text, so a lookup hashes short strings only; each table is bounded and evicts the least recently
+    used entries (interop.memo.Memo), so a busy feed keeps every monitor's rows."""
 
-    __slots__ = ("codes", "units", "entities", "systems", "plans", "ranges", "numbers", "segments_read")
+    __slots__ = ("codes", "units", "entities", "systems", "plans", "ranges", "segments_read")
 
     def __init__(self) -> None:
-        self.codes: dict[str, CodeableConcept | None] = {}
-        self.units: dict[str, tuple[str | None, Coding | None, str | None]] = {}
-        self.entities: dict[str, Identifier | None] = {}
-        self.systems: dict[tuple, object] = {}
-        self.plans: dict[tuple, _ObxPlan] = {}
-        self.ranges: dict[tuple[str, str], Range] = {}
-        self.numbers: dict[tuple[str, str], tuple] = {}
-        self.segments_read: dict[tuple, object] = {}
+        # sized for a central station: 200+ monitors of a dozen OBX rows each stay in the young generation
+        self.codes = Memo(4096)  # str -> CodeableConcept | None
+        self.units = Memo(1024)  # str -> (UCUM, MDC coding, text)
+        self.entities = Memo(4096)  # str -> Identifier | None
+        self.systems = Memo(2048)  # tuple -> Endpoint, (Endpoint, gateway Device)
+        self.plans = Memo(8192)  # tuple -> _ObxPlan
+        self.ranges = Memo(4096)  # (str, str) -> Range
+        self.segments_read = Memo(4096)  # tuple -> Patient, (Encounter, practitioners), MSH and OBR parts
 
 
-_TABLES: dict[Delimiters, _Tables] = {}
+_TABLES = Memo(16)  # Delimiters -> _Tables (nearly always one: "|^~\\&")
 
 
 def _tables(d: Delimiters) -> _Tables:
-    if len(_TABLES) > 64:  # many exotic delimiter sets: start over rather than grow
-        _TABLES.clear()
-    tables = _TABLES[d] = _Tables()
-    return tables
+    tables = _TABLES.recall(d)
+    return _TABLES.put(d, _Tables() if tables is None else tables)
 
 
 def _source(seg: Segment) -> SourceRef:
@@ -819,13 +820,10 @@ def _own_gateway(gateway: Device, nodes: dict[str, _Node]) -> str | None:
 
 def forget() -> None:
     """Empty the decoder's memos of recurring text (codes, units, OBX plans, numbers, PID/PV1 ...)."""
-    _TABLES.clear()
+    _TABLES.forget()
 
 
-def _remember(table: dict, key: object, value: object) -> None:
-    if len(table) >= 4096:  # bounded: free text in CWE fields must not grow the table forever
-        table.clear()
-    table[key] = value
+_MISSING = object()
 # segments the decoder passes over without a finding: their content has no place in the model
 ENVELOPE_SEGMENTS = frozenset({"SFT", "EVN", "ORC", "PD1", "PV2", "TQ1", "MSA", "ERR"})
 

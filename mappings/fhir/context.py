@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from interop.memo import Memo
 from interop.model import Issue, Message
 
 from .prepared import Prepared
@@ -42,33 +43,29 @@ def _joined(parts: tuple[object, ...]) -> str:
     return "\x1f".join([p if type(p) is str else "" if p is None else str(p) for p in parts])
 
 
-_RECURRING_IDS: dict[tuple[object, ...], str] = {}
+_RECURRING_IDS = Memo(8192)  # identity parts -> stable_id
 
 
 def recurring_id(*parts: str | None) -> str:
     """`stable_id(*parts)` for identities that recur from message to message (a device, a device
     metric of a device, a patient), remembered so that the hash is computed once per identity.
     Parts must be strings or None (the key is the tuple itself)."""
-    rid = _RECURRING_IDS.get(parts)
+    rid = _RECURRING_IDS.get(parts) or _RECURRING_IDS.recall(parts)
     if rid is None:
-        rid = stable_id(*parts)
-        if len(_RECURRING_IDS) >= 8192:  # bounded: a new identity per message must not grow it forever
-            _RECURRING_IDS.clear()
-            _RECURRING_URNS.clear()
-        _RECURRING_IDS[parts] = rid
-        _RECURRING_URNS[rid] = _uuid_urn(rid)
+        rid = _RECURRING_IDS.put(parts, stable_id(*parts))  # bounded: evicts the least recently used
+        _RECURRING_URNS.put(rid, _uuid_urn(rid))
     return rid
 
 
-_RECURRING_URNS: dict[str, str] = {}  # fullUrl of each id in _RECURRING_IDS
+_RECURRING_URNS = Memo(8192)  # fullUrl of each id in _RECURRING_IDS
 
 
 def forget() -> None:
     """Empty the memos of recurring ids (and the mappings' shared resources and fragments)."""
     from . import datatypes, device, prepared
 
-    _RECURRING_IDS.clear()
-    _RECURRING_URNS.clear()
+    _RECURRING_IDS.forget()
+    _RECURRING_URNS.forget()
     prepared.forget()
     datatypes.forget()
     device.forget()
@@ -141,7 +138,7 @@ class FhirContext:
 
 def entry_url(rid: str) -> str:
     """Bundle.entry.fullUrl of a resource with id `rid` (a urn:uuid made from the id)."""
-    return _RECURRING_URNS.get(rid) or _uuid_urn(rid)
+    return _RECURRING_URNS.get(rid) or _RECURRING_URNS.recall(rid) or _uuid_urn(rid)
 
 
 def make_entry(resource: dict[str, Any], ref: str, url: str, bundle_type: str,

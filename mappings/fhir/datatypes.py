@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from interop.memo import Memo
 from interop.model import CodeableConcept, Coding, HumanName, Identifier, Quantity, Range, Timestamp
 from interop.model.common import LOINC_SYSTEM, UCUM_SYSTEM
 
@@ -64,7 +65,7 @@ class CodeFacts:
         self.loinc = next((c.code for c in cc.codings if c.system == LOINC_SYSTEM), None)
 
 
-_CODE_FACTS: dict[int, CodeFacts] = {}
+_CODE_FACTS = Memo(4096)  # id(CodeableConcept) -> CodeFacts
 
 
 def code_facts(cc: CodeableConcept) -> CodeFacts:
@@ -74,12 +75,9 @@ def code_facts(cc: CodeableConcept) -> CodeFacts:
     code caches), so the same object recurs in every message carrying that code. Keyed by
     identity (hashing a frozen pydantic model costs ~1 µs); the entry keeps the object alive.
     """
-    facts = _CODE_FACTS.get(id(cc))
+    facts = _CODE_FACTS.get(id(cc)) or _CODE_FACTS.recall(id(cc))
     if facts is None or facts.source is not cc:
-        facts = CodeFacts(cc)
-        if len(_CODE_FACTS) >= 4096:  # concepts made once per input (DICOM SR) must not pile up
-            _CODE_FACTS.clear()
-        _CODE_FACTS[id(cc)] = facts
+        facts = _CODE_FACTS.put(id(cc), CodeFacts(cc))  # bounded: concepts made once per input (DICOM SR)
     return facts
 
 
@@ -105,16 +103,13 @@ def range_(r: Range) -> dict[str, Any]:
     Legitimate cache: codecs hand out one Range object per distinct alarm-limit / reference-range
     text and unit (they recur in every message of a device); keyed by identity like `code_facts`.
     """
-    hit = _RANGES.get(id(r))
+    hit = _RANGES.get(id(r)) or _RANGES.recall(id(r))
     if hit is None or hit[0] is not r:
-        hit = (r, _range(r))
-        if len(_RANGES) >= 4096:
-            _RANGES.clear()
-        _RANGES[id(r)] = hit
+        hit = _RANGES.put(id(r), (r, _range(r)))
     return {k: v.copy() for k, v in hit[1].items()}  # low/high are flat dicts
 
 
-_RANGES: dict[int, tuple[Range, dict[str, Any]]] = {}
+_RANGES = Memo(4096)  # id(Range) -> (Range, FHIR Range fragment)
 
 
 def _range(r: Range) -> dict[str, Any]:
@@ -195,29 +190,13 @@ def date(ts: Timestamp) -> str:
     return f"{v.year:04d}-{v.month:02d}-{v.day:02d}"
 
 
-_DATE_TIMES: dict[tuple, tuple[str, bool]] = {}
-
-
 def forget() -> None:
     """Empty the memos of recurring codes, ranges and times."""
-    _CODE_FACTS.clear()
-    _RANGES.clear()
-    _DATE_TIMES.clear()
+    _CODE_FACTS.forget()
+    _RANGES.forget()
 
 
 def date_time(ts: Timestamp, default_tz: timezone | None) -> tuple[str, bool]:
-    """FHIR dateTime (cached by source text: the same times recur in every OBX of a message)."""
-    key = (ts.raw, ts.precision, ts.value, default_tz)
-    hit = _DATE_TIMES.get(key)
-    if hit is None:
-        hit = _date_time(ts, default_tz)
-        if len(_DATE_TIMES) > 8192:
-            _DATE_TIMES.clear()
-        _DATE_TIMES[key] = hit
-    return hit
-
-
-def _date_time(ts: Timestamp, default_tz: timezone | None) -> tuple[str, bool]:
     """FHIR dateTime at the source precision; returns (text, zone_was_assumed).
 
     FHIR requires a zone whenever a time is given; a naive source time takes `default_tz`

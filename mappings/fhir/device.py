@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from interop.memo import Memo
 from interop.model import EUI64_SYSTEM, MDC_SYSTEM, Device, Identifier, Message, Metric
 
 from . import datatypes as fd
@@ -230,26 +231,24 @@ def _alarm_limits_extension(m: Metric) -> dict[str, Any]:
 def _metric_type(facts: fd.CodeFacts) -> dict[str, Any]:
     """DeviceMetric.type: the MDC codings of the metric code (else its first coding, else its text);
     computed once per code and copied on use."""
-    frag = _METRIC_TYPES.get(facts)
+    frag = _METRIC_TYPES.get(facts) or _METRIC_TYPES.recall(facts)
     if frag is None:
         code = facts.source
         mdc = [c for c in code.codings if c.system == MDC_SYSTEM] or list(code.codings[:1])
         frag = {"coding": [fd.coding(c) for c in mdc]} if mdc else {"text": code.text or "unknown"}
-        if len(_METRIC_TYPES) >= 4096:
-            _METRIC_TYPES.clear()
-        _METRIC_TYPES[facts] = frag
+        _METRIC_TYPES.put(facts, frag)
     if "coding" in frag:
         return {"coding": [c.copy() for c in frag["coding"]]}
     return dict(frag)
 
 
 # Keyed by the CodeFacts object of a code (identity; see fd.code_facts): codes recur.
-_METRIC_TYPES: dict[fd.CodeFacts, dict[str, Any]] = {}
+_METRIC_TYPES = Memo(4096)  # fd.CodeFacts -> DeviceMetric.type fragment
 
 
 def forget() -> None:
     """Empty the memo of DeviceMetric types (the shared resources are in mappings.fhir.prepared)."""
-    _METRIC_TYPES.clear()
+    _METRIC_TYPES.forget()
 
 
 def _unit_quantity(m: Metric):

@@ -17,7 +17,7 @@ from interop.model import Coding, Message, Metric, Timestamp
 from . import datatypes as fd
 from .context import FhirContext, id_prefix, stable_id, stable_id_after
 from .device import observation_device
-from .prepared import Recurring, RenderedDict, RenderedList
+from .prepared import Recurring, RenderedList
 
 CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 VITAL_SIGNS = {"coding": [{"system": CATEGORY_SYSTEM, "code": "vital-signs", "display": "Vital Signs"}]}
@@ -192,7 +192,6 @@ def _interpretation(codings: tuple[Coding, ...]) -> list[dict[str, Any]]:
 VITAL_SIGNS_CATEGORY = [VITAL_SIGNS]  # shared (never mutated): Observation.category of a vital sign
 _INTERPRETATIONS = Recurring()  # tuple of interpretation codings -> Observation.interpretation
 _RANGES = Recurring()  # (reference range, alarm limits) objects -> Observation.referenceRange
-_QUANTITIES = Recurring()  # NumericValue object -> Observation.valueQuantity
 
 
 def _reference_ranges(m: Metric) -> list[dict[str, Any]]:
@@ -285,13 +284,7 @@ def _value(f: Metric, res: dict[str, Any], ctx: FhirContext) -> None:
         return
     kind = v.kind
     if kind == "numeric":
-        if ctx.shares:  # codecs reuse the objects of recurring values: so does the mapping
-            q = _QUANTITIES.get(id(v))
-            if q is None:
-                q = _QUANTITIES.put(id(v), RenderedDict(fd.quantity(v.quantity)), keep=v)
-            res["valueQuantity"] = q
-        else:
-            res["valueQuantity"] = fd.quantity(v.quantity)
+        res["valueQuantity"] = fd.quantity(v.quantity)
     elif kind == "compound":
         comps = []
         for c in v.components:

@@ -19,6 +19,8 @@ from typing import Any
 
 import orjson
 
+from interop.memo import Memo
+
 
 class _Rendered:
     """Shared structure that writes itself from JSON bytes rendered on first use (never mutated)."""
@@ -117,27 +119,26 @@ class Recurring:
 
     Codecs hand out one canonical object per distinct code, unit, range and identifier (their own
     caches), so the same objects recur in every message of a feed. A key names such objects by
-    `id()` (hashing a frozen pydantic model costs 1–5 µs; `id` costs nothing) and plain values
+    `id()` (hashing a frozen model walks all its fields; `id` costs nothing) and plain values
     (str, int, None) as they are. Safe because each entry keeps the objects its key names alive
     (`keep`): while an entry exists, no other object can have one of its ids, so a hit means the
-    very same objects. Objects made anew per message simply miss. Bounded: a feed of ever-new
-    identities (a new patient per message) must not grow it forever.
+    very same objects. Objects made anew per message simply miss. Bounded, least recently used out
+    first: a feed of ever-new identities (a new patient per message) must not grow it forever, nor push
+    out the monitors that recur.
     """
 
     def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self.table: dict[Hashable, tuple[Any, object]] = {}
+        self.table: Memo = Memo(size)  # evicts the least recently used entries (interop.memo)
         _ALL.append(self)
 
     def get(self, key: Hashable) -> Any:
-        hit = self.table.get(key)
+        hit = self.table.get(key) or self.table.recall(key)
         return None if hit is None else hit[0]
 
     def put(self, key: Hashable, value: Any, keep: object) -> Any:
-        """Remember `value` under `key`; `keep` must hold every object whose id() is in `key`."""
-        if len(self.table) >= self.size:
-            self.table.clear()
-        self.table[key] = (value, keep)
+        """Remember `value` under `key`; `keep` must hold every object whose id() is in `key` (an entry
+        and what it keeps alive are evicted together)."""
+        self.table.put(key, (value, keep))
         return value
 
 
@@ -147,7 +148,7 @@ _ALL: list[Recurring] = []
 def forget() -> None:
     """Empty every memo of recurring resources and fragments (each refills on use)."""
     for memo in _ALL:
-        memo.table.clear()
+        memo.table.forget()
 
 
 def ids(objects: tuple) -> tuple[int, ...]:

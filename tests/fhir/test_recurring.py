@@ -196,12 +196,37 @@ def test_clear_caches_forgets_patients_and_shared_resources() -> None:
     assert again == _cold(VITALS)[1]
 
 
-def test_memos_stay_bounded() -> None:
+def test_memos_stay_bounded_and_keep_what_is_used() -> None:
+    """A flood of one-off entries (a new order number or patient in every message) never pushes out an
+    entry in use (a monitor that sends between them): least recently used out first, never a wipe."""
     memo = prepared.Recurring(size=8)
+    memo.put("monitor", "kept", keep=None)
     for n in range(100):
         memo.put(n, str(n), keep=None)
-    assert len(memo.table) <= 8
-    assert memo.get(99) == "99"
+        assert memo.get("monitor") == "kept"
+        assert memo.table.entries() <= 16
+    assert memo.get(99) == "99" and memo.get(0) is None  # the oldest one-offs went first
+
+
+def test_the_decoder_keeps_every_monitor_of_a_central_station() -> None:
+    """200 monitors interleaved, order numbers new in every message: after a round, every monitor's
+    rows, patient and visit are remembered (their plans are found again), while the order numbers
+    leave nothing behind."""
+    from feed import central_station
+
+    clear_caches()
+    messages = central_station(VITALS, monitors=200, n=600)
+    for data in messages[:400]:
+        decode(data)
+    tables = next(iter(hl7v2_decoder._TABLES.values()))
+    plans, read = tables.plans.entries(), tables.segments_read.entries()
+    for data in messages[400:]:
+        decode(data)
+    # OBX-1 names each monitor's EUI-64 (OBX-18); its other eleven rows read alike on every monitor
+    assert tables.plans.entries() == plans == 200 + 11
+    # MSH (its gateway), PID and PV1 of each monitor; OBR reads alike but for its order numbers and times
+    assert tables.segments_read.entries() == read == 200 * 3 + 1
+    assert tables.entities.entries() < 200 * 3  # device EUI-64s; no order number
 
 
 MUTATE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -240,13 +265,13 @@ def test_threads_translating_one_feed_get_what_one_thread_gets() -> None:
 
     expected = {i: _cold(data, "R5")[1] for i, data in enumerate(FEED)}
     memos = [m for m in prepared._ALL]
-    sizes = [m.size for m in memos]
+    sizes = [m.table.size for m in memos]
     try:
         for m in memos:
-            m.size = 3
+            m.table.size = 3
         with ThreadPoolExecutor(max_workers=4) as pool:
             got = list(pool.map(lambda i: (i, _warm(FEED[i], "R5")[1]), list(range(len(FEED))) * 4))
     finally:
         for m, size in zip(memos, sizes, strict=True):
-            m.size = size
+            m.table.size = size
     assert all(body == expected[i] for i, body in got)
