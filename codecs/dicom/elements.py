@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from interop.errors import DecodeError
+from interop.memo import Memo
 from interop.model import CodeableConcept, Coding, HumanName, Issue, SourceRef, Timestamp
 
 from . import dates
@@ -323,7 +324,26 @@ class Context:
                                       version=self.text(item, CODING_SCHEME_VERSION, where))
 
     def concept(self, ds: Dataset, tag: int, where: str = "", text: str | None = None) -> CodeableConcept | None:
-        """CodeableConcept of every item of the code sequence at `tag` (None when empty)."""
+        """CodeableConcept of every item of the code sequence at `tag` (None when empty).
+
+        Codes recur (an SR names the same concepts again and again, and every report of a kind the same
+        ones): a code sequence read without a finding is remembered by its encoded bytes, transfer
+        syntax and character set, so the next one costs a lookup (`_CONCEPTS`)."""
+        elements = getattr(ds, "_dict", None)
+        elem = elements.get(tag) if elements is not None else None
+        key = None
+        if elem is not None and getattr(elem, "is_raw", False) and elem.value and elem.VR == "SQ":
+            key = (elem.value, elem.is_little_endian, elem.is_implicit_VR, self.charset, text)
+            hit = _CONCEPTS.get(key) or _CONCEPTS.recall(key)
+            if hit is not None:
+                return hit
+        before = len(self.issues)
+        found = self._concept(ds, tag, where, text)
+        if key is not None and found is not None and len(self.issues) == before:
+            _CONCEPTS.put(key, found)
+        return found
+
+    def _concept(self, ds: Dataset, tag: int, where: str, text: str | None) -> CodeableConcept | None:
         items = self.sequence(ds, tag, where)
         codings = []
         for i, item in enumerate(items):
@@ -342,6 +362,14 @@ class Context:
             if c is not None:
                 out.append(build(CodeableConcept, codings=(c,), text=None))
         return tuple(out)
+
+
+_CONCEPTS = Memo(4096)  # (code sequence bytes, little endian, implicit VR, charset, text) -> CodeableConcept
+
+
+def forget() -> None:
+    """Empty the memo of code sequences read (interop.clear_caches)."""
+    _CONCEPTS.forget()
 
 
 def person_name(value: str) -> HumanName | None:

@@ -41,11 +41,24 @@ UNMAPPED_RESULT_STATUS = {
 def build(message: Message, ctx: FhirContext) -> None:
     default_tz = default_zone(message, ctx)
     seen: dict[str, int] = {}
-    anchor = _anchor(message)
+    anchor, recurs = _anchor(message)
     refs = ctx.observation_refs
+    # A metric's fixed part recurs from message to message when its anchor does (a device or patient
+    # identifier, not the message digest) and the Bundle may share fragments: built once per what it is
+    # built from (objects by id, kept alive by the entry: see prepared.Recurring)
+    common = (ctx.version, anchor, ctx.patient_ref, ctx.encounter_ref) if recurs and ctx.shares else None
+    times: dict[int, tuple[str, bool]] = {}  # this message's times, by Timestamp object (shared over its OBXs)
     for m in message.metrics:
-        static = ObservationStatic(m, ctx, anchor)
-        res = observation(static, m, ctx, default_tz)
+        if common is None:
+            static = ObservationStatic(m, ctx, anchor)
+        else:
+            key = (common, id(m.code), m.device_key, m.observation_id, m.handle, id(m.reference_range),
+                   id(m.alarm_limits), id(m.method), id(m.body_site), observation_device(m, ctx))
+            static = _STATICS.get(key)
+            if static is None:
+                static = _STATICS.put(key, ObservationStatic(m, ctx, anchor),
+                                      keep=(m.code, m.reference_range, m.alarm_limits, m.method, m.body_site))
+        res = observation(static, m, ctx, default_tz, times)
         rid = res["id"]
         if rid in seen:  # the same observation twice in one input: keep both, distinct ids
             seen[rid] += 1
@@ -55,13 +68,14 @@ def build(message: Message, ctx: FhirContext) -> None:
         refs.append(ctx.add(res))
 
 
-def _anchor(message: Message) -> str:
+def _anchor(message: Message) -> tuple[str, bool]:
+    """What Observation ids are anchored on, and whether it recurs in other messages (an identifier)."""
     roots = message.devices
     if roots and roots[0].identifiers:
-        return roots[0].identifiers[0].value
+        return roots[0].identifiers[0].value, True
     if message.patient and message.patient.identifiers:
-        return message.patient.identifiers[0].value
-    return message.raw.sha256 if message.raw else (message.control_id or "")
+        return message.patient.identifiers[0].value, True
+    return (message.raw.sha256 if message.raw else (message.control_id or "")), False
 
 
 def default_zone(message: Message, ctx: FhirContext) -> timezone | None:
@@ -124,7 +138,8 @@ class ObservationStatic:
         self.tail = tail
 
 
-def observation(static: ObservationStatic, f: Metric, ctx: FhirContext, default_tz) -> dict[str, Any]:
+def observation(static: ObservationStatic, f: Metric, ctx: FhirContext, default_tz,
+                times: dict[int, tuple[str, bool]] | None = None) -> dict[str, Any]:
     """The Observation of metric `f`: its fixed part (`static`) and the rest read from `f`."""
     effective = f.effective
     if effective is not None:
@@ -145,7 +160,12 @@ def observation(static: ObservationStatic, f: Metric, ctx: FhirContext, default_
     res["status"] = _status(f)
     res.update(static.head)
     if effective is not None:
-        text, assumed = fd.date_time(effective, default_tz)
+        hit = times.get(id(effective)) if times is not None else None
+        if hit is None:
+            hit = fd.date_time(effective, default_tz)
+            if times is not None:
+                times[id(effective)] = hit
+        text, assumed = hit
         if assumed and default_tz is None:
             ctx.note("fhir.zone-assumed", _location(f),
                      "observation time has no UTC offset (nor has the message); UTC assumed (use --assume-tz)")
@@ -192,6 +212,7 @@ def _interpretation(codings: tuple[Coding, ...]) -> list[dict[str, Any]]:
 VITAL_SIGNS_CATEGORY = [VITAL_SIGNS]  # shared (never mutated): Observation.category of a vital sign
 _INTERPRETATIONS = Recurring()  # tuple of interpretation codings -> Observation.interpretation
 _RANGES = Recurring()  # (reference range, alarm limits) objects -> Observation.referenceRange
+_STATICS = Recurring(8192)  # what a metric's Observation fixes (see `build`) -> ObservationStatic
 
 
 def _reference_ranges(m: Metric) -> list[dict[str, Any]]:
