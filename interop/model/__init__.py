@@ -7,7 +7,7 @@ helpers below instead of any library method on the objects:
     fields(cls_or_obj)               # the field names, in declaration order
     to_builtins(obj)                 # plain dicts/tuples/str (Decimal and datetime as text)
     to_json(obj, indent=False)       # JSON bytes (fields at their default omitted)
-    from_json(data, type=Message)    # JSON → validated model object (DecodeError-free: raises ValueError)
+    from_json(data, type=Message)    # JSON → validated model object (msgspec.ValidationError, a ValueError)
 """
 
 from .alarm import Alarm
