@@ -187,11 +187,6 @@ class StudyTranslator:
 
 def _with_steps(message: Message, steps: tuple[ProcedureStep, ...]) -> Message:
     """`message` with `steps` added to its procedure steps (the model is immutable)."""
-    try:  # the model's msgspec form (interop.model moves from pydantic to msgspec Structs)
-        import msgspec
+    from interop.model import replace
 
-        if isinstance(message, msgspec.Struct):
-            return msgspec.structs.replace(message, procedure_steps=message.procedure_steps + steps)
-    except ImportError:
-        pass
-    return message.model_copy(update={"procedure_steps": message.procedure_steps + steps})
+    return replace(message, procedure_steps=message.procedure_steps + steps)
