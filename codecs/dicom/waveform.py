@@ -206,12 +206,12 @@ def _statement(item: Dataset, ctx: Context, where: str, i: int, start: Timestamp
     name = ctx.concept(item, CONCEPT_NAME, where)
     coded = ctx.concept(item, CONCEPT_CODE, where)
     if text is not None:
-        value: Any = build(StringValue, kind="string", text=text)
+        value: Any = build(StringValue, text=text)
         tag = UNFORMATTED_TEXT
     elif any(t in item for t in FIDUCIAL_POSITIONS):
         return None  # a fiducial mark (P onset, QRS offset ...) at sample positions, not a statement
     elif coded is not None or name is not None:
-        value = build(CodedValue, kind="coded", concept=coded or name)
+        value = build(CodedValue, concept=coded or name)
         tag = CONCEPT_CODE if coded is not None else CONCEPT_NAME
     else:
         return None
