@@ -19,7 +19,7 @@ from typing import Any
 
 from interop.codecs.ieee11073.association import Association
 
-from interop.transport.x73.manager import ManagerConfig, Outcome, X73Manager
+from interop.transport.x73.manager import ManagerConfig, X73Manager
 
 
 class RecordingAssociation(Association):
@@ -56,7 +56,7 @@ class RecordedAssociation:
 
     label: str
     trace: Path
-    outcome: Outcome
+    group: str  # the engine's unit (store rows) holding the association's APDUs
     manager_issues: list[tuple[str, str, str]] = field(default_factory=list)  # (code, location, message)
 
 
@@ -72,9 +72,11 @@ class _RecordingManager(X73Manager):
     def _new_association(self) -> Association:
         return RecordingAssociation(mode="manager", store=self.configs, manager_system_id=self.config.system_id)
 
-    def _finish(self, assoc: Association, stream: bytes, ids: list[int], conn: str) -> None:
-        super()._finish(assoc, stream, ids, conn)
-        outcome = self.outcomes[-1]
+    def _ended(self, assoc: Association, group: str, count: int) -> None:
+        """The association is over (its APDUs are sealed into one unit of the engine): write its
+        recording as a trace and hand it to the checker. The translation runs later in the engine's
+        worker, so the recording carries the manager's own findings, not the FHIR outcome."""
+        super()._ended(assoc, group, count)
         with self._lock:
             self._n += 1
             n = self._n
@@ -85,7 +87,7 @@ class _RecordingManager(X73Manager):
         path.write_text(trace_text(record, f"association {n} from system-id {sysid}, ended: {assoc.ended}"),
                         encoding="utf-8")
         issues = [(i.code, i.location, i.message) for i in assoc.issues if i.severity == "error"]
-        self.on_recorded(RecordedAssociation(label, path, outcome, issues))
+        self.on_recorded(RecordedAssociation(label, path, group, issues))
 
 
 class X73Listener:
