@@ -9,9 +9,11 @@ take the runner's `Context` and yield `Hit`s.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from interop.conformance.catalogue import check as register
@@ -78,3 +80,22 @@ def fatal_check(assertion_id: str) -> None:
 
     unreadable.__name__ = f"unreadable_{assertion_id.replace('-', '_').lower()}"
     register(assertion_id)(unreadable)
+
+
+def json_case(spec: Any, cases_dir: Path) -> bytes:
+    """A crafted JSON input (session logs): a file of `cases_dir` (`"good.json"`), literal text
+    (`{text: ...}`) or a base file with values set by path (`{base, set: {"associations[0].ended": v}}`)."""
+    if isinstance(spec, str):
+        return (cases_dir / spec).read_bytes()
+    if "text" in spec:
+        return spec["text"].encode()
+    doc = json.loads((cases_dir / spec["base"]).read_text(encoding="utf-8"))
+    for path, value in (spec.get("set") or {}).items():
+        here: Any = doc
+        steps = path.split(".")
+        for step in steps[:-1]:
+            m = re.match(r"^(\w+)(?:\[(\d+)\])?$", step)
+            assert m is not None, f"bad case path {path!r}"
+            here = here[m.group(1)] if m.group(2) is None else here[m.group(1)][int(m.group(2))]
+        here[steps[-1]] = value
+    return json.dumps(doc).encode()

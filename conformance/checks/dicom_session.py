@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .base import Context, fatal_check, rule_registry
+from .base import Context, fatal_check, json_case, rule_registry
 
 Hit = tuple[str, str]
 Rule = Callable[["Session"], Iterator[Hit]]
@@ -97,21 +97,7 @@ def class_uid_matches(s: Session) -> Iterator[Hit]:
 
 def build_case(spec: Any) -> bytes:
     """A session log of cases/dicom-session/ (`"good.json"`) or `{base, set: {"associations[0].ended": v}}`."""
-    if isinstance(spec, str):
-        return (CASES_DIR / spec).read_bytes()
-    if "text" in spec:
-        return spec["text"].encode()
-    doc = json.loads((CASES_DIR / spec["base"]).read_text(encoding="utf-8"))
-    import re
-
-    for path, value in (spec.get("set") or {}).items():
-        here: Any = doc
-        steps = path.split(".")
-        for step in steps[:-1]:
-            m = re.match(r"^(\w+)(?:\[(\d+)\])?$", step)
-            here = here[m.group(1)] if m.group(2) is None else here[m.group(1)][int(m.group(2))]
-        here[steps[-1]] = value
-    return json.dumps(doc).encode()
+    return json_case(spec, CASES_DIR)
 
 
 def check(data: bytes) -> list[tuple[str, str, str]]:

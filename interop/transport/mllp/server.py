@@ -391,7 +391,12 @@ class MllpSession(asyncio.Protocol):
 
 
 class MllpServer:
-    """The listening socket and its sessions; messages go to `engine` (a ForwardEngine)."""
+    """The listening socket and its sessions; messages go to `engine` (a ForwardEngine).
+
+    `session_class` builds each connection's protocol object: a subclass of `MllpSession` may observe
+    what crosses the wire (the conformance endpoint records messages and acknowledgements that way)."""
+
+    session_class: type[MllpSession] = MllpSession
 
     def __init__(self, config: MllpConfig, engine, *, keep_history: bool = False) -> None:
         self.config = config
@@ -456,7 +461,7 @@ class MllpServer:
         self._stopped = asyncio.Event()
         try:
             self._server = await loop.create_server(
-                lambda: MllpSession(self), self.config.host, self.config.port, ssl=self.ssl,
+                lambda: self.session_class(self), self.config.host, self.config.port, ssl=self.ssl,
                 ssl_handshake_timeout=self.config.tls_handshake_timeout if self.ssl else None,
                 backlog=self.config.backlog, reuse_address=True)
         except OSError as exc:
