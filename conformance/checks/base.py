@@ -99,3 +99,30 @@ def json_case(spec: Any, cases_dir: Path) -> bytes:
             here = here[m.group(1)] if m.group(2) is None else here[m.group(1)][int(m.group(2))]
         here[steps[-1]] = value
     return json.dumps(doc).encode()
+
+
+class JsonLogKind:
+    """The input kind of a JSON session log a live endpoint writes (`{"kind": name, ...}`): `parse`
+    turns its bytes into the payload the rules read (ValueError when it cannot)."""
+
+    def __init__(self, name: str, parse: Callable[[bytes], Any], cases_dir: Path, profile: str) -> None:
+        self.name = name
+        self.parse = parse
+        self.cases_dir = cases_dir
+        self.profile = profile
+        self._tag = f'"{name}"'.encode()
+
+    def sniff(self, data: bytes) -> bool:
+        return data.lstrip()[:1] == b"{" and self._tag in data[:400]
+
+    def contexts(self, data: bytes, label: str, user_profile: Any = None) -> list[Context]:
+        try:
+            return [Context(self.name, label, self.parse(data))]
+        except (ValueError, UnicodeDecodeError) as exc:
+            return [Context(self.name, label, None, "", [Hit("session log", str(exc)[:200])])]
+
+    def build_case(self, spec: Any) -> bytes:
+        return json_case(spec, self.cases_dir)
+
+    def default_profile(self, ctx: Context) -> str:
+        return self.profile

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .base import Context, fatal_check, json_case, rule_registry
+from .base import JsonLogKind, fatal_check, json_case, rule_registry
 
 Hit = tuple[str, str]
 Rule = Callable[["Session"], Iterator[Hit]]
@@ -40,11 +40,6 @@ class Session:
             for j, op in enumerate(a.get("operations") or (), 1):
                 if isinstance(op, dict) and op.get("dimse") == dimse:
                     yield f"association {i} ({a.get('calling_ae', '?')}) {dimse} {j}", op
-
-
-def is_session(data: bytes) -> bool:
-    head = data.lstrip()[:200]
-    return head[:1] == b"{" and b'"dicom-session"' in data[:400]
 
 
 def from_bytes(data: bytes) -> Session:
@@ -105,27 +100,4 @@ def check(data: bytes) -> list[tuple[str, str, str]]:
     return [(aid, loc, msg) for aid, fn in RULES.items() for loc, msg in fn(s)]
 
 
-class SessionKind:
-    """The association log `interop conformance listen dicom` writes (dicom-session.json)."""
-
-    name = "dicom-session"
-
-    def sniff(self, data: bytes) -> bool:
-        return is_session(data)
-
-    def contexts(self, data: bytes, label: str, user_profile: Any = None) -> list[Context]:
-        from interop.conformance.finding import Hit as EngineHit
-
-        try:
-            return [Context(self.name, label, from_bytes(data))]
-        except (ValueError, UnicodeDecodeError) as exc:
-            return [Context(self.name, label, None, "", [EngineHit("session log", str(exc)[:200])])]
-
-    def build_case(self, spec: Any) -> bytes:
-        return build_case(spec)
-
-    def default_profile(self, ctx: Context) -> str:
-        return "dicom"
-
-
-KIND = SessionKind()
+KIND = JsonLogKind(SESSION_KIND, from_bytes, CASES_DIR, "dicom")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .base import Context, fatal_check, json_case, rule_registry
+from .base import JsonLogKind, fatal_check, json_case, rule_registry
 
 Hit = tuple[str, str]
 Rule = Callable[["Session"], Iterator[Hit]]
@@ -39,10 +39,6 @@ class Session:
             for j, m in enumerate(c.get("messages") or (), 1):
                 if isinstance(m, dict):
                     yield f"connection {i} message {j} (MSH-10 {m.get('control_id')!r})", m
-
-
-def is_session(data: bytes) -> bool:
-    return data.lstrip()[:1] == b"{" and b'"mllp-session"' in data[:400]
 
 
 def from_bytes(data: bytes) -> Session:
@@ -109,27 +105,4 @@ def check(data: bytes) -> list[tuple[str, str, str]]:
     return [(aid, loc, msg) for aid, fn in RULES.items() for loc, msg in fn(s)]
 
 
-class SessionKind:
-    """The connection log `interop conformance listen mllp` writes (mllp-session.json)."""
-
-    name = "mllp-session"
-
-    def sniff(self, data: bytes) -> bool:
-        return is_session(data)
-
-    def contexts(self, data: bytes, label: str, user_profile: Any = None) -> list[Context]:
-        from interop.conformance.finding import Hit as EngineHit
-
-        try:
-            return [Context(self.name, label, from_bytes(data))]
-        except (ValueError, UnicodeDecodeError) as exc:
-            return [Context(self.name, label, None, "", [EngineHit("session log", str(exc)[:200])])]
-
-    def build_case(self, spec: Any) -> bytes:
-        return build_case(spec)
-
-    def default_profile(self, ctx: Context) -> str:
-        return "ihe-pcd-01"
-
-
-KIND = SessionKind()
+KIND = JsonLogKind(SESSION_KIND, from_bytes, CASES_DIR, "ihe-pcd-01")
