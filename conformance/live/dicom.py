@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +115,7 @@ class _RecordingNode(DicomNode):
 
 
 class DicomListener:
-    """Listen for `duration` seconds, then write the session log; instances land beside it."""
+    """Listen from `start()` until `stop()`, then write the session log; instances land beside it."""
 
     def __init__(self, port: int, session_dir: Path, *, host: str = "127.0.0.1", ae_title: str = "INTEROP",
                  store_dir: Path | None = None) -> None:
@@ -137,16 +136,4 @@ class DicomListener:
             return self.session_dir / SESSION_FILE  # nobody called: no log (the CLI says nothing was recorded)
         path = self.session_dir / SESSION_FILE
         path.write_text(json.dumps(self.node.session(), indent=1), encoding="utf-8")
-        return path
-
-    def run(self, duration: float, on_started: Callable[[int], None] | None = None) -> Path:
-        port = self.start()
-        if on_started is not None:
-            on_started(port)
-        try:
-            deadline = time.monotonic() + duration
-            while time.monotonic() < deadline:
-                time.sleep(0.05)
-        finally:
-            path = self.stop()
         return path

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +135,7 @@ class _RecordingServer(MllpServer):
 
 
 class MllpListener:
-    """Listen for `duration` seconds (or until `stop()`), then write the session log; messages land beside it."""
+    """Listen from `start()` until `stop()`, then write the session log; messages land beside it."""
 
     def __init__(self, port: int, session_dir: Path, *, host: str = "127.0.0.1",
                  store_dir: Path | None = None) -> None:
@@ -157,16 +156,4 @@ class MllpListener:
         path = self.session_dir / SESSION_FILE
         if self.recorder.connections:  # nobody connected: no log (the CLI says nothing was recorded)
             path.write_text(json.dumps(self.recorder.session(), indent=1), encoding="utf-8")
-        return path
-
-    def run(self, duration: float, on_started: Callable[[int], None] | None = None) -> Path:
-        import time
-
-        port = self.start()
-        if on_started is not None:
-            on_started(port)
-        try:
-            time.sleep(duration)
-        finally:
-            path = self.stop()
         return path

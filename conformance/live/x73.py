@@ -91,7 +91,7 @@ class _RecordingManager(X73Manager):
 
 
 class X73Listener:
-    """Listen for `duration` seconds (or until `stop()`), record and check every association."""
+    """Listen from `start()` until `stop()`; record and check every association."""
 
     def __init__(self, port: int, session_dir: Path, *, host: str = "127.0.0.1", idle_timeout: float = 30.0,
                  store_dir: Path | None = None) -> None:
@@ -109,16 +109,3 @@ class X73Listener:
 
     def stop(self) -> None:
         self.manager.stop()
-
-    def run(self, duration: float, on_started: Callable[[int], None] | None = None) -> list[RecordedAssociation]:
-        """Serve for `duration` seconds, then stop; returns the associations recorded."""
-        port = self.start()
-        if on_started is not None:
-            on_started(port)
-        try:
-            deadline = time.monotonic() + duration
-            while time.monotonic() < deadline:
-                time.sleep(0.05)
-        finally:
-            self.stop()
-        return list(self.recorded)
