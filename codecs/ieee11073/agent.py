@@ -61,9 +61,10 @@ def _prst(invoke_id: int, choice: int, message: dict[str, Any]) -> bytes:
                             "apdu": {"invoke_id": invoke_id, "choice": choice, "message": message}})
 
 
-def config_report(invoke_id: int, config_id: int, objects_of: int) -> bytes:
-    """Confirmed MDC_NOTI_CONFIG announcing the objects of standard configuration `objects_of` as `config_id`."""
-    report = configurations.config_report_value(configurations.standard_entry(objects_of))
+def config_report(invoke_id: int, config_id: int, objects_of: int, entry: dict[str, Any] | None = None) -> bytes:
+    """Confirmed MDC_NOTI_CONFIG announcing the objects of standard configuration `objects_of` as `config_id`
+    (or those of `entry`, a configuration in the data file's shape: an agent's own extended configuration)."""
+    report = configurations.config_report_value(entry or configurations.standard_entry(objects_of))
     report["config_report_id"] = config_id
     return _prst(invoke_id, nom.ROIV_CMIP_CONFIRMED_EVENT_REPORT_CHOSEN, {
         "obj_handle": 0, "event_time": 0xFFFFFFFF, "event_type": nom.MDC_NOTI_CONFIG, "event_info": report})

@@ -672,8 +672,10 @@ class Association:
                            f"value at the same time again; kept once", offset)
                 return
             seen.append((value, dar))
+        supplemental = static.get(nom.MDC_ATTR_SUPPLEMENTAL_TYPES)  # PHD IG: a Supplemental-Types component
         self.metrics.append(Metric(
-            method=_method(categories[0]) if categories else None,
+            method=(_concept(supplemental[0].partition, supplemental[0].code) if supplemental
+                    else _method(categories[0]) if categories else None),
             code=code, value=value, data_absent_reason=dar,
             measurement_status=nom.bit_names(status, nom.MEASUREMENT_STATUS) if status else (),
             effective=effective, device_key=MDS_DEVICE_KEY, handle=obj.obj_handle,
@@ -805,9 +807,11 @@ class Association:
         specs = tuple(ProductionSpec(kind=nom.PROD_SPEC_TYPES.get(e.spec_type, "unspecified"),
                                      value=_text(bytes(e.prod_spec)), component_id=e.component_id)
                       for e in mds.get(nom.MDC_ATTR_ID_PROD_SPECN, ()))
+        versions: tuple[str | None, ...] = ()
         if nom.MDC_ATTR_SYS_TYPE_SPEC_LIST in mds:
             specializations = tuple(_concept(nom.MDC_PART_INFRA, tv.type)
                                     for tv in mds[nom.MDC_ATTR_SYS_TYPE_SPEC_LIST])
+            versions = tuple(str(tv.version) for tv in mds[nom.MDC_ATTR_SYS_TYPE_SPEC_LIST])
         elif self.config is not None and self.config.specialization:
             specializations = (_concept(*self.config.specialization),)
         else:
@@ -817,7 +821,8 @@ class Association:
             identifiers=tuple(identifiers),
             manufacturer=_text(bytes(model.manufacturer)) if model else None,
             model=_text(bytes(model.model_number)) if model else None,
-            production_specs=specs, specializations=specializations, config_id=self.config_id,
+            production_specs=specs, specializations=specializations, specialization_versions=versions,
+            config_id=self.config_id,
             time=self._time_info(mds), reg_cert=_reg_cert(mds.get(nom.MDC_ATTR_REG_CERT_DATA_LIST, ())),
             source=SourceRef(location="AARQ system-id", offset=self.system_id_offset),
         )

@@ -43,6 +43,8 @@ class Device(Frozen, kw_only=True):
     name: str | None = None  # free label (OBX-18 label, StationName)
     production_specs: tuple[ProductionSpec, ...] = ()  # firmware/software/hardware versions
     specializations: tuple[CodeableConcept, ...] = ()  # PHD dev-specializations (MDC_DEV_SPEC_PROFILE_*)
+    specialization_versions: tuple[str | None, ...] = ()  # 20601 System-Type-Spec-List version of each
+    # specialization, same order as `specializations` (None: the source gave no version)
     config_id: int | None = None  # 20601 dev-config-id (0x02BC ...)
     time: TimeInfo | None = None  # clock information
     reg_cert: tuple[str, ...] = ()  # regulatory certification entries (continua/PHD reg-cert-data-list)

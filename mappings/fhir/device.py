@@ -112,6 +112,7 @@ def _device_key(node: Device, version: str, parent_ref: str | None, patient_ref:
     """What a Device resource is built from (see prepared.Recurring: objects by id, kept by the entry)."""
     return (version, parent_ref, patient_ref, node.key, node.level, id(node.type), ids(node.identifiers),
             node.manufacturer, node.model, node.name, ids(node.production_specs), ids(node.specializations),
+            node.specialization_versions,
             node.config_id, id(node.time), node.reg_cert, node.is_gateway)
 
 

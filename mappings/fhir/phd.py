@@ -282,10 +282,16 @@ def phd_device(res: dict[str, Any], device: Device, ctx: FhirContext, *, gateway
     res["type"] = [type_coding] if ctx.r5 else type_coding
     specs = [fd.concept(s) for s in device.specializations]
     if specs:
-        if ctx.r5:
-            res["conformsTo"] = [{"specification": s} for s in specs]
-        else:
-            res["specialization"] = [{"systemType": s} for s in specs]
+        # System-Type-Spec-List[i].version (PhdDevice specialization.version; R5 Device.conformsTo.version)
+        versions = device.specialization_versions
+        key = "specification" if ctx.r5 else "systemType"
+        entries = []
+        for i, s in enumerate(specs):
+            entry = {key: s}
+            if i < len(versions) and versions[i] is not None:
+                entry["version"] = versions[i]
+            entries.append(entry)
+        res["conformsTo" if ctx.r5 else "specialization"] = entries
     versions = device_versions(device)
     if versions:
         res["version"] = versions

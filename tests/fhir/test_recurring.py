@@ -168,7 +168,7 @@ def _variant(base: Device, name: str) -> Device:
         "key": "9", "level": "vmd", "type": CodeableConcept(codings=(Coding(system="s", code="c"),)),
         "identifiers": (Identifier(value="v", system="s"),), "manufacturer": "m", "model": "mo", "name": "n",
         "production_specs": (ProductionSpec(kind="serial-number", value="1"),),
-        "specializations": (CodeableConcept(text="t"),), "config_id": 1, "time": TimeInfo(), "reg_cert": ("r",),
+        "specializations": (CodeableConcept(text="t"),), "specialization_versions": ("1",), "config_id": 1, "time": TimeInfo(), "reg_cert": ("r",),
         "is_gateway": True,
     }[name]
     return replace(base, **{name: other})
