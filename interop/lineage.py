@@ -16,7 +16,7 @@ from interop.model import Message, Metric
 _OBX_ELEMENTS = (
     (3, ("code",)),
     (5, ("valueQuantity", "valueString", "valueCodeableConcept", "valueSampledData", "valueRange",
-         "valueRatio", "valueDateTime", "component", "dataAbsentReason")),
+         "valueRatio", "valueDateTime", "valueAttachment", "derivedFrom", "component", "dataAbsentReason")),
     (6, ("valueQuantity.unit", "valueSampledData.origin.unit")),
     (7, ("referenceRange",)),
     (8, ("interpretation", "meta.security")),
@@ -53,6 +53,53 @@ def lineage(message: Message, resources: list[dict[str, Any]]) -> list[Link]:
                                           "valueSampledData", "component", "dataAbsentReason", "effectiveDateTime")):
                 links.append(Link(where, offset, ref, element))
     links.extend(_alarms(message, observations[len(message.metrics):]))
+    if message.standard == "hl7v2":
+        links.extend(_attachments(message, observations, resources))
+        links.extend(_specimens(message, observations, resources))
+    return links
+
+
+# SPM field → the Specimen elements it feeds (mappings.fhir.specimen; v2-to-FHIR IG SPM → Specimen)
+_SPM_ELEMENTS = (
+    (2, ("identifier",)), (3, ("parent",)), (4, ("type",)), (6, ("container",)), (7, ("collection.method",)),
+    (8, ("collection.bodySite",)), (11, ("role", "extension")), (12, ("collection.quantity",)), (14, ("note",)),
+    (17, ("collection.collectedDateTime", "collection.collectedPeriod")), (18, ("receivedTime",)),
+    (20, ("status",)), (21, ("status", "note")), (24, ("condition",)), (27, ("container",)),
+)
+
+
+def _specimens(message: Message, observations: list[dict[str, Any]], resources: list[dict[str, Any]]) -> list[Link]:
+    """SPM fields → Specimen elements; the SPM → Observation.specimen of the results read on it."""
+    links: list[Link] = []
+    specimens = [r for r in resources if r["resourceType"] == "Specimen"]
+    for spec, res in zip(message.specimens, specimens, strict=False):
+        if spec.source is None:
+            continue
+        seg, offset, ref = spec.source.location, spec.source.offset, f"Specimen/{res['id']}"
+        links.extend(Link(f"{seg}-{n}", offset, ref, element)
+                     for n, elements in _SPM_ELEMENTS for element in _present(res, elements))
+    where = {s.key: s.source.location for s in message.specimens if s.source is not None}
+    for metric, obs in zip(message.metrics, observations, strict=False):
+        if metric.specimen in where and "specimen" in obs:
+            links.append(Link(where[metric.specimen], metric.source.offset if metric.source else None,
+                              f"Observation/{obs['id']}", "specimen"))
+    return links
+
+
+def _attachments(message: Message, observations: list[dict[str, Any]], resources: list[dict[str, Any]]) -> list[Link]:
+    """OBX-5 of ED/RP rows in R4: the DocumentReference the Observation is derived from (its attachment),
+    OBX-3 its type, OBX-14 its date (mappings.fhir.attachment)."""
+    from interop.mappings.fhir.context import stable_id
+
+    docs = {r["id"]: r for r in resources if r["resourceType"] == "DocumentReference"}
+    links: list[Link] = []
+    for metric, obs in zip(message.metrics, observations, strict=False):
+        doc = docs.get(stable_id("DocumentReference", obs["id"])) if "derivedFrom" in obs else None
+        if doc is None or metric.source is None:
+            continue
+        seg, offset, ref = metric.source.location, metric.source.offset, f"DocumentReference/{doc['id']}"
+        for source, elements in ((f"{seg}-5", ("content",)), (f"{seg}-3", ("type",)), (f"{seg}-14", ("date",))):
+            links.extend(Link(source, offset, ref, element) for element in _present(doc, elements))
     return links
 
 

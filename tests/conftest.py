@@ -50,3 +50,71 @@ def fhir_server() -> Iterator[tuple[str, list[tuple[str, str, str, bytes]]]]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+# ---------------------------------------------------------------------------------------------- bdl-7
+# Every Bundle any test makes in this process (to_fhir, fhir_json, the CLI run in-process, the servers'
+# sinks) is checked for FHIR invariant bdl-7 (fullUrl unique) and, in transaction Bundles, for unique
+# conditional-create keys (two identical ifNoneExist POSTs of one type make the server create two
+# resources, and from then on every conditional create on that key fails with 412). The check wraps
+# `Bundle.__init__` (the one place every mapping's Bundle is made) and costs one pass over the entries.
+# A test that makes such a Bundle on purpose says so with `@pytest.mark.allow_duplicate_entries`.
+
+def bundle_duplicates(data: dict) -> list[str]:
+    """What breaks bdl-7 or the uniqueness of conditional creates in a Bundle (as plain dicts)."""
+    found = []
+    urls: set[str] = set()
+    creates: set[tuple[str, str]] = set()
+    for e in data.get("entry", ()):
+        url = e.get("fullUrl")
+        if url is not None:
+            if url in urls:
+                found.append(f"bdl-7: fullUrl {url} repeated")
+            urls.add(url)
+        request = e.get("request")
+        if request is not None and request.get("ifNoneExist"):
+            key = (request.get("url", ""), request["ifNoneExist"])
+            if key in creates:
+                found.append(f"conditional create {key[0]}?{key[1]} repeated")
+            creates.add(key)
+    return found
+
+
+def bundle_findings() -> list[str]:
+    """The findings of the check since the last test began (kept on the wrapper: one list per process)."""
+    from interop.mappings.fhir import bundle as fhir_bundle
+
+    init = fhir_bundle.Bundle.__init__
+    found = getattr(init, "bdl7_findings", None)
+    if found is None:  # first use in this process: wrap the constructor
+        original = init
+        found = []
+
+        def checked_init(self, version, data, issues):  # noqa: ANN001 - the wrapped signature
+            original(self, version, data, issues)
+            dup = bundle_duplicates(data)
+            if dup:
+                found.extend(dup)
+
+        checked_init.bdl7_findings = found  # type: ignore[attr-defined]
+        fhir_bundle.Bundle.__init__ = checked_init
+    return found
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "allow_duplicate_entries: this test makes a Bundle that breaks bdl-7 on "
+                            "purpose (the suite-wide bdl-7 check is off for it)")
+    bundle_findings()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Fail the test when any Bundle it made repeats a fullUrl or a conditional create (see above)."""
+    findings = bundle_findings()
+    findings.clear()
+    result = yield
+    found = list(findings)
+    findings.clear()
+    if found and item.get_closest_marker("allow_duplicate_entries") is None:
+        raise AssertionError(f"a Bundle made by this test breaks bdl-7: {'; '.join(found[:3])}")
+    return result

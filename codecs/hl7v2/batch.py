@@ -31,7 +31,16 @@ def split(data: bytes) -> list[tuple[int, bytes]]:
     chunks: list[tuple[int, bytes]] = []
     for base, frame in _frames(data):
         chunks.extend(_messages(frame, base))
+    if len(chunks) == 1 and _batched(data):  # a batch of one message: the message without FHS/BHS/BTS/FTS
+        return chunks
     return chunks if len(chunks) > 1 else [(0, data)]
+
+
+def _batched(head: bytes) -> bool:
+    """Whether the input starts with a batch header (FHS or BHS), after a BOM and an MLLP start block."""
+    head = head[len(BOM):] if head.startswith(BOM) else head
+    head = head.lstrip(b"\x0b\r\n \t")
+    return head[:3] in (b"FHS", b"BHS")
 
 
 def _frames(data: bytes) -> list[tuple[int, bytes]]:
@@ -119,6 +128,9 @@ def split_stream(chunks: Iterable[bytes], *, limit: int = 64 * 1024 * 1024) -> I
         return
     second = next(pieces, None)
     if second is None:
+        if _batched(bytes(head)):  # a batch of one message: the message without its batch envelope
+            yield first
+            return
         yield 0, stream.whole()
         return
     stream.keep_whole = False

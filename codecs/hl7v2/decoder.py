@@ -50,8 +50,9 @@ from interop.model import (
 from interop.model.message import RawRef
 from interop.terminology import mdc
 
-from . import alarm, pcd, phd
+from . import alarm, attachment, pcd, phd
 from . import datatypes as dt
+from . import specimen as spm
 from .tokenizer import Delimiters, ParsedMessage, Segment, components, repetitions, unescape
 
 T = TypeVar("T")
@@ -64,6 +65,8 @@ PATIENT_SEGMENTS = frozenset({"PID", "PD1", "NK1", "PV1", "PV2", "GT1", "IN1", "
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 # fields the segment readers place (PID: ids, name, birth, sex; PV1: class, location, practitioners, visit
 # number, admit/discharge; OBR: set id, placer/filler, service, times, status, parent (PCD-04), reason)
+PLACED_NTE_FIELDS = frozenset({1, 3})  # set id, comment (NTE-2 source, -4 type, -5 entered by, -6 time: reported)
+PLACED_MSH_FIELDS = frozenset({1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 15, 16, 18, 21})
 PLACED_PID_FIELDS = frozenset({1, 2, 3, 5, 7, 8})
 PLACED_PV1_FIELDS = frozenset({1, 2, 3, 7, 8, 9, 17, 19, 44, 45})
 PLACED_OBR_FIELDS = frozenset({1, 2, 3, 4, 7, 8, 25, 29, 31})
@@ -143,6 +146,9 @@ class HL7v2Decoder:
         self.group = _Group(None, None)
         self.pcd = False
         self.last_metric_index: int | None = None
+        self.specimens: list = []  # SPM → Specimen (codecs.hl7v2.specimen), orders linked in `build`
+        self.specimen_key: str | None = None  # the SPM whose observations are being read
+        self.specimen_orders: dict[str, list[str]] = {}  # specimen key -> keys of the orders it serves
 
     # -- findings ------------------------------------------------------------------------------
 
@@ -164,7 +170,7 @@ class HL7v2Decoder:
 
     def decode(self) -> Message:
         readers = {"MSH": self.msh, "PID": self.pid, "PV1": self.pv1, "OBR": self.obr, "OBX": self.obx,
-                   "NTE": self.nte, "MRG": self.mrg}
+                   "NTE": self.nte, "MRG": self.mrg, "SPM": self.spm}
         msh = self.p.segments[0]
         self.msh(msh)
         segments = self.p.segments
@@ -172,11 +178,7 @@ class HL7v2Decoder:
             seg = segments[i]
             reader = readers.get(seg.name)
             if reader is None:
-                if seg.name in ENVELOPE_SEGMENTS:
-                    continue
-                self.tolerate(seg, None, "hl7v2.segment-not-placed",
-                              f"segment {seg.name} is not mapped to the canonical model; kept only in the raw input",
-                              severity="info")
+                self._not_placed(seg)
                 continue
             if seg.name == "MSH":  # another message: never mixed into this one (its patient may differ)
                 self.tolerate(seg, None, "hl7v2.second-msh",
@@ -186,6 +188,16 @@ class HL7v2Decoder:
                 break
             reader(seg)
         return self.build()
+
+    def _not_placed(self, seg: Segment) -> None:
+        """A segment no reader places: reported with the fields it carries (nothing dropped silently)."""
+        f = seg.fields
+        valued = [f"{seg.name}-{n}" for n in range(1, len(f)) if f[n] and not f[n].isspace()]
+        carries = f"; it carries {', '.join(valued)}" if valued else ""
+        kind = "envelope segment" if seg.name in ENVELOPE_SEGMENTS else "segment"
+        self.tolerate(seg, None, "hl7v2.segment-not-placed",
+                      f"{kind} {seg.name} is not mapped to the canonical model{carries}; kept only in the raw input",
+                      severity="info")
 
     def build(self) -> Message:
         f = self.fields
@@ -205,6 +217,7 @@ class HL7v2Decoder:
                                      message=f"MSH-3's EUI-64 is the EUI-64 of MDS {own} (OBX-18): one device, "
                                              "read as that MDS (it sent its own data)", offset=0))
         devices = tuple(self._tree(key, kids) for key in keys if "." not in key)
+        metrics, specimens = (self._link_specimens() if self.specimens else (tuple(self.metrics), ()))
         if phd_roots:
             devices = tuple(phd.apply(d, phd_roots[d.key]) if d.key in phd_roots else d for d in devices)
         return Message(standard="hl7v2",
@@ -221,11 +234,26 @@ class HL7v2Decoder:
             orders=tuple(self.orders),
             devices=devices,
             gateway=gateway,
-            metrics=tuple(self.metrics),
+            metrics=metrics,
+            specimens=specimens,
             alarms=alarms,
             issues=tuple(self.issues),
             raw=self.raw,
         )
+
+    def _link_specimens(self) -> tuple[tuple[Metric, ...], tuple]:
+        """Specimens with the orders they serve; each metric of an order with one specimen gets it
+        (an ORU^R01 SPM follows the OBXs of its OBR)."""
+        by_order: dict[str, list[str]] = {}
+        for key, orders in self.specimen_orders.items():
+            for o in orders:
+                by_order.setdefault(o, []).append(key)
+        specimens = tuple(replace(s, orders=tuple(dict.fromkeys(self.specimen_orders.get(s.key, ()))))
+                          for s in self.specimens)
+        metrics = tuple(replace(m, specimen=by_order[m.group][0])
+                        if m.specimen is None and m.group is not None and len(by_order.get(m.group, ())) == 1 else m
+                        for m in self.metrics)
+        return metrics, specimens
 
     def _tree(self, key: str, kids: dict[str, list[str]]) -> Device:
         node = self.nodes[key]
@@ -281,6 +309,11 @@ class HL7v2Decoder:
             if ei[0].strip():
                 profiles.append(ei[0].strip())
         f["profiles"] = tuple(profiles)
+        # MSH-11/15/16 are read by the acknowledgement (transport.mllp.ack), MSH-18 by the tokenizer
+        fields = seg.fields
+        for n in range(1, len(fields)):
+            if n not in PLACED_MSH_FIELDS and fields[n] and not fields[n].isspace():
+                self.tolerate(seg, n, "hl7v2.field-not-placed", f"MSH-{n} is not mapped", severity="info")
         return f, gateway, any(p.startswith("IHE_PCD") for p in profiles)
 
     def _endpoint(self, application: str, facility: str) -> Endpoint:
@@ -410,6 +443,27 @@ class HL7v2Decoder:
         self.orders.append(order)
         self.group = _Group(order, observed)
         self.last_metric_index = None
+        if self.specimens:
+            if spm.specimen_first(self.fields.get("message_type")):  # OUL^R22: the SPM before serves this OBR
+                okey = order.filler_id or order.placer_id
+                if self.specimen_key is not None and okey:
+                    self.specimen_orders.setdefault(self.specimen_key, []).append(okey)
+            else:  # ORU^R01: an SPM follows its OBR; the next OBR starts without one
+                self.specimen_key = None
+
+    def spm(self, seg: Segment) -> None:
+        """SPM → Specimen (codecs.hl7v2.specimen), linked to its order(s) and the observations after it."""
+        key = str(len(self.specimens) + 1)
+        self.specimens.append(spm.read(self, seg, key))
+        self.specimen_key = key
+        self.last_metric_index = None
+        order = self.group.order
+        if spm.specimen_first(self.fields.get("message_type")):
+            self.group = _Group(None, None)  # a new SPECIMEN group: its OBXs belong to no OBR yet
+        elif order is not None:
+            okey = order.filler_id or order.placer_id
+            if okey:
+                self.specimen_orders.setdefault(key, []).append(okey)
 
     def _order_static(self, seg: Segment) -> tuple:
         """(set id, universal service id, status, reason): what an OBR fixes apart from its order numbers,
@@ -425,6 +479,7 @@ class HL7v2Decoder:
         return "\n".join(unescape(r, self.d) for r in repetitions(seg.get(3), self.d)).strip()
 
     def nte(self, seg: Segment) -> None:
+        self._unplaced(seg, PLACED_NTE_FIELDS)
         text = self.note(seg)
         if not text:
             return
@@ -466,7 +521,7 @@ class HL7v2Decoder:
             reference_range=None if pcd else limits, alarm_limits=limits if pcd else None, method=plan.method,
             body_site=plan.body_site, device_key=device_key, containment=plan.path or (),
             observation_id=plan.observation_id, group=(order.filler_id or order.placer_id) if order else None,
-            source=SourceRef(location=seg.where(), offset=seg.offset)))
+            specimen=self.specimen_key, source=SourceRef(location=seg.where(), offset=seg.offset)))
         self.last_metric_index = len(self.metrics) - 1
 
     def reading(self, seg: Segment, plan: _ObxPlan) -> tuple[MetricValue | None, str | None, tuple[str, ...],
@@ -656,6 +711,8 @@ class HL7v2Decoder:
                 return (CodedValue(concept=concept), None) if concept else (None, "unknown")
             if vtype == "SN":
                 return self._sn(seg, text), None
+            if vtype in ("ED", "RP"):  # encapsulated data / reference pointer (codecs.hl7v2.attachment)
+                return attachment.read(self, seg, vtype, raw)
             if vtype == "NA":
                 return self._na(seg, text), None
             if vtype == "TM":  # a time of day (HHMM[SS[.S]][+ZZZZ]), not a date: kept as ISO text
@@ -824,7 +881,7 @@ def forget() -> None:
 
 
 _MISSING = object()
-# segments the decoder passes over without a finding: their content has no place in the model
+# segments whose content has no place in the model (the message's envelope): reported as not placed
 ENVELOPE_SEGMENTS = frozenset({"SFT", "EVN", "ORC", "PD1", "PV2", "TQ1", "MSA", "ERR"})
 
 

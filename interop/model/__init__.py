@@ -32,6 +32,7 @@ from .device import Device, ProductionSpec, TimeInfo
 from .imaging import ContentItem, ImagingStudy, Instance, ProcedureStep, Report, Series
 from .message import Endpoint, Message, RawRef
 from .metric import (
+    AttachmentValue,
     BitsValue,
     CodedValue,
     Component,
@@ -47,14 +48,15 @@ from .metric import (
     StringValue,
 )
 from .patient import Encounter, HumanName, Location, Order, Patient, Practitioner
+from .specimen import Specimen
 from .tools import fields, from_json, replace, to_builtins, to_json
 
 __all__ = [
-    "Alarm", "BitsValue", "Frozen", "fields", "from_json", "replace", "to_builtins", "to_json", "CodeableConcept", "CodedValue", "Coding", "Component", "CompoundValue",
+    "Alarm", "AttachmentValue", "BitsValue", "Frozen", "fields", "from_json", "replace", "to_builtins", "to_json", "CodeableConcept", "CodedValue", "Coding", "Component", "CompoundValue",
     "ContentItem", "DCM_SYSTEM", "DataAbsentReason", "DateTimeValue", "Device", "EUI64_SYSTEM",
     "Encounter", "Endpoint", "HumanName", "Identifier", "ImagingStudy", "Instance", "Issue",
     "LOINC_SYSTEM", "Location", "MDC_SYSTEM", "Message", "Metric", "MetricValue", "NumericValue",
     "Order", "Patient", "RangeValue", "RatioValue", "Practitioner", "ProcedureStep", "ProductionSpec", "Quantity", "Range",
-    "RawRef", "Report", "SNOMED_SYSTEM", "SampleArrayValue", "Series", "SourceRef", "StringValue",
+    "RawRef", "Report", "SNOMED_SYSTEM", "SampleArrayValue", "Series", "SourceRef", "Specimen", "StringValue",
     "TimeInfo", "Timestamp", "UCUM_SYSTEM",
 ]

@@ -10,6 +10,7 @@ from .device import Device
 from .imaging import ImagingStudy, ProcedureStep, Report
 from .metric import Metric
 from .patient import Encounter, Order, Patient, Practitioner
+from .specimen import Specimen
 
 Standard = Literal["hl7v2", "ieee11073-20601", "bluetooth-gatt", "dicom"]
 
@@ -48,6 +49,7 @@ class Message(Frozen, kw_only=True):
     devices: tuple[Device, ...] = ()  # top-level MDS trees (the measuring devices)
     gateway: Device | None = None  # the device that relayed the data (PHG, DOR, DICOM SCU), if distinct
     metrics: tuple[Metric, ...] = ()
+    specimens: tuple[Specimen, ...] = ()  # v2 SPM: what lab results were measured on
     alarms: tuple[Alarm, ...] = ()
     imaging_study: ImagingStudy | None = None
     reports: tuple[Report, ...] = ()

@@ -106,8 +106,22 @@ class BitsValue(Frozen, kw_only=True, tag="bits", tag_field="kind"):
     set_names: tuple[str, ...] = ()  # names of the set bits per the standard, most significant first
 
 
+class AttachmentValue(Frozen, kw_only=True, tag="attachment", tag_field="kind"):
+    """Encapsulated data or a reference to it (v2 OBX-2 ED: source application ^ type ^ subtype ^
+    encoding ^ data; v2 RP: pointer ^ application ^ type ^ subtype; DICOM encapsulated documents)."""
+
+    kind: ClassVar[str] = "attachment"  # the tag of the MetricValue union (JSON "kind")
+    content_type: str | None = None  # MIME type from type of data / subtype ("application/pdf", "image/jpeg")
+    data: bytes | None = None  # the decoded octets (ED Base64/Hex decoded, ASCII as its bytes)
+    url: str | None = None  # where the data is (RP pointer, resolved against its application when given)
+    encoding: str | None = None  # the source encoding as sent (HL7 table 0299: Base64, Hex, A)
+    application: str | None = None  # ED.1 / RP.2 source application (HD namespace id)
+    data_type: str | None = None  # ED.2 / RP.3 type of data as sent (HL7 table 0191: AP, IM, TEXT ...)
+    subtype: str | None = None  # ED.3 / RP.4 subtype as sent (PDF, JPEG, octet-stream ...)
+
+
 MetricValue = (NumericValue | CompoundValue | SampleArrayValue | CodedValue | StringValue | DateTimeValue | BitsValue
-               | RangeValue | RatioValue)
+               | RangeValue | RatioValue | AttachmentValue)
 """A metric's value: one of the classes above, told apart by `kind` (a tagged union in JSON)."""
 
 
@@ -134,4 +148,5 @@ class Metric(Frozen, kw_only=True):
     group: str | None = None  # observation group / request this belongs to (OBR filler id, SR container)
     person_id: int | None = None  # 20601 multi-person id / GATT user id
     notes: tuple[str, ...] = ()  # NTE comments, SR text remarks
+    specimen: str | None = None  # `Specimen.key` of the specimen observed (v2 SPM of the order or specimen group)
     source: SourceRef | None = None  # lineage: where in the input this metric was read

@@ -85,6 +85,7 @@ class FhirContext:
     device_refs: dict[str, str] = field(default_factory=dict)  # Device.key -> "Device/<id>"
     metric_device_refs: dict[str, str] = field(default_factory=dict)  # Device.key -> "DeviceMetric/<id>" (R5/R4 PoCD)
     observation_refs: list[str] = field(default_factory=list)
+    specimen_refs: dict[str, str] = field(default_factory=dict)  # Specimen.key -> "Specimen/<id>" (v2 SPM)
     gateway_ref: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)  # "Type/id" -> entry fullUrl

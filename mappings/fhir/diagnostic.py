@@ -13,6 +13,7 @@ from interop.model import MDC_SYSTEM, Message
 
 from . import datatypes as fd
 from .context import FhirContext, stable_id
+from .specimen import references as specimen_references
 
 # HL7 table 0123 (result status, OBR-25) → DiagnosticReport.status (v2-to-FHIR IG ConceptMap)
 REPORT_STATUS = {"O": "registered", "I": "registered", "S": "registered", "A": "partial", "P": "preliminary",
@@ -55,6 +56,9 @@ def build(message: Message, ctx: FhirContext) -> None:
             request["subject"] = subject
         if ctx.encounter_ref:
             request["encounter"] = ctx.reference(ctx.encounter_ref)
+        specimens = specimen_references(message, ctx, key)  # v2 SPM of this OBR (mappings.fhir.specimen)
+        if specimens:
+            request["specimen"] = specimens
         if ctx.r5 and request["code"]:
             request["code"] = {"concept": request["code"]}  # R5 ServiceRequest.code is a CodeableReference
         if not subject:
@@ -76,6 +80,8 @@ def build(message: Message, ctx: FhirContext) -> None:
             report["encounter"] = ctx.reference(ctx.encounter_ref)
         if order.observed is not None:
             report["effectiveDateTime"] = fd.date_time(order.observed, _zone(message))[0]
+        if specimens:
+            report["specimen"] = [dict(r) for r in specimens]
         if results:
             report["result"] = results
         ctx.add(report)

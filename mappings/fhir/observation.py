@@ -189,6 +189,10 @@ def observation(static: ObservationStatic, f: Metric, ctx: FhirContext, default_
         absent = f.data_absent_reason or _status_absent_reason(f)
         if absent:
             res["dataAbsentReason"] = _absent(absent)
+    if f.specimen is not None:  # the v2 SPM the result was measured on (mappings.fhir.specimen)
+        specimen = ctx.specimen_refs.get(f.specimen)
+        if specimen:
+            res["specimen"] = ctx.reference(specimen)
     notes = f.notes
     if notes or unmapped:
         notes = list(notes)
@@ -330,6 +334,10 @@ def _value(f: Metric, res: dict[str, Any], ctx: FhirContext) -> None:
         res["valueRatio"] = {"numerator": fd.quantity(v.numerator), "denominator": fd.quantity(v.denominator)}
     elif kind == "bits":
         res["valueString"] = ", ".join(v.set_names) if v.set_names else f"0x{v.value:0{v.width // 4}X}"
+    elif kind == "attachment":  # R5 valueAttachment; R4 a DocumentReference (mappings.fhir.attachment)
+        from .attachment import place
+
+        place(v, f, res, ctx)
     if f.data_absent_reason and "dataAbsentReason" not in res and kind == "string":
         # a value that failed to parse is kept as text; FHIR forbids value + dataAbsentReason together
         ctx.note("fhir.value-as-text", _location(f),

@@ -264,11 +264,17 @@ class Encoder:
                 self.obx("NM", TIME_PD_SAMP, f"{sub}.1", number(v.period_ms), MS, "", "", status, when)
         elif kind == "bits":
             self.obx("ST", code, sub, escape(" ".join(v.set_names) or str(v.value)), "", "", flags, status, when)
+        elif kind == "attachment":
+            self._obx_value(*_attachment(v), code, sub, rng, flags, status, when)
         else:
             absent = {"not-a-number": "NaN"}.get(metric.data_absent_reason or "", "")
             self.obx("NM" if absent else "", code, sub, absent, "", rng, flags or "", status, when)
         for note in metric.notes:
             self.segments.append(f"NTE|1||{escape(note)}")
+
+    def _obx_value(self, vtype: str, value: str, code: str, sub: str, rng: str, flags: str, status: str,
+                   when: Timestamp | None) -> None:
+        self.obx(vtype, code, sub, value, "", rng, flags, status, when)
 
     def obx(self, vtype: str, code: str, sub: str, value: str, units: str, rng: str, flags: str, status: str,
             when: Timestamp | None, equipment: str = "") -> None:
@@ -276,6 +282,21 @@ class Encoder:
         fields = ["OBX", str(self.set_id), vtype, code, sub, value, units, rng, flags, "", "", status, "", "",
                   dtm(when), "", "", "", equipment]
         self.segments.append("|".join(fields).rstrip("|"))
+
+
+def _attachment(v: Any) -> tuple[str, str]:
+    """An AttachmentValue as OBX-2 and OBX-5: ED (app ^ type ^ subtype ^ Base64 ^ data) when it holds data,
+    else RP (pointer ^ app ^ type ^ subtype); type and subtype as read, else split from the MIME type."""
+    data_type, subtype = v.data_type, v.subtype
+    if not data_type and not subtype and v.content_type and "/" in v.content_type:
+        data_type, subtype = v.content_type.split("/", 1)
+    app = escape(v.application or "")
+    if v.data is not None:
+        import base64
+
+        payload = base64.b64encode(v.data).decode("ascii")
+        return "ED", f"{app}^{escape(data_type or '')}^{escape(subtype or '')}^Base64^{payload}"
+    return "RP", f"{escape(v.url or '')}^{app}^{escape(data_type or '')}^{escape(subtype or '')}".rstrip("^")
 
 
 _FLAG_NAMES: dict[str, str] | None = None

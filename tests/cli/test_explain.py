@@ -32,3 +32,18 @@ def test_cli_json_lines_for_x73():
     first = links[0]
     assert first["source"].startswith("APDU 3 handle 1 attr 0x0A75") and first["element"] == "code"
     assert {link["element"] for link in links} >= {"code", "component", "valueQuantity", "effectiveDateTime"}
+
+
+def test_lineage_of_specimen_and_attachments():
+    """OUL^R22 (tests/data/hl7v2): SPM fields → Specimen elements, SPM → Observation.specimen, ED OBX-5 →
+    R5 valueAttachment and R4 DocumentReference.content."""
+    msg = decode(ROOT / "tests" / "data" / "hl7v2" / "msfc-OUL-R22-01.hl7")
+    r5 = lineage(msg, to_fhir(msg, "R5").resources)
+    spm = {(link.source, link.element) for link in r5 if link.resource.startswith("Specimen/")}
+    assert spm == {("SPM[1]-2", "identifier"), ("SPM[1]-3", "parent"), ("SPM[1]-4", "type"), ("SPM[1]-11", "role")}
+    assert ("SPM[1]", "specimen") in {(link.source, link.element) for link in r5 if link.source == "SPM[1]"}
+    assert ("OBX[5]-5", "valueAttachment") in {(link.source, link.element) for link in r5}
+    r4 = lineage(msg, to_fhir(msg, "R4").resources)
+    doc = {(link.source, link.element) for link in r4 if link.resource.startswith("DocumentReference/")}
+    assert {("OBX[5]-5", "content"), ("OBX[5]-3", "type"), ("OBX[4]-5", "content")} <= doc
+    assert ("SPM[1]-11", "extension") in {(link.source, link.element) for link in r4}

@@ -274,7 +274,10 @@ def test_segments_the_decoder_does_not_read() -> None:
     for message in messages:
         got = _warm(message)
         assert got == _cold(message)
-        assert [i.code for i in got[1]] == ["hl7v2.segment-not-placed"]
+        # EVN, ORC and PRT, in segment order, each with the fields it carries (nothing dropped silently)
+        assert [(i.code, i.location) for i in got[1]] == [("hl7v2.segment-not-placed", loc)
+                                                          for loc in ("EVN[1]", "ORC[1]", "PRT[1]")]
+        assert "it carries ORC-1, ORC-2" in got[1][1].message
     without = messages[3].replace(b"\rORC|RE|ORD00003", b"")
     assert _warm(without) == _cold(without)
 

@@ -54,9 +54,9 @@ def test_canonical_values():
     assert by["11"].value.timestamp.precision == "minute" and by["11"].value.timestamp.has_zone
     assert by["12"].value.text == "12:30"  # a time of day, not the year 1230
     assert by["13"].value.samples == (Decimal(1), Decimal(2), Decimal(3))
-    # ED: no attachment kind in the canonical model yet; kept as text and reported
-    assert by["14"].value.kind == "string"
-    assert any(i.code == "hl7v2.unsupported-value-type" and i.location == "OBX[15]-2" for i in msg.issues)
+    ed = by["14"].value  # ED: the decoded octets and their MIME type (tests/hl7v2/test_attachments.py)
+    assert (ed.kind, ed.content_type, ed.data) == ("attachment", "application/pdf", b"Hello")
+    assert not [i for i in msg.issues if i.location.startswith("OBX[15]")]
 
 
 @pytest.mark.parametrize("version", ["R4", "R5"])
@@ -72,6 +72,10 @@ def test_fhir_values(version):
     assert obs["11"]["valueDateTime"] == "2024-01-02T03:04:00+01:00"
     assert obs["12"]["valueString"] == "12:30"
     assert "valueSampledData" in obs["13"]
+    if version == "R5":
+        assert obs["14"]["valueAttachment"]["data"] == "SGVsbG8="
+    else:
+        assert obs["14"]["derivedFrom"][0]["reference"].startswith("urn:uuid:")
     (report,) = [r for r in bundle.resources if r["resourceType"] == "DiagnosticReport"]
     assert len(report["result"]) == len(ROWS)
     bundle.to_model()
