@@ -17,13 +17,21 @@ DATA_ABSENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 V2_0203_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
 
 
+def fhir_code(code: str) -> str:
+    """`code` as FHIR's code type allows it (regex [^\\s]+(\\s[^\\s]+)*): leading and trailing whitespace
+    removed, each run of whitespace inside (tabs, double spaces, line breaks) one space."""
+    return " ".join(code.split())
+
+
 def coding(c: Coding) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if c.system:
         out["system"] = c.system
     if c.version:
         out["version"] = c.version
-    out["code"] = c.code
+    code = fhir_code(c.code)  # a FHIR server refuses the resource otherwise (HTTP 400); see CodeFacts.respelled
+    if code:
+        out["code"] = code
     if c.display:
         out["display"] = c.display
     return out
@@ -54,7 +62,7 @@ def _concept(cc: CodeableConcept) -> dict[str, Any]:
 class CodeFacts:
     """What the mappings derive from one code, computed once per code (see `code_facts`)."""
 
-    __slots__ = ("source", "concept", "primary", "id_code", "loinc")
+    __slots__ = ("source", "concept", "primary", "id_code", "loinc", "respelled")
 
     def __init__(self, cc: CodeableConcept) -> None:
         self.source = cc  # held so that the id() key of the cache cannot be reused while cached
@@ -63,6 +71,8 @@ class CodeFacts:
         self.primary = f"{first.system}|{first.code}" if first else (cc.text or "")  # DeviceMetric key
         self.id_code = first.code if first else cc.text  # the code part of Observation ids
         self.loinc = next((c.code for c in cc.codings if c.system == LOINC_SYSTEM), None)
+        # codes `coding` had to respell (whitespace FHIR's code type forbids): the mappings note them
+        self.respelled = tuple(c.code for c in cc.codings if c.code and fhir_code(c.code) != c.code)
 
 
 _CODE_FACTS = Memo(4096)  # id(CodeableConcept) -> CodeFacts

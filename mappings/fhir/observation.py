@@ -100,10 +100,13 @@ class ObservationStatic:
     A device feed repeats these message after message; `mappings.fhir.replay` keeps them with the
     structure they were built for. Shared fragments are never mutated (mappings.fhir.prepared)."""
 
-    __slots__ = ("id_parts", "id_prefix", "head", "tail")
+    __slots__ = ("id_parts", "id_prefix", "head", "tail", "code_note")
 
     def __init__(self, m: Metric, ctx: FhirContext, anchor: str) -> None:
         facts = fd.code_facts(m.code)
+        self.code_note = (f"code {', '.join(repr(c) for c in facts.respelled)} has whitespace FHIR's code type "
+                          "forbids (tab, line break, leading, trailing or repeated spaces); written with single "
+                          "spaces" if facts.respelled else None)
         shares = ctx.shares  # recurring fragments go in as they are (mappings.fhir.prepared), else copies
         # the parts of Observation.id before the time and person (see `observation`)
         self.id_parts = ("Observation", anchor, m.device_key, facts.id_code, m.observation_id or m.handle)
@@ -159,6 +162,8 @@ def observation(static: ObservationStatic, f: Metric, ctx: FhirContext, default_
         security, status_interpretation, unmapped = (), (), ()
     res["status"] = _status(f)
     res.update(static.head)
+    if static.code_note is not None:
+        ctx.note("fhir.code-whitespace", _location(f), static.code_note)
     if effective is not None:
         hit = times.get(id(effective)) if times is not None else None
         if hit is None:
