@@ -199,6 +199,8 @@ def main() -> None:
         serve["rss"] = max(serve["rss"], rss_peak(serve["proc"].pid))
         serve["proc"].terminate()
         serve["proc"].wait(30)
+        tail = serve["proc"].stderr.read().decode("utf-8", "replace")
+        stats = next((ln.split("mllp stats: ", 1)[1] for ln in tail.splitlines() if "mllp stats: " in ln), "(no stats line)")
         files = len(list((store / "fhir").glob("*.json")))
         fsync_after = fsync_ms(tmp)
         forward_rate = rows / (opts.seconds + 1.0 + drained) if drained < opts.drain_timeout else float("nan")
@@ -216,6 +218,7 @@ def main() -> None:
           f"{files} files in DIR/fhir; {done_during} done and {backlog} pending when the load stopped, drained in "
           f"{drained:.1f} s "
           f"(worker: {forward_rate:.0f} msg/s end to end)")
+    print(f"serve mllp's own stats at shutdown: {stats}")
     print(f"disk: write + fsync of 200 bytes, median {fsync_before[0]:.1f} ms (p99 {fsync_before[1]:.1f}) before the runs, "
           f"{fsync_after[0]:.1f} ms (p99 {fsync_after[1]:.1f}) after: every acknowledgement waits for one such flush "
           f"(shared by the messages of one group commit)")

@@ -37,6 +37,9 @@ def serve_mllp(
     frame_timeout: Annotated[float, typer.Option(
         "--frame-timeout", help="Seconds a started block may take to end before the connection is closed.")] = 30.0,
     max_connections: Annotated[int, typer.Option("--max-connections", help="Concurrent connections.")] = 512,
+    stats_interval: Annotated[float, typer.Option(
+        "--stats-interval", help="Seconds between two stats lines on stderr (connections, acknowledgements, "
+                                 "commit latency, queue counts; 0 = only at shutdown).")] = 60.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every connection.")] = False,
 ) -> None:
     """HL7 v2 listener: each message is stored durably, then acknowledged (AA/CA), then translated to FHIR.
@@ -57,6 +60,7 @@ def serve_mllp(
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("interop.forward").setLevel(logging.INFO)
+    logging.getLogger("interop.mllp.stats").setLevel(logging.INFO)
     config = MllpConfig(host=host, port=port, max_frame=max_frame, idle_timeout=idle_timeout,
                         frame_timeout=frame_timeout, max_connections=max_connections, allow=list(allow or []),
                         tls_cert=tls_cert, tls_key=tls_key, tls_ca=tls_ca)
@@ -76,7 +80,7 @@ def serve_mllp(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, service.request_stop)
-        await service.serve(started)
+        await service.serve(started, stats_interval=stats_interval)
 
     asyncio.run(main())
 

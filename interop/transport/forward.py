@@ -56,6 +56,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import collections
 import ctypes
 import logging
 import multiprocessing
@@ -111,7 +112,18 @@ class EngineStats:
     deferred: int = 0
     replayed: int = 0  # pending rows found at start
     last_error: str | None = None
-    batch_sizes: list[int] = field(default_factory=list)
+    batch_sizes: collections.deque[int] = field(default_factory=lambda: collections.deque(maxlen=4096))
+    commit_ms: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=4096))
+    commit_rows: collections.deque[int] = field(default_factory=lambda: collections.deque(maxlen=4096))
+
+    def summary(self) -> str:
+        """One log line of counters and the recent intake commits (no message content)."""
+        ms = sorted(self.commit_ms)
+        rows = self.commit_rows
+        commits = (f"commit p50 {ms[len(ms) // 2]:.1f} ms p99 {ms[int(len(ms) * 0.99)]:.1f} ms max {ms[-1]:.1f} ms, "
+                   f"{sum(rows) / len(rows):.1f} rows per commit" if ms else "no commits")
+        return (f"accepted {self.accepted}, duplicates {self.duplicates}, commits {self.commits} ({commits}); "
+                f"replayed at start {self.replayed}")
 
 
 class ForwardEngine:
@@ -309,6 +321,7 @@ class ForwardEngine:
 
     def _commit(self, batch: list[tuple[NewItem, Any]]) -> None:
         """Store one batch in one transaction and complete its futures."""
+        t0 = time.perf_counter()
         try:
             results: list[PutResult] | None = self.store.put_many([it for it, _ in batch])
             error: BaseException | None = None
@@ -319,6 +332,8 @@ class ForwardEngine:
             log.exception("store write failed")
             results, error = None, TransportError(f"store write failed: {type(exc).__name__}")
         if results is not None:
+            self.stats.commit_ms.append((time.perf_counter() - t0) * 1000)
+            self.stats.commit_rows.append(len(batch))
             self.stats.commits += 1
             new = sum(1 for r in results if not r.duplicate)
             self.stats.duplicates += len(results) - new
@@ -355,6 +370,7 @@ class ForwardEngine:
                 except TransportError:
                     pass
                 wait = self.idle_poll if due is None else max(0.01, min(self.idle_poll, due - time.time()))
+                self.store.checkpoint(1)  # idle: fold the whole WAL back into the database file
                 self._wake.wait(wait)
                 continue
             try:
@@ -362,6 +378,7 @@ class ForwardEngine:
             except Exception:  # the worker must survive anything; rows stay pending
                 log.exception("forwarding batch failed; rows stay pending")
                 time.sleep(self.retry_policy.initial)
+            self.store.checkpoint()  # here, not in a listener's commit: acknowledgements never wait for it
 
     def process(self, items: Sequence[StoredItem]) -> None:
         """Translate and emit one batch of ready rows, then record each unit's outcome."""

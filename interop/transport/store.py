@@ -5,6 +5,17 @@ once they return: a crash afterwards never loses the data. `put_many` commits ma
 transaction (one fsync): the group commit the listeners use to acknowledge many connections at the
 cost of one disk flush.
 
+Two connections, two durability levels. Intake (`put_many`, `retry`, `purge`, reads) commits with
+synchronous=FULL: the WAL is fsynced before `put_many` returns. Outcomes (`finish_many`, `defer`,
+`mark_*`: what the forwarding worker records) commit with synchronous=NORMAL on a second connection:
+no fsync of their own, so the worker's bookkeeping never makes an acknowledgement wait behind a disk
+flush. They are still crash-safe against a killed process (the WAL is in the OS page cache); after
+a power loss the last outcomes may be lost, which only re-emits those rows (every sink is idempotent:
+same file name, conditional creates). The next intake commit's fsync makes them durable anyway.
+Checkpoints (copying the WAL into the database file, two more fsyncs) are run by the worker
+(`checkpoint`) outside the intake lock, never by a committing listener; the intake connection keeps a
+high automatic checkpoint only as a safety net when no worker runs.
+
 A row's life (`status`):
 
 - ``pending``: received, not yet emitted. It is *ready* when it is sealed (a row of a group, e.g. the
@@ -66,6 +77,8 @@ CREATE INDEX IF NOT EXISTS item_grp ON item(grp) WHERE grp IS NOT NULL;
 """
 
 DB_NAME = "store.sqlite3"
+CHECKPOINT_PAGES = 1000  # the worker checkpoints past this WAL size (SQLite's own default)
+SAFETY_CHECKPOINT_PAGES = 16384  # the intake connection's automatic checkpoint (64 MiB): only when no worker runs
 STATUSES = ("pending", "done", "failed", "dead")
 
 
@@ -122,10 +135,14 @@ class DurableStore:
             p.parent.mkdir(parents=True, exist_ok=True)
         self.path = p
         self._lock = threading.Lock()
+        self._odb: sqlite3.Connection | None = None  # outcomes (synchronous=NORMAL), opened on first use
+        self._ckpt_lock = threading.Lock()  # guards `_cdb`, the checkpoint connection (used by nothing else)
+        self._cdb: sqlite3.Connection | None = None
         try:
             self._db = sqlite3.connect(str(p), check_same_thread=False, isolation_level=None, timeout=30.0)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(f"PRAGMA wal_autocheckpoint={SAFETY_CHECKPOINT_PAGES}")
             self._db.executescript(_SCHEMA)
             have = {row[1] for row in self._db.execute("PRAGMA table_info(item)")}
             for name, decl in _COLUMNS.items():
@@ -178,7 +195,7 @@ class DurableStore:
 
     def seal(self, group: str) -> int:
         """Mark every row of `group` ready to emit; returns how many rows were sealed."""
-        return self._write("UPDATE item SET sealed = 1, updated = ? WHERE grp = ? AND sealed = 0",
+        return self._write_outcome("UPDATE item SET sealed = 1, updated = ? WHERE grp = ? AND sealed = 0",
                            (time.time(), group))
 
     def seal_all(self) -> int:
@@ -276,13 +293,14 @@ class DurableStore:
             return
         with self._lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
+                db = self._outcomes()
+                db.execute("BEGIN IMMEDIATE")
                 try:
-                    self._db.executemany(
+                    db.executemany(
                         "UPDATE item SET status = ?, output_ref = ?, reason = ?, updated = ? WHERE id = ?", rows)
-                    self._db.execute("COMMIT")
+                    db.execute("COMMIT")
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    db.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
                 raise TransportError(f"store update failed: {exc}") from None
@@ -292,7 +310,7 @@ class DurableStore:
         now = time.time()
         with self._lock:
             try:
-                self._db.executemany(
+                self._outcomes().executemany(
                     "UPDATE item SET attempts = attempts + 1, next_at = ?, reason = ?, updated = ? "
                     "WHERE id = ? AND status = 'pending'", [(now + delay, reason, now, i) for i in ids])
             except sqlite3.Error as exc:
@@ -329,6 +347,32 @@ class DurableStore:
                 pass
         return n
 
+    def checkpoint(self, min_pages: int = CHECKPOINT_PAGES) -> bool:
+        """Copy the WAL into the database file when it holds at least `min_pages` pages (PASSIVE: never
+        waits for, nor blocks, a listener's commit). Called by the forwarding worker between batches;
+        runs without the intake lock, on the outcome connection. Returns True when it checkpointed."""
+        if not self._ckpt_lock.acquire(blocking=False):
+            return False
+        try:
+            if self._cdb is None:
+                self._cdb = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None,
+                                            timeout=0)
+                self._cdb.execute("PRAGMA wal_autocheckpoint=0")
+            db = self._cdb
+            wal = Path(f"{self.path}-wal")
+            try:
+                size = wal.stat().st_size
+            except OSError:
+                return False
+            if size < min_pages * 4096:
+                return False
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            return True
+        except sqlite3.Error:
+            return False
+        finally:
+            self._ckpt_lock.release()
+
     def share_lock(self, lock: Any) -> None:
         """Serialize this store's statements with another process's through `lock` (a
         multiprocessing.Lock made before the fork): SQLite's own busy waiting sleeps in growing steps and
@@ -338,17 +382,44 @@ class DurableStore:
 
     def close(self) -> None:
         """Close the database (idempotent)."""
+        with self._ckpt_lock:
+            if self._cdb is not None:
+                try:
+                    self._cdb.close()
+                except sqlite3.Error:
+                    pass
+                self._cdb = None
         with self._lock:
-            try:
-                self._db.close()
-            except sqlite3.Error:
-                pass
+            for db in (self._odb, self._db):
+                if db is None:
+                    continue
+                try:
+                    db.close()
+                except sqlite3.Error:
+                    pass
+            self._odb = None
 
     def __enter__(self) -> DurableStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _outcomes(self) -> sqlite3.Connection:
+        """The outcome connection (call with the lock held)."""
+        if self._odb is None:
+            db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0)
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA wal_autocheckpoint=0")
+            self._odb = db
+        return self._odb
+
+    def _write_outcome(self, sql: str, args: Sequence[Any]) -> int:
+        with self._lock:
+            try:
+                return self._outcomes().execute(sql, args).rowcount
+            except sqlite3.Error as exc:
+                raise TransportError(f"store update failed: {exc}") from None
 
     def _write(self, sql: str, args: Sequence[Any]) -> int:
         with self._lock:
@@ -358,7 +429,7 @@ class DurableStore:
                 raise TransportError(f"store update failed: {exc}") from None
 
     def _set(self, item_id: int, status: str, *, output_ref: str | None = None, reason: str | None = None) -> None:
-        n = self._write("UPDATE item SET status = ?, output_ref = ?, reason = ?, updated = ? WHERE id = ?",
+        n = self._write_outcome("UPDATE item SET status = ?, output_ref = ?, reason = ?, updated = ? WHERE id = ?",
                         (status, output_ref, reason, time.time(), item_id))
         if n != 1:
             raise TransportError(f"no stored item {item_id}")

@@ -25,6 +25,7 @@ from .receiver import KIND
 from .server import MllpConfig, MllpServer
 
 log = logging.getLogger("interop.mllp")
+stats_log = logging.getLogger("interop.mllp.stats")
 
 
 def output_name(item: StoredItem) -> str:
@@ -88,13 +89,40 @@ class MllpService:
         self.engine.stop()
         self.store.close()
 
-    async def serve(self, on_started=None) -> None:
-        """Run in the current event loop until `request_stop` (the CLI)."""
-        self.engine.start(worker=self.worker)
+    def stats_line(self) -> str:
+        """Counters for the operator's log: connections, acknowledgements, intake commits, queue (no message
+        content, no identifiers)."""
+        srv = self.server
         try:
+            counts = self.store.counts()
+            queue = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "done", "failed", "dead"))
+        except Exception as exc:  # the line must never stop the server
+            queue = f"unreadable ({type(exc).__name__})"
+        return (f"mllp stats: {len(srv.sessions)} connection(s) open, {srv.acknowledged} acknowledged, "
+                f"{srv.refused} refused, {srv.evicted} evicted; {self.engine.stats.summary()}; queue: {queue}")
+
+    async def serve(self, on_started=None, *, stats_interval: float = 0.0) -> None:
+        """Run in the current event loop until `request_stop` (the CLI). With `stats_interval`, a stats line
+        is logged that often (and once at the end)."""
+        import asyncio
+
+        self.engine.start(worker=self.worker)
+        ticker = None
+
+        async def tick() -> None:
+            while True:
+                await asyncio.sleep(stats_interval)
+                stats_log.info("%s", self.stats_line())
+
+        try:
+            if stats_interval > 0:
+                ticker = asyncio.get_running_loop().create_task(tick())
             await self.server.serve(on_started)
         finally:
+            if ticker is not None:
+                ticker.cancel()
             self.engine.stop()
+            stats_log.info("%s", self.stats_line())
             self.store.close()
 
     def request_stop(self) -> None:
