@@ -13,7 +13,8 @@
 // @medplum/core validateResource, as the Medplum server's repository does: an invalid one gets 400 with
 // the OperationOutcome (the MemoryRepository alone stores anything).
 // Control (tests only): POST /__control {"status": 503} makes every FHIR request answer 503 until
-// {"status": 0}; {"delayMs": N} sets the delay.
+// {"status": 0}; {"delayMs": N} sets the delay; {"reject": "TEXT"} answers 422 with an OperationOutcome
+// (business-rule) to every write whose body contains TEXT, as a server's own business rules would ("" = off).
 
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -42,6 +43,7 @@ const host = opt('--host', '127.0.0.1');
 const port = Number(opt('--port', '0'));
 let delayMs = Number(opt('--delay-ms', '0'));
 let forcedStatus = 0;
+let rejectContaining = ''; // a business rule of the test: a write whose body contains this text gets 422
 const validate = !args.includes('--no-validate');
 const BASE = '/fhir';
 
@@ -97,7 +99,8 @@ async function handle(req, res) {
     const ctl = text ? JSON.parse(text) : {};
     if ('status' in ctl) forcedStatus = Number(ctl.status);
     if ('delayMs' in ctl) delayMs = Number(ctl.delayMs);
-    return send(res, 200, { forcedStatus, delayMs, ...stats });
+    if ('reject' in ctl) rejectContaining = String(ctl.reject ?? '');
+    return send(res, 200, { forcedStatus, delayMs, reject: rejectContaining, ...stats });
   }
   if (!url.pathname.startsWith(BASE)) {
     return send(res, 404, outcome('not-found', `no FHIR endpoint at ${url.pathname}; base is ${BASE}`));
@@ -105,6 +108,10 @@ async function handle(req, res) {
   if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
   if (forcedStatus) {
     return send(res, forcedStatus, outcome('transient', `forced ${forcedStatus} (test control)`));
+  }
+  if (rejectContaining && req.method !== 'GET' && text.includes(rejectContaining)) {
+    return send(res, 422, outcome('business-rule', `refused by the test server's rule: the request contains `
+      + `${JSON.stringify(rejectContaining)}`));
   }
   let body;
   if (text) {

@@ -195,13 +195,19 @@ def test_fhir_server_down_slow_5xx_then_4xx(tmp_path: Path) -> None:
             peer = Peer(server.port)
             for i in range(5):
                 assert msa(peer.exchange(oru(100 + i))) == ("AA", f"CTRL{100 + i}")  # acknowledged while down
-            time.sleep(3.5)  # back-off: 1, 2 s ... between attempts
-            counts = queue_counts(store)
-            assert counts == {"pending": 5}
-            db = sqlite3.connect(f"file:{store / 'store.sqlite3'}?mode=ro", uri=True)
-            attempts, reason = db.execute("SELECT MAX(attempts), MAX(reason) FROM item").fetchone()
+            # back-off 1, 2, 4 s ... between attempts: wait (event-driven) until every row was tried twice
+            db = sqlite3.connect(f"file:{store / 'store.sqlite3'}?mode=ro", uri=True, timeout=30)
+            deadline = time.monotonic() + 20
+            while True:
+                attempts, most, reason, waited = db.execute(
+                    "SELECT MIN(attempts), MAX(attempts), MAX(reason), MIN(updated - created) FROM item").fetchone()
+                if attempts >= 2 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
             db.close()
-            assert 1 <= attempts <= 3 and "503" in reason  # backed off, not hammered (3.5 s, delays 1 + 2 ...)
+            assert queue_counts(store) == {"pending": 5}
+            assert attempts == 2 and most <= 3 and "503" in reason
+            assert waited >= 0.85  # the second attempt came after the first back-off (1 s +- 10 %), not at once
             stats = fhir.control(status=0, delayMs=300)  # back, but slow
             assert stats["requests"] == 0  # the forced 503s never reached the FHIR engine
             subprocess.run([sys.executable, "-m", "interop.cli.main", "queue", "retry", "--store", str(store)],
@@ -211,10 +217,11 @@ def test_fhir_server_down_slow_5xx_then_4xx(tmp_path: Path) -> None:
             assert fhir.count("Observation") == 5
             fhir.control(delayMs=0)
             # 4xx: a message the FHIR server refuses goes to the dead-letter queue with its OperationOutcome
-            # OBX-3 "147  842": the mapping copies it into Coding.code, whose FHIR type forbids double spaces
-            bad = oru(200).replace(b"147842^MDC_ECG", b"147  842^MDC_ECG")
-            assert msa(peer.exchange(bad))[0] == "AA"
+            # (the server's business rule refuses the Bundle of oru(200), whose Observation is at 00:03:20)
+            fhir.control(reject="2024-01-01T00:03:20Z")
+            assert msa(peer.exchange(oru(200)))[0] == "AA"
             counts = wait_settled(store, 30)
+            fhir.control(reject="")
             peer.close()
             status = subprocess.run([sys.executable, "-m", "interop.cli.main", "queue", "status", "--store", str(store),
                                      "--json"], check=True, capture_output=True)
@@ -224,5 +231,5 @@ def test_fhir_server_down_slow_5xx_then_4xx(tmp_path: Path) -> None:
     assert counts == {"done": 5, "dead": 1}
     dead = [p for p in doc["problems"] if p["status"] == "dead"]
     assert dead[0]["key"] == "CTRL200"
-    assert "FHIR server answered 400" in dead[0]["reason"] and "Invalid code format" in dead[0]["reason"]
-    assert '"expression":["Observation.code.coding[0].code"]' in dead[0]["reason"]  # its OperationOutcome
+    assert "FHIR server answered 422" in dead[0]["reason"] and "refused by the test server's rule" in dead[0]["reason"]
+    assert '"code":"business-rule"' in dead[0]["reason"]  # its OperationOutcome
