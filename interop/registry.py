@@ -140,8 +140,13 @@ def get_codec(name: str) -> Codec:
     spec = _spec(CODEC_GROUP, _BUILTIN_CODECS, name)
     if spec is None:
         raise UsageError(f"unknown standard {name!r}; known: {', '.join(codec_names())}")
-    factory: Callable[[], Codec] = _load(spec)
+    factory = _FACTORIES.get(spec)
+    if factory is None:  # import and attribute lookups once per spec (a codec is asked for per input)
+        factory = _FACTORIES[spec] = _load(spec)
     return factory()
+
+
+_FACTORIES: dict[str, Callable[[], Codec]] = {}  # codec spec -> its class (a new instance per get_codec)
 
 
 @cache

@@ -93,6 +93,9 @@ class FhirContext:
     # one (mappings.fhir.prepared); False when a later builder edits resources in place (PHD IG pass)
     shares: bool = True
     references: dict[str, dict[str, str]] = field(default_factory=dict)  # "Type/id" -> Reference (shares)
+    # the reference each metric's Observation carries in `device`, in the order of message.metrics (set by
+    # the device builder; empty when it made none)
+    observation_devices: list[str | None] = field(default_factory=list)
 
     @property
     def r5(self) -> bool:

@@ -229,6 +229,19 @@ def date_time(ts: Timestamp, default_tz: timezone | None) -> tuple[str, bool]:
 
 def instant(v: datetime) -> str:
     """FHIR instant (seconds, zone required)."""
+    last = _LAST_INSTANT[0]
+    if last[0] is v:  # the Bundle timestamp and Provenance.recorded of one message: the same datetime
+        return last[1]
+    text = _instant(v)
+    _LAST_INSTANT[0] = (v, text)  # holds v, so its identity cannot be reused while it is remembered
+    return text
+
+
+# the last datetime `instant` wrote and its text, as one tuple (replaced whole: safe across threads)
+_LAST_INSTANT: list[tuple[datetime | None, str]] = [(None, "")]
+
+
+def _instant(v: datetime) -> str:
     if v.tzinfo is None:
         v = v.replace(tzinfo=UTC)
     if v.tzinfo is not UTC:

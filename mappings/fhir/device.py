@@ -55,18 +55,25 @@ def build(message: Message, ctx: FhirContext) -> None:
     for root in message.devices:
         _tree(root, None, anchor, message, ctx, nodes)
     metric_devices: dict[tuple[str, str], str] = {}
+    device_refs = ctx.device_refs
+    refs = ctx.observation_devices  # what each metric's Observation.device points at (`observation_device`)
     for m in message.metrics:
-        node = nodes.get(m.device_key) if m.device_key else None
+        key = m.device_key
+        node = nodes.get(key) if key else None
         if node is None or node.level == "mds":
+            refs.append(device_refs.get(key) if key else None)
             continue
         mkey = (node.key, fd.code_facts(m.code).primary)
-        if mkey not in metric_devices:
-            metric_devices[mkey] = _device_metric(m, node, ctx)
+        ref = metric_devices.get(mkey)
+        if ref is None:
+            ref = metric_devices[mkey] = _device_metric(m, node, ctx)
+        refs.append(ref)
     ctx.options["_metric_devices"] = metric_devices
 
 
 def observation_device(m: Metric, ctx: FhirContext, facts: fd.CodeFacts | None = None) -> str | None:
-    """The reference an Observation of `m` carries in `device` (DeviceMetric, else Device)."""
+    """The reference an Observation of `m` carries in `device` (DeviceMetric, else Device); `build` lists
+    it for each metric of the message in `ctx.observation_devices`."""
     if not m.device_key:
         return None
     primary = (facts or fd.code_facts(m.code)).primary

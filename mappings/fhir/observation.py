@@ -15,7 +15,7 @@ from typing import Any
 from interop.model import Coding, Message, Metric, Timestamp
 
 from . import datatypes as fd
-from .context import FhirContext, id_prefix, stable_id, stable_id_after
+from .context import FhirContext, hex_urn, id_prefix, make_entry, stable_id, stable_id_after
 from .device import observation_device
 from .prepared import Recurring, RenderedList
 
@@ -43,29 +43,40 @@ def build(message: Message, ctx: FhirContext) -> None:
     seen: dict[str, int] = {}
     anchor, recurs = _anchor(message)
     refs = ctx.observation_refs
+    metrics = message.metrics
+    devices = ctx.observation_devices  # Observation.device of each metric (the device builder lists them)
+    if len(devices) != len(metrics):
+        devices = [observation_device(m, ctx) for m in metrics]
     # A metric's fixed part recurs from message to message when its anchor does (a device or patient
     # identifier, not the message digest) and the Bundle may share fragments: built once per what it is
     # built from (objects by id, kept alive by the entry: see prepared.Recurring)
     common = (ctx.version, anchor, ctx.patient_ref, ctx.encounter_ref) if recurs and ctx.shares else None
     times: dict[int, tuple[str, bool]] = {}  # this message's times, by Timestamp object (shared over its OBXs)
-    for m in message.metrics:
+    # Observation ids are stable_ids (32 hex digits): their fullUrl is laid out directly (ctx.add inlined)
+    urls = ctx.urls
+    entries = ctx.entries
+    transaction = ctx.bundle_type == "transaction"
+    for m, device in zip(metrics, devices, strict=True):
         if common is None:
-            static = ObservationStatic(m, ctx, anchor)
+            static = ObservationStatic(m, ctx, anchor, device)
         else:
             key = (common, id(m.code), m.device_key, m.observation_id, m.handle, id(m.reference_range),
-                   id(m.alarm_limits), id(m.method), id(m.body_site), observation_device(m, ctx))
+                   id(m.alarm_limits), id(m.method), id(m.body_site), device)
             static = _STATICS.get(key)
             if static is None:
-                static = _STATICS.put(key, ObservationStatic(m, ctx, anchor),
+                static = _STATICS.put(key, ObservationStatic(m, ctx, anchor, device),
                                       keep=(m.code, m.reference_range, m.alarm_limits, m.method, m.body_site))
         res = observation(static, m, ctx, default_tz, times)
         rid = res["id"]
         if rid in seen:  # the same observation twice in one input: keep both, distinct ids
             seen[rid] += 1
-            res["id"] = stable_id(rid, seen[rid])
+            rid = res["id"] = stable_id(rid, seen[rid])
         else:
             seen[rid] = 0
-        refs.append(ctx.add(res))
+        ref = "Observation/" + rid
+        url = urls[ref] = hex_urn(rid)
+        entries.append(make_entry(res, ref, url, "transaction") if transaction else {"fullUrl": url, "resource": res})
+        refs.append(ref)
 
 
 def _anchor(message: Message) -> tuple[str, bool]:
@@ -102,7 +113,7 @@ class ObservationStatic:
 
     __slots__ = ("id_parts", "id_prefix", "head", "tail", "code_note")
 
-    def __init__(self, m: Metric, ctx: FhirContext, anchor: str) -> None:
+    def __init__(self, m: Metric, ctx: FhirContext, anchor: str, device: str | None) -> None:
         facts = fd.code_facts(m.code)
         self.code_note = (f"code {', '.join(repr(c) for c in facts.respelled)} has whitespace FHIR's code type "
                           "forbids (tab, line break, leading, trailing or repeated spaces); written with single "
@@ -125,8 +136,7 @@ class ObservationStatic:
             tail["bodySite"] = fd.concept(m.body_site)
         if m.method is not None:
             tail["method"] = fd.concept(m.method)
-        device = observation_device(m, ctx, facts)
-        if device:
+        if device:  # observation_device(m, ctx)
             tail["device"] = ctx.reference(device)
         if m.reference_range is not None or m.alarm_limits is not None:
             if shares:
