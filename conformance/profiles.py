@@ -106,5 +106,7 @@ def select(profile: str | Path) -> Selection:
         user = load(path)
         wanted = set(XML_BASE)
         rows = [a for a in catalogue() if a.id in wanted or XML_PROFILE in a.profiles]
-        return Selection(f"{path.name} ({user.title})", rows, user)
+        about = ", ".join(x for x in (user.title, f"revision {user.revision}" if user.revision else "",
+                                      f"HL7 v{user.version}" if user.version else "") if x)
+        return Selection(f"{path.name} ({about})", rows, user)
     raise UsageError(f"unknown conformance profile {text!r}; known: {', '.join(PROFILES)} or an XML file")

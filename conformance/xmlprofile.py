@@ -13,8 +13,20 @@ Two formats are read into one `UserProfile`:
   Datatype, Length, Table); tables in an `<hl7tables>` file beside it (`<hl7table id>` /
   `<tableElement code>`), else the HL7 tables of the profile's version (hl7apy's).
 
-Conformance statements read: PlainText, StringList, Presence, Format (regex) and their NOT; paths as
-NIST writes them (`11[1]`, `3[1].1[1]`) relative to the segment named by `ByName`/`ByID`.
+Beside the structure, the NIST `<ConformanceContext>` (in the profile or a sibling file) gives
+* **predicates** of conditional usage (`<Predicates>`: `<Predicate Target TrueUsage FalseUsage>` with a
+  `<Description>` and a `<Condition>`), per segment (`ByName`/`ByID`), per data type (`ByID` of the flavour,
+  e.g. `HD_IZ`: every field or component of that flavour) or per group;
+* **conformance statements** (`<Constraints>`: `<Constraint ID Target>` with an `<Assertion>`), same contexts;
+* **co-constraints** in a `<CoConstraintContext>` file (IGAMT's co-constraint tables: for each OBX whose
+  OBX-3 is a given code, OBX-2 / OBX-6 / OBX-5 constraints).
+Conditions and assertions are kept as their XML elements and evaluated on each message by
+`hl7v2/profile_expr.py` (Presence, PlainText, StringList, Format, SimpleValue, PathValue, ValueSet,
+NumberList under AND/OR/NOT/XOR/IMPLY); other forms are reported as "not evaluated" (info).
+A Messaging Workbench element with usage C / CE / C(a/b) carries its predicate as text
+(`<Predicate>` or `<ConditionPredicate>`); the simple sentences IGAMT and the Workbench write ("If OBX-2
+is valued", "If the value of PID-24 is 'Y'", "... is one of 'CP','PA'", "... is not valued") are turned
+into the same expressions, the rest is reported as "predicate not evaluated: <text>".
 """
 
 from __future__ import annotations
@@ -41,6 +53,22 @@ class ElementDef:
     binding: str | None
     strength: str
     children: tuple[ElementDef, ...] = ()
+    dt_id: str = ""  # the profile's data type id (flavour: HD_IZ), what `ByID` data type contexts name
+    predicate_text: str = ""  # Workbench: the condition predicate of a C / CE / C(a/b) element, as written
+
+
+_COND_USAGE = re.compile(r"C(?:\((R|RE|O|X)/(R|RE|O|X)\))?$")
+
+
+def conditional(usage: str) -> tuple[str, str] | None:
+    """(true usage, false usage) of a conditional usage: C(R/X) as written; C = C(R/X) and CE = C(RE/X)
+    (HL7 v2.5 Ch. 2B.3.3); None for R, RE, O, X."""
+    if usage == "CE":
+        return "RE", "X"
+    m = _COND_USAGE.fullmatch(usage or "")
+    if m is None:
+        return None
+    return (m.group(1), m.group(2)) if m.group(1) else ("R", "X")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +92,41 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    """A simple conformance statement on one segment."""
+    """A conformance statement: an assertion that holds in each instance of its context."""
 
     id: str
-    segment: str
-    path: tuple[tuple[int, int], ...]  # ((field, repetition), (component, 1) ...) 1-based
-    kind: str  # plain | list | presence | format
-    values: tuple[str, ...]
-    negate: bool
+    context_kind: str  # segment | datatype | group
+    context: str  # segment name, data type id (HD_IZ) or group name
+    target: str  # NIST path of the element it is about (3[1].1[1])
+    assertion: ET.Element | None  # the <Assertion> element
     description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Predicate:
+    """The condition of an element with conditional usage: TrueUsage when it holds, FalseUsage otherwise."""
+
+    id: str
+    context_kind: str  # segment | datatype | group
+    context: str
+    target: str  # NIST path of the conditional element, relative to the context
+    true_usage: str
+    false_usage: str
+    description: str
+    condition: ET.Element | None  # None: only text, not evaluable
+
+
+@dataclass(frozen=True, slots=True)
+class CoConstraint:
+    """One row of a co-constraint table: for each `segment` whose selectors hold, the constraints hold."""
+
+    segment: str
+    selectors: tuple[ET.Element, ...]  # <Code> / <PlainText> selector elements
+    constraints: tuple[ET.Element, ...]  # <PlainText> / <Code> / <ValueSet> constraint elements
+    usage: str  # R: at least `min` segments in the message match the selectors
+    min: int
+    condition: ET.Element | None = None  # a ConditionalTable's condition (group-relative: not evaluated)
+    label: str = ""
 
 
 @dataclass(slots=True)
@@ -86,6 +140,9 @@ class UserProfile:
     nodes: tuple[Node, ...]
     value_sets: dict[str, frozenset[str]] = field(default_factory=dict)
     statements: list[Statement] = field(default_factory=list)
+    predicates: list[Predicate] = field(default_factory=list)
+    coconstraints: list[CoConstraint] = field(default_factory=list)
+    revision: str = ""  # MetaData Version (and Date), what the report names as the profile's revision
 
     def segment_defs(self) -> dict[str, SegmentDef]:
         """Segment name → its definition (the first use in the structure)."""
@@ -127,6 +184,23 @@ def _int(v: str | None, default: int | None) -> int | None:
         return default
 
 
+def _predicate_text(el: ET.Element) -> str:
+    """The text predicate a Workbench (or older IGAMT) export writes inside a conditional element."""
+    for tag in ("Predicate", "ConditionPredicate"):
+        child = el.find(tag)
+        if child is not None:
+            text = child.get("Description") or "".join(child.itertext())
+            return re.sub(r"\s+", " ", text).strip()
+    return el.get("Predicate", "") or el.get("ConditionPredicate", "")
+
+
+def _meta_revision(meta: ET.Element | None) -> str:
+    if meta is None:
+        return ""
+    parts = [meta.get("Version", ""), meta.get("Date", "")]
+    return " ".join(p for p in parts if p)
+
+
 def _base(dt: str) -> str:
     """NIST flavours are named BASE_suffix (HD_IZ, TS_NZ); the base type is what we check formats by."""
     return dt.split("_")[0] if dt else "ST"
@@ -161,7 +235,8 @@ def _nist_element(el: ET.Element, datatypes: dict[str, ET.Element], depth: int =
     base = dt_el.get("Name", _base(dt)) if dt_el is not None else _base(dt)
     return ElementDef(el.get("Name", ""), el.get("Usage", "O"), _int(el.get("Min"), 0) or 0,
                       _int(el.get("Max"), 1), base, _int(el.get("MinLength"), None),
-                      _int(el.get("MaxLength"), None), el.get("Binding"), el.get("BindingStrength", "R"), children)
+                      _int(el.get("MaxLength"), None), el.get("Binding"), el.get("BindingStrength", "R"), children,
+                      dt_id=dt, predicate_text=_predicate_text(el))
 
 
 def _nist(root: ET.Element, path: Path) -> UserProfile:
@@ -192,7 +267,7 @@ def _nist(root: ET.Element, path: Path) -> UserProfile:
     meta = root.find("MetaData")
     title = meta.get("Name", path.stem) if meta is not None else path.stem
     return UserProfile(title, str(path), root.get("HL7Version", ""), msg.get("Type", ""), msg.get("Event", ""),
-                       msg.get("StructID", ""), nodes(msg))
+                       msg.get("StructID", ""), nodes(msg), revision=_meta_revision(meta))
 
 
 # -- HL7 Messaging Workbench ------------------------------------------------------------------------------
@@ -204,7 +279,8 @@ def _mwb_element(el: ET.Element) -> ElementDef:
     length = _int(el.get("Length"), None)
     return ElementDef(el.get("Name", ""), el.get("Usage", "O"), _int(el.get("Min"), 0) or 0, _int(el.get("Max"), 1),
                       _base(el.get("Datatype", "ST")), None, length, binding, "R",
-                      tuple(_mwb_element(c) for c in el if c.tag in ("Component", "SubComponent")))
+                      tuple(_mwb_element(c) for c in el if c.tag in ("Component", "SubComponent")),
+                      dt_id=el.get("Datatype", ""), predicate_text=_predicate_text(el))
 
 
 def _mwb(root: ET.Element, path: Path) -> UserProfile:
@@ -228,7 +304,8 @@ def _mwb(root: ET.Element, path: Path) -> UserProfile:
         meta = static.find("MetaData")
     title = meta.get("Name", path.stem) if meta is not None else path.stem
     return UserProfile(title, str(path), root.get("HL7Version", ""), static.get("MsgType", ""),
-                       static.get("EventType", ""), static.get("MsgStructID", ""), nodes(static))
+                       static.get("EventType", ""), static.get("MsgStructID", ""), nodes(static),
+                       revision=_meta_revision(meta))
 
 
 # -- value sets and conformance statements -------------------------------------------------------------
@@ -245,40 +322,111 @@ def _value_sets(root: ET.Element) -> dict[str, frozenset[str]]:
     return out
 
 
-_STEP = re.compile(r"(\d+)(?:\[(\d+|\*)\])?")
-
-
-def _path(text: str) -> tuple[tuple[int, int], ...]:
-    out = []
-    for part in text.split("."):
-        m = _STEP.fullmatch(part.strip())
-        if not m:
-            raise ConformanceError(f"conformance statement path {text!r} is not of the form 3[1].1[1]")
-        out.append((int(m.group(1)), 1 if m.group(2) in (None, "*") else int(m.group(2))))
-    return tuple(out)
+def _contexts(section: ET.Element, segment_ids: dict[str, str]):
+    """(kind, context name, holder element) of each ByName/ByID under Segment/Datatype/Group of a section."""
+    for kind_tag, kind in (("Segment", "segment"), ("Datatype", "datatype"), ("Group", "group")):
+        for holder in section.findall(kind_tag):
+            for by in list(holder.findall("ByName")) + list(holder.findall("ByID")):
+                name = by.get("Name") or by.get("ID", "")
+                if kind == "segment" and by.tag == "ByID":
+                    name = segment_ids.get(name, name)
+                yield kind, name, by
 
 
 def _statements(root: ET.Element, segment_ids: dict[str, str]) -> list[Statement]:
     out: list[Statement] = []
-    for holder in root.iter("Segment"):
-        for by in list(holder.findall("ByName")) + list(holder.findall("ByID")):
-            seg = by.get("Name") or segment_ids.get(by.get("ID", ""), by.get("ID", ""))
+    for section in root.iter("Constraints"):
+        for kind, name, by in _contexts(section, segment_ids):
             for c in by.findall("Constraint"):
-                a = c.find("Assertion")
-                if a is None or not len(a):
+                desc = re.sub(r"\s+", " ", c.findtext("Description") or "").strip()
+                out.append(Statement(c.get("ID", ""), kind, name, c.get("Target", ""), c.find("Assertion"), desc))
+    return out
+
+
+def _predicates(root: ET.Element, segment_ids: dict[str, str]) -> list[Predicate]:
+    out: list[Predicate] = []
+    for section in root.iter("Predicates"):
+        for kind, name, by in _contexts(section, segment_ids):
+            for p in by.findall("Predicate"):
+                desc = re.sub(r"\s+", " ", p.findtext("Description") or "").strip()
+                cond = p.find("Condition")
+                if cond is None:
+                    cond = p.find("Assertion")  # older exports
+                out.append(Predicate(p.get("ID", ""), kind, name, p.get("Target", ""), p.get("TrueUsage", "R"),
+                                     p.get("FalseUsage", "X"), desc, cond))
+    return out
+
+
+def _coconstraints(root: ET.Element) -> list[CoConstraint]:
+    out: list[CoConstraint] = []
+    for seg in root.iter("Segment"):
+        name = seg.get("Name", "")
+        for table in seg:
+            condition = table.find("Condition") if table.tag == "ConditionalTable" else None
+            if table.tag not in ("SimpleTable", "ConditionalTable"):
+                continue
+            for row in table.iter():
+                if row.tag not in ("CoConstraint", "Primary"):
                     continue
-                test, negate = a[0], False
-                if test.tag == "NOT" and len(test):
-                    test, negate = test[0], True
-                kind = {"PlainText": "plain", "StringList": "list", "Presence": "presence",
-                        "Format": "format"}.get(test.tag)
-                if kind is None:
-                    continue  # statements beyond the simple ones are not read (reported by load())
-                values = {"plain": (test.get("Text", ""),), "list": tuple(test.get("CSV", "").split(",")),
-                          "presence": (), "format": (test.get("Regex", ""),)}[kind]
-                desc = (c.findtext("Description") or "").strip()
-                out.append(Statement(c.get("ID", ""), seg, _path(test.get("Path", c.get("Target", "1[1]"))), kind,
-                                     values, negate, desc))
+                selectors = tuple(row.find("Selectors") or ())
+                constraints = tuple(row.find("Constraints") or ())
+                label = " ".join(f"{s.get('Name', '')}={s.get('Code', s.get('Value', ''))}" for s in selectors)
+                out.append(CoConstraint(name, selectors, constraints, row.get("Usage", "O"),
+                                        _int(row.get("Min"), 0) or 0, condition, label))
+    return out
+
+
+# -- Messaging Workbench text predicates ------------------------------------------------------------------
+
+_REF = r"(?P<seg>[A-Z][A-Z0-9]{2})[-.](?P<field>\d+)(?:\.(?P<comp>\d+))?(?:\s*\([^)]*\))?"
+_TEXT_FORMS = (
+    (re.compile(r"if\s+" + _REF + r"\s+is\s+(?:not\s+valued|not\s+present|not\s+populated|empty)\.?", re.I),
+     "absent"),
+    (re.compile(r"if\s+" + _REF + r"\s+is\s+(?:valued|present|populated)\.?", re.I), "present"),
+    (re.compile(r"if\s+(?:the\s+value\s+of\s+)?" + _REF +
+                r"\s+is\s+one\s+of\s+(?:list\s+values:\s*)?(?P<list>'[^']*'(?:\s*,\s*'[^']*')*)\.?", re.I), "list"),
+    (re.compile(r"if\s+(?:the\s+value\s+of\s+)?" + _REF + r"\s+(?:is|=|equals)\s+'(?P<value>[^']*)'\.?", re.I),
+     "value"),
+)
+
+
+def text_condition(text: str, segment: str) -> ET.Element | None:
+    """The NIST expression of a simple text predicate on an element of `segment`, or None."""
+    body = re.sub(r"^C(?:E|\([A-Z]+/[A-Z]+\))?\s*[:-]\s*", "", text.strip())
+    for rx, form in _TEXT_FORMS:
+        m = rx.fullmatch(body)
+        if m is None:
+            continue
+        if m.group("seg") != segment:
+            return None  # a condition on another segment: not evaluated
+        path = f"{m.group('field')}[1]" + (f".{m.group('comp')}[1]" if m.group("comp") else "")
+        presence = ET.Element("Presence", Path=path)
+        if form == "present":
+            return presence
+        if form == "absent":
+            neg = ET.Element("NOT")
+            neg.append(presence)
+            return neg
+        test = (ET.Element("PlainText", Path=path, Text=m.group("value")) if form == "value" else
+                ET.Element("StringList", Path=path, CSV=",".join(re.findall(r"'([^']*)'", m.group("list")))))
+        both = ET.Element("AND")
+        both.extend([presence, test])
+        return both
+    return None
+
+
+def _workbench_predicates(profile: UserProfile) -> list[Predicate]:
+    """Predicates of the conditional elements of a profile that carry them as text."""
+    out: list[Predicate] = []
+    for name, sd in profile.segment_defs().items():
+        for n, fd in enumerate(sd.fields, 1):
+            items = [(f"{n}[1]", fd)] + [(f"{n}[1].{c}[1]", cd) for c, cd in enumerate(fd.children, 1)]
+            for target, ed in items:
+                usages = conditional(ed.usage)
+                if usages is None or not ed.predicate_text:
+                    continue
+                out.append(Predicate(f"{name}-{target}", "segment", name, target, usages[0], usages[1],
+                                     ed.predicate_text, text_condition(ed.predicate_text, name)))
     return out
 
 
@@ -303,12 +451,16 @@ def load(path: str | Path) -> UserProfile:
         except OSError:
             continue
         if stem_match or any(tag in head for tag in ("<ValueSetLibrary", "<ConformanceContext", "<hl7tables",
-                                                      "<Specification")):
+                                                      "<Specification", "<CoConstraintContext")):
             if stem_match or not any(tag in head for tag in ("<ConformanceProfile", "<HL7v2xConformanceProfile")):
                 others.append(_parse(sibling))
     segment_ids = {s.get("ID", ""): s.get("Name", "") for s in root.iter("Segment") if s.get("ID")}
     for r in others:
         profile.value_sets.update(_value_sets(r))
-        if r.tag == "ConformanceContext" or r.find("Constraints") is not None:
+        if r.tag == "ConformanceContext" or r.find("Constraints") is not None or r.find("Predicates") is not None:
             profile.statements.extend(_statements(r, segment_ids))
+            profile.predicates.extend(_predicates(r, segment_ids))
+        if r.tag == "CoConstraintContext":
+            profile.coconstraints.extend(_coconstraints(r))
+    profile.predicates.extend(_workbench_predicates(profile))
     return profile

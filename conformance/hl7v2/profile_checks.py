@@ -1,13 +1,12 @@
 """Checks of a message against a user's XML conformance profile (profile `hl7v2-xml`, xmlprofile.py).
 
-Usage R/RE/O/X/C of segments, groups, fields and components, cardinality, lengths, data type
-formats, value-set bindings and simple conformance statements, in the NIST validation engine's
-vocabulary: each hit has a location path (`PID[1].3.5`) and names the profile rule it broke.
+Usage R/RE/O/X and conditional usage C(a/b) with its predicate, of segments, groups, fields and
+components; cardinality, lengths, data type formats, value-set bindings, conformance statements and
+co-constraints, in the NIST validation engine's vocabulary: each hit has a location path (`PID[1].3.5`) and names the profile rule it broke.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ from ..catalogue import check
 from ..finding import Hit
 from .checks import DT, NM, SI, TM, _good_date, valid_dtm
 from .context import V2Context
+from .profile_expr import Anchor, NotEvaluated, describe, evaluate, parse_path
 from .reference import Child
 from .structure import walk
 
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from interop.codecs.hl7v2.tokenizer import Segment
 
     from ..xmlprofile import ElementDef, Node, UserProfile
+
+from ..xmlprofile import conditional
 
 _TREES: dict[int, tuple[Child, ...]] = {}
 
@@ -278,30 +280,277 @@ def prf_vs_001(ctx: V2Context) -> Iterator[Hit]:
                           f"{'.' + str(c) if c else ''} (binding strength {ed.strength})", comp=c, rep=r)
 
 
+# -- RE, conditional usage, conformance statements, co-constraints ----------------------------------------
+
+
+@check("PRF-RE-001")
+def prf_re_001(ctx: V2Context) -> Iterator[Hit]:
+    """RE ("required, but may be empty"): absent is allowed (HL7 v2 Conformance Methodology §5.1: the
+    sender must send the element when it has the data); the validator cannot know whether the device had
+    it, so it says so as info, the way the NIST engine keeps RE apart from R (error) and O (silent)."""
+    prof = ctx.user_profile
+    if prof is None or not ctx.segments:
+        return
+    present = {seg.name for seg in ctx.segments}
+    for node in prof.nodes:
+        if not node.is_group and node.usage == "RE" and node.name not in present:
+            yield Hit(node.name, f"segment {node.name} (usage RE) is absent: allowed, but the sender must send it "
+                      "when it has the data", *ctx.span(ctx.segments[-1]))
+    for seg, n, fd, reps in _fields(ctx):
+        valued = [r for r in reps if r]
+        if fd.usage == "RE" and not valued:
+            yield ctx.hit(seg, n, f"{seg.name}-{n} ({fd.name}) has usage RE and is empty: allowed, but the sender "
+                          "must send it when it has the data")
+    for seg, n, r, c, cd, value in _components(ctx):
+        if cd.usage == "RE" and not value:
+            yield ctx.hit(seg, n, f"component {seg.name}-{n}.{c} ({cd.name}) has usage RE and is empty: allowed, but "
+                          "the sender must send it when it has the data", comp=c, rep=r)
+
+
+class _Evaluation:
+    """Predicates, statements and co-constraints of the profile evaluated once per message."""
+
+    def __init__(self) -> None:
+        self.cu_r: list[Hit] = []
+        self.cu_x: list[Hit] = []
+        self.cs: list[Hit] = []
+        self.cc: list[Hit] = []
+        self.nev: dict[str, Hit] = {}
+
+    def not_evaluated(self, key: str, hit: Hit) -> None:
+        self.nev.setdefault(key, hit)
+
+
+def _anchors(ctx: V2Context, kind: str, name: str) -> list[Anchor]:
+    if kind == "segment":
+        return [Anchor(seg) for seg in ctx.segs(name)]
+    return _dt_instances(ctx).get(name, [])
+
+
+def _dt_instances(ctx: V2Context) -> dict[str, list[Anchor]]:
+    """Data type id (flavour) → each valued field / component of that type in the message."""
+    cached = getattr(ctx, "_profile_dt", None)
+    if cached is None:
+        cached = {}
+        d = ctx.delimiters
+        for seg, n, fd, reps in _fields(ctx):
+            for r, rv in enumerate(reps):
+                if not rv or rv == '""':
+                    continue
+                if fd.dt_id:
+                    cached.setdefault(fd.dt_id, []).append(Anchor(seg, n, r))
+                comps = rv.split(d.component)
+                for c, cd in enumerate(fd.children, 1):
+                    if cd.dt_id and c <= len(comps) and comps[c - 1]:
+                        cached.setdefault(cd.dt_id, []).append(Anchor(seg, n, r, c))
+        ctx._profile_dt = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _where_in(ctx: V2Context, anchor: Anchor, path: str) -> tuple[Segment, int, int, int]:
+    try:
+        f, c, rep = anchor.location(ctx, path)
+    except (NotEvaluated, IndexError):
+        f, c, rep = anchor.field, anchor.comp, anchor.rep
+    return anchor.seg, f, c, rep
+
+
+def _label(seg: Segment, f: int, c: int) -> str:
+    return f"{seg.name}-{f}" + (f".{c}" if c else "")
+
+
+def _predicates(ctx: V2Context, ev: _Evaluation) -> None:
+    prof = ctx.user_profile
+    covered: set[tuple[str, str]] = set()
+    for pred in prof.predicates:
+        covered.add((pred.context, pred.target))
+        usage_text = f"C({pred.true_usage}/{pred.false_usage})"
+        if pred.context_kind == "group":
+            anchor_seg = ctx.msh or ctx.segments[0]
+            ev.not_evaluated(f"P:{pred.id}", ctx.hit(anchor_seg, None, (
+                f"predicate not evaluated: {pred.description or describe(pred.condition)} (group {pred.context}, "
+                f"{pred.target}, {usage_text}: paths relative to a group are not read; treated as O)")))
+            continue
+        for anchor in _anchors(ctx, pred.context_kind, pred.context):
+            if pred.condition is None:
+                seg, f, c, rep = _where_in(ctx, anchor, pred.target)
+                ev.not_evaluated(f"P:{pred.id}", ctx.hit(seg, f or None, (
+                    f"predicate not evaluated: {pred.description} ({_label(seg, f, c)}, usage {usage_text}; "
+                    "treated as O)"), comp=c, rep=rep))
+                break
+            try:
+                holds = evaluate(pred.condition, ctx, anchor, prof.value_sets)
+                steps = parse_path(pred.target)
+                present = bool(anchor.values(ctx, pred.target))
+            except NotEvaluated as exc:
+                seg, f, c, rep = _where_in(ctx, anchor, pred.target)
+                ev.not_evaluated(f"P:{pred.id}", ctx.hit(seg, f or None, (
+                    f"predicate not evaluated: {pred.description or describe(pred.condition)} ({exc}; "
+                    f"{_label(seg, f, c)}, usage {usage_text}; treated as O)"), comp=c, rep=rep))
+                break
+            usage = pred.true_usage if holds else pred.false_usage
+            seg, f, c, rep = _where_in(ctx, anchor, pred.target)
+            if not anchor.field and len(steps) > 1 and not ctx.value(seg, f, 0, rep):
+                continue  # a component's usage applies inside a valued field only
+            why = "holds" if holds else "does not hold"
+            if usage == "R" and not present:
+                ev.cu_r.append(ctx.hit(seg, f, f"{_label(seg, f, c)} has usage {usage_text} and its predicate {why} "
+                                       f"({pred.description or describe(pred.condition)}): usage R, but it is empty",
+                                       comp=c, rep=rep))
+            elif usage == "X" and present:
+                ev.cu_x.append(ctx.hit(seg, f, f"{_label(seg, f, c)} has usage {usage_text} and its predicate {why} "
+                                       f"({pred.description or describe(pred.condition)}): usage X, but it is valued",
+                                       comp=c, rep=rep))
+    # conditional elements the profile gives no predicate for
+    for seg, defs in _segments_with_defs(ctx):
+        for n, fd in enumerate(defs, 1):
+            items = [(seg.name, f"{n}[1]", fd, 0)] + [(fd.dt_id, f"{c}[1]", cd, c) for c, cd in enumerate(fd.children, 1)]
+            for context, target, ed, c in items:
+                usages = conditional(ed.usage)
+                if usages is None or (context, target) in covered or (seg.name, f"{n}[1].{c}[1]") in covered:
+                    continue
+                ev.not_evaluated(f"U:{seg.name}-{n}.{c}", ctx.hit(seg, n, (
+                    f"predicate not evaluated: the profile gives none for {_label(seg, n, c)} ({ed.name}, usage "
+                    f"{ed.usage}; treated as O)"), comp=c))
+
+
+_VALUE_TESTS = {"PlainText", "StringList", "Format", "SimpleValue", "ValueSet", "NumberList"}
+
+
+def _statements(ctx: V2Context, ev: _Evaluation) -> None:
+    prof = ctx.user_profile
+    for st in prof.statements:
+        text = st.description or describe(st.assertion)
+        if st.context_kind == "group":
+            anchor_seg = ctx.msh or ctx.segments[0]
+            ev.not_evaluated(f"S:{st.id}:{st.target}", ctx.hit(anchor_seg, None, (
+                f"conformance statement not evaluated: {st.id} {text} (group {st.context}: paths relative to a "
+                "group are not read)")))
+            continue
+        for anchor in _anchors(ctx, st.context_kind, st.context):
+            a = st.assertion
+            try:
+                if a is None or not len(a):
+                    raise NotEvaluated("no assertion")
+                top = a[0]
+                if top.tag in _VALUE_TESTS and not anchor.values(ctx, top.get("Path", "")):
+                    continue  # a statement on a value says nothing when the value is absent (usage says that)
+                ok = evaluate(a, ctx, anchor, prof.value_sets)
+            except NotEvaluated as exc:
+                ev.not_evaluated(f"S:{st.id}:{st.target}", ctx.hit(anchor.seg, anchor.field or None, (
+                    f"conformance statement not evaluated: {st.id} {text} ({exc})"), comp=anchor.comp, rep=anchor.rep))
+                break
+            if not ok:
+                seg, f, c, rep = _where_in(ctx, anchor, st.target or (a[0].get("Path") or "1[1]"))
+                found = ctx.value(seg, f, c, rep)
+                ev.cs.append(ctx.hit(seg, f, f"conformance statement {st.id} fails: {text} (found {found!r})",
+                                     comp=c, rep=rep))
+
+
+def _code_matches(ctx: V2Context, anchor: Anchor, el) -> bool:
+    """A co-constraint <Code> (selector or constraint): the code and code system at one binding location."""
+    base = el.get("Path", "")
+    locations = [(b.get("CodePath", "1[1]"), b.get("CodeSystemPath", "3[1]")) for b in el.findall("BindingLocation")]
+    for code_path, system_path in locations or [("1[1]", "3[1]")]:
+        code = anchor.values(ctx, f"{base}.{code_path}")
+        system = anchor.values(ctx, f"{base}.{system_path}")
+        if code and code[0] == el.get("Code") and (not el.get("CodeSystem") or (system and system[0] ==
+                                                                                  el.get("CodeSystem"))):
+            return True
+    return False
+
+
+def _cc_holds(ctx: V2Context, anchor: Anchor, el, value_sets: dict[str, frozenset[str]]) -> tuple[bool, str]:
+    """(holds, path) of one co-constraint cell."""
+    path = el.get("Path", "")
+    if el.tag == "Code":
+        return _code_matches(ctx, anchor, el), path
+    if el.tag == "PlainText":
+        got = anchor.values(ctx, path)
+        return bool(got) and got[0] == el.get("Value", el.get("Text", "")), path
+    if el.tag == "ValueSet":
+        ids = [b.get("BindingIdentifier", "") for b in el.iter("Binding")]
+        allowed: set[str] = set()
+        for ident in ids:
+            if ident not in value_sets:
+                raise NotEvaluated(f"value set {ident!r} is not in the profile's value set library")
+            allowed |= value_sets[ident]
+        locations = [b.get("CodeLocation", "1[1]") for b in el.iter("ComplexBindingLocation")] or ["1[1]"]
+        codes = [v for loc in locations for v in anchor.values(ctx, f"{path}.{loc}")]
+        return bool(codes) and any(code in allowed for code in codes), path
+    raise NotEvaluated(f"co-constraint cell <{el.tag}>")
+
+
+def _coconstraints(ctx: V2Context, ev: _Evaluation) -> None:
+    prof = ctx.user_profile
+    for i, row in enumerate(prof.coconstraints):
+        segs = ctx.segs(row.segment)
+        if row.condition is not None:
+            if segs:
+                ev.not_evaluated(f"C:{i}", ctx.hit(segs[0], None, (
+                    f"co-constraint not evaluated: {row.label} under the table condition "
+                    f"'{(row.condition.findtext('Description') or describe(row.condition)).strip()}' (group-relative)")))
+            continue
+        matched = 0
+        for seg in segs:
+            anchor = Anchor(seg)
+            try:
+                if not all(_cc_holds(ctx, anchor, sel, prof.value_sets)[0] for sel in row.selectors):
+                    continue
+                matched += 1
+                for cell in row.constraints:
+                    ok, path = _cc_holds(ctx, anchor, cell, prof.value_sets)
+                    if not ok:
+                        f, c, rep = anchor.location(ctx, path)
+                        want = cell.get("Value") or cell.get("Code") or ",".join(
+                            b.get("BindingIdentifier", "") for b in cell.iter("Binding"))
+                        ev.cc.append(ctx.hit(seg, f, f"co-constraint for {row.label}: {cell.get('Name') or path} "
+                                             f"SHALL be {want} (found {ctx.value(seg, f, c, rep)!r})", comp=c, rep=rep))
+            except NotEvaluated as exc:
+                ev.not_evaluated(f"C:{i}", ctx.hit(seg, None, f"co-constraint not evaluated: {row.label} ({exc})"))
+                break
+        if row.usage == "R" and matched < max(row.min, 1) and segs:
+            ev.cc.append(ctx.hit(segs[-1], None, f"co-constraint row {row.label} has usage R: at least "
+                                 f"{max(row.min, 1)} {row.segment} expected, {matched} found in the message"))
+
+
+def _evaluation(ctx: V2Context) -> _Evaluation:
+    cached = getattr(ctx, "_profile_eval", None)
+    if cached is None:
+        cached = _Evaluation()
+        if ctx.segments:
+            _predicates(ctx, cached)
+            _statements(ctx, cached)
+            _coconstraints(ctx, cached)
+        ctx._profile_eval = cached  # type: ignore[attr-defined]
+    return cached
+
+
+@check("PRF-CU-001")
+def prf_cu_001(ctx: V2Context) -> Iterator[Hit]:
+    if ctx.user_profile is not None:
+        yield from _evaluation(ctx).cu_r
+
+
+@check("PRF-CU-002")
+def prf_cu_002(ctx: V2Context) -> Iterator[Hit]:
+    if ctx.user_profile is not None:
+        yield from _evaluation(ctx).cu_x
+
+
 @check("PRF-CS-001")
 def prf_cs_001(ctx: V2Context) -> Iterator[Hit]:
-    prof = ctx.user_profile
-    if prof is None:
-        return
-    for st in prof.statements:
-        for seg in ctx.segs(st.segment):
-            steps = st.path
-            field_no, rep = steps[0]
-            comp = steps[1][0] if len(steps) > 1 else 0
-            sub = steps[2][0] if len(steps) > 2 else 0
-            value = ctx.value(seg, field_no, comp, rep - 1, sub)
-            if st.kind == "presence":
-                ok = bool(value)
-            elif not value:
-                continue  # a statement on a value says nothing when the value is absent (usage says that)
-            elif st.kind == "plain":
-                ok = value == st.values[0]
-            elif st.kind == "list":
-                ok = value in st.values
-            else:
-                ok = re.fullmatch(st.values[0], value) is not None
-            if st.negate:
-                ok = not ok
-            if not ok:
-                yield ctx.hit(seg, field_no, f"conformance statement {st.id} fails: {st.description or st.kind}"
-                              f" (found {value!r})", comp=comp, rep=rep - 1)
+    if ctx.user_profile is not None:
+        yield from _evaluation(ctx).cs
+
+
+@check("PRF-CC-001")
+def prf_cc_001(ctx: V2Context) -> Iterator[Hit]:
+    if ctx.user_profile is not None:
+        yield from _evaluation(ctx).cc
+
+
+@check("PRF-NEV-001")
+def prf_nev_001(ctx: V2Context) -> Iterator[Hit]:
+    if ctx.user_profile is not None:
+        yield from _evaluation(ctx).nev.values()

@@ -7,6 +7,14 @@ from __future__ import annotations
 
 from html import escape
 
+from .links import reference_url
+
+
+def _reference(reference: str) -> str:
+    """The reference, linked to where it can be read (the report stays self-contained: links only)."""
+    url = reference_url(reference)
+    return f'<a href="{escape(url)}">{escape(reference)}</a>' if url else escape(reference)
+
 RANK = {"error": 3, "warning": 2, "info": 1}
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#1b1b1b;background:#fff}
@@ -102,7 +110,7 @@ def render(report) -> str:  # noqa: ANN001
             for i, f in enumerate(res.findings, 1):
                 parts.append(f'<tr><td class="n">{i}</td><td class="sev-{f.severity}">{f.severity}</td>'
                              f"<td><code>{escape(f.assertion)}</code></td><td><code>{escape(f.location)}</code></td>"
-                             f'<td>{escape(f.message)}</td><td class="ref">{escape(f.reference)}</td></tr>')
+                             f'<td>{escape(f.message)}</td><td class="ref">{_reference(f.reference)}</td></tr>')
             parts.append("</tbody></table>")
         else:
             parts.append('<p class="pass">no findings</p>')

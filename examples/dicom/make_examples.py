@@ -55,7 +55,9 @@ def _patient_and_study(ds: Dataset, modality: str, series: str) -> None:
     ds.StudyDescription = "Chest CT"
     ds.ReferringPhysicianName = "Referrer^Rita^^Dr"
     ds.Modality = modality
-    ds.SeriesInstanceUID = uid(series)
+    # Series and instance UIDs differ (PS3.3 C.12.1.1.1: each UID identifies one kind of object); the
+    # CT and SR series keep the UIDs they had before this rule was applied to the examples.
+    ds.SeriesInstanceUID = uid(series if series in ("ct", "sr") else f"{series}-series")
     ds.SeriesNumber = {"ct": 1, "sr": 100, "dose": 900, "ecg": 1}.get(series, 1)
     ds.InstanceNumber = 1
 
@@ -104,6 +106,19 @@ def ct_image(charset: str = "ISO_IR 100", name: str = "Example^Patient") -> Data
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.PixelData = bytes(range(32))
+    # The rest of the CT Image IOD (PS3.3 A.3): General Series 2C, Frame of Reference (C.7.4.1), Image
+    # Plane (C.7.6.2), CT Image (C.8.2.1), so dciodvfy has nothing to say about the example but Laterality.
+    ds.PatientPosition = "HFS"
+    ds.FrameOfReferenceUID = uid("frame-of-reference")
+    ds.PositionReferenceIndicator = ""
+    ds.PixelSpacing = [0.7, 0.7]
+    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    ds.ImagePositionPatient = [-1.4, -1.4, -120.0]
+    ds.SliceThickness = "1.0"
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+    ds.RescaleIntercept, ds.RescaleSlope = "-1024", "1"
+    ds.KVP = "120"
+    ds.AcquisitionNumber = 1
     return _file(ds, CT_IMAGE, ds.SOPInstanceUID)
 
 
@@ -145,6 +160,9 @@ def _sr_document(ds: Dataset, title: Dataset, template: str, children: list[Data
     ds.CompletionFlag, ds.VerificationFlag = "COMPLETE", "UNVERIFIED"
     ds.ContentDate, ds.ContentTime = "20240305", "103000"
     ds.ContentSequence = Sequence(children)
+    # Type 2 of the SR Document Series / General modules (PS3.3 C.17.1, C.17.2): present, may be empty
+    ds.ReferencedPerformedProcedureStepSequence = Sequence()
+    ds.PerformedProcedureCodeSequence = Sequence([code("24627-2", "LN", "CT Chest")])
 
 
 def tid1500_report() -> Dataset:
@@ -233,8 +251,10 @@ def ecg_12lead() -> Dataset:
     _equipment(ds)
     ds.SOPClassUID, ds.SOPInstanceUID = ECG_12_LEAD, uid("ecg")
     ds.AcquisitionDateTime = "20240305102000.000+0100"
+    ds.ContentDate, ds.ContentTime = "20240305", "102000"  # Waveform Identification (C.10.8), Type 1
+    ds.AcquisitionContextSequence = Sequence()  # Acquisition Context (C.7.6.14), Type 2: present, empty
     group = Dataset()
-    group.MultiplexGroupTimeOffset = "0"
+    # No Multiplex Group Time Offset: C.10.9 makes it 1C, required only when Acquisition DateTime is absent
     group.WaveformOriginality = "ORIGINAL"
     group.NumberOfWaveformChannels = 12
     group.NumberOfWaveformSamples = ECG_SAMPLES
@@ -250,6 +270,7 @@ def ecg_12lead() -> Dataset:
         ch.ChannelSensitivityCorrectionFactor = "1.02"
         ch.ChannelBaseline = "0"
         ch.WaveformBitsStored = 16
+        ch.ChannelSampleSkew = "0"  # C.10.9: Channel Time Skew or Channel Sample Skew (1C pair)
         channels.append(ch)
     group.ChannelDefinitionSequence = Sequence(channels)
     group.WaveformBitsAllocated = 16
@@ -265,6 +286,7 @@ def ecg_12lead() -> Dataset:
     qt.NumericValue = "388"
     qt.MeasurementUnitsCodeSequence = Sequence([code("ms", "UCUM", "millisecond")])
     qt.AnnotationGroupNumber = 1
+    qt.ReferencedWaveformChannels = [1, 0]  # C.10.10: multiplex group 1, channel 0 = all channels
     ds.WaveformAnnotationSequence = Sequence([qt])
     return _file(ds, ECG_12_LEAD, ds.SOPInstanceUID)
 

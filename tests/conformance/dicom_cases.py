@@ -1,8 +1,7 @@
 """Base DICOM files of the DCM-* crafted cases: conformant for every module the `dicom` profile checks.
 
-Built from the example builders (examples/dicom/make_examples.py) plus what those leave out on
-purpose (Type 2 attributes of the SR modules, Content Date of the waveform, a projection X-ray dose
-report). `python tests/conformance/dicom_cases.py` writes them to conformance/cases/dicom/; the
+Built from the example builders (examples/dicom/make_examples.py), with instance UIDs of their own
+and a projection X-ray dose report the examples do not have. `python tests/conformance/dicom_cases.py` writes them to conformance/cases/dicom/; the
 catalogue's `cases:` derive each pass/fail input from one base with a few edits
 (`interop.conformance.checks.dicom.build_case`).
 """
@@ -30,8 +29,6 @@ B = _builders()
 
 
 def _sr_complete(ds: Dataset) -> Dataset:
-    ds.ReferencedPerformedProcedureStepSequence = Sequence()
-    ds.PerformedProcedureCodeSequence = Sequence([B.code("24627-2", "LN", "CT Chest")])
     ds.SOPInstanceUID = B.uid(f"case-{ds.SOPInstanceUID}")
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     return ds
@@ -70,11 +67,8 @@ def sr_xray_dose() -> Dataset:
 
 def ecg() -> Dataset:
     ds = B.ecg_12lead()
-    ds.ContentDate, ds.ContentTime = "20240305", "102000"
     ds.SOPInstanceUID = B.uid("case-ecg")
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    for channel in ds.WaveformSequence[0].ChannelDefinitionSequence:
-        channel.ChannelSampleSkew = "0"  # C.10.9: Channel Time Skew or Channel Sample Skew (1C pair)
     return ds
 
 

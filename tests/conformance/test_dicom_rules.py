@@ -96,13 +96,9 @@ def test_examples_findings_exact():
     """The project's DICOM examples: what the profile says about them (dciodvfy says the same, below)."""
     got = {p.name: sorted(Counter(h[0] for h in check(p.read_bytes())).items())
            for p in sorted((ROOT / "examples" / "dicom").glob("*.dcm"))}
-    assert got == {
-        "ct_image.dcm": [], "ct_image_iso2022_jp.dcm": [], "ct_image_utf8.dcm": [],
-        "ecg_12lead.dcm": [("DCM-SOP-002", 1), ("DCM-WAV-005", 12), ("DCM-WID-001", 2)],
-        "mpps_n_create.dcm": [], "mpps_n_set_completed.dcm": [],
-        "sr_ct_radiation_dose.dcm": [("DCM-SOP-002", 1), ("DCM-SRG-002", 1), ("DCM-SRS-002", 1)],
-        "sr_tid1500_measurement_report.dcm": [("DCM-SRG-002", 1), ("DCM-SRS-002", 1)],
-    }
+    assert got == {name: [] for name in (
+        "ct_image.dcm", "ct_image_iso2022_jp.dcm", "ct_image_utf8.dcm", "ecg_12lead.dcm", "mpps_n_create.dcm",
+        "mpps_n_set_completed.dcm", "sr_ct_radiation_dose.dcm", "sr_tid1500_measurement_report.dcm")}
 
 
 def corpus_findings() -> dict[str, list[list[str]]]:
@@ -160,3 +156,29 @@ def test_dciodvfy_agrees_where_it_overlaps(tmp_path):
 def write_golden() -> None:
     GOLDEN.parent.mkdir(exist_ok=True)
     GOLDEN.write_text(json.dumps(corpus_findings(), indent=1) + "\n", encoding="utf-8")
+
+
+# What dciodvfy still says about the examples outside the overlap, and why it stays (conformance/README.md,
+# "Oracle disagreements").
+_MPPS = {"Error - </MediaStorageSOPInstanceUID(0002,0003)> - MediaStorageSOPInstanceUID but missing SOPInstanceUID "
+         "and not a directory",
+         "Error - </MediaStorageSOPClassUID(0002,0002)> - MediaStorageSOPClassUID but missing SOPClassUID and not a "
+         "directory",
+         "Error - Information Object Not found"}
+_LATERALITY = {"Error - </Laterality(0020,0060)> - Attribute present when condition unsatisfied (which may not "
+                     "be present otherwise) for Type 2C Conditional - Module=<GeneralSeries>"}
+EXAMPLE_ORACLE_REMAINS = {"ct_image.dcm": _LATERALITY, "ct_image_iso2022_jp.dcm": _LATERALITY,
+                          "ct_image_utf8.dcm": _LATERALITY, "mpps_n_create.dcm": _MPPS,
+                          "mpps_n_set_completed.dcm": _MPPS}
+
+
+def test_examples_pass_dciodvfy_whole():
+    """Not only the overlap: every error dciodvfy reports on the SR, ECG and CT examples is fixed in
+    examples/dicom/make_examples.py, but the listed ones (the CT keeps a right Laterality on a chest
+    series on purpose: the laterality mapping is tested on it; an MPPS list is no composite IOD)."""
+    oracle.dciodvfy()
+    got = {}
+    for p in sorted((ROOT / "examples" / "dicom").glob("*.dcm")):
+        errors = {line for line in oracle.run(p) if line.startswith("Error - ")}
+        got[p.name] = errors
+    assert {k: v for k, v in got.items() if v} == EXAMPLE_ORACLE_REMAINS

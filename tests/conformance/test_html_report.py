@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,11 +29,14 @@ def _report():
 def test_html_is_self_contained_and_marks_the_offending_field():
     html = render(_report(), "html")
     assert "<table id=\"summary\">" in html
-    assert "http://" not in html and "https://" not in html and "<script" not in html  # no external assets
+    # no external assets (only the references are links, to where the cited text can be read)
+    assert "src=" not in html and "<link" not in html and "url(" not in html and "<script" not in html
+    assert {u for u in re.findall(r'https?://[^"]+', html)} <= set(re.findall(r'<a href="(https?://[^"]+)"', html))
     # the OBX-18 value of OBX[1] is the highlighted span, with the finding as its title
     assert '<mark class="hl-error" title="PCD01-OBX-018: OBX-18 &#x27;XYZ&#x27; is not an EUI-64' in html
     assert ">XYZ^^XYZ^EUI-64</mark>" in html
-    assert "IHE PCD TF-2 Rev 9.0 App. B OBX-18" in html
+    assert ('<a href="https://www.ihe.net/uploadedFiles/Documents/PCD/IHE_PCD_TF_Vol2.pdf">IHE PCD TF-2 Rev 9.0 App. '
+            'B.8 OBX-18') in html
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is installed by .ci/run; not on this machine")

@@ -32,20 +32,74 @@ def test_nist_igamt_profile_is_read_as_published():
 
 
 def test_nist_profile_on_messages(tmp_path: Path):
+    """Golden on the real NIST Z22 export (profile, constraints and co-constraints excerpts): predicates of the
+    HD_IZ / CX_IZ data types and of PID, conformance statements, a co-constraint row, and what is not evaluated."""
+    p = load(NIST)
+    assert (len(p.predicates), len(p.statements), len(p.coconstraints), p.revision) == (7, 11, 3, "1.9.11 20200902")
     good = tmp_path / "vxu.hl7"
     good.write_text(VXU)
-    assert run([good], NIST).results[0].findings == []
+    found = [(f.assertion, f.severity, f.location) for f in run([good], NIST).results[0].findings]
+    assert found == [("PRF-RE-001", "info", "MSH[1].5"), ("PRF-RE-001", "info", "PID[1].6"),
+                     ("PRF-NEV-001", "info", "MSH[1]")]  # the VXU_V04.ORDER group predicate (group-relative paths)
     bad = tmp_path / "vxu-bad.hl7"
-    bad.write_text(VXU.replace("PID|1||PID001", "PID|||PID001").replace("||JonesTest", "|OLDID|JonesTest"))
-    found = {(f.assertion, f.location) for f in run([bad], NIST).results[0].findings}
-    assert found == {("PRF-FLD-001", "PID[1].1"), ("PRF-FLD-002", "PID[1].4")}
+    bad.write_text(VXU.replace("PID|1||PID001", "PID|||PID001").replace("||JonesTest", "|OLDID|JonesTest")
+                   .replace("|MyEMR|", "|MyEMR^2.16.840.1.113883.3.72.5.20|").replace("|ER|AL|", "|AL|AL|")
+                   .replace("|20140227|M\r", "|20140227|M" + "|" * 21 + "20200101\r")
+                   + "OBX|1|CE|48767-8^Annotation comment^LN||text\r")
+    found = [(f.assertion, f.location, f.message) for f in run([bad], NIST).results[0].findings
+             if f.severity == "error"]
+    assert [(a, loc) for a, loc, _ in found] == [
+        ("PRF-SEG-003", "OBX[1]"), ("PRF-FLD-001", "PID[1].1"), ("PRF-FLD-002", "PID[1].4"),
+        ("PRF-CS-001", "MSH[1].15"), ("PRF-CU-001", "MSH[1].3.3"), ("PRF-CU-002", "PID[1].29"),
+        ("PRF-CC-001", "OBX[1].2")]
+    messages = [m for _, _, m in found]
+    assert "IZ-42" in messages[3] and "found 'AL'" in messages[3]
+    assert "predicate holds (If HD.2 (Universal ID) is valued.): usage R, but it is empty" in messages[4]
+    assert "C(RE/X)" in messages[5]
+    assert messages[6] == "co-constraint for OBX-3=48767-8: OBX-2 SHALL be TX (found 'CE')"
+    nev = [f.message for f in run([bad], NIST).results[0].findings if f.assertion == "PRF-NEV-001"]
+    assert any("co-constraint not evaluated: OBX-3=64994-7 under the table condition 'If new immunization'" in m
+               for m in nev)
 
 
+def test_conditional_usage_text_predicates_and_re(tmp_path: Path):
+    """Workbench text predicates (C(R/X) with 'If OBX-2 is valued' ...), a NIST predicate, a co-constraint
+    table and RE, on the site profile: silent on the good message, each rule on its own edit."""
+    from interop.conformance.xmlprofile import conditional, text_condition
+
+    assert (conditional("C(R/X)"), conditional("C"), conditional("CE"), conditional("RE")) == (
+        ("R", "X"), ("R", "X"), ("RE", "X"), None)
+    assert text_condition("If the patient is a neonate", "PID") is None
+    assert text_condition("If PV1-2 is valued.", "PID") is None  # another segment: not evaluated
+    p = load(SITE)
+    assert {(x.target, x.true_usage, x.false_usage, x.condition is not None) for x in p.predicates} == {
+        ("14[1]", "R", "X", True), ("2[1]", "R", "X", True), ("5[1]", "R", "X", True), ("6[1]", "R", "X", True)}
+    assert len(p.coconstraints) == 6
+    text = PCD01.read_bytes().decode()
+
+    def ids(t: str) -> list[tuple[str, str]]:
+        path = tmp_path / "m.hl7"
+        path.write_bytes(t.encode())
+        return [(f.assertion, f.location) for f in run([path], SITE).results[0].findings]
+
+    assert ids(text) == []
+    # OBX 3 is NM: OBX-6 becomes R (text predicate "If the value of OBX-2 is 'NM'")
+    assert ids(text.replace("|97|262688^MDC_DIM_PERCENT^MDC|", "|97||", 1)) == [
+        ("PRF-CU-001", "OBX[3].6"), ("PRF-CC-001", "OBX[3].6")]  # and the SpO2 co-constraint row wants 262688
+    # OBX 1 (MDS) has no OBX-2: OBX-14 becomes X (the NIST predicate of the constraints file)
+    got = ids(text.replace("|||||||X|||||||0123456789ABCDEF", "|||||||X|||20240315101500+0100||||0123456789ABCDEF"))
+    assert got == [("PRF-CU-002", "OBX[1].14")]
+    # an IMPLY statement: OBX-2 'NM' ⇒ OBX-11 in F, R, C; and OBX-2 becomes X (text predicate on OBX-11)
+    assert ids(text.replace("|90-100||||F|", "|90-100||||X|", 1)) == [("PRF-CS-001", "OBX[3].11"),
+                                                                        ("PRF-CU-002", "OBX[3].2")]
+    # the RE field PID-7 empty: info only
+    assert ids(text.replace("||19800101|F", "|||F", 1)) == [("PRF-RE-001", "PID[1].7")]
 def test_messaging_workbench_profile_with_tables_and_statements():
     p = load(SITE)
     assert p.title == "ACME ICU gateway PCD-01 interface" and p.version == "2.6"
     assert p.value_sets["HL70085"] == {"F", "R", "X"}  # from the tables file beside it
-    assert [s.id for s in p.statements] == ["ACME-MSH-010", "ACME-MSH-012", "ACME-PID-005", "ACME-OBX-003"]
+    assert [s.id for s in p.statements] == ["ACME-MSH-010", "ACME-MSH-012", "ACME-PID-005", "ACME-OBX-003",
+                                              "ACME-OBX-011"]
     report = run([PCD01], SITE)
     assert report.results[0].findings == []
     assert {a.id for a in report.assertions} >= {"PRF-SEG-001", "PRF-CS-001", "HL7V2-MSG-001"}
