@@ -13,6 +13,28 @@ PROFILE_HELP = ("Profile name (hl7v2, ihe-pcd-01, ihe-pcd-04, x73-20601, phd, po
                 "(chosen per input: its kind and, for HL7 v2, the MSH-21 profile id).")
 
 
+# One paragraph a line: rich keeps the line breaks of a help text, so each paragraph is one string.
+VALIDATE_HELP = "\n\n".join((
+    "Validate device messages against a conformance profile (HL7 v2, IHE PCD-01/04, IEEE 11073-20601, DICOM, "
+    "FHIR) and report what does not conform.",
+    "Every finding names its assertion (PCD01-OBX-018), severity, location (OBX[3].6, a DICOM attribute path, "
+    "an APDU byte offset) and the section of the standard it comes from (a link in the HTML report); a message "
+    "that cannot be decoded is a finding too, with its position.",
+    "Severities: an error fails the run; warnings and info never do. A site profile (--profile FILE.xml, a NIST "
+    "IGAMT or HL7 Messaging Workbench export; its .constraints.xml, .coconstraints.xml and value set files "
+    "beside it are read too): R empty is an error, RE empty is info (required, but may be empty), X valued is "
+    "an error, C(a/b) follows its predicate; a predicate, statement or co-constraint the suite cannot evaluate "
+    "is listed as info (\"predicate not evaluated: ...\"), never dropped. The report names the profile and its "
+    "revision.",
+    "Exit codes: 0 no error, 1 at least one error, 2 unusable input or usage (one line on stderr). The "
+    "catalogue: interop conformance assertions --profile P; the profiles: interop conformance profiles.",
+    "Examples:",
+    "interop validate feed.hl7 --profile ihe-pcd-01 --report html -o report.html",
+    "interop validate msgs/ --profile site-profile.xml --report junit -o conformance.xml",
+    "interop validate capture.x73 --profile x73-20601 --vendor acme.yaml",
+))
+
+
 def fail_usage(message: str) -> typer.Exit:
     """One line on stderr, exit code 2."""
     sys.stderr.write(f"{message}\n")
@@ -73,16 +95,9 @@ def validate(
     report: Annotated[str, typer.Option("--report", "-r", help="terminal, json, junit or html")] = "terminal",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
 ) -> None:
-    """Validate device messages against a conformance profile.
-
-    Every finding names its assertion (e.g. PCD01-OBX-018), severity, location (OBX[3].6) and the
-    section of the standard it comes from; a message that cannot be decoded is a finding too.
-    Exit code 1 when any error is found, 0 otherwise, 2 for unusable input or usage.
-
-    Examples: interop validate feed.hl7 --profile ihe-pcd-01 --report html -o report.html;
-    interop validate msgs/ --profile site-profile.xml --report junit -o conformance.xml"""
+    """Validate device messages against a conformance profile (the help text is VALIDATE_HELP)."""
     run_and_report(paths, profile, vendor, report, output)
 
 
 def register(app: typer.Typer, serve_app: typer.Typer, simulate_app: typer.Typer) -> None:
-    app.command("validate")(validate)
+    app.command("validate", help=VALIDATE_HELP)(validate)
