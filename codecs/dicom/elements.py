@@ -32,13 +32,22 @@ _TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN
                        "UR", "UT"})
 _CHARSET_VRS = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})  # VRs whose bytes follow (0008,0005)
 _SINGLE_VALUED = frozenset({"LT", "ST", "UT", "UR"})  # backslash is ordinary text there
+_PLAIN_TEXT_VRS = _TEXT_VRS - _CHARSET_VRS - _SINGLE_VALUED  # Latin-1 text, split on backslash (CS, UI, DA ...)
 _VR_CACHE: dict[int, str] = {}  # data dictionary VRs of the tags read (implicit VR datasets)
 _BINARY = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "UV": "Q", "SV": "q", "AT": "L"}
 
 
 def tag_str(tag: int) -> str:
     """"(gggg,eeee)" for a tag number."""
-    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+    text = _TAG_STRS.get(tag)
+    if text is None:
+        text = f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+        if len(_TAG_STRS) < 4096:  # tags recur in every dataset; odd ones beyond that are formatted anew
+            _TAG_STRS[tag] = text
+    return text
+
+
+_TAG_STRS: dict[int, str] = {}  # tag number -> "(gggg,eeee)"
 
 
 _TAG_SOURCES: dict[int, SourceRef] = {}
@@ -175,6 +184,17 @@ class Context:
 
     def text(self, ds: Dataset, tag: int, where: str = "") -> str | None:
         """First value as text, None when absent or empty."""
+        elements = getattr(ds, "_dict", None)
+        if elements is not None:  # the common case first: a raw element of a text VR outside (0008,0005)
+            elem = elements.get(tag)
+            if elem is None:
+                return None
+            if getattr(elem, "is_raw", False) and elem.VR in _PLAIN_TEXT_VRS:
+                raw = elem.value
+                if not raw:
+                    return None
+                # what `values` gives ([v.strip(" ") for v in text.split("\\")]), first value only
+                return raw.decode("latin_1").rstrip("\x00 ").partition("\\")[0].strip(" ") or None
         vals = self.values(ds, tag, where)
         if not vals:
             return None

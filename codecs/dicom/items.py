@@ -17,6 +17,9 @@ _HEADER = {True: Struct("<HHL"), False: Struct(">HHL")}
 _TAG = {True: Struct("<HH"), False: Struct(">HH")}
 _SHORT = {True: Struct("<H"), False: Struct(">H")}
 _LONG = {True: Struct("<L"), False: Struct(">L")}
+_VR_TEXT = {vr.encode(): vr for vr in (  # the two VR bytes of an explicit VR element -> the VR (no decode per element)
+    "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT", "OB", "OD", "OF", "OL", "OV", "OW", "PN",
+    "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV")}
 
 
 class RawElement(NamedTuple):
@@ -93,7 +96,8 @@ def _elements(buf: bytes, pos: int, end: int, little: bool, implicit: bool, dept
             length = long.unpack_from(buf, pos + 4)[0]
             pos += 8
         else:
-            vr = buf[pos + 4:pos + 6].decode("latin_1")
+            vr_bytes = buf[pos + 4:pos + 6]
+            vr = _VR_TEXT.get(vr_bytes) or vr_bytes.decode("latin_1")
             if vr in LONG_LENGTH_VRS:
                 if pos + 12 > end:
                     raise ValueError("incomplete element header")

@@ -50,23 +50,30 @@ def _dcm(item: ContentItem) -> str | None:
     return next((c.code for c in item.concept.codings if c.system == DCM), None)
 
 
-def _walk(item: ContentItem):
-    yield item
-    for child in item.children:
-        yield from _walk(child)
+def _walk(item: ContentItem) -> list[ContentItem]:
+    """`item` and every item below it, depth first in document order (one list, no generator per level)."""
+    out: list[ContentItem] = []
+    stack = [item]
+    while stack:
+        it = stack.pop()
+        out.append(it)
+        if it.children:
+            stack.extend(reversed(it.children))
+    return out
 
 
 def build_dose(report: Report, study_ref: str | None, message: Message, ctx: FhirContext) -> list[str]:
     """The summary and event Observations of one dose report; returns their references (summary first)."""
     root = report.root
-    events = [it for it in _walk(root) if it.value_type == "CONTAINER" and _dcm(it) in EVENT_CONTAINERS]
+    tree = _walk(root)
+    events = [it for it in tree if it.value_type == "CONTAINER" and _dcm(it) in EVENT_CONTAINERS]
     event_ids = {id(x) for e in events for x in _walk(e)}
     study = message.imaging_study
     subject = _subject(ctx)
     device_ref = next(iter(ctx.device_refs.values()), None)
     event_refs = [_event(e, i, report, study_ref, subject, device_ref, ctx) for i, e in enumerate(events)]
     # summary: the items outside every event
-    outside = [it for it in _walk(root) if id(it) not in event_ids]
+    outside = [it for it in tree if id(it) not in event_ids]
     components: list[dict[str, Any]] = []
     summary_text: list[str] = []
     for it in outside:
@@ -131,7 +138,7 @@ def _event(event: ContentItem, index: int, report: Report, study_ref: str | None
     res["code"] = {"coding": [dict(IRRADIATION_EVENT)]}
     if subject:
         res["subject"] = subject
-    items = list(_walk(event))[1:]
+    items = _walk(event)[1:]
     start = _start(items)
     if start is not None:
         res["effectiveDateTime"] = fd.date_time(start, ctx.options.get("timezone"))[0]
