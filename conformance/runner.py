@@ -108,13 +108,23 @@ def _kind_for(data: bytes, sel: Selection) -> Any:
         k = registry.get(name)
         if k is not None and k.sniff(data):
             return k
+    if sel.auto:
+        return None  # no kind to guess: check_bytes says so
     # nothing recognises it: read it as the profile's first kind, whose decoder says what is wrong
     return registry[wanted[0]]
+
+
+UNRECOGNISED = ("not recognised as an input the suite reads (HL7 v2 ER7, an IEEE 11073-20601 trace, DICOM Part 10, "
+                "FHIR JSON, a recorded MLLP/DICOM session log); name the profile with --profile to have its "
+                "reader say what is wrong")
 
 
 def check_bytes(data: bytes, label: str, sel: Selection) -> list[InputResult]:
     """The results of one input (several when it holds several messages)."""
     kind = _kind_for(data, sel)
+    if kind is None:
+        what = "empty" if not data.strip() else f"{len(data)} bytes"
+        return [InputResult(label, "unknown", [Finding("INPUT", "error", label, f"{what}: {UNRECOGNISED}", "")])]
     results = []
     for ctx in kind.contexts(data, label, sel.user_profile):
         rows = sel.assertions

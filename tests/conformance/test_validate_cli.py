@@ -57,6 +57,19 @@ def test_undecodable_input_is_a_finding_not_a_crash(files):
     assert "Traceback" not in r.stderr
 
 
+def test_unrecognised_input_under_auto_says_so(files):
+    """--profile auto and an input no reader recognises (a GATT trace, an empty file): one INPUT error naming
+    what the suite reads, not a guess at the first reader (which reported a DICOM session log parse error)."""
+    gatt = Path(__file__).resolve().parents[2] / "examples" / "gatt" / "blood_pressure.gatt"
+    (files / "empty.txt").write_bytes(b"")
+    r = interop("validate", str(gatt), str(files / "empty.txt"), "--report", "json")
+    assert r.returncode == 1, r.stderr
+    results = json.loads(r.stdout)["results"]
+    assert [[(f["assertion"], f["severity"]) for f in res["findings"]] for res in results] == [[("INPUT", "error")]] * 2
+    assert results[0]["findings"][0]["message"].startswith(f"{gatt.stat().st_size} bytes: not recognised as an input")
+    assert results[1]["findings"][0]["message"].startswith("empty: not recognised")
+
+
 def test_usage_errors_exit_2_with_one_line(files):
     for args in (["validate", str(files / "nope.hl7")],
                  ["validate", str(files / "good.hl7"), "--profile", "no-such-profile"],
