@@ -130,12 +130,14 @@ def prf_seg_003(ctx: V2Context) -> Iterator[Hit]:
         yield ctx.hit(seg, None, f"segment {seg.name} {what} the message structure of {_where(ctx.user_profile)}")
 
 
-def _fields(ctx: V2Context):
-    """(segment, field number, definition, repetitions) of every field the profile defines."""
-    for seg, defs in _segments_with_defs(ctx):
-        for i, fd in enumerate(defs):
-            n = i + 1
-            yield seg, n, fd, _reps(ctx, seg, n)
+def _fields(ctx: V2Context) -> list:
+    """(segment, field number, definition, repetitions) of every field the profile defines (once per message)."""
+    cached = getattr(ctx, "_profile_fields", None)
+    if cached is None:
+        cached = [(seg, i + 1, fd, _reps(ctx, seg, i + 1)) for seg, defs in _segments_with_defs(ctx)
+                  for i, fd in enumerate(defs)]
+        ctx._profile_fields = cached  # type: ignore[attr-defined]
+    return cached
 
 
 @check("PRF-FLD-001")
@@ -361,9 +363,7 @@ def _label(seg: Segment, f: int, c: int) -> str:
 
 def _predicates(ctx: V2Context, ev: _Evaluation) -> None:
     prof = ctx.user_profile
-    covered: set[tuple[str, str]] = set()
     for pred in prof.predicates:
-        covered.add((pred.context, pred.target))
         usage_text = f"C({pred.true_usage}/{pred.false_usage})"
         if pred.context_kind == "group":
             anchor_seg = ctx.msh or ctx.segments[0]
@@ -402,16 +402,35 @@ def _predicates(ctx: V2Context, ev: _Evaluation) -> None:
                                        f"({pred.description or describe(pred.condition)}): usage X, but it is valued",
                                        comp=c, rep=rep))
     # conditional elements the profile gives no predicate for
-    for seg, defs in _segments_with_defs(ctx):
-        for n, fd in enumerate(defs, 1):
-            items = [(seg.name, f"{n}[1]", fd, 0)] + [(fd.dt_id, f"{c}[1]", cd, c) for c, cd in enumerate(fd.children, 1)]
-            for context, target, ed, c in items:
-                usages = conditional(ed.usage)
-                if usages is None or (context, target) in covered or (seg.name, f"{n}[1].{c}[1]") in covered:
-                    continue
-                ev.not_evaluated(f"U:{seg.name}-{n}.{c}", ctx.hit(seg, n, (
-                    f"predicate not evaluated: the profile gives none for {_label(seg, n, c)} ({ed.name}, usage "
-                    f"{ed.usage}; treated as O)"), comp=c))
+    present = {seg.name: seg for seg in reversed(ctx.segments)}  # the first of each name
+    for name, n, c, ed in _uncovered(prof):
+        seg = present.get(name)
+        if seg is not None:
+            ev.not_evaluated(f"U:{name}-{n}.{c}", ctx.hit(seg, n, (
+                f"predicate not evaluated: the profile gives none for {_label(seg, n, c)} ({ed.name}, usage "
+                f"{ed.usage}; treated as O)"), comp=c))
+
+
+_UNCOVERED: dict[int, list] = {}
+
+
+def _uncovered(prof: UserProfile) -> list:
+    """(segment, field, component, definition) of the conditional elements no predicate targets (per profile)."""
+    key = id(prof)
+    if key not in _UNCOVERED:
+        covered = {(p.context, p.target) for p in prof.predicates}
+        out = []
+        for name, sd in prof.segment_defs().items():
+            for n, fd in enumerate(sd.fields, 1):
+                items = [(name, f"{n}[1]", fd, 0)] + [(fd.dt_id, f"{c}[1]", cd, c)
+                                                     for c, cd in enumerate(fd.children, 1)]
+                for context, target, ed, c in items:
+                    if conditional(ed.usage) is None or (context, target) in covered or \
+                            (name, f"{n}[1].{c}[1]") in covered:
+                        continue
+                    out.append((name, n, c, ed))
+        _UNCOVERED[key] = out
+    return _UNCOVERED[key]
 
 
 _VALUE_TESTS = {"PlainText", "StringList", "Format", "SimpleValue", "ValueSet", "NumberList"}

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
@@ -36,6 +37,7 @@ class NotEvaluated(Exception):
 _STEP = re.compile(r"(\d+)(?:\[(\d+|\*)\])?")
 
 
+@lru_cache(maxsize=4096)
 def parse_path(text: str) -> tuple[tuple[int, int], ...]:
     """`3[1].1[1]` → ((3, 1), (1, 1)); repetition `*` → 0 (every repetition)."""
     out = []
