@@ -120,7 +120,7 @@ def reply_code(header: MessageHeader | None, code: str) -> str | None:
 
     Original mode: `code`. Enhanced mode: the accept acknowledgement CA/CE/CR when MSH-15 asks for it
     (AL or empty: always; ER: on error/reject; SU: on success; NE: never); otherwise the application
-    acknowledgement AA/AE/AR when MSH-16 asks for it (the IHE PCD-01 choice: MSH-15 NE, MSH-16 AL),
+    acknowledgement AA/AE/AR when MSH-16 asks for it (e.g. MSH-15 NE, MSH-16 AL; IHE PCD-01 asks AL/NE),
     sent on the same connection once the message is durably queued, because this receiver has no
     other route back to the sender; otherwise nothing."""
     if header is None or not header.enhanced:
