@@ -74,7 +74,7 @@ PLACED_OBX_FIELDS = {1, 2, 3, 4, 5, 6, 7, 8, 11, 14, 17, 18, 20}
 UNPLACED_OBX_FIELDS = tuple(n for n in range(9, 21) if n not in PLACED_OBX_FIELDS)  # then 21 onwards
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     key: str
     level: pcd.Level

@@ -16,30 +16,30 @@ STANDARD_TEXT = {"hl7v2": "HL7 v2", "ieee11073-20601": "IEEE 11073-20601", "blue
                  "dicom": "DICOM"}
 
 
+ASSEMBLER = {"type": {"coding": [{"system": PROVENANCE_AGENT_TYPE, "code": "assembler", "display": "Assembler"}]},
+             "who": {"display": f"iomt-interop {interop.__version__}"}}
+PERFORMER = {"coding": [{"system": PROVENANCE_AGENT_TYPE, "code": "performer", "display": "Performer"}]}
+AUTHOR = {"coding": [{"system": PROVENANCE_AGENT_TYPE, "code": "author", "display": "Author"}]}
+ACTIVITY = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation", "code": "CREATE",
+                        "display": "create"}]}
+
+
 def build(message: Message, ctx: FhirContext) -> None:
     if not ctx.entries:
         return
-    agents: list[dict[str, Any]] = [{
-        "type": {"coding": [{"system": PROVENANCE_AGENT_TYPE, "code": "assembler", "display": "Assembler"}]},
-        "who": {"display": f"iomt-interop {interop.__version__}"},
-    }]
+    # Provenance is the last builder: nothing edits its resource after `ctx.add`, so the fixed fragments
+    # (ASSEMBLER, PERFORMER, AUTHOR, ACTIVITY) are shared by every Bundle (Bundle.data is a private copy)
+    agents: list[dict[str, Any]] = [ASSEMBLER]
     if ctx.gateway_ref:
-        agents.append({
-            "type": {"coding": [{"system": PROVENANCE_AGENT_TYPE, "code": "performer", "display": "Performer"}]},
-            "who": ctx.reference(ctx.gateway_ref),
-        })
+        agents.append({"type": PERFORMER, "who": ctx.reference(ctx.gateway_ref)})
     elif message.sending is not None and message.sending.application:
-        agents.append({
-            "type": {"coding": [{"system": PROVENANCE_AGENT_TYPE, "code": "author", "display": "Author"}]},
-            "who": {"display": message.sending.application},
-        })
+        agents.append({"type": AUTHOR, "who": {"display": message.sending.application}})
     res = {
         "resourceType": "Provenance",
         "id": "",
         "target": [{"reference": e["fullUrl"]} for e in ctx.entries],  # every target is an entry
         "recorded": "",
-        "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
-                                 "code": "CREATE", "display": "create"}]},
+        "activity": ACTIVITY,
         "agent": agents,
         "entity": [],
     }
