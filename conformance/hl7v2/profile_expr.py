@@ -174,6 +174,34 @@ def evaluate(el: ET.Element, ctx: V2Context, anchor: Anchor, value_sets: dict[st
     raise NotEvaluated(f"<{tag}>")
 
 
+_LEAVES = {"Presence", "PlainText", "StringList", "Format", "SimpleValue", "PathValue", "ValueSet", "NumberList"}
+_JOINS = {"Condition", "Assertion", "AND", "OR", "NOT", "XOR", "IMPLY", "EXIST", "FORALL",
+          # parts of a co-constraint ValueSet cell and Code selector
+          "ValueSetBinding", "BindingLocations", "ComplexBindingLocation", "Bindings", "Binding", "BindingLocation"}
+
+
+def unsupported(el: ET.Element | None, value_sets: dict[str, frozenset[str]] | None = None) -> str | None:
+    """Why an expression cannot be evaluated (read from the profile alone), or None when it can."""
+    if el is None:
+        return "no structured condition (text only)"
+    for node in el.iter():
+        if node.tag in _JOINS:
+            continue
+        if node.tag not in _LEAVES:
+            return f"<{node.tag}>"
+        if value_sets is not None:
+            for ident in [node.get("ValueSetID")] + [b.get("BindingIdentifier") for b in node.iter("Binding")]:
+                if ident and ident not in value_sets:
+                    return f"value set {ident!r} is not in the profile's value set library"
+        for attr in ("Path", "Path1", "Path2"):
+            if node.get(attr) is not None:
+                try:
+                    parse_path(node.get(attr, ""))
+                except NotEvaluated as exc:
+                    return str(exc)
+    return None
+
+
 def describe(el: ET.Element | None) -> str:
     """A short text of an expression, for messages when the profile gives no description."""
     if el is None:

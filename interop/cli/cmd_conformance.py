@@ -15,16 +15,27 @@ conformance_app = typer.Typer(help="The conformance suite: list assertions, run 
 @conformance_app.command("assertions")
 def assertions(
     profile: Annotated[str | None, typer.Option("--profile", "-p", help="Only this profile's assertions "
-                                                "(with the profiles it includes).")] = None,
+                                                "(with the profiles it includes), or a site XML profile "
+                                                "file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per assertion.")] = False,
 ) -> None:
-    """List the assertions: id, severity, profiles, what each checks and the spec section it comes from."""
+    """List the assertions: id, severity, profiles, what each checks and the spec section it comes from.
+
+    With --profile FILE.xml (a site's NIST IGAMT / Messaging Workbench profile) also its predicates,
+    conformance statements and co-constraints, and whether each is evaluated or reported as not evaluated."""
     from interop.conformance.catalogue import catalogue
     from interop.conformance.profiles import assertions_for
     from interop.errors import InteropError
 
+    user = None
     try:
-        rows = assertions_for(profile) if profile else list(catalogue())
+        if profile and profile.lower().endswith(".xml"):
+            from interop.conformance.profiles import select
+
+            sel = select(profile)
+            rows, user = sel.assertions, sel.user_profile
+        else:
+            rows = assertions_for(profile) if profile else list(catalogue())
     except InteropError as exc:
         sys.stderr.write(f"{exc}\n")
         raise typer.Exit(2) from None
@@ -45,7 +56,45 @@ def assertions(
         table.add_column(col, overflow="fold")
     for a in rows:
         table.add_row(a.id, a.severity, ", ".join(a.profiles), a.summary, a.reference)
-    Console(width=max(160, Console().width)).print(table)
+    console = Console(width=max(160, Console().width))
+    console.print(table)
+    if user is not None:
+        console.print(_profile_rules(user))
+
+
+def _profile_rules(user) -> object:
+    """What a site's XML profile adds beyond usage and cardinality, and whether each rule is evaluated."""
+    from rich.table import Table
+
+    from interop.conformance.hl7v2.profile_expr import unsupported
+
+    table = Table(title=f"{user.title} (revision {user.revision or '-'}, HL7 v{user.version or '-'}, "
+                  f"{user.msg_type}^{user.event}): predicates, conformance statements, co-constraints",
+                  title_justify="left")
+    for col in ("rule", "context", "element", "what", "evaluated"):
+        table.add_column(col, overflow="fold")
+
+    def verdict(kind: str, el) -> str:
+        if kind == "group":
+            return "no: group-relative paths (PRF-NEV-001 info)"
+        why = unsupported(el, user.value_sets)
+        return "yes" if why is None else f"no: {why} (PRF-NEV-001 info)"
+
+    for p in user.predicates:
+        table.add_row(f"predicate {p.id}", f"{p.context_kind} {p.context}", p.target,
+                      f"C({p.true_usage}/{p.false_usage}): {p.description}", verdict(p.context_kind, p.condition))
+    for st in user.statements:
+        table.add_row(f"statement {st.id}", f"{st.context_kind} {st.context}", st.target, st.description,
+                      verdict(st.context_kind, st.assertion))
+    for c in user.coconstraints:
+        what = ", ".join(f"{x.get('Name') or x.get('Path')}={x.get('Value') or x.get('Code') or 'value set'}"
+                         for x in c.constraints)
+        cells = [x for x in (*c.selectors, *c.constraints) if x.tag != "Code"]  # Code cells are always read
+        why = next((w for w in (unsupported(x, user.value_sets) for x in cells) if w), None)
+        table.add_row(f"co-constraint ({c.usage})", c.segment, c.label, what,
+                      "no: table condition is group-relative (PRF-NEV-001 info)" if c.condition is not None
+                      else "yes" if why is None else f"no: {why} (PRF-NEV-001 info)")
+    return table
 
 
 @conformance_app.command("profiles")

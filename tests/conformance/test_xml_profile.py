@@ -127,3 +127,16 @@ def test_bad_profile_files_are_one_line_errors(tmp_path: Path):
     r = subprocess.run([sys.executable, "-m", "interop.cli.main", "validate", str(PCD01), "--profile", str(other)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_assertions_listing_of_a_site_profile_says_what_is_evaluated():
+    r = subprocess.run([sys.executable, "-m", "interop.cli.main", "conformance", "assertions", "--profile", str(NIST)],
+                       capture_output=True, text=True, timeout=120, env={**__import__("os").environ, "COLUMNS": "400"})
+    assert r.returncode == 0, r.stderr
+    lines = {line.split("│")[1].strip(): line for line in r.stdout.splitlines() if line.count("│") > 5}
+    assert "PRF-CU-001" in lines and "PRF-NEV-001" in lines  # the catalogue rows the profile runs
+    assert lines["predicate [HD_IZ]3[1]"].rstrip("│ ").endswith("yes")
+    assert "no: group-relative paths" in lines["predicate [ORC_IZ 1_5]12[1]-Actual"]
+    (row,) = [line for line in r.stdout.splitlines() if "OBX-3=31044-1" in line]
+    assert "no: value set 'PHVS_VaccinationReaction_IIS' is not in the profile's value set library" in row
+    assert "Z22 Message profile (revision 1.9.11 20200902, HL7 v2.5.1, VXU^V04)" in r.stdout
