@@ -229,9 +229,20 @@ def _identifier_system(universal_id: str | None, uid_type: str | None) -> str | 
 EUI64 = re.compile(r"^[0-9A-Fa-f]{16}$", re.ASCII)
 
 
+def _eui64_spellings() -> frozenset[str]:
+    """'EUI-64' and the spellings the default quirk profile accepts (codecs/hl7v2/quirks/default.toml,
+    quirk eui64-type-spelling: 'EUI64', 'EUI- 64' as in published samples ...), upper case without spaces."""
+    from .quirks import DEFAULT
+
+    return frozenset({"EUI-64"} | {s.upper().replace(" ", "") for s in DEFAULT().spellings})
+
+
+_EUI64_TYPES = _eui64_spellings()
+
+
 def is_eui64_type(text: str) -> bool:
-    """'EUI-64' as universal id type, also spelled 'EUI64' or in lower case by some senders."""
-    return text.upper().replace(" ", "") in ("EUI-64", "EUI64")  # "EUI- 64" seen in published samples
+    """'EUI-64' as universal id type, or one of the spellings the default quirk profile accepts."""
+    return text.upper().replace(" ", "") in _EUI64_TYPES
 
 
 def parse_ei(raw: str, d: Delimiters) -> Identifier | None:

@@ -50,7 +50,7 @@ from interop.model import (
 from interop.model.message import RawRef
 from interop.terminology import mdc
 
-from . import alarm, attachment, pcd, phd
+from . import alarm, attachment, pcd, phd, quirks
 from . import datatypes as dt
 from . import specimen as spm
 from .tokenizer import Delimiters, ParsedMessage, Segment, components, repetitions, unescape
@@ -120,12 +120,18 @@ class _Group:
 class HL7v2Decoder:
     """Reads one tokenized message into the canonical model."""
 
-    def __init__(self, parsed: ParsedMessage, *, strict: bool = False, raw: RawRef | None = None) -> None:
+    def __init__(self, parsed: ParsedMessage, *, strict: bool = False, raw: RawRef | None = None,
+                 profile: quirks.Profile | None = None) -> None:
         self.p = parsed
         self.d = parsed.delimiters
         self.strict = strict
         self.raw = raw
-        t = _TABLES.get(self.d) or _tables(self.d)  # what this decoder remembers of earlier messages
+        # the quirk profile (codecs.hl7v2.quirks): --quirks / quirks.use, else detected from MSH-3/4/21, else default
+        self.profile = profile or _profile_for(parsed)
+        self.aliases = self.profile.aliases
+        self._quirks_seen: set[tuple[str, str]] = set()
+        tables_key = self.d if self.profile is quirks.DEFAULT() else (self.d, self.profile.name)
+        t = _TABLES.get(tables_key) or _tables(tables_key)  # what this decoder remembers of earlier messages
         self.codes = t.codes  # OBX-3/OBX-5 text -> enriched concept
         self.units = t.units  # OBX-6 text -> (UCUM, MDC coding, text)
         self.entities = t.entities  # EI text -> Identifier (device, filler ids)
@@ -133,7 +139,7 @@ class HL7v2Decoder:
         self.plans = t.plans  # OBX text but OBX-1/5/14 -> _ObxPlan
         self.ranges = t.ranges  # (OBX-7 text, OBX-6 text) -> Range
         self.segments_read = t.segments_read  # PID/PV1 text and place -> what it reads to
-        self.issues: list[Issue] = list(parsed.issues)
+        self.issues: list[Issue] = [self._governed(i, None) for i in parsed.issues] if parsed.issues else []
         self.times: dict[str, Timestamp] = {}  # field text -> Timestamp, for this message only
         self.fields: dict = {}
         self.patient: Patient | None = None
@@ -161,10 +167,47 @@ class HL7v2Decoder:
         where = seg.where(n)
         if seg.name in PATIENT_SEGMENTS:
             message = _QUOTED.sub("'***'", message)
+        quirk = self.profile.by_finding.get(code)
+        if quirk is not None:  # a profile governs this finding: its action decides (codecs.hl7v2.quirks)
+            self.issues.append(self._governed(Issue(severity=severity, code=code, location=where, message=message,
+                                                    offset=seg.offset), quirk))
+            return
         if self.strict and severity != "info":
             raise DecodeError(message, standard=STANDARD, position=where, expected=expected, offset=seg.offset)
         self.issues.append(Issue(severity=severity, code=code, location=where, message=message,
                                  offset=seg.offset))
+
+    def _governed(self, issue: Issue, quirk: quirks.Quirk | None) -> Issue:
+        """`issue` as the profile's quirk for its code says: its severity, its name in the message, or a
+        DecodeError when the profile rejects that shape."""
+        if quirk is None:
+            quirk = self.profile.by_finding.get(issue.code)
+            if quirk is None:
+                return issue
+        text = f"{issue.message} (quirk {quirk.name!r} of profile {self.profile.name!r}: {quirk.action})"
+        if quirk.action == "reject":
+            raise DecodeError(text, standard=STANDARD, position=issue.location,
+                              expected=quirk.description or "no such deviation", offset=issue.offset)
+        return Issue(severity=quirk.severity, code=issue.code, location=issue.location, message=text,
+                     offset=issue.offset)
+
+    def quirk(self, seg: Segment, n: int | None, name: str, message: str) -> quirks.Quirk | None:
+        """The active profile's quirk `name` when it lists it (the shape is then read), recorded once per
+        place as `hl7v2.quirk.<name>` with its action's severity; None when the profile does not list it."""
+        q = self.profile.quirks.get(name)
+        if q is None:
+            return None
+        where = seg.where(n)
+        if (name, where) in self._quirks_seen:
+            return q
+        self._quirks_seen.add((name, where))
+        text = f"{message} (quirk {name!r} of profile {self.profile.name!r}: {q.action})"
+        if q.action == "reject":
+            raise DecodeError(text, standard=STANDARD, position=where, expected=q.description or "no such deviation",
+                              offset=seg.offset)
+        self.issues.append(Issue(severity=q.severity, code=f"hl7v2.quirk.{name}", location=where, message=text,
+                                 offset=seg.offset))
+        return q
 
     # -- entry ---------------------------------------------------------------------------------
 
@@ -272,10 +315,21 @@ class HL7v2Decoder:
         text = components(field, self.d)[0].strip()
         if not text or text == dt.NULL:
             return None
+        stamp = self.dtm(seg, n, text)
+        if stamp is not None:
+            self.times[field] = stamp
+        return stamp
+
+    def dtm(self, seg: Segment, n: int, text: str) -> Timestamp | None:
+        """A DTM text of field n → Timestamp; malformed → finding (a dot-less fraction read when the profile
+        lists the quirk)."""
         try:
-            stamp = self.times[field] = dt.parse_dtm(text)
-            return stamp
+            return dt.parse_dtm(text)
         except ValueError as exc:
+            m = _DOTLESS.match(text)
+            if m and self.quirk(seg, n, "dotless-timestamp", f"{seg.name}-{n} {text!r} has its fraction of a "
+                                "second without '.'; read as " + f"{m.group(1)}.{m.group(2)}{m.group(3) or ''}"):
+                return dt.parse_dtm(f"{m.group(1)}.{m.group(2)}{m.group(3) or ''}")
             self.tolerate(seg, n, "hl7v2.bad-dtm", str(exc), expected="a DTM value")
             return None
 
@@ -295,6 +349,7 @@ class HL7v2Decoder:
         f: dict = {}
         if seg.get(3)[:1] == " ":
             self.tolerate(seg, 3, "hl7v2.leading-space", "MSH-3 starts with a space; trimmed", severity="info")
+        self._eui64_shape(seg, 3, seg.get(3))
         f["sending"], gateway = self._sender(seg.get(3), seg.get(4), seg.offset)
         f["receiving"] = self._endpoint(seg.get(5), seg.get(6))
         mtype = [x.strip() for x in components(seg.get(9), d)]
@@ -308,6 +363,10 @@ class HL7v2Decoder:
             ei = components(rep, d)
             if ei[0].strip():
                 profiles.append(ei[0].strip())
+        if not profiles:
+            q = self.quirk(seg, 21, "msh21-missing", "MSH-21 (message profile) is empty")
+            if q is not None:
+                profiles = [str(p) for p in q.params.get("profiles", ())]
         f["profiles"] = tuple(profiles)
         # MSH-11/15/16 are read by the acknowledgement (transport.mllp.ack), MSH-18 by the tokenizer
         fields = seg.fields
@@ -437,6 +496,8 @@ class HL7v2Decoder:
         set_id, code, status, reason = self._recurring(seg, self._order_static, ("OBR", *f[:2], *f[4:7], *f[9:]))
         observed = self.ts(seg, 7)
         placer, filler = seg.get(2), seg.get(3)  # EI.1 as sent (IHE PCD: the namespace is an EUI-64)
+        if "EUI" in filler or "eui" in filler or "Eui" in filler:
+            self._eui64_shape(seg, 3, filler)
         order = Order(set_id=set_id, placer_id=_entity(placer, dt.parse_ei(placer, self.d), self.d),
                       filler_id=_entity(filler, dt.parse_ei(filler, self.d), self.d), code=code, observed=observed,
                       observed_end=self.ts(seg, 8), status=status, reason=reason, source=_source(seg))
@@ -563,7 +624,7 @@ class HL7v2Decoder:
         f = seg.fields  # padded to OBX-20 by `obx`
         vtype = f[2].strip()
         code_raw = f[3].strip()
-        code = self._code(code_raw)
+        code = self._code(code_raw, seg, 3)
         if code is None:
             self.tolerate(seg, 3, "hl7v2.missing-field", "OBX-3 observation identifier is empty",
                           expected="a coded observation identifier (CWE)")
@@ -578,6 +639,13 @@ class HL7v2Decoder:
                           f"OBX-4 {sub_raw.strip()!r} has {len(path)} parts; read as a facet of metric "
                           f"{'.'.join(map(str, path[:4]))}", severity="info")
         level = pcd.device_level(path) if path else None
+        if f[18]:
+            self._eui64_shape(seg, 18, f[18])
+        if code.codings and dt.cwe_system_name(code_raw, d) == "MDC":
+            first = components(code_raw, d)[0].strip()
+            if first and not dt.is_digits(first) and dt.is_digits(code.codings[0].code):
+                self.quirk(seg, 3, "refid-as-code", f"OBX-3 carries the MDC reference id {first!r} where the numeric "
+                           f"code belongs; read as {code.codings[0].code}")
         equipment = tuple(e for e in (self._ei(r) for r in repetitions(f[18], d)) if e) if f[18] else ()
         if f[18] and f[18].strip() and len(equipment) < len([r for r in repetitions(f[18], d) if r.strip()]):
             self.tolerate(seg, 18, "hl7v2.equipment-not-read", "OBX-18 repetition without an entity or universal "
@@ -597,7 +665,7 @@ class HL7v2Decoder:
         plan.method = dt.parse_cwe(f[17], d) if f[17] else None
         plan.body_site = dt.parse_cwe(repetitions(f[20], d)[0], d) if f[20] else None
         plan.observation_id = sub_raw.strip() or None
-        unit_raw = f[6].strip()
+        unit_raw = self._unit_text(seg)
         if not unit_raw or unit_raw == dt.NULL:
             plan.unit = (None, None, None)
         else:
@@ -614,8 +682,10 @@ class HL7v2Decoder:
                     self.tolerate(seg, n, "hl7v2.field-not-placed", f"OBX-{n} is not mapped", severity="info")
         return plan
 
-    def _code(self, raw: str) -> CodeableConcept | None:
+    def _code(self, raw: str, seg: Segment | None = None, n: int = 0) -> CodeableConcept | None:
         """CWE text -> concept with its LOINC translation (cached per text: codes recur in every message)."""
+        if self.aliases and seg is not None:
+            raw = self._aliased(raw, seg, n)
         concept = self.codes.lookup(raw, _MISSING)
         if concept is not _MISSING:
             return concept
@@ -624,6 +694,44 @@ class HL7v2Decoder:
             concept = _enrich(concept)
         self.codes.put(raw, concept)
         return concept
+
+    def _aliased(self, raw: str, seg: Segment, n: int) -> str:
+        """CWE text with the profile's coding-system aliases (quirk coding-system-alias) replaced."""
+        d = self.d
+        c = components(raw, d)
+        changed = False
+        for i in (2, 5, 11):
+            if len(c) > i and c[i].strip() in self.aliases:
+                name = c[i].strip()
+                c[i] = self.aliases[name]
+                changed = True
+                self.quirk(seg, n, "coding-system-alias", f"{seg.name}-{n} coding system {name!r} read as {c[i]!r}")
+        return d.component.join(c) if changed else raw
+
+    def _eui64_shape(self, seg: Segment, n: int, raw: str) -> None:
+        """Record the EUI-64 shapes the decoder reads beyond IHE PCD's '<eui64>^^<eui64>^EUI-64' (quirks
+        eui64-type-spelling and eui64-type-in-namespace)."""
+        d = self.d
+        for rep in repetitions(raw, d):
+            c = [x.strip() for x in components(rep, d)]
+            for x in c[1:]:
+                if x and x != "EUI-64" and dt.is_eui64_type(x):
+                    self.quirk(seg, n, "eui64-type-spelling", f"{seg.name}-{n} spells the EUI-64 type {x!r}")
+            if len(c) == 2 and dt.EUI64.match(c[0]) and dt.is_eui64_type(c[1]):
+                self.quirk(seg, n, "eui64-type-in-namespace", f"{seg.name}-{n} is '<EUI-64>^{c[1]}': the type in the "
+                           "second component")
+
+    def _unit_text(self, seg: Segment) -> str:
+        """OBX-6 as read: '^unit' moved to the identifier when the profile lists units-in-component-2."""
+        raw = seg.get(6).strip()
+        if raw[:1] == self.d.component and "units-in-component-2" in self.profile.quirks:
+            c = components(raw, self.d)
+            if len(c) > 1 and c[1].strip() and not c[0].strip():
+                if self.quirk(seg, 6, "units-in-component-2", f"OBX-6 {raw!r} has no identifier; its text "
+                              f"{c[1].strip()!r} read as the unit"):
+                    rest = c[2:] if len(c) > 2 and any(x.strip() for x in c[2:]) else []
+                    return self.d.component.join([c[1].strip(), c[1].strip(), *rest]) if rest else c[1].strip()
+        return raw
 
     def _ei(self, raw: str) -> Identifier | None:
         """EI text -> Identifier (cached per text: device and gateway identities recur in every message)."""
@@ -705,7 +813,7 @@ class HL7v2Decoder:
                 return NumericValue(quantity=self._quantity(seg, dt.parse_nm(reps[0]))), None
             if vtype in CODED_TYPES:
                 reps = repetitions(text, d)
-                concept = self._code(reps[0])
+                concept = self._code(reps[0], seg, 5)
                 if len(reps) > 1:
                     self.tolerate(seg, 5, "hl7v2.repeated-value", f"{vtype} value repeats; only the first is read")
                 return (CodedValue(concept=concept), None) if concept else (None, "unknown")
@@ -736,7 +844,7 @@ class HL7v2Decoder:
             return StringValue(text=unescape(raw, d)), "error"
 
     def _unit(self, seg: Segment) -> tuple[str | None, Coding | None, str | None]:
-        raw = seg.get(6).strip()
+        raw = self._unit_text(seg)
         if not raw or raw == dt.NULL:
             return None, None, None
         hit = self.units.get(raw) or self.units.recall(raw)
@@ -845,10 +953,24 @@ class _Tables:
         self.segments_read = Memo(4096)  # tuple -> Patient, (Encounter, practitioners), MSH and OBR parts
 
 
-_TABLES = Memo(16)  # Delimiters -> _Tables (nearly always one: "|^~\\&")
+_TABLES = Memo(16)  # Delimiters (or (Delimiters, quirk profile name)) -> _Tables (nearly always one: "|^~\\&")
+_DOTLESS = re.compile(r"^(\d{14})(\d{1,4})([+-]\d{4})?$", re.ASCII)  # quirk dotless-timestamp
 
 
-def _tables(d: Delimiters) -> _Tables:
+def _profile_for(parsed: ParsedMessage) -> quirks.Profile:
+    """The quirk profile of a message: chosen (--quirks / quirks.use), else detected from MSH-3/4/21."""
+    msh = parsed.segments[0] if parsed.segments else None
+    if msh is None or msh.name != "MSH":
+        return quirks.select("", "", "")
+    d = parsed.delimiters
+
+    def first(n: int) -> str:
+        return msh.get(n).split(d.repetition, 1)[0].split(d.component, 1)[0].strip()
+
+    return quirks.select(first(3), first(4), first(21))
+
+
+def _tables(d) -> _Tables:
     tables = _TABLES.recall(d)
     return _TABLES.put(d, _Tables() if tables is None else tables)
 

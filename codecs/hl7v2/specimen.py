@@ -90,11 +90,7 @@ def _ts(dec: HL7v2Decoder, seg: Segment, n: int, raw: str) -> Timestamp | None:
     text = subcomponents(raw, dec.d)[0].strip()
     if not text or text == dt.NULL:
         return None
-    try:
-        return dt.parse_dtm(text)
-    except ValueError as exc:
-        dec.tolerate(seg, n, "hl7v2.bad-dtm", str(exc), expected="a DTM value")
-        return None
+    return dec.dtm(seg, n, text)
 
 
 def _cq(dec: HL7v2Decoder, seg: Segment, n: int) -> Quantity | None:

@@ -30,6 +30,12 @@ class Target(StrEnum):
     hl7v2 = "hl7v2"
 
 
+QUIRKS_HELP = ("HL7 v2 quirk profile (repeatable): a shipped name (bbraun-intellibridge, continua-wan, "
+               "legacy-lab, philips-intellivue, default) or a .toml file: the deviations a sender is known for and "
+               "what to do with each (accept, warn, reject). Default: the profile whose MSH-3/4/21 patterns match, "
+               "else 'default'. Every deviation tolerated is reported with the quirk's name.")
+
+
 class Engine(StrEnum):
     local = "local"
     spark = "spark"
@@ -69,6 +75,7 @@ def translate(
     = None,
     partitions: Annotated[int | None, typer.Option("--partitions", min=1, help="Spark: spread the messages "
                                                    "over this many partitions (output files).")] = None,
+    quirks: Annotated[list[str] | None, typer.Option("--quirks", help=QUIRKS_HELP)] = None,
 ) -> None:
     """Translate device messages into FHIR R4/R5 Bundles (or the canonical model).
 
@@ -100,7 +107,8 @@ def translate(
 
     code = run(paths, Options(source=source.value, to=to.value, output=output, strict=strict, bundle=bundle.value,
                               validate=validate, report=report, assume_tz=assume_tz, pretty=pretty,
-                              patient=patient, engine=engine.value, master=master, partitions=partitions))
+                              patient=patient, engine=engine.value, master=master, partitions=partitions,
+                              quirks=quirks))
     raise typer.Exit(code)
 
 

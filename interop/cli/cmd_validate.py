@@ -94,9 +94,22 @@ def validate(
                                                 "checked against what the inputs exercise.")] = None,
     report: Annotated[str, typer.Option("--report", "-r", help="terminal, json, junit or html")] = "terminal",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    quirks: Annotated[list[str] | None, typer.Option("--quirks", help="HL7 v2 quirk profile(s) the inputs are "
+                                                     "decoded with (see interop translate --help).")] = None,
 ) -> None:
     """Validate device messages against a conformance profile (the help text is VALIDATE_HELP)."""
-    run_and_report(paths, profile, vendor, report, output)
+    if not quirks:
+        run_and_report(paths, profile, vendor, report, output)
+        return
+    from interop.codecs.hl7v2 import quirks as hl7v2_quirks
+    from interop.errors import DecodeError
+
+    try:
+        hl7v2_quirks.combine(tuple(quirks))
+    except DecodeError as exc:
+        raise fail_usage(f"--quirks: {exc.message}; expected {exc.expected}") from None
+    with hl7v2_quirks.use(*quirks):  # the conformance engine decodes through interop.decode
+        run_and_report(paths, profile, vendor, report, output)
 
 
 def register(app: typer.Typer, serve_app: typer.Typer, simulate_app: typer.Typer) -> None:

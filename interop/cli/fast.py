@@ -29,6 +29,7 @@ OPTIONS: dict[str, tuple[str, object]] = {
     "--engine": ("engine", ENGINES),
     "--master": ("master", str),
     "--partitions": ("partitions", int),
+    "--quirks": ("quirks", list),
 }
 
 
@@ -67,7 +68,7 @@ def parse(args: list[str]) -> tuple[list[str], Options] | None:
                 return None
             setattr(opts, field, value)
         elif kind is list:
-            opts.patient = [*(opts.patient or []), value]
+            setattr(opts, field, [*(getattr(opts, field) or []), value])
         elif kind is int:
             if not value.isdigit():
                 return None

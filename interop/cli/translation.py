@@ -42,6 +42,7 @@ class Options:
     engine: str = "local"
     master: str | None = None
     partitions: int | None = None
+    quirks: list[str] | None = None  # HL7 v2 quirk profiles (codecs.hl7v2.quirks)
 
 
 class Usage(Exception):
@@ -67,10 +68,30 @@ def run(paths: list[str], opts: Options) -> int:
         return 2
     worst = 2 if problems else 0
     try:
-        worst = max(worst, _translate_all(inputs, opts, mapping_options, sink))
+        with _quirks(opts.quirks):
+            worst = max(worst, _translate_all(inputs, opts, mapping_options, sink))
+    except Usage as exc:
+        sys.stderr.write(f"interop translate: {exc}\n")
+        return 2
     finally:
         sink.close()
     return worst
+
+
+def _quirks(names: list[str] | None):
+    """The HL7 v2 quirk profiles of --quirks in force (codecs.hl7v2.quirks.use), or nothing."""
+    from contextlib import nullcontext
+
+    if not names:
+        return nullcontext()
+    from interop.codecs.hl7v2 import quirks
+    from interop.errors import DecodeError
+
+    try:
+        quirks.combine(tuple(names))  # an unknown name or a broken file: a usage error before any input
+    except DecodeError as exc:
+        raise Usage(f"--quirks: {exc.message}; expected {exc.expected}") from None
+    return quirks.use(*names)
 
 
 def _mapping_options(opts: Options) -> dict[str, Any]:
@@ -334,6 +355,7 @@ def _run_spark(paths: list[str], opts: Options, options: dict[str, Any]) -> int:
     if opts.output is None:
         raise Usage("--engine spark needs -o DIR (one NDJSON file per partition)")
     unsupported = [name for name, on in (("--validate", opts.validate), ("--report", opts.report),
+                                         ("--quirks", bool(opts.quirks)),
                                          ("--pretty", opts.pretty), ("-", "-" in paths)) if on]
     if unsupported:
         raise Usage(f"{', '.join(unsupported)}: not with --engine spark (findings are in the issues column of "

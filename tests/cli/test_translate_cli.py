@@ -176,7 +176,8 @@ def test_a_feed_gives_the_canonical_bundles_and_reports_what_each_message_says(t
     r = run("translate", str(src), "-o", str(out), "--report")
     assert r.returncode == 0, r.stderr
     err = r.stderr.decode()
-    assert err.count("info: message: segments end with LF or CR LF instead of CR; accepted [hl7v2.line-ends]") == 25
+    assert err.count("info: message: segments end with LF or CR LF instead of CR; accepted (quirk 'segment-terminator' "
+                     "of profile 'default': accept) [hl7v2.line-ends]") == 25
     assert "575 resources, 25 issues" in " ".join(err.split())
     for i in (0, 1, 24):
         expected = to_fhir(decode(messages[i])).json() + b"\n"
