@@ -41,6 +41,9 @@ def serve_mllp(
         "--stats-interval", help="Seconds between two stats lines on stderr (connections, acknowledgements, "
                                  "commit latency, queue counts; 0 = only at shutdown).")] = 60.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every connection.")] = False,
+    ora_r41: Annotated[bool, typer.Option("--ora-r41", help="Answer every ORU^R40 (IHE PCD-04 Report Alert) with "
+                                          "ORA^R41^ORA_R41; without it only alerts whose MSH-21 names IHE_PCD_ACM_001 "
+                                          "get ORA^R41, others ACK.")] = False,
 ) -> None:
     """HL7 v2 listener: each message is stored durably, then acknowledged (AA/CA), then translated to FHIR.
 
@@ -63,7 +66,7 @@ def serve_mllp(
     logging.getLogger("interop.mllp.stats").setLevel(logging.INFO)
     config = MllpConfig(host=host, port=port, max_frame=max_frame, idle_timeout=idle_timeout,
                         frame_timeout=frame_timeout, max_connections=max_connections, allow=list(allow or []),
-                        tls_cert=tls_cert, tls_key=tls_key, tls_ca=tls_ca)
+                        tls_cert=tls_cert, tls_key=tls_key, tls_ca=tls_ca, ora_r41=ora_r41)
     service = MllpService(config, store_dir=store or Path("interop-store"), write_fhir=store is not None,
                           forward_url=forward, fhir_version=fhir_version.value,  # type: ignore[arg-type]
                           bundle_type=bundle.value, worker="process")  # type: ignore[arg-type]

@@ -94,6 +94,7 @@ class MessageHeader:
     application_ack: str  # MSH-16
     charset: str  # Python codec the message was read with (MSH-18)
     charset_field: str  # MSH-18 as sent
+    profile: str = ""  # MSH-21 as sent (message profile identifiers; IHE_PCD_ACM_001 for PCD-04)
 
     @property
     def enhanced(self) -> bool:
@@ -164,7 +165,8 @@ def hl7_now() -> str:
 
 
 def build_ack(header: MessageHeader | None, code: str, errors: tuple[AckError, ...] = (), *,
-              text: str = "", control_id: str | None = None, timestamp: str | None = None) -> bytes:
+              text: str = "", control_id: str | None = None, timestamp: str | None = None,
+              message_type: str | None = None, profile: str = "") -> bytes:
     """The ACK message (segments joined by CR, no MLLP framing) answering `header` with MSA-1 `code`
     (AA/AE/AR/CA/CE/CR: see `reply_code`). `header` None: the message had no readable MSH; MSA-2 is
     empty and defaults are used."""
@@ -175,16 +177,18 @@ def build_ack(header: MessageHeader | None, code: str, errors: tuple[AckError, .
     msa1 = code
     if header is not None:
         trigger = header.trigger_event()
-        msg_type = "ACK" if version in ("2.0", "2.0D", "2.1") else (
+        msg_type = message_type or ("ACK" if version in ("2.0", "2.0D", "2.1") else (
             f"ACK{cs}{trigger}{cs}ACK" if trigger and _at_least(version, (2, 3, 1)) else
-            f"ACK{cs}{trigger}" if trigger else "ACK")
+            f"ACK{cs}{trigger}" if trigger else "ACK"))
         processing = header.processing_id or "P"
         msh = [f"MSH{fs}{d.component}{d.repetition}{d.escape}{d.subcomponent}{d.truncation or ''}",
                header.receiving_application, header.receiving_facility,
                header.sending_application, header.sending_facility,
                timestamp or hl7_now(), "", msg_type, control_id or next_control_id(), processing, version]
-        if header.charset_field:
+        if header.charset_field or profile:
             msh += ["", "", "", "", "", header.charset_field]
+        if profile:
+            msh += ["", "", profile]  # MSH-21
         original_id = header.control_id
     else:
         msh = [f"MSH{fs}^~\\&", "", "", "", "", timestamp or hl7_now(), "", f"ACK{cs}{cs}ACK",
@@ -199,6 +203,48 @@ def build_ack(header: MessageHeader | None, code: str, errors: tuple[AckError, .
         segments.append(_err_segment(err, d, v25))
     charset = header.charset if header is not None else "ascii"
     return "\r".join(segments).encode(charset, "replace") + b"\r"
+
+
+# IHE PCD-04 (Report Alert, ORU^R40^ORU_R40): the Alert Manager answers with the Observation Report Alert
+# Acknowledgment ORA^R41^ORA_R41 (HL7 v2.6 chapter 7; message structure MSH, MSA, [{ERR}]) rather than the
+# general ACK, in whichever acknowledgement mode the alert asks for: PCD-04 senders use MSH-15 AL / MSH-16
+# NE, so the answer is the accept acknowledgement (MSA-1 CA/CE/CR), sent as ORA^R41. MSA-1 follows HL7 v2
+# chapter 2 as for any message (`reply_code`). ACM_PROFILES: MSH-21 profile ids that mark PCD-04 messages.
+ACM_PROFILES = ("IHE_PCD_ACM_001", "IHE PCD ACM", "ACM_")
+
+
+def is_alert_report(header: MessageHeader | None) -> bool:
+    """Whether `header` is an IHE PCD-04 Report Alert (MSH-9 ORU^R40)."""
+    return header is not None and header.message_code() == "ORU" and header.trigger_event() == "R40"
+
+
+def wants_ora_r41(header: MessageHeader | None, code: str | None, *, always: bool = False) -> bool:
+    """Whether the acknowledgement (MSA-1 `code`) of this message is an ORA^R41: the answer to an ORU^R40,
+    when the receiver is told to (`always`: `serve mllp --ora-r41`) or the message names the IHE PCD ACM
+    profile in MSH-21."""
+    if code not in ("AA", "AE", "AR", "CA", "CE", "CR") or not is_alert_report(header):
+        return False
+    return always or any(p in header.profile.upper() for p in ACM_PROFILES)
+
+
+def build_ora_r41(header: MessageHeader, code: str, errors: tuple[AckError, ...] = (), *, text: str = "",
+                  control_id: str | None = None, timestamp: str | None = None) -> bytes:
+    """ORA^R41^ORA_R41 answering an ORU^R40 (IHE PCD-04): MSH (MSH-9 ORA^R41^ORA_R41, MSH-21 echoing the
+    PCD-04 profile id the alert carried), MSA (MSA-1 as `reply_code` gives it, MSA-2 its MSH-10), ERR per
+    error."""
+    d = header.delimiters
+    cs, rs = d.component, d.repetition
+    profile = next((p for p in header.profile.split(rs) if any(a in p.upper() for a in ACM_PROFILES)), "")
+    return build_ack(header, code, errors, text=text, control_id=control_id, timestamp=timestamp,
+                     message_type=f"ORA{cs}R41{cs}ORA_R41", profile=profile)
+
+
+def build_reply(header: MessageHeader | None, code: str, errors: tuple[AckError, ...] = (), *,
+                ora_r41: bool = False, **options: str) -> bytes:
+    """The acknowledgement of a message with MSA-1 `code`: ORA^R41 where `wants_ora_r41` says so, else ACK."""
+    if header is not None and wants_ora_r41(header, code, always=ora_r41):
+        return build_ora_r41(header, code, errors, **options)
+    return build_ack(header, code, errors, **options)
 
 
 def _err_segment(err: AckError, d: Delimiters, v25: bool) -> str:

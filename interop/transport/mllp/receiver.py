@@ -66,7 +66,7 @@ def read_header(payload: bytes) -> MessageHeader:
         delimiters=d, sending_application=get(3), sending_facility=get(4), receiving_application=get(5),
         receiving_facility=get(6), message_type=get(9), control_id=get(10), processing_id=get(11),
         version=get(12).split(d.component, 1)[0].strip(), accept_ack=get(15).strip(),
-        application_ack=get(16).strip(), charset=charset, charset_field=get(18))
+        application_ack=get(16).strip(), charset=charset, charset_field=get(18), profile=get(21))
 
 
 def inspect(payload: bytes, peer: str) -> Verdict:

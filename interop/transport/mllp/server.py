@@ -36,7 +36,7 @@ from pathlib import Path
 from interop.errors import InteropError, TransportError, UsageError
 
 from . import fsm
-from .ack import ERROR_CODES, AckError, build_ack, reply_code
+from .ack import ERROR_CODES, AckError, build_ack, build_reply, reply_code
 from .framing import Block, DiscardEnd, FrameScanner, Junk, Oversize, Start, frame
 from .receiver import inspect, read_header
 
@@ -64,6 +64,7 @@ class MllpConfig:
     tls_ca: Path | None = None  # require client certificates signed by this CA (mutual TLS)
     tls_handshake_timeout: float = 10.0
     backlog: int = 1024
+    ora_r41: bool = False  # answer every ORU^R40 (IHE PCD-04) with ORA^R41, not only those naming IHE_PCD_ACM_001
     networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
@@ -370,7 +371,7 @@ class MllpSession(asyncio.Protocol):
             self.refusals(logging.WARNING, "mllp %s #%d: %s, %s: %s %s (control id %r)", self.peer, self.number,
                           f"{code} sent" if code else f"{v.code} (no acknowledgement asked for)", e.location, e.code,
                           ERROR_CODES.get(e.code, ""), header.control_id if header else None)
-            return build_ack(header, code, v.errors) if code else None
+            return build_reply(header, code, v.errors, ora_r41=self.server.config.ora_r41) if code else None
         try:
             receipt = await fut
         except TransportError as exc:
@@ -378,7 +379,7 @@ class MllpSession(asyncio.Protocol):
                       exc, header.control_id if header else None)
             err = AckError("207", "message could not be stored; send it again later", "MSH")
             code = reply_code(header, "AE")
-            return build_ack(header, code, (err,)) if code else None
+            return build_reply(header, code, (err,), ora_r41=self.server.config.ora_r41) if code else None
         if receipt.duplicate:
             log.info("mllp %s #%d: duplicate of stored row %d (sender %r, control id %r): acknowledged, not stored "
                      "again", self.peer, self.number, receipt.id, header.sender, header.control_id)
@@ -387,7 +388,7 @@ class MllpSession(asyncio.Protocol):
                         self.peer, self.number, header.control_id, header.sender, receipt.id)
         self.server.acknowledged += 1
         code = reply_code(header, "AA")
-        return build_ack(header, code) if code else None
+        return build_reply(header, code, ora_r41=self.server.config.ora_r41) if code else None
 
 
 class MllpServer:
