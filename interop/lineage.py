@@ -56,6 +56,56 @@ def lineage(message: Message, resources: list[dict[str, Any]]) -> list[Link]:
     if message.standard == "hl7v2":
         links.extend(_attachments(message, observations, resources))
         links.extend(_specimens(message, observations, resources))
+        links.extend(_envelope(message, resources))
+    return links
+
+
+# PID/PV1/OBR/MRG field → the elements they feed (mappings.fhir.patient, encounter, diagnostic, merge)
+_PID_ELEMENTS = ((3, ("identifier",)), (2, ("identifier",)), (5, ("name",)), (7, ("birthDate",)), (8, ("gender",)))
+_PV1_ELEMENTS = ((19, ("identifier",)), (2, ("class",)), (3, ("location",)), (44, ("period.start", "actualPeriod.start")),
+                 (45, ("period.end", "actualPeriod.end")))
+_OBR_ELEMENTS = ((2, ("identifier",)), (3, ("identifier",)), (4, ("code",)), (7, ("effectiveDateTime",)),
+                 (25, ("status",)))
+
+
+def _envelope(message: Message, resources: list[dict[str, Any]]) -> list[Link]:
+    """Patient (PID, MRG-1 → link), Encounter (PV1, MSH-9 trigger → status) and, for lab results, the
+    ServiceRequest and DiagnosticReport of each OBR (ADT, lab ORU/OUL: messages without device metrics)."""
+    links: list[Link] = []
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for r in resources:
+        by_type.setdefault(r["resourceType"], []).append(r)
+    p = message.patient
+    if p is not None and p.source is not None and by_type.get("Patient"):
+        res = by_type["Patient"][0]
+        ref, seg, offset = f"Patient/{res['id']}", p.source.location, p.source.offset
+        links.extend(Link(f"{seg}-{n}", offset, ref, element)
+                     for n, elements in _PID_ELEMENTS for element in _present(res, elements))
+        if p.merged:
+            for other in by_type["Patient"][1:]:
+                links.extend(Link("MRG-1", None, f"Patient/{other['id']}", element)
+                             for element in _present(other, ("identifier", "link", "active")))
+            links.extend(Link("MRG-1", None, ref, element) for element in _present(res, ("link",)))
+    e = message.encounter
+    if e is not None and e.source is not None and by_type.get("Encounter"):
+        res = by_type["Encounter"][0]
+        ref, seg, offset = f"Encounter/{res['id']}", e.source.location, e.source.offset
+        links.extend(Link(f"{seg}-{n}", offset, ref, element)
+                     for n, elements in _PV1_ELEMENTS for element in _present(res, elements))
+        links.extend(Link("MSH-9.2 (trigger event)", 0, ref, element) for element in _present(res, ("status",)))
+    from interop.mappings.fhir.context import entry_url
+
+    reports = by_type.get("DiagnosticReport", [])
+    requests = {entry_url(r["id"]): r for r in by_type.get("ServiceRequest", [])}
+    orders = [o for o in message.orders if o.kind == "order" and o.source is not None]
+    for order, report in zip(orders, reports, strict=False):
+        seg, offset = order.source.location, order.source.offset
+        targets = [report]
+        targets.extend(requests[b["reference"]] for b in report.get("basedOn", ()) if b["reference"] in requests)
+        for res in targets:
+            ref = f"{res['resourceType']}/{res['id']}"
+            links.extend(Link(f"{seg}-{n}", offset, ref, element)
+                         for n, elements in _OBR_ELEMENTS for element in _present(res, elements))
     return links
 
 

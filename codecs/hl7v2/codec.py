@@ -36,8 +36,25 @@ class HL7v2Codec:
         return split_stream(chunks, limit=limit)
 
     def decode(self, data: bytes, *, strict: bool = False, source: str | None = None) -> Message:
-        """Tokenize and read one message; tolerant by default (deviations land in `Message.issues`)."""
+        """Tokenize and read one message; tolerant by default (deviations land in `Message.issues`). A batch
+        (FHS/BHS ... BTS/FTS) of one message is that message."""
+        if data[:3] in (b"FHS", b"BHS") or data[3:6] in (b"FHS", b"BHS") or data[1:4] in (b"FHS", b"BHS"):
+            data = _only_message(data)
         return HL7v2Decoder(tokenize(data, strict=strict), strict=strict, raw=raw_ref(data, source)).decode()
+
+
+def _only_message(data: bytes) -> bytes:
+    """The one message of a batch; a batch of several is a DecodeError naming what reads them all."""
+    from interop.errors import DecodeError
+
+    from .batch import split
+
+    chunks = split(data)
+    if len(chunks) == 1:
+        return chunks[0][1]
+    raise DecodeError(f"a batch of {len(chunks)} messages where one was expected", standard="hl7v2",
+                      position="FHS/BHS", expected="one message (interop.decode_all and `interop translate` read "
+                      "every message of a batch)")
 
 
 def raw_ref(data: bytes, label: str | None) -> RawRef:

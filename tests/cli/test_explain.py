@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,19 @@ def test_lineage_of_specimen_and_attachments():
     doc = {(link.source, link.element) for link in r4 if link.resource.startswith("DocumentReference/")}
     assert {("OBX[5]-5", "content"), ("OBX[5]-3", "type"), ("OBX[4]-5", "content")} <= doc
     assert ("SPM[1]-11", "extension") in {(link.source, link.element) for link in r4}
+
+
+def test_lineage_of_adt_and_lab_envelopes():
+    """ADT A03 (PID → Patient, PV1 → Encounter, MSH-9 trigger → status) and a lab ELR (OBR → ServiceRequest
+    and DiagnosticReport): explain covers every message type, not only device metrics."""
+    adt = decode(ROOT / "tests" / "data" / "hl7v2" / "msfc-ADT-A03-01.hl7")
+    links = {(re.sub(r"\[\d+\]", "", link.source), link.resource.split("/")[0], link.element)
+             for link in lineage(adt, to_fhir(adt, "R4").resources)}
+    assert {("PID-3", "Patient", "identifier"), ("PID-5", "Patient", "name"), ("PV1-19", "Encounter", "identifier"),
+            ("MSH-9.2 (trigger event)", "Encounter", "status")} <= links
+    elr = decode(ROOT / "tests" / "data" / "hl7v2" / "cdc-reportstream-elr-covid-ag.hl7")  # a batch of one
+    links = {(link.source, link.resource.split("/")[0], link.element)
+             for link in lineage(elr, to_fhir(elr, "R5").resources)}
+    assert {("OBR[1]-2", "DiagnosticReport", "identifier"), ("OBR[1]-3", "ServiceRequest", "identifier"),
+            ("OBR[1]-25", "DiagnosticReport", "status"), ("OBR[1]-7", "DiagnosticReport", "effectiveDateTime"),
+            ("SPM[1]-17", "Specimen", "collection.collectedDateTime")} <= links
