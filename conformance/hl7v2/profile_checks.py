@@ -26,13 +26,14 @@ if TYPE_CHECKING:
 from ..xmlprofile import conditional
 
 _TREES: dict[int, tuple[Child, ...]] = {}
+_NOT_SENT = ("X", "W")  # X not supported; W withdrawn from the base standard (NIST profiles): neither is sent
 
 
 def _tree(profile: UserProfile) -> tuple[Child, ...]:
     key = id(profile)
     if key not in _TREES:
         def conv(nodes: tuple[Node, ...]) -> tuple[Child, ...]:
-            return tuple(Child(n.name, n.is_group, n.min if n.usage != "X" else 0, n.max if n.usage != "X" else -1,
+            return tuple(Child(n.name, n.is_group, n.min if n.usage not in _NOT_SENT else 0, n.max if n.usage not in _NOT_SENT else -1,
                                conv(n.children) if n.is_group else ()) for n in nodes)
 
         _TREES[key] = conv(profile.nodes)
@@ -109,8 +110,8 @@ def prf_seg_002(ctx: V2Context) -> Iterator[Hit]:
         return
     usage = ctx.user_profile.usage_of()
     for seg in ctx.segments:
-        if usage.get(seg.name) == "X":
-            yield ctx.hit(seg, None, f"segment {seg.name} has usage X (not supported) in {_where(ctx.user_profile)}")
+        if usage.get(seg.name) in _NOT_SENT:
+            yield ctx.hit(seg, None, f"segment {seg.name} has usage {usage.get(seg.name)} (not to be sent) in {_where(ctx.user_profile)}")
 
 
 @check("PRF-SEG-003")
@@ -124,7 +125,7 @@ def prf_seg_003(ctx: V2Context) -> Iterator[Hit]:
         yield ctx.hit(seg, None, f"segment {seg.name} occurs more often than the profile allows (max {mx})")
     for i in w.not_in_structure + w.out_of_order:
         seg = ctx.segments[i]
-        if usage.get(seg.name) == "X":
+        if usage.get(seg.name) in _NOT_SENT:
             continue  # PRF-SEG-002 says it
         what = "is not in" if i in w.not_in_structure else "is out of order in"
         yield ctx.hit(seg, None, f"segment {seg.name} {what} the message structure of {_where(ctx.user_profile)}")
@@ -158,9 +159,9 @@ def prf_fld_002(ctx: V2Context) -> Iterator[Hit]:
     if ctx.user_profile is None:
         return
     for seg, n, fd, reps in _fields(ctx):
-        if fd.usage == "X" and any(reps):
-            yield ctx.hit(seg, n, f"{seg.name}-{n} ({fd.name}) has usage X (not supported) in the profile but is "
-                          "valued")
+        if fd.usage in _NOT_SENT and any(reps):
+            yield ctx.hit(seg, n, f"{seg.name}-{n} ({fd.name}) has usage {fd.usage} (not to be sent) in the profile "
+                          "but is valued")
 
 
 @check("PRF-FLD-003")
@@ -168,7 +169,7 @@ def prf_fld_003(ctx: V2Context) -> Iterator[Hit]:
     if ctx.user_profile is None:
         return
     for seg, n, fd, reps in _fields(ctx):
-        if fd.max != -1 and fd.usage != "X" and len(reps) > fd.max:
+        if fd.max != -1 and fd.usage not in _NOT_SENT and len(reps) > fd.max:
             yield ctx.hit(seg, n, f"{seg.name}-{n} ({fd.name}) repeats {len(reps)} times; the profile allows {fd.max}")
 
 
@@ -201,8 +202,8 @@ def prf_cmp_002(ctx: V2Context) -> Iterator[Hit]:
     if ctx.user_profile is None:
         return
     for seg, n, r, c, cd, value in _components(ctx):
-        if cd.usage == "X" and value:
-            yield ctx.hit(seg, n, f"component {seg.name}-{n}.{c} ({cd.name}) has usage X in the profile but is valued",
+        if cd.usage in _NOT_SENT and value:
+            yield ctx.hit(seg, n, f"component {seg.name}-{n}.{c} ({cd.name}) has usage {cd.usage} in the profile but is valued",
                           comp=c, rep=r)
 
 
@@ -210,7 +211,7 @@ def _leaves(ctx: V2Context):
     """(segment, field, rep, component, definition, value) of every valued primitive the profile defines."""
     d = ctx.delimiters
     for seg, n, fd, reps in _fields(ctx):
-        if fd.usage == "X":
+        if fd.usage in _NOT_SENT:
             continue
         for r, rv in enumerate(reps):
             if not rv or rv == '""':
@@ -221,7 +222,7 @@ def _leaves(ctx: V2Context):
             comps = rv.split(d.component)
             for c, cd in enumerate(fd.children, 1):
                 value = comps[c - 1] if c <= len(comps) else ""
-                if value and cd.usage != "X":
+                if value and cd.usage not in _NOT_SENT:
                     yield seg, n, r, c, cd, value.split(d.subcomponent)[0] if cd.children else value
 
 

@@ -140,3 +140,21 @@ def test_assertions_listing_of_a_site_profile_says_what_is_evaluated():
     (row,) = [line for line in r.stdout.splitlines() if "OBX-3=31044-1" in line]
     assert "no: value set 'PHVS_VaccinationReaction_IIS' is not in the profile's value set library" in row
     assert "Z22 Message profile (revision 1.9.11 20200902, HL7 v2.5.1, VXU^V04)" in r.stdout
+
+
+def test_withdrawn_usage_w_is_not_sent(tmp_path: Path):
+    """NIST profiles mark elements withdrawn from the base standard W: like X, they must not be sent."""
+    prof = tmp_path / "w.xml"
+    prof.write_text(
+        '<HL7v2xConformanceProfile HL7Version="2.6"><MetaData Name="W test" Version="2"/>'
+        '<HL7v2xStaticDef MsgType="ORU" EventType="R01" MsgStructID="ORU_R01">'
+        '<Segment Name="MSH" Usage="R" Min="1" Max="1"><Field Name="Field Separator" Usage="R" Min="1" Max="1"/>'
+        '</Segment><Segment Name="PID" Usage="R" Min="1" Max="1">'
+        '<Field Name="Set ID - PID" Usage="O" Min="0" Max="1"/><Field Name="Patient ID" Usage="W" Min="0" Max="0"/>'
+        '</Segment></HL7v2xStaticDef></HL7v2xConformanceProfile>')
+    msg = tmp_path / "m.hl7"
+    msg.write_bytes(PCD01.read_bytes().replace(b"PID|||HOSP0001", b"PID||OLD1|HOSP0001"))
+    found = [(f.assertion, f.location, f.message) for f in run([msg], prof).results[0].findings
+             if f.assertion == "PRF-FLD-002"]
+    assert found == [("PRF-FLD-002", "PID[1].2", "PID-2 (Patient ID) has usage W (not to be sent) in the profile but "
+                      "is valued")]
