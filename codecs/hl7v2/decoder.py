@@ -582,7 +582,7 @@ class HL7v2Decoder:
             reference_range=None if pcd else limits, alarm_limits=limits if pcd else None, method=plan.method,
             body_site=plan.body_site, device_key=device_key, containment=plan.path or (),
             observation_id=plan.observation_id, group=(order.filler_id or order.placer_id) if order else None,
-            specimen=self.specimen_key, source=SourceRef(location=seg.where(), offset=seg.offset)))
+            specimen=self.specimen_key, source=SourceRef(location=f"OBX[{seg.ordinal}]", offset=seg.offset)))
         self.last_metric_index = len(self.metrics) - 1
 
     def reading(self, seg: Segment, plan: _ObxPlan) -> tuple[MetricValue | None, str | None, tuple[str, ...],
@@ -752,7 +752,7 @@ class HL7v2Decoder:
         node.type = plan.code
         if plan.equipment:
             node.identifiers.extend(i for i in plan.equipment if i not in node.identifiers)
-        node.source = _source(seg)
+        node.source = SourceRef(location=f"OBX[{seg.ordinal}]", offset=seg.offset)  # _source(seg) of an OBX
         f = seg.fields  # padded to OBX-20 by `obx`
         runtime = tuple(n for n in (8, 14) if f[n] and f[n].strip())  # OBX-8/14 are outside the plan
         for n in plan.device_findings + runtime:

@@ -117,9 +117,10 @@ NOT_IN_DEVICE_RESOURCE = frozenset({"children", "source"})
 
 def _device_key(node: Device, version: str, parent_ref: str | None, patient_ref: str | None) -> tuple:
     """What a Device resource is built from (see prepared.Recurring: objects by id, kept by the entry)."""
+    specs, specializations = node.production_specs, node.specializations  # nearly always empty: no ids() call
     return (version, parent_ref, patient_ref, node.key, node.level, id(node.type), ids(node.identifiers),
-            node.manufacturer, node.model, node.name, ids(node.production_specs), ids(node.specializations),
-            node.specialization_versions,
+            node.manufacturer, node.model, node.name, ids(specs) if specs else (),
+            ids(specializations) if specializations else (), node.specialization_versions,
             node.config_id, id(node.time), node.reg_cert, node.is_gateway)
 
 

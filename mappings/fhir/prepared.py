@@ -77,7 +77,7 @@ def default(obj: Any) -> Any:
     """orjson `default`: FHIR decimals with their written precision; `Prepared` and other rendered
     fragments from their JSON."""
     if type(obj) in _RENDERED:
-        return obj.fragment
+        return obj._fragment or obj.fragment  # rendered once, on first use
     if type(obj) is Decimal or isinstance(obj, Decimal):
         # FHIR decimals keep their written precision ("76.30"); never exponent form. str() writes
         # an exponent exactly when one is needed (always for a positive exponent), so one str()
