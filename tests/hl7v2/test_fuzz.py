@@ -18,6 +18,15 @@ SEEDS = [
     (ROOT / "examples" / "hl7v2" / "pcd01-custom-delimiters.hl7").read_bytes(),
     (Path(__file__).parent / "data" / "pocd-philips-intellivue-pcd01.hl7").read_bytes(),
     *(p.read_bytes() for p in sorted((ROOT / "tests" / "data" / "hl7v2").glob("p[ch]d*-*.hl7"))),
+    # lab shapes: SPM (before and after its OBR), ED Base64 and RP values, an FHS/BHS batch of one
+    (ROOT / "tests" / "data" / "hl7v2" / "msfc-OUL-R22-01.hl7").read_bytes(),
+    (ROOT / "tests" / "data" / "hl7v2" / "cdc-reportstream-elr-covid-ag.hl7").read_bytes(),
+    b"MSH|^~\\&|LAB|H|R|H|20240102030405+0100||ORU^R01^ORU_R01|F1|P|2.5.1\rPID|||1^^^H^MR\r"
+    b"OBR|1|P1|F1|11502-2^Report^LN|||20240102030000123+0100\r"
+    b"OBX|1|ED|18842-5^Summary^LN||^application^pdf^Base64^JVBERi0xLjQK||||||F\r"
+    b"OBX|2|NM|2345-7^Glucose^LN||5.4|^mg/dL|||||F|||20240102030000123\r"
+    b"SPM|1|S1&L^S1F&F||119297000^Blood^SCT|||||||P^Patient^HL70369|5^mL&&UCUM|||||202401020200^202401020215|"
+    b"202401020250||N\r",
 ]
 # digits that str.isdigit()/int()/Decimal() accept but no HL7 field may carry, and other Unicode
 # (superscripts, Arabic-Indic and fullwidth digits, mathematical digits, separators, combining marks)
@@ -103,3 +112,14 @@ def test_non_ascii_digits_in_numeric_fields(template, digits, strict):
         for m in msg.metrics:
             if m.value is not None and m.value.kind == "numeric":
                 assert str(m.value.quantity.value).isascii()
+
+
+@FUZZ
+@given(mutated(), st.sampled_from(["legacy-lab", "philips-intellivue", "continua-wan", "pcd-without-msh21"]))
+def test_mutated_messages_under_quirk_profiles(data, profile):
+    """The quirk readings (dot-less fractions, units in OBX-6.2, aliases, EUI-64 shapes) on mutated input:
+    only DecodeError escapes."""
+    from interop.codecs.hl7v2 import quirks
+
+    with quirks.use(profile):
+        _roundtrip(data)
