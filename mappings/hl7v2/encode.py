@@ -30,10 +30,12 @@ from interop.model import (
     UCUM_SYSTEM,
     CodeableConcept,
     Device,
+    Identifier,
     Message,
     Metric,
     Quantity,
     Range,
+    Specimen,
     Timestamp,
 )
 from interop.model.common import Issue
@@ -163,6 +165,8 @@ class Encoder:
         counters: dict[int, int] = {}
         for metric in m.metrics:
             self.metric(metric, counters)
+        for specimen in m.specimens:  # ORU^R01 SPECIMEN group: after the order's observations
+            self.spm(specimen)
         for alarm in m.alarms:
             self.issues.append(Issue(severity="warning", code="hl7v2.encode-alarm-not-written",
                                      location=alarm.source.location if alarm.source else "alarm",
@@ -200,6 +204,29 @@ class Encoder:
         pl = "^".join(escape(x or "") for x in (loc.point_of_care, loc.room, loc.bed, loc.facility)).rstrip("^") \
             if loc is not None else ""
         self.segments.append("|".join(["PV1", "", escape(e.patient_class or "U"), pl]))
+
+    def spm(self, s: Specimen) -> None:
+        """SPM of a canonical Specimen (the fields codecs.hl7v2.specimen reads, same positions)."""
+        def ei(i: Identifier | None) -> str:
+            return f"{escape(i.value)}&{escape(i.assigner or '')}".rstrip("&") if i is not None else ""
+
+        def cwes(items) -> str:
+            return "~".join(cwe(c) for c in items)
+
+        placer = next((i for i in s.identifiers if i.type == "PLAC"), None)
+        filler = next((i for i in s.identifiers if i.type == "FILL"), None)
+        q = s.quantity
+        amount = ""
+        if q is not None:
+            amount = number(q.value) + (f"^{escape(q.unit)}&&UCUM" if q.unit else
+                                        f"^{escape(q.unit_text)}" if q.unit_text else "")
+        collected = dtm(s.collected) + (f"^{dtm(s.collected_end)}" if s.collected_end is not None else "")
+        fields = ["SPM", s.key, f"{ei(placer)}^{ei(filler)}".rstrip("^"), "~".join(ei(p) for p in s.parents),
+                  cwe(s.type), "", cwes(s.additives), cwe(s.method), cwe(s.body_site), cwes(s.body_site_modifiers),
+                  "", cwes(s.roles), amount, "", escape(s.description or ""), "", "", collected, dtm(s.received), "",
+                  {True: "Y", False: "N", None: ""}[s.available], cwes(s.reject_reasons), "", "", cwes(s.conditions),
+                  "", "", cwe(s.container_type)]
+        self.segments.append("|".join(fields).rstrip("|"))
 
     def device_rows(self, node: Device, path: tuple[int, ...]) -> None:
         eui = _eui64(node)
