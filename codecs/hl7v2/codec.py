@@ -8,6 +8,7 @@ import os
 from interop.model import Message
 from interop.model.message import RawRef
 
+from . import quirks
 from .decoder import HL7v2Decoder
 from .sniff import sniff
 from .tokenizer import tokenize
@@ -40,7 +41,9 @@ class HL7v2Codec:
         (FHS/BHS ... BTS/FTS) of one message is that message."""
         if data[:3] in (b"FHS", b"BHS") or data[3:6] in (b"FHS", b"BHS") or data[1:4] in (b"FHS", b"BHS"):
             data = _only_message(data)
-        return HL7v2Decoder(tokenize(data, strict=strict), strict=strict, raw=raw_ref(data, source)).decode()
+        accept = quirks.chosen_tolerated() if strict else frozenset()  # --strict --quirks: the profile's own
+        return HL7v2Decoder(tokenize(data, strict=strict, accept=accept), strict=strict,
+                            raw=raw_ref(data, source)).decode()
 
 
 def _only_message(data: bytes) -> bytes:

@@ -181,8 +181,9 @@ def _charset_from_msh(payload: bytes, fs: bytes) -> str | None:
     return None
 
 
-def tokenize(data: bytes, *, strict: bool = False) -> ParsedMessage:
-    """Split a message into segments and fields; tolerated deviations become issues (strict: raise)."""
+def tokenize(data: bytes, *, strict: bool = False, accept: frozenset[str] = frozenset()) -> ParsedMessage:
+    """Split a message into segments and fields; tolerated deviations become issues (strict: raise, except
+    the finding codes in `accept`: those a chosen quirk profile tolerates, codecs.hl7v2.quirks)."""
     payload, base = strip_framing(data)
     if not payload:
         raise _fail("no HL7 content (empty or only framing/whitespace)", "byte 0", "an MSH segment", 0)
@@ -192,7 +193,7 @@ def tokenize(data: bytes, *, strict: bool = False) -> ParsedMessage:
 
     def tolerate(code: str, location: str, message: str, offset: int | None = None,
                  severity: str = "warning") -> None:
-        if strict and severity != "info":
+        if strict and severity != "info" and code not in accept:
             raise _fail(message, location, "a message following HL7 v2 chapter 2 encoding rules", offset)
         issues.append(Issue(severity=severity, code=code, location=location, message=message, offset=offset))
 

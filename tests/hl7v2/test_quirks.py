@@ -177,3 +177,16 @@ def test_validate_takes_quirks(tmp_path):
                          "--report", "json"], capture_output=True, text=True, timeout=60)
     assert ok.returncode in (0, 1), ok.stderr
     assert '"inputs": 1' in ok.stdout
+
+
+def test_strict_mode_tolerates_what_the_chosen_profile_accepts():
+    """--strict --quirks legacy-lab: LF line ends (accepted by the profile) do not raise; anything else still does."""
+    with pytest.raises(DecodeError) as err:
+        decode(LEGACY, strict=True)
+    assert err.value.position == "message"  # LF line ends
+    with quirks.use("legacy-lab"):
+        msg = decode(LEGACY, strict=True)
+        assert msg.metrics[0].value.quantity.unit == "mg/dL"
+        with pytest.raises(DecodeError) as err:
+            decode(LEGACY.replace(b"|5.4|", b"|5,4|"), strict=True)
+        assert err.value.position == "OBX[1]-5"

@@ -11,6 +11,9 @@ profile's name. Profiles are chosen
   MSH-4.1 or MSH-21.1 of the message;
 - else `default` (the tolerances applied to every input). Every profile starts from `default`.
 
+With `--strict`, what a chosen profile accepts or warns about is still tolerated (everything else raises);
+`reject` raises in both modes.
+
 Two sorts of quirk (default.toml explains the file format): one that names an existing finding code
 (`finding = "hl7v2.line-ends"`), and one of the shapes in `KINDS`, which the decoder reads only when the
 active profile lists it.
@@ -183,6 +186,15 @@ def detect(msh3: str, msh4: str, msh21: str) -> Profile:
         if p.matches(msh3, msh4, msh21):
             return p
     return DEFAULT()
+
+
+def chosen_tolerated() -> frozenset[str]:
+    """The finding codes the profile chosen with `use` / --quirks accepts or warns about: tolerated even in
+    strict mode (a detected profile is known only once MSH is read, after the tokenizer's checks)."""
+    chosen = _SELECTED.get()
+    if not chosen:
+        return frozenset()
+    return frozenset(q.finding for q in combine(chosen).quirks.values() if q.finding and q.action != "reject")
 
 
 def select(msh3: str, msh4: str, msh21: str) -> Profile:
