@@ -95,7 +95,9 @@ def validate(
     report: Annotated[str, typer.Option("--report", "-r", help="terminal, json, junit or html")] = "terminal",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     quirks: Annotated[list[str] | None, typer.Option("--quirks", help="HL7 v2 quirk profile(s) the inputs are "
-                                                     "decoded with (see interop translate --help).")] = None,
+                                                     "decoded with for the FHIR checks (see interop translate "
+                                                     "--help); the HL7 v2 rules still judge the message as "
+                                                     "sent.")] = None,
 ) -> None:
     """Validate device messages against a conformance profile (the help text is VALIDATE_HELP)."""
     if not quirks:
