@@ -41,6 +41,40 @@ def gateway_device(system_id: bytes, *, model: str = "interop serve x73") -> Dev
                   production_specs=(ProductionSpec(kind="sw-revision", value=interop.__version__),))
 
 
+PHG_ID_FILE = "phg-system-id"  # in the manager's store: the PHG's EUI-64, made once per installation
+
+
+def parse_system_id(text: str) -> bytes:
+    """An EUI-64 given by the operator (`--system-id`): 16 hex digits, dashes or colons allowed."""
+    digits = text.strip().replace("-", "").replace(":", "")
+    if len(digits) != 16 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+        raise UsageError(f"system id {text!r}: expected an EUI-64, 16 hex digits (e.g. 00-1B-2C-FF-FE-3D-4E-5F)")
+    return bytes.fromhex(digits)
+
+
+def phg_system_id(store_dir: Path) -> bytes:
+    """The PHG's own EUI-64 for a manager whose operator named none: read from `store_dir/phg-system-id`,
+    made there on first start.
+
+    Every installation needs its own identity: with one fixed default, every PHG of a site would be the
+    same PhgDevice on the FHIR server (and a PHD sharing it would be two conditional creates of one
+    Device). A host's MAC address is no better (containers share theirs), so the id is random, with the
+    IEEE locally-administered bit set and the group bit clear, and kept in the store so it stays the same
+    across restarts."""
+    path = Path(store_dir) / PHG_ID_FILE
+    try:
+        return parse_system_id(path.read_text())
+    except (OSError, UsageError):
+        pass
+    raw = bytearray(os.urandom(8))
+    raw[0] = (raw[0] | 0x02) & 0xFE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(bytes(raw).hex().upper() + "\n")
+    os.replace(tmp, path)
+    return bytes(raw)
+
+
 def parse_zone(text: str) -> tzinfo:
     """An IANA zone name ('America/New_York', with its daylight-saving rules), 'UTC'/'Z', or a fixed
     offset ('+02:00', '-0500'); UsageError otherwise."""

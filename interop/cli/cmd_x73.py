@@ -40,6 +40,9 @@ def serve_x73(
     assume_tz: Annotated[str | None, typer.Option(
         "--assume-tz", help="Zone of the agents' local times (20601 absolute times carry none): an IANA name "
                             "(America/New_York) or +HH:MM. Default: this gateway's own zone.")] = None,
+    system_id: Annotated[str | None, typer.Option(
+        "--system-id", help="This PHG's own EUI-64 (16 hex digits), written as its PhgDevice. Default: one made "
+        "on first start and kept in the store (STORE/phg-system-id), so each installation has its own.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every association.")] = False,
 ) -> None:
     """IEEE 11073-20601 manager: associates agents, learns extended configurations, emits one Bundle per association.
@@ -49,7 +52,7 @@ def serve_x73(
     import logging
     import signal
 
-    from interop.codecs.ieee11073.gateway import parse_zone
+    from interop.codecs.ieee11073.gateway import parse_system_id, parse_zone
     from interop.transport.x73.manager import ManagerConfig, X73Manager
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
@@ -58,7 +61,8 @@ def serve_x73(
                            write_fhir=store is not None, forward_url=forward, fhir_version=fhir_version.value,
                            bundle_type=bundle.value, idle_timeout=idle_timeout,  # type: ignore[arg-type]
                            apdu_timeout=apdu_timeout, assoc_timeout=apdu_timeout, max_connections=max_connections,
-                           assume_tz=parse_zone(assume_tz) if assume_tz else None, patient=_patients(patient))
+                           assume_tz=parse_zone(assume_tz) if assume_tz else None, patient=_patients(patient),
+                           system_id=parse_system_id(system_id) if system_id else None)
     manager = X73Manager(config)
 
     def _stop(signum: int, frame: object) -> None:

@@ -48,12 +48,20 @@ def identifier_value(i: Identifier) -> str:
 def build(message: Message, ctx: FhirContext) -> None:
     """Devices of every tree (and the gateway), then DeviceMetrics for metrics below an MDS."""
     anchor = message.raw.sha256 if message.raw else (message.control_id or "")
-    if message.gateway is not None:
-        ctx.gateway_ref = _device(message.gateway, None, anchor, message, ctx)
-        ctx.device_refs[message.gateway.key] = ctx.gateway_ref
+    gateway = message.gateway
+    itself = _gateway_itself(gateway, message.devices) if gateway is not None else None
+    if gateway is not None and itself is None:
+        ctx.gateway_ref = _device(gateway, None, anchor, message, ctx)
+        ctx.device_refs[gateway.key] = ctx.gateway_ref
     nodes: dict[str, Device] = {}  # every node of every tree by key
     for root in message.devices:
         _tree(root, None, anchor, message, ctx, nodes)
+    if gateway is not None and itself is not None:
+        # A device that is its own gateway (same EUI-64): one Device, or the Bundle would hold two conditional
+        # creates of one identifier (bdl-7; a FHIR server then answers 412 to every later message).
+        ctx.gateway_ref = ctx.device_refs[gateway.key] = ctx.device_refs[itself.key]
+        ctx.note("device.gateway-is-device", f"Device {itself.key}",
+                 "the gateway and the device share one identifier: written as one Device", severity="info")
     metric_devices: dict[tuple[str, str], str] = {}
     device_refs = ctx.device_refs
     refs = ctx.observation_devices  # what each metric's Observation.device points at (`observation_device`)
@@ -79,6 +87,17 @@ def observation_device(m: Metric, ctx: FhirContext, facts: fd.CodeFacts | None =
     primary = (facts or fd.code_facts(m.code)).primary
     dm = ctx.options.get("_metric_devices", {}).get((m.device_key, primary))
     return dm or ctx.device_refs.get(m.device_key)
+
+
+def _gateway_itself(gateway: Device, roots: tuple[Device, ...]) -> Device | None:
+    """The device tree root that is the gateway itself (an identifier in common), if any."""
+    mine = {(i.system, identifier_value(i)) for i in gateway.identifiers}
+    if not mine:
+        return None
+    for root in roots:
+        if any((i.system, identifier_value(i)) in mine for i in root.identifiers):
+            return root
+    return None
 
 
 def _tree(node: Device, parent_ref: str | None, anchor: str, message: Message, ctx: FhirContext,

@@ -29,7 +29,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 INTEROP = [sys.executable, "-m", "interop.cli.main"]
 ZONE = "America/New_York"
-PHG_SYSTEM_ID = "00-11-22-33-44-55-66-77"  # ManagerConfig.system_id, the manager's identity
+PHG_SYSTEM_ID = "02-11-22-33-44-55-66-77"  # serve x73 --system-id: the manager's own identity, the PhgDevice
 AGENT_SYSTEM_ID = "11-33-55-77-99-BB-DD-FF"  # every Antidote sample agent
 
 
@@ -89,7 +89,7 @@ def served(antidote: Path, tmp_path_factory) -> dict:
     port = _free_port()
     env = {**os.environ, "TZ": ZONE}
     server = subprocess.Popen([*INTEROP, "serve", "x73", "--port", str(port), "--store", str(store),
-                               "--patient", "p-1", "--idle-timeout", "20"],
+                               "--patient", "p-1", "--idle-timeout", "20", "--system-id", PHG_SYSTEM_ID],
                               env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         _wait_port(port, server)

@@ -112,7 +112,10 @@ def test_bp_values_in_the_bundle(manager) -> None:
     assert b'"value":60.0' in orjson.dumps(bundle)  # precision of the SFLOAT kept
     phg, device = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Device"]
     assert device["identifier"][0]["value"] == "0A-1B-2C-3D-4E-5F-07-02"  # PHD IG writes dashes
-    assert phg["identifier"][0]["value"] == "00-11-22-33-44-55-66-77"  # the manager's own system id: the PHG
+    own = m.config.system_id.hex().upper()  # made on first start and kept in the store: this PHG's identity
+    assert (m.config.store_dir / "phg-system-id").read_text().strip() == own
+    assert own[:2] in {f"{b:02X}" for b in range(256) if b & 0x02 and not b & 0x01}  # locally administered
+    assert phg["identifier"][0]["value"] == "-".join(own[i:i + 2] for i in range(0, 16, 2))
     assert m.outcomes[0].ended == "released"
 
 

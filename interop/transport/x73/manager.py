@@ -54,7 +54,7 @@ class ManagerConfig:
     max_connections: int = 1024  # at the limit the most stalled connection is closed to admit a newcomer
     stall_grace: float = 2.0  # a connection stalled this long may be evicted at the limit
     max_apdu: int = 64 * 1024  # larger APDUs are refused with ABRT buffer-overflow
-    system_id: bytes = bytes.fromhex("0011223344556677")  # the manager's own EUI-64: the PHG's identity
+    system_id: bytes | None = None  # the manager's own EUI-64 (the PHG's identity); None: made once per store
     assume_tz: tzinfo | None = None  # zone of device-local times; None = the gateway's own zone (PHD IG)
     patient: str | dict[int, str] | None = None  # Observation.subject: a logical id, or one per 20601 person-id
 
@@ -96,8 +96,10 @@ class X73Manager:
         from interop.codecs.ieee11073 import apdu, attributes
 
         apdu.warm(tuple(set(attributes.ATTRIBUTE_TYPES.values())))
-        from interop.codecs.ieee11073.gateway import gateway_device, local_zone
+        from interop.codecs.ieee11073.gateway import gateway_device, local_zone, phg_system_id
 
+        if config.system_id is None:
+            config.system_id = phg_system_id(config.store_dir)
         self.zone = config.assume_tz or local_zone()
         self.gateway = gateway_device(config.system_id)
         self.outcomes: list[Outcome] = []
