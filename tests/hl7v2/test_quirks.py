@@ -197,3 +197,21 @@ def test_strict_mode_tolerates_what_the_chosen_profile_accepts():
         with pytest.raises(DecodeError) as err:
             decode(LEGACY.replace(b"|5.4|", b"|5,4|"), strict=True)
         assert err.value.position == "OBX[1]-5"
+
+
+def test_site_profiles_from_the_environment_are_detected_by_msh4(tmp_path, monkeypatch):
+    """A site's own profile in an INTEROP_HL7V2_QUIRKS folder, detected from MSH-4."""
+    (tmp_path / "site-west.toml").write_text(
+        'name = "site-west"\ndescription = "the west wing monitors"\n[detect]\nmsh4 = ["ICU-WEST*"]\n'
+        '[quirks.units-in-component-2]\naction = "warn"\n')
+    monkeypatch.setenv(quirks.ENV, str(tmp_path))
+    assert "site-west" in quirks.names()
+    west = LEGACY.replace(b"|LAB|H|", b"|LAB|ICU-WEST-2|", 1)
+    msg = decode(west)
+    assert msg.metrics[0].value.quantity.unit == "mg/dL"
+    (issue,) = [i for i in msg.issues if i.code == "hl7v2.quirk.units-in-component-2"]
+    assert issue.severity == "warning" and issue.message.endswith("(quirk 'units-in-component-2' of profile "
+                                                                  "'site-west': warn)")
+    assert decode(LEGACY).metrics[0].value.quantity.unit is None  # another MSH-4: the default profile
+    monkeypatch.delenv(quirks.ENV)
+    assert decode(west).metrics[0].value.quantity.unit is None  # the folder is gone: no detection

@@ -8,7 +8,8 @@ profile's name. Profiles are chosen
 - by name: `interop translate|validate --quirks NAME` (or a path to a .toml file), or in Python
   `with quirks.use("continua-wan"): decode(...)`;
 - else automatically, when a profile's `[detect]` patterns (shell-style, case-insensitive) match MSH-3.1,
-  MSH-4.1 or MSH-21.1 of the message;
+  MSH-4.1 or MSH-21.1 of the message (the shipped profiles and those in the folders named by the
+  environment variable INTEROP_HL7V2_QUIRKS, separated like PATH: a site's own senders);
 - else `default` (the tolerances applied to every input). Every profile starts from `default`.
 
 With `--strict`, what a chosen profile accepts or warns about is still tolerated (everything else raises);
@@ -21,6 +22,7 @@ active profile lists it.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,9 +88,25 @@ class Profile:
         return False
 
 
+ENV = "INTEROP_HL7V2_QUIRKS"  # folders of site profiles (os.pathsep-separated), after the shipped ones
+
+
+def _folders() -> list[Path]:
+    extra = [Path(p) for p in os.environ.get(ENV, "").split(os.pathsep) if p.strip()]
+    return [HERE, *(p for p in extra if p.is_dir())]
+
+
 def names() -> list[str]:
-    """The profiles shipped with the package."""
-    return sorted(p.stem for p in HERE.glob("*.toml"))
+    """The profiles shipped with the package and those in the INTEROP_HL7V2_QUIRKS folders."""
+    return sorted({p.stem for folder in _folders() for p in folder.glob("*.toml")})
+
+
+def _find(name: str) -> Path | None:
+    for folder in _folders():
+        path = folder / f"{name}.toml"
+        if path.is_file():
+            return path
+    return None
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -121,8 +139,8 @@ def _quirks(data: dict[str, Any], where: str) -> dict[str, Quirk]:
 @lru_cache(maxsize=64)
 def load(name: str) -> Profile:
     """The profile `name` (a shipped profile's name or a path to a .toml file), on top of `default`."""
-    path = Path(name) if name.endswith(".toml") else HERE / f"{name}.toml"
-    if not path.is_file():
+    path = Path(name) if name.endswith(".toml") else _find(name)
+    if path is None or not path.is_file():
         raise DecodeError(f"no quirk profile {name!r}", standard="hl7v2", position="--quirks",
                           expected=f"one of {', '.join(names())} or a path to a .toml file")
     data = _read(path)
@@ -142,9 +160,15 @@ def DEFAULT() -> Profile:  # noqa: N802 - reads as the constant it is (loaded on
     return load("default")
 
 
-@lru_cache(maxsize=1)
 def _detectable() -> tuple[Profile, ...]:
-    return tuple(p for p in (load(n) for n in names() if n != "default") if p.detect)
+    key = os.environ.get(ENV, "")
+    hit = _DETECTABLE.get(key)
+    if hit is None:
+        hit = _DETECTABLE[key] = tuple(p for p in (load(n) for n in names() if n != "default") if p.detect)
+    return hit
+
+
+_DETECTABLE: dict[str, tuple[Profile, ...]] = {}  # INTEROP_HL7V2_QUIRKS value -> profiles with [detect]
 
 
 _SELECTED: ContextVar[tuple[str, ...] | None] = ContextVar("interop_hl7v2_quirks", default=None)
@@ -179,9 +203,13 @@ def combine(selected: tuple[str, ...]) -> Profile:
                    quirks=quirks, detect=detect)
 
 
-@lru_cache(maxsize=1024)  # a sender's MSH-3/4/21 recur in every message
 def detect(msh3: str, msh4: str, msh21: str) -> Profile:
-    """The first shipped profile whose [detect] patterns match, else `default`."""
+    """The first profile (by name) whose [detect] patterns match, else `default`."""
+    return _detect(msh3, msh4, msh21, os.environ.get(ENV, ""))
+
+
+@lru_cache(maxsize=1024)  # a sender's MSH-3/4/21 recur in every message
+def _detect(msh3: str, msh4: str, msh21: str, env: str) -> Profile:
     for p in _detectable():
         if p.matches(msh3, msh4, msh21):
             return p
