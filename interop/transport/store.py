@@ -69,6 +69,17 @@ _COLUMNS = {
     "attempts": "INTEGER NOT NULL DEFAULT 0",
     "next_at": "REAL NOT NULL DEFAULT 0",
 }
+# small durable state a listener keeps besides the queue (e.g. MPPS steps): one row per (namespace, key),
+# replaced on each change, never purged with the queue
+_STATE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (
+    ns TEXT NOT NULL,
+    key TEXT NOT NULL,
+    data BLOB NOT NULL,
+    updated REAL NOT NULL,
+    PRIMARY KEY (ns, key)
+);
+"""
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS item_status ON item(status, kind, id);
 CREATE INDEX IF NOT EXISTS item_ready ON item(status, sealed, next_at);
@@ -149,6 +160,7 @@ class DurableStore:
                 if name not in have:
                     self._db.execute(f"ALTER TABLE item ADD COLUMN {name} {decl}")
             self._db.executescript(_INDEXES)
+            self._db.executescript(_STATE_SCHEMA)
         except sqlite3.Error as exc:
             raise TransportError(f"cannot open store {p}: {exc}") from None
 
@@ -192,6 +204,18 @@ class DurableStore:
             except sqlite3.Error as exc:
                 raise TransportError(f"store write failed: {exc}") from None
         return out
+
+    def put_state(self, ns: str, key: str, data: bytes) -> None:
+        """Store (replace) the state `key` of namespace `ns`; durable (committed, fsynced) when this returns."""
+        self._write("INSERT INTO state(ns, key, data, updated) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(ns, key) DO UPDATE SET data = excluded.data, updated = excluded.updated",
+                    (ns, key, bytes(data), time.time()))
+
+    def states(self, ns: str) -> list[tuple[str, bytes]]:
+        """Every (key, data) of namespace `ns`, oldest change first."""
+        with self._lock:
+            rows = self._db.execute("SELECT key, data FROM state WHERE ns = ? ORDER BY updated", (ns,)).fetchall()
+        return [(k, bytes(d)) for k, d in rows]
 
     def seal(self, group: str) -> int:
         """Mark every row of `group` ready to emit; returns how many rows were sealed."""
@@ -332,6 +356,12 @@ class DurableStore:
             n += self._write("UPDATE item SET status = 'pending', next_at = 0, attempts = 0, updated = ? "
                              "WHERE id = ? AND status != 'done'", (now, i))
         return n
+
+    def reemit(self, item_id: int) -> bool:
+        """Put a `done` row back to pending, ready now: its unit is translated and emitted again (a listener
+        whose output changed, e.g. a study whose MPPS step completed). Returns False when it is not done."""
+        return self._write_outcome("UPDATE item SET status = 'pending', next_at = 0, attempts = 0, updated = ? "
+                                   "WHERE id = ? AND status = 'done'", (time.time(), item_id)) == 1
 
     def purge(self, statuses: Sequence[str] = ("done",), *, older_than: float = 0.0) -> int:
         """Delete rows in `statuses` last updated more than `older_than` seconds ago. Returns the count.

@@ -46,3 +46,25 @@ def test_refusals() -> None:
     assert table.n_set("1.2.3", _ds("FINISHED"))[0] == 0x0106  # not a defined term
     assert table.n_set("1.2.3", _ds("DISCONTINUED"))[0] == 0x0000
     assert table.state("1.2.3") == "DISCONTINUED"
+
+
+def test_persist_before_the_change_and_refuse_when_it_fails() -> None:
+    kept: dict[str, Dataset] = {}
+    broken = [False]
+
+    def persist(uid: str, ds: Dataset) -> None:
+        if broken[0]:
+            raise OSError("disk full")
+        kept[uid] = ds
+
+    table = mpps.MppsTable(persist=persist)
+    uid = "1.2.826.0.1.3680043.2.1125.1.2"
+    assert table.n_create(uid, _ds("IN PROGRESS", PerformedProcedureStepID="PPS2"))[0] == 0x0000
+    assert kept[uid].PerformedProcedureStepStatus == "IN PROGRESS"
+    broken[0] = True
+    assert table.n_set(uid, _ds("COMPLETED")) == (0x0110, None)  # not durable: processing failure
+    assert table.state(uid) == "IN PROGRESS" and kept[uid].PerformedProcedureStepStatus == "IN PROGRESS"
+    broken[0] = False
+    restored = mpps.MppsTable()
+    restored.restore(uid, kept[uid])  # what a restarted node loads from its store
+    assert restored.n_set(uid, _ds("COMPLETED"))[0] == 0x0000 and restored.state(uid) == "COMPLETED"

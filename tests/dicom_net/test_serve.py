@@ -307,3 +307,49 @@ def test_studies_whose_uids_differ_only_in_unsafe_characters_get_two_files(serve
     ids = [[i["value"] for i in resources(b, "Patient")[0]["identifier"]] for b in (first, second)]
     assert ["PAT-A" in v for v in ids] == [True, False] and ["PAT-B" in v for v in ids] == [False, True]
     assert len(list((server.store / "fhir").glob("*.json"))) == 2
+
+
+def test_mpps_step_survives_a_restart_and_its_n_set_updates_the_procedure(serve, tmp_path: Path) -> None:
+    """MPPS state is in the store: N-CREATE, the study emitted (Procedure in-progress), SIGKILL, restart, N-SET
+    COMPLETED on a new association → 0x0000 (not 0x0112 no such instance), and the study's Bundle is written
+    again with the same Procedure, now completed."""
+    from pydicom import Dataset, dcmread
+
+    store = tmp_path / "store"
+    first = serve("--quiet-period", "0", store=store)
+    ae = scu(contexts=(MPPS, CT_IMAGE_STORAGE))
+    assoc = ae.associate("127.0.0.1", first.port, ae_title="INTEROP")
+    assert assoc.is_established
+    ds = Dataset()
+    ds.PerformedProcedureStepStatus = "IN PROGRESS"
+    ds.PerformedProcedureStepID = "PPS7"
+    ds.Modality = "CT"
+    ds.PerformedProcedureStepStartDate, ds.PerformedProcedureStepStartTime = "20040119", "072730"
+    item = Dataset()
+    item.StudyInstanceUID = CT_STUDY
+    ds.ScheduledStepAttributesSequence = [item]
+    uid = "1.2.826.0.1.3680043.2.1125.1.7"
+    assert assoc.send_n_create(ds, MPPS, uid)[0].Status == 0x0000
+    (path, _), = ct_study(tmp_path / "in", 1)
+    assert assoc.send_c_store(dcmread(path)).Status == 0x0000
+    assoc.release()
+    bundle = first.wait_bundle(CT_STUDY)
+    (procedure,) = resources(bundle, "Procedure")
+    assert procedure["status"] == "in-progress"
+    first.kill()  # SIGKILL: nothing written at shutdown
+    t_restart = time.time()
+    second = serve("--quiet-period", "0", store=store)
+    assoc = ae.associate("127.0.0.1", second.port, ae_title="INTEROP")
+    mod = Dataset()
+    mod.PerformedProcedureStepStatus = "COMPLETED"
+    mod.PerformedProcedureStepEndDate, mod.PerformedProcedureStepEndTime = "20040119", "081500"
+    status, attrs = assoc.send_n_set(mod, MPPS, uid)
+    assert status.Status == 0x0000 and attrs.PerformedProcedureStepStatus == "COMPLETED"
+    assert attrs.PerformedProcedureStepID == "PPS7"  # the attribute list kept from the N-CREATE before the crash
+    assert assoc.send_n_set(mod, MPPS, uid)[0].Status == 0x0110  # final now, durably too
+    assoc.release()
+    bundle = second.wait_bundle(CT_STUDY, min_mtime=t_restart)
+    (again,) = resources(bundle, "Procedure")
+    assert again["status"] == "completed" and again["performedPeriod"]["end"].startswith("2004-01-19T08:15:00")
+    # the same Procedure: a conditional update on the MPPS SOP Instance UID (mappings/fhir/imaging.py)
+    assert again["identifier"] == procedure["identifier"] and again["identifier"][0]["value"] == f"urn:oid:{uid}"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from interop.model import ProcedureStep
@@ -50,11 +52,35 @@ def _status_of(ds: Any) -> str:
 
 
 class MppsTable:
-    """The MPPS instances the SCP manages, keyed by SOP Instance UID; thread safe."""
+    """The MPPS instances the SCP manages, keyed by SOP Instance UID; thread safe.
 
-    def __init__(self) -> None:
+    With `persist`, each accepted N-CREATE / N-SET hands the step's new attribute list to it before the
+    change takes effect and before the SCP answers (the node writes it to its durable store, so that an
+    N-SET after a restart finds its step); when `persist` raises, the request fails with 0x0110
+    (processing failure) and the step keeps its previous state. `restore` loads a persisted step."""
+
+    def __init__(self, persist: Callable[[str, Any], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._steps: dict[str, Any] = {}  # uid -> pydicom Dataset (current attribute values)
+        self.persist = persist
+
+    def restore(self, uid: str, ds: Any) -> None:
+        """Load a step kept from an earlier run (its current attribute list)."""
+        with self._lock:
+            self._steps[uid] = ds
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._steps)
+
+    def _commit(self, uid: str, ds: Any) -> int:
+        if self.persist is not None:
+            try:
+                self.persist(uid, ds)
+            except Exception:  # noqa: BLE001 - not durable: refuse, the SCU may try again
+                return PROCESSING_FAILURE
+        self._steps[uid] = ds
+        return SUCCESS
 
     def state(self, uid: str) -> str | None:
         """Current Performed Procedure Step Status of `uid`, or None when unknown."""
@@ -75,8 +101,8 @@ class MppsTable:
                 return status, None
             ds = attributes.copy()
             ds.SOPInstanceUID = uid
-            self._steps[uid] = ds
-        return SUCCESS, ds
+            status = self._commit(uid, ds)
+        return status, ds if status == SUCCESS else None
 
     def n_set(self, uid: str, modifications: Any) -> tuple[int, Any]:
         """F.7.2.2: update a step that is still IN PROGRESS; returns (status, attribute list)."""
@@ -90,9 +116,24 @@ class MppsTable:
             _, status = TRANSITION_TABLE[(event, current)]
             if status != SUCCESS:
                 return status, None
+            new = copy.deepcopy(ds)  # Dataset.copy() shares its elements: a refused change must not leak in
             for elem in modifications:
-                ds[elem.tag] = elem
-            return SUCCESS, ds
+                new[elem.tag] = elem
+            status = self._commit(uid, new)
+            return status, new if status == SUCCESS else None
+
+    def studies(self, uid: str) -> list[str]:
+        """Study Instance UIDs step `uid` refers to (its Scheduled Step Attributes Sequence)."""
+        with self._lock:
+            ds = self._steps.get(uid)
+        if ds is None:
+            return []
+        out = []
+        for item in ds.get("ScheduledStepAttributesSequence", None) or []:
+            study = str(item.get("StudyInstanceUID", "") or "").strip()
+            if study and study not in out:
+                out.append(study)
+        return out
 
     def steps_for_study(self, study_uid: str) -> list[ProcedureStep]:
         """Canonical steps that reference `study_uid`."""

@@ -36,6 +36,7 @@ log = logging.getLogger("interop.dicom")
 
 KIND_INSTANCE = "dicom-instance"
 KIND_MPPS = "dicom-mpps"
+MPPS_STATE = "mpps"  # namespace of the MPPS steps in the store's state table
 
 # C-STORE statuses (PS3.4 Table B.2-1)
 STORE_SUCCESS = 0x0000
@@ -155,7 +156,7 @@ class DicomNode:
         self.store = store or DurableStore(config.store_dir)
         self.sink = sink or make_sink(config.store_dir if config.write_fhir else None, config.forward_url)
         self.decode = decode
-        self.mpps = MppsTable()
+        self.mpps = MppsTable(persist=self._persist_mpps)
         self.cache = DecodedCache()
         self.translator = StudyTranslator(
             self.store, decode, merge, translate or fhir_translator(config.fhir_version, config.bundle_type),
@@ -181,6 +182,7 @@ class DicomNode:
         if not logging.getLogger("pynetdicom").isEnabledFor(logging.DEBUG):
             # pynetdicom logs a traceback for every connection closed mid-PDU; the guard logs one line instead
             logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)
+        self._restore_mpps()  # before the first N-SET can arrive, and before replayed studies are translated
         replayed = self.engine.start()  # seals what a crash left open, replays what is pending
         if replayed:
             log.warning("replaying %d stored row(s) from an earlier run", replayed)
@@ -329,7 +331,10 @@ class DicomNode:
         uid = str(req.RequestedSOPInstanceUID)
         mods = event.modification_list
         self._store_mpps(uid, mods, "N-SET")
+        before = self.mpps.state(uid)
         status, ds = self.mpps.n_set(uid, mods)
+        if status == 0x0000 and before != self.mpps.state(uid):
+            self._reemit(uid)
         return status, ds
 
     def on_conn_open(self, event: Any) -> None:
@@ -361,6 +366,42 @@ class DicomNode:
             active = sum(1 for a in assoc.ae.active_associations if a.is_acceptor)
             log.warning("association from %s (calling AE %r) rejected by pynetdicom (%d associations active, "
                         "limit %d)", peer, calling, active, assoc.ae.maximum_associations)
+
+    def _persist_mpps(self, uid: str, ds: Any) -> None:
+        """The step's current attribute list into the store's state table (durable before the N-CREATE/N-SET
+        response): an N-SET after a restart finds its step."""
+        from pynetdicom.dsutils import encode
+
+        data = encode(ds, True, True)
+        if data is None:
+            raise TransportError(f"MPPS {uid}: attribute list cannot be encoded")
+        self.store.put_state(MPPS_STATE, uid, data)
+
+    def _restore_mpps(self) -> None:
+        from io import BytesIO
+
+        from pynetdicom.dsutils import decode
+
+        n = 0
+        for uid, data in self.store.states(MPPS_STATE):
+            try:
+                self.mpps.restore(uid, decode(BytesIO(data), True, True))
+                n += 1
+            except Exception as exc:  # noqa: BLE001 - one unreadable step must not stop the node
+                log.error("MPPS step %s kept from an earlier run cannot be read (%s)", uid, type(exc).__name__)
+        if n:
+            log.info("%d MPPS step(s) restored from the store", n)
+
+    def _reemit(self, uid: str) -> None:
+        """A step changed status (COMPLETED, DISCONTINUED): translate its studies again, so their Procedure
+        (PUT by the same id) says so. A study still being filled picks the step up when it is emitted."""
+        for study in self.mpps.studies(uid):
+            try:
+                done = self.store.rows("done", group=study_group(study))
+                if done and self.store.reemit(done[-1].id):  # the whole study is translated with it
+                    self.engine.wake()
+            except TransportError as exc:
+                log.error("study %s not re-emitted after MPPS %s (%s)", study, uid, exc)
 
     def _store_mpps(self, uid: str, ds: Any, operation: str) -> None:
         from pynetdicom.dsutils import encode
