@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import logging
 import os
 import re
 import threading
@@ -28,6 +29,9 @@ from typing import Protocol, runtime_checkable
 import orjson
 
 from interop.errors import TransportError, UsageError
+from interop.transport import fhirsplit
+
+log = logging.getLogger("interop.sink")
 
 FHIR_JSON = "application/fhir+json"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -170,11 +174,46 @@ class FhirServerSink:
         self.timeout = timeout
         self.headers = {"Content-Type": FHIR_JSON, "Accept": FHIR_JSON, **(headers or {})}
         self._local = threading.local()
+        self.split = False  # True once the server refused a transaction as too large (see `emit`)
 
     def emit(self, bundle_json: bytes, name: str) -> str:
         """Send the Bundle; returns the server's Location (or the request URL). Raises SinkRejected
-        (4xx except 408/429) or SinkUnavailable (unreachable, timeout, 408/429/5xx)."""
+        (4xx except 408/429) or SinkUnavailable (unreachable, timeout, 408/429/5xx).
+
+        A transaction the server refuses as over its size limits (Medplum: more than 8 entries with a
+        conditional create/update, or more than 50 updates) is sent again cut into transactions it accepts
+        (`fhirsplit`), and so is every later large transaction to this server."""
         method, path = self._target(bundle_json)
+        if self.split and method == "POST" and _is_transaction(bundle_json):
+            return self._emit_split(bundle_json, path)
+        try:
+            return self._send(method, path, bundle_json)[0]
+        except SinkRejected as exc:
+            if exc.status == 400 and fhirsplit.over_limit(exc.outcome or "") and _is_transaction(bundle_json):
+                if not self.split:
+                    log.warning("FHIR server %s limits transaction size (%s); large transactions are sent in "
+                                "pieces from now on", self.url, _outcome_text((exc.outcome or "").encode()))
+                self.split = True
+                return self._emit_split(bundle_json, path)
+            raise
+
+    def _emit_split(self, bundle_json: bytes, path: str) -> str:
+        doc = orjson.loads(bundle_json)
+        url = f"{self._scheme}://{self._netloc}{path}"
+
+        def send(piece: dict) -> dict:
+            body = self._send("POST", path, orjson.dumps(piece))[1]
+            try:
+                answer = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                raise SinkUnavailable(f"FHIR server at {url} answered a transaction with no JSON Bundle") from None
+            return answer if isinstance(answer, dict) else {}
+
+        n = fhirsplit.split_send(doc, send)
+        return f"{url} ({n} transactions)"
+
+    def _send(self, method: str, path: str, bundle_json: bytes) -> tuple[str, bytes]:
+        """One request; (reference, response body) on 2xx, else SinkRejected / SinkUnavailable."""
         url = f"{self._scheme}://{self._netloc}{path}"
         for attempt in (1, 2):  # a kept-alive connection the server closed meanwhile: reconnect once
             conn = self._connection()
@@ -196,7 +235,7 @@ class FhirServerSink:
         status = resp.status
         if 200 <= status < 300:
             _check_batch_response(body, url)
-            return resp.getheader("Location") or resp.getheader("Content-Location") or url
+            return resp.getheader("Location") or resp.getheader("Content-Location") or url, body
         detail = _outcome_text(body)
         text = f"FHIR server answered {status} to {method} {url}{': ' + detail if detail else ''}"
         if 400 <= status < 500 and status not in (408, 429):
@@ -248,6 +287,11 @@ class FhirServerSink:
         if rid:
             return "PUT", f"{base}/Bundle/{urllib.parse.quote(str(rid), safe='')}"
         return "POST", f"{base}/Bundle"
+
+
+def _is_transaction(bundle_json: bytes) -> bool:
+    head = bundle_json[:200]
+    return b'"transaction"' in head or orjson.loads(bundle_json).get("type") == "transaction"
 
 
 def _check_batch_response(body: bytes, url: str) -> None:

@@ -9,8 +9,10 @@ input always gives the same Bundle.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import quote
 
 from interop.memo import Memo
 from interop.model import Issue, Message
@@ -152,12 +154,28 @@ def make_entry(resource: dict[str, Any], ref: str, url: str, bundle_type: str,
     entry: dict[str, Any] = {"fullUrl": url, "resource": resource}
     if bundle_type == "transaction":
         if if_none_exist:
-            entry["request"] = {"method": "POST", "url": resource["resourceType"], "ifNoneExist": if_none_exist}
+            entry["request"] = {"method": "POST", "url": resource["resourceType"],
+                                "ifNoneExist": encode_query(if_none_exist)}
         else:
             entry["request"] = {"method": "PUT", "url": ref}
     return entry
 
 
+def encode_query(query: str) -> str:
+    """A search query (`name=value&...`) for ifNoneExist or a conditional URL with each value percent-encoded
+    (RFC 3986), '|' ':' '/' kept: a '+' (the UTC offset of a PHD identifier), a space or a '#' in an identifier
+    is otherwise read by the server as something else ('+' as a space), the conditional create matches
+    nothing and a re-delivered Bundle creates the resource twice."""
+    if _PLAIN_QUERY.fullmatch(query):
+        return query
+    parts = []
+    for part in query.split("&"):
+        name, eq, value = part.partition("=")
+        parts.append(f"{name}{eq}{quote(value, safe='|:/,')}")
+    return "&".join(parts)
+
+
+_PLAIN_QUERY = re.compile(r"[A-Za-z0-9_.~:/|,=&-]*")
 _HEX = frozenset("0123456789abcdef")
 
 

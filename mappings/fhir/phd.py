@@ -33,7 +33,7 @@ from interop.model import MDC_SYSTEM, Device, Message, Metric, Timestamp
 from interop.model.common import UCUM_SYSTEM
 
 from . import datatypes as fd
-from .context import FhirContext, stable_id
+from .context import FhirContext, encode_query, stable_id
 
 PHD_STANDARDS = ("ieee11073-20601", "bluetooth-gatt")
 PROFILE_BASE = "http://hl7.org/fhir/uv/phd/StructureDefinition/"
@@ -559,7 +559,7 @@ def build(message: Message, ctx: FhirContext) -> None:
         ident = entry["resource"].get("identifier")
         if ident and ctx.bundle_type == "transaction":
             entry["request"] = {"method": "POST", "url": "Observation",
-                                "ifNoneExist": f"identifier={ident[0]['system']}|{ident[0]['value']}"}
+                                "ifNoneExist": encode_query(f"identifier={ident[0]['system']}|{ident[0]['value']}")}
 
 
 def _root_of(message: Message, key: str | None) -> Device | None:

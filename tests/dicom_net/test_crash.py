@@ -1,5 +1,6 @@
 """`interop serve dicom` SIGKILLed while four dcmtk `storescu` send, then restarted: every instance whose
-C-STORE was answered Success is in DIR/fhir exactly once (in its study's ImagingStudy).
+C-STORE was answered Success is in DIR/fhir and in the real FHIR server (tests/fhirserver, read back by FHIR
+search) exactly once, in its study's one ImagingStudy.
 
 storescu -v logs, per file in command-line order, "Sending Store Request" then "Received Store Response
 (Success)"; the files answered are the first ones of its list. Data: CT_small.dcm (pydicom) with new UIDs.
@@ -15,6 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from fhirserver import FhirServer
 from pydicom import dcmread
 from pydicom.data import get_testdata_file
 
@@ -51,8 +53,22 @@ def _pending(store: Path) -> int:
 
 
 def test_sigkill_during_four_storescu_every_answered_instance_reaches_fhir_once(serve, dcmtk, tmp_path: Path) -> None:
+    with FhirServer() as fhir:
+        _sigkill_run(serve, dcmtk, tmp_path, fhir)
+
+
+def _instances(studies: list[dict]) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    for res in studies:
+        for series in res["series"]:
+            for inst in series["instance"]:
+                seen[inst["uid"]] = seen.get(inst["uid"], 0) + 1
+    return seen
+
+
+def _sigkill_run(serve, dcmtk, tmp_path: Path, fhir: FhirServer) -> None:
     store = tmp_path / "store"
-    server = serve("--quiet-period", "0", store=store)
+    server = serve("--quiet-period", "0", "--forward", fhir.base, store=store)
     batches = [_files(tmp_path / "in", s, 30) for s in range(4)]
     env = {**os.environ, "TCP_NODELAY": "1"}  # dcmtk as packaged waits for delayed ACKs otherwise
     senders = [subprocess.Popen([dcmtk["storescu"], "-v", "-aet", f"SCU{s}", "-aec", "INTEROP", "127.0.0.1",
@@ -68,24 +84,33 @@ def test_sigkill_during_four_storescu_every_answered_instance_reaches_fhir_once(
     assert 20 <= len(acked) < 120, logs[0][-2000:]  # killed mid-stream, after real progress
     left = _pending(store)
 
-    again = serve("--quiet-period", "0", store=store)
+    again = serve("--quiet-period", "0", "--forward", fhir.base, store=store)
     deadline = time.monotonic() + 30
     while _pending(store) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _pending(store) == 0, again.log
     assert left == 0 or "replaying" in again.log
 
-    seen: dict[str, int] = {}
-    for path in (store / "fhir").glob("*.json"):
-        for entry in json.loads(path.read_text())["entry"]:
-            res = entry["resource"]
-            if res["resourceType"] == "ImagingStudy":
-                for series in res["series"]:
-                    for inst in series["instance"]:
-                        seen[inst["uid"]] = seen.get(inst["uid"], 0) + 1
-    missing = [uid for uid in acked if uid not in seen]
-    duplicated = [uid for uid, n in seen.items() if n != 1]
-    assert not missing and not duplicated, (len(acked), missing[:5], duplicated[:5])
+    assert "dead" not in _statuses(store) and "failed" not in _statuses(store), _statuses(store)
+    in_files = _instances([entry["resource"] for path in (store / "fhir").glob("*.json")
+                           for entry in json.loads(path.read_text())["entry"]
+                           if entry["resource"]["resourceType"] == "ImagingStudy"])
+    # the FHIR server: one ImagingStudy per study (conditional update on the Study Instance UID, however often
+    # the study was re-emitted), each acknowledged instance in it once
+    studies = fhir.search("ImagingStudy")
+    assert sorted(s["identifier"][0]["value"] for s in studies) == [
+        f"urn:oid:1.2.826.0.1.3680043.10.1142.{n}" for n in (1, 2, 3)]
+    in_server = _instances(studies)
+    for seen in (in_files, in_server):
+        missing = [uid for uid in acked if uid not in seen]
+        duplicated = [uid for uid, n in seen.items() if n != 1]
+        assert not missing and not duplicated, (len(acked), missing[:5], duplicated[:5])
+    assert in_server == in_files  # what the server holds is what DIR/fhir says
+
+
+def _statuses(store: Path) -> dict[str, int]:
+    with sqlite3.connect(store / "store.sqlite3") as db:
+        return dict(db.execute("SELECT status, count(*) FROM item GROUP BY status").fetchall())
 
 
 def _count_rows(store: Path) -> int:

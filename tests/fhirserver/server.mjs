@@ -27,7 +27,9 @@ const {
   indexSearchParameterBundle,
   indexStructureDefinitionBundle,
   isOperationOutcome,
+  matchesSearchRequest,
   normalizeOperationOutcome,
+  Operator,
   OperationOutcomeError,
   validateResource,
 } = require('@medplum/core');
@@ -53,8 +55,80 @@ for (const file of SEARCH_PARAMETER_BUNDLE_FILES) {
   indexSearchParameterBundle(readJson(file));
 }
 
+// MemoryRepository answers every search by matching each stored resource of the type (FHIRPath per
+// resource): conditional creates (`ifNoneExist` identifier=...) of a 20601 gateway or a DICOM node then
+// cost seconds per transaction once a test has stored some hundreds of resources. An index by
+// identifier value narrows the candidates; matchesSearchRequest still decides, so the answers are the same.
+class IndexedRepository extends MemoryRepository {
+  constructor() {
+    super();
+    this.byIdentifier = new Map(); // `${resourceType}\0${identifier.value}` -> Set of ids
+  }
+
+  keys(r) {
+    return (Array.isArray(r.identifier) ? r.identifier : [])
+      .filter((i) => i && typeof i.value === 'string')
+      .map((i) => `${r.resourceType}\0${i.value}`);
+  }
+
+  unindex(r) {
+    for (const k of this.keys(r)) {
+      const ids = this.byIdentifier.get(k);
+      if (ids) {
+        ids.delete(r.id);
+        if (!ids.size) this.byIdentifier.delete(k);
+      }
+    }
+  }
+
+  async createResource(resource, options) {
+    const old = resource.id ? this.resources.get(resource.resourceType)?.get(resource.id) : undefined;
+    const out = await super.createResource(resource, options);
+    if (old) this.unindex(old);
+    for (const k of this.keys(out)) {
+      let ids = this.byIdentifier.get(k);
+      if (!ids) this.byIdentifier.set(k, (ids = new Set()));
+      ids.add(out.id);
+    }
+    return out;
+  }
+
+  async deleteResource(resourceType, id) {
+    const old = this.resources.get(resourceType)?.get(id);
+    await super.deleteResource(resourceType, id);
+    if (old) this.unindex(old);
+  }
+
+  async search(req) {
+    const filter = (req.filters ?? []).find((f) => f.code === 'identifier' && f.operator === Operator.EQUALS
+      && typeof f.value === 'string' && !f.value.includes(','));
+    if (!filter || req.sortRules?.length) return super.search(req);
+    const bar = filter.value.indexOf('|');
+    const value = bar >= 0 ? filter.value.slice(bar + 1) : filter.value;
+    const stored = this.resources.get(req.resourceType) ?? new Map();
+    const matched = [...(this.byIdentifier.get(`${req.resourceType}\0${value}`) ?? [])]
+      .map((id) => stored.get(id))
+      .filter((r) => r && matchesSearchRequest(r, req));
+    let entry = matched.map((r) => ({ resource: JSON.parse(JSON.stringify(r)) }));
+    if (req.offset !== undefined) entry = entry.slice(req.offset);
+    if (req.count !== undefined) entry = entry.slice(0, req.count);
+    return { resourceType: 'Bundle', type: 'searchset', entry: entry.length ? entry : undefined, total: matched.length };
+  }
+}
+
 const router = new FhirRouter();
-const repo = new MemoryRepository();
+const repo = new IndexedRepository();
+
+// Writes one at a time. MemoryRepository.withTransaction isolates nothing, so two transactions in flight
+// (e.g. one of a client that was killed meanwhile, and its re-delivery by the restarted client) would both
+// find no match for the same conditional create and both create. Medplum's own server runs such
+// transactions serializable in PostgreSQL; this queue gives the test server the same guarantee.
+let writes = Promise.resolve();
+function serialized(fn) {
+  const run = writes.then(fn, fn);
+  writes = run.catch(() => undefined);
+  return run;
+}
 const stats = { requests: 0, transactions: 0 };
 
 function send(res, status, body, headers = {}) {
@@ -144,7 +218,8 @@ async function handle(req, res) {
   };
   let result;
   try {
-    result = await router.handleRequest(fhirReq, repo);
+    result = req.method === 'GET' ? await router.handleRequest(fhirReq, repo)
+      : await serialized(() => router.handleRequest(fhirReq, repo));
   } catch (err) {
     const oo = normalizeOperationOutcome(err);
     return send(res, getStatus(oo), oo);

@@ -81,3 +81,37 @@ def test_make_sink(tmp_path: Path, server: tuple[str, list]) -> None:
     assert ref == f"{tmp_path / 'fhir' / 's.json'} /fhir/_history/1"
     assert (tmp_path / "fhir" / "s.json").read_bytes() == TX
     assert len(reqs) == 1
+
+
+def test_split_transaction_for_a_server_with_limits() -> None:
+    """fhirsplit: conditional creates first (at most 8 per transaction, an entry after what it refers to),
+    their Locations replace the urn:uuid references; PUT-by-id entries referenced as Type/id."""
+    from interop.transport import fhirsplit
+
+    dev = {"fullUrl": "urn:uuid:d", "resource": {"resourceType": "Device", "identifier": [{"value": "x"}]},
+           "request": {"method": "POST", "url": "Device", "ifNoneExist": "identifier=x"}}
+    pat = {"fullUrl": "urn:uuid:p", "resource": {"resourceType": "Patient", "id": "p1"},
+           "request": {"method": "PUT", "url": "Patient/p1"}}
+    obs = [{"fullUrl": f"urn:uuid:o{i}", "resource": {"resourceType": "Observation", "device": {"reference": "urn:uuid:d"},
+                                                      "subject": {"reference": "urn:uuid:p"}},
+            "request": {"method": "POST", "url": "Observation", "ifNoneExist": f"identifier=o{i}"}} for i in range(10)]
+    prov = {"fullUrl": "urn:uuid:v", "resource": {"resourceType": "Provenance", "id": "v1",
+                                                   "target": [{"reference": f"urn:uuid:o{i}"} for i in range(10)]},
+            "request": {"method": "PUT", "url": "Provenance/v1"}}
+    sent: list[list[dict]] = []
+
+    def send(bundle: dict) -> dict:
+        sent.append(bundle["entry"])
+        out = []
+        for e in bundle["entry"]:
+            rtype = e["resource"]["resourceType"]
+            out.append({"response": {"status": "201", "location": f"{rtype}/{e['fullUrl'][9:]}-srv/_history/1"}})
+        return {"resourceType": "Bundle", "type": "transaction-response", "entry": out}
+
+    n = fhirsplit.split_send({"resourceType": "Bundle", "type": "transaction", "entry": [*obs, prov, pat, dev]}, send)
+    assert n == 3 and [len(p) for p in sent] == [8, 3, 2]
+    assert sent[0][0]["resource"]["resourceType"] == "Device"  # before the Observations that refer to it
+    later = sent[1][0]["resource"]
+    assert later["device"] == {"reference": "Device/d-srv"} and later["subject"] == {"reference": "Patient/p1"}
+    assert sent[2][0]["resource"]["target"][0] == {"reference": "Observation/o0-srv"}
+    assert fhirsplit.over_limit("Transaction requires strict isolation but has too many entries")

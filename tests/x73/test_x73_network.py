@@ -360,11 +360,11 @@ def test_limit_reached_by_active_agents_refuses_with_aare_rejected_transient(tmp
 # ---------------------------------------------------------------- crash: SIGKILL mid-stream, restart, replay
 
 
-def _start_cli(port: int, store: Path) -> tuple[subprocess.Popen, list[str]]:
+def _start_cli(port: int, store: Path, *extra: str) -> tuple[subprocess.Popen, list[str]]:
     import threading
 
     env = {**os.environ, "PYTHONPATH": ""}
-    proc = subprocess.Popen([*INTEROP, "serve", "x73", "--port", str(port), "--store", str(store)],
+    proc = subprocess.Popen([*INTEROP, "serve", "x73", "--port", str(port), "--store", str(store), *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=store.parent)
     lines: list[str] = []
     ready = threading.Event()
@@ -383,6 +383,13 @@ def _start_cli(port: int, store: Path) -> tuple[subprocess.Popen, list[str]]:
     return proc, lines
 
 
+def _statuses(store: Path) -> dict[str, int]:
+    import sqlite3
+
+    with sqlite3.connect(store / "store.sqlite3") as db:
+        return dict(db.execute("SELECT status, count(*) FROM item GROUP BY status").fetchall())
+
+
 def _pending(store: Path) -> int:
     import sqlite3
 
@@ -392,7 +399,15 @@ def _pending(store: Path) -> int:
 
 def test_sigkill_mid_stream_every_acknowledged_reading_reaches_fhir_once(tmp_path: Path) -> None:
     """8 agents loop associations of 5 confirmed reports each; the manager is SIGKILLed mid-stream and
-    restarted: every report the manager confirmed (its APDU acknowledged) is in DIR/fhir exactly once."""
+    restarted: every report the manager confirmed (its APDU acknowledged) is in DIR/fhir and in the real FHIR
+    server (tests/fhirserver, read back by FHIR search) exactly once."""
+    from fhirserver import FhirServer
+
+    with FhirServer(validate=False) as fhir:  # validation would double the run; the MLLP tests validate
+        _sigkill_run(tmp_path, fhir)
+
+
+def _sigkill_run(tmp_path: Path, fhir) -> None:
     import threading
     from datetime import timedelta
 
@@ -401,7 +416,7 @@ def test_sigkill_mid_stream_every_acknowledged_reading_reaches_fhir_once(tmp_pat
     from interop.errors import TransportError
 
     store, port = tmp_path / "store", _free_port()
-    server, _ = _start_cli(port, store)
+    server, _ = _start_cli(port, store, "--forward", fhir.base)
     acked: list[tuple[str, datetime]] = []  # (profile, time of a confirmed report)
     lock = threading.Lock()
     names = ["x73-bp", "x73-scale", "x73-pulseox", "x73-thermo", "x73-glucose", "x73-bp", "x73-scale", "x73-thermo"]
@@ -431,7 +446,7 @@ def test_sigkill_mid_stream_every_acknowledged_reading_reaches_fhir_once(tmp_pat
     killed_with = _pending(store)
     assert acked and killed_with > 0  # the kill did leave acknowledged APDUs behind
 
-    restarted, lines = _start_cli(port, store)
+    restarted, lines = _start_cli(port, store, "--forward", fhir.base)
     try:
         _wait(lambda: _pending(store) == 0, 30)
     finally:
@@ -439,17 +454,20 @@ def test_sigkill_mid_stream_every_acknowledged_reading_reaches_fhir_once(tmp_pat
         restarted.wait(10)
     assert any("being replayed" in line for line in lines), lines
 
-    seen: dict[tuple[str, str], int] = {}  # (effectiveDateTime, MDC code) -> Observations across all files
-    for path in (store / "fhir").glob("*.json"):
-        for obs in _observations(json.loads(path.read_text())):
+    in_files = [obs for path in (store / "fhir").glob("*.json") for obs in _observations(json.loads(path.read_text()))]
+    in_server = [o for o in fhir.search("Observation") if o["code"]["coding"][0]["code"] != "67975"]
+    for where, observations in (("DIR/fhir", in_files), ("FHIR server", in_server)):
+        seen: dict[tuple[str, str], int] = {}  # (effectiveDateTime, MDC code) -> Observations
+        for obs in observations:
             key = (obs["effectiveDateTime"], obs["code"]["coding"][0]["code"])
             seen[key] = seen.get(key, 0) + 1
-    missing, duplicated = [], []
-    for profile, when in acked:
-        stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-        found = {code: n for (t, code), n in seen.items() if t == stamp}
-        expected = len(profiles.PROFILES[profile].readings[0])  # one Observation per metric of the report
-        if len(found) < expected:
-            missing.append((profile, stamp, found))
-        duplicated += [(profile, stamp, code) for code, n in found.items() if n != 1]
-    assert not missing and not duplicated, (len(acked), missing[:5], duplicated[:5])
+        missing, duplicated = [], []
+        for profile, when in acked:
+            stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+            found = {code: n for (t, code), n in seen.items() if t == stamp}
+            expected = len(profiles.PROFILES[profile].readings[0])  # one Observation per metric of the report
+            if len(found) < expected:
+                missing.append((profile, stamp, found))
+            duplicated += [(profile, stamp, code) for code, n in found.items() if n != 1]
+        assert not missing and not duplicated, (where, _statuses(store), len(acked), missing[:5], duplicated[:5])
+    assert len(in_server) == len(in_files)  # the server holds what DIR/fhir says, no more
