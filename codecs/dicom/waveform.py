@@ -142,8 +142,9 @@ def _channel(ch: Dataset, c: int, g: int, ctx: Context, group_where: str, sample
         code = code or build(CodeableConcept, codings=(), text=f"channel {c + 1}")
     else:  # keep only the first (source) coding plus MDC if the source listed one later
         mdc = [x for x in code.codings if x.system == MDC_SYSTEM]
-        first = mdc[0] if mdc else code.codings[0]
-        code = build(CodeableConcept, codings=(first,), text=code.text)
+        first = lead_potential(mdc[0]) if mdc else code.codings[0]
+        potential = None if mdc else scpecg_lead(first)  # SCP-ECG lead: the MDC potential first, then as sent
+        code = build(CodeableConcept, codings=(potential, first) if potential else (first,), text=code.text)
     sensitivity = ctx.decimal(ch, CHANNEL_SENSITIVITY, where)
     correction = ctx.decimal(ch, CHANNEL_SENSITIVITY_CORRECTION, where)
     baseline = ctx.decimal(ch, CHANNEL_BASELINE, where)
@@ -163,6 +164,40 @@ def _channel(ch: Dataset, c: int, g: int, ctx: Context, group_where: str, sample
     return build(Metric, code=code, value=value, effective=when, device_key=device_key,
                                   observation_id=f"{g + 1}.{c + 1}", group=label,
                                   source=build(SourceRef, location=where.rstrip(".")))
+
+
+def lead_potential(c: Coding) -> Coding:
+    """The signal of an ECG lead channel as PCD-01 and the FHIR/PoCD ECG examples code it.
+
+    DICOM CID 3001 "ECG Leads" names the lead by its IEEE 11073-10101 lead number in partition 2
+    ("2:1" Lead I, "2:61" Lead III: context-free 131073, 131133); a waveform channel carries the lead's
+    electric potential, MDC_ECG_ELEC_POTL_<lead> = partition 2, 256 + lead number (131329 Lead I,
+    131389 Lead III). Other codes are returned as they are."""
+    code = c.code
+    if c.system != MDC_SYSTEM or not code.isdigit() or not 0 < int(code) - MDC_SCADA < 256:
+        return c
+    potential = int(code) + 256
+    display = c.display
+    try:
+        from interop.terminology import mdc
+
+        term = mdc.term(potential)
+        display = term.refid if term is not None else display
+    except ImportError:  # pragma: no cover - terminology ships with the package
+        pass
+    return build(Coding, system=MDC_SYSTEM, code=str(potential), display=display)
+
+
+def scpecg_lead(c: Coding) -> Coding | None:
+    """The MDC_ECG_ELEC_POTL_<lead> coding of a CID 3001 SCP-ECG lead code ("5.6.3-9-1" Lead I): SCP-ECG
+    lead numbers are the IEEE 11073-10101 lead numbers (5.6.3-9-61 Lead III = MDC lead 61), or None."""
+    code = c.code or ""
+    if not code.startswith("5.6.3-9-") or not code[8:].isdigit() or not 0 < int(code[8:]) < 256:
+        return None
+    return lead_potential(build(Coding, system=MDC_SYSTEM, code=str(MDC_SCADA + int(code[8:])), display=None))
+
+
+MDC_SCADA = 2 << 16  # partition 2 (SCADA) of IEEE 11073-10101, where lead numbers and potentials live
 
 
 def _annotations(ds: Dataset, ctx: Context, start: Timestamp | None, device_key: str | None) -> list[Metric]:

@@ -763,6 +763,8 @@ class HL7v2Decoder:
     def _equipment(self, seg: Segment, key: str | None, equipment: tuple[Identifier, ...]) -> None:
         """OBX-18 identifiers of a metric row land on its device node; without one they are reported."""
         node = self.nodes.get(key) if key else None
+        while node is not None and node.implicit and "." in node.key:  # a channel/VMD known only from OBX-4:
+            node = self.nodes.get(node.key.rsplit(".", 1)[0])  # the equipment is the nearest declared device
         if node is None:
             self.tolerate(seg, 18, "hl7v2.equipment-not-placed", "OBX-18 equipment identifier of a metric that "
                           "belongs to no device row; kept in the raw input only", severity="info")
@@ -779,8 +781,16 @@ class HL7v2Decoder:
     def _metric_device(self, seg: Segment, path: tuple[int, ...] | None,
                        equipment: tuple[Identifier, ...]) -> str | None:
         if path:
-            for key in pcd.ancestors(path[:4]):
+            keys = pcd.ancestors(path[:4])
+            for key in keys:
                 if key in self.nodes:
+                    if len(keys) == 3 and key != keys[0]:
+                        # PoCD IG device hierarchy: OBX-4 x.y.z.n names channel x.y.z (and VMD x.y) of a known
+                        # MDS even when no device row declares them; the metric's DeviceMetric.parent is that
+                        # channel's Device, made from OBX-4 (no type: the source gives none)
+                        self.nodes[keys[0]] = _Node(key=keys[0], level="channel", implicit=True)
+                        self._ensure_parents(keys[0])
+                        return keys[0]
                     return key
         if equipment:  # match a declared device by identifier, else create an MDS for it
             for node in self.nodes.values():

@@ -16,7 +16,8 @@ from . import prepared
 from .context import FhirContext, FhirVersion, stable_id
 
 # Order matters: later builders reference what earlier ones added.
-BUILDERS = ("patient", "device", "specimen", "observation", "alarm", "diagnostic", "encounter", "merge", "phd", "imaging", "provenance")
+BUILDERS = ("patient", "device", "specimen", "observation", "ecg", "alarm", "diagnostic", "encounter", "merge", "phd", "imaging",
+            "provenance")
 # Standards whose Bundles share recurring resources and fragments (mappings.fhir.prepared): their codec
 # hands out one canonical object per recurring code, unit, range, identifier and patient, so the
 # identity-keyed memos hit, and no later builder edits their resources in place (the PHD IG pass,

@@ -152,10 +152,10 @@ def test_a_feed_of_many_files_lists_only_failures_and_totals(tmp_path):
     assert "m999-bad.hl7: byte 0: decode error: unrecognised content" in err
     assert "m000.hl7" not in err  # 31 inputs: translated ones get no row of their own
     assert "30 of 31 translated in" in " ".join(err.split())
-    assert "690 resources, 0 issues" in " ".join(err.split())  # 23 per message
+    assert "810 resources, 0 issues" in " ".join(err.split())  # 27 per message
     assert len(list(out.iterdir())) == 30
     bundle = json.loads((out / "m007.hl7.fhir.json").read_bytes())
-    assert len(bundle["entry"]) == 23
+    assert len(bundle["entry"]) == 27
 
 
 def test_a_feed_gives_the_canonical_bundles_and_reports_what_each_message_says(tmp_path):
@@ -178,7 +178,7 @@ def test_a_feed_gives_the_canonical_bundles_and_reports_what_each_message_says(t
     err = r.stderr.decode()
     assert err.count("info: message: segments end with LF or CR LF instead of CR; accepted (quirk 'segment-terminator' "
                      "of profile 'default': accept) [hl7v2.line-ends]") == 25
-    assert "575 resources, 25 issues" in " ".join(err.split())
+    assert "675 resources, 25 issues" in " ".join(err.split())
     for i in (0, 1, 24):
         expected = to_fhir(decode(messages[i])).json() + b"\n"
         assert (out / f"m{i:03d}.hl7.fhir.json").read_bytes() == expected

@@ -21,8 +21,10 @@ def test_packaged_12_lead_ecg():
     assert first.value.factor == Decimal("1.25")  # ChannelSensitivity 1.25 × correction 1
     assert (first.value.origin.value, first.value.origin.unit) == (Decimal(0), "uV")
     assert first.value.samples[:5] == tuple(Decimal(v) for v in (80, 65, 50, 35, 37))
-    assert first.code.codings[0].code == "5.6.3-9-1"  # SCPECG Lead I (Einthoven)
-    assert first.code.codings[0].system == "urn:dicom:coding-scheme:SCPECG"
+    # SCPECG Lead I (Einthoven) as sent, after the MDC lead potential both codecs write (SCP-ECG lead numbers
+    # are the 10101 lead numbers)
+    assert [(c.system, c.code) for c in first.code.codings] == [(MDC_SYSTEM, "131329"),
+                                                                ("urn:dicom:coding-scheme:SCPECG", "5.6.3-9-1")]
     assert (first.group, waves[12].group) == ("RHYTHM", "MEDIAN BEAT")
     assert first.source.location == "(5400,0100)[0].(003A,0200)[0]"
     # numeric annotations: RR interval 982 ms
@@ -39,7 +41,10 @@ def test_generated_12_lead_ecg_mdc_leads():
     m = decode(builders.to_bytes(builders.ecg_12lead()))
     waves = [x for x in m.metrics if x.value.kind == "sample-array"]
     assert len(waves) == 12
-    assert [w.code.codings[0].code for w in waves[:3]] == ["131073", "131074", "131133"]  # 2*65536 + 1, 2, 61
+    # CID 3001 lead numbers "2:1", "2:2", "2:61" → the leads' potentials MDC_ECG_ELEC_POTL_I, _II, _III (256 + n),
+    # as PCD-01 and the FHIR core / PoCD ECG examples code them
+    assert [(w.code.codings[0].code, w.code.codings[0].display) for w in waves[:3]] == [
+        ("131329", "MDC_ECG_ELEC_POTL_I"), ("131330", "MDC_ECG_ELEC_POTL_II"), ("131389", "MDC_ECG_ELEC_POTL_III")]
     assert all(w.code.codings[0].system == MDC_SYSTEM for w in waves)
     assert waves[0].code.text == "I"
     value = waves[4].value

@@ -87,11 +87,13 @@ def test_vital_sign_observations(version):
         assert subject["resourceType"] == "Patient" and subject["identifier"][0]["value"] == "HOSP0001"
         metric = resources[o["device"]["reference"]]
         assert metric["resourceType"] == "DeviceMetric"
-        if version == "R5":
-            mds = resources[resources[metric["device"]["reference"]]["parent"]["reference"]]
-        else:  # PoCD IG: source = the MDS, parent = the channel (here the VMD: PCD-01 names no channel)
-            mds = resources[metric["source"]["reference"]]
-            assert resources[metric["parent"]["reference"]]["parent"]["reference"] == metric["source"]["reference"]
+        # PoCD IG: the channel OBX-4 x.y.z.n names (a Device made from OBX-4), its VMD, its MDS
+        channel = resources[metric["device" if version == "R5" else "parent"]["reference"]]
+        vmd = resources[channel["parent"]["reference"]]
+        assert "type" not in channel and vmd["type"]  # no device row declares the channel: no type
+        mds = resources[vmd["parent"]["reference"]]
+        if version == "R4":  # source = the MDS, parent = the channel
+            assert metric["source"]["reference"] == vmd["parent"]["reference"]
         assert mds["identifier"][0]["value"] == "01-23-45-67-89-AB-CD-EF"  # the IGs' dashed spelling
         assert mds["identifier"][0]["system"] == "urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680"
 
@@ -150,11 +152,14 @@ def test_transaction_bundle_uses_conditional_create():
 
 
 def test_waveform_sampled_data_r4_r5():
-    r4 = _observations(bundle_json("pocd-philips-intellivue-pcd01", "R4"))["131329"]
-    r5 = _observations(bundle_json("pocd-philips-intellivue-pcd01", "R5"))["131329"]
-    assert r4["valueSampledData"]["period"] == 0 and "interval" not in r4["valueSampledData"]
-    assert r5["valueSampledData"]["interval"] == 0 and r5["valueSampledData"]["intervalUnit"] == "ms"
-    assert r4["valueSampledData"]["data"].split()[:4] == ["-10", "-10", "-5", "1"]
+    # the ECG lead is the component of one MDC_ECG_ELEC_POTL Observation (FHIR core ECG example, PoCD IG)
+    r4 = _observations(bundle_json("pocd-philips-intellivue-pcd01", "R4"))["131328"]["component"][0]
+    r5 = _observations(bundle_json("pocd-philips-intellivue-pcd01", "R5"))["131328"]["component"][0]
+    assert r4["code"]["coding"][0]["code"] == r5["code"]["coding"][0]["code"] == "131329"
+    r4, r5 = r4["valueSampledData"], r5["valueSampledData"]
+    assert r4["period"] == 0 and "interval" not in r4
+    assert r5["interval"] == 0 and r5["intervalUnit"] == "ms"
+    assert r4["data"].split()[:4] == ["-10", "-10", "-5", "1"]
 
 
 def test_absent_value_and_flags():

@@ -72,11 +72,11 @@ def test_the_feed_really_varies_and_really_reuses() -> None:
     values = [[r["valueQuantity"]["value"] for r in b if r["resourceType"] == "Observation"] for b in (first, second)]
     assert values[0] != values[1]
     devices = [[r for r in b if r["resourceType"] in ("Device", "DeviceMetric")] for b in (first, second)]
-    assert devices[0] == devices[1] and len(devices[0]) == 13
+    assert devices[0] == devices[1] and len(devices[0]) == 17  # 10 Device (4 channels from OBX-4), 7 DeviceMetric
     shared = [e["resource"] for e in to_fhir(decode(FEED[2]))._shared["entry"]]
-    # 6 Device, 7 DeviceMetric, the Patient and the Encounter: it has no visit number (PV1-19), and is
+    # 10 Device, 7 DeviceMetric, the Patient and the Encounter: it has no visit number (PV1-19), and is
     # the identified patient's stay of that class at that location, the same in every message
-    assert [type(r) is prepared.Prepared for r in shared].count(True) == 15
+    assert [type(r) is prepared.Prepared for r in shared].count(True) == 19
     encounters = [[r for r in b if r["resourceType"] == "Encounter"] for b in (first, second)]
     assert encounters[0] == encounters[1] and len(encounters[0]) == 1
 

@@ -59,14 +59,15 @@ def test_device_tree(vitals):
         ("1.1", "69642"), ("1.2", "70686"), ("1.3", "69902"), ("1.4", "70666")]
 
 
+# device: the channel OBX-4 x.y.z.n names (PoCD IG hierarchy: a Channel Device made from OBX-4)
 @pytest.mark.parametrize("code,value,ucum,loinc,device,low,high", [
-    ("150456", "97", "%", "2708-6", "1.1", "90", "100"),
-    ("149530", "72", "/min", "8867-4", "1.1", "50", "120"),
-    ("150021", "120", "mm[Hg]", "8480-6", "1.2", "90", "160"),
-    ("150022", "80", "mm[Hg]", "8462-4", "1.2", "50", "90"),
-    ("150023", "93", "mm[Hg]", "8478-0", "1.2", None, None),
-    ("150364", "37.20", "Cel", "8310-5", "1.3", "36.0", "38.5"),
-    ("151562", "16", "/min", "9279-1", "1.4", "8", "30"),
+    ("150456", "97", "%", "2708-6", "1.1.1", "90", "100"),
+    ("149530", "72", "/min", "8867-4", "1.1.1", "50", "120"),
+    ("150021", "120", "mm[Hg]", "8480-6", "1.2.1", "90", "160"),
+    ("150022", "80", "mm[Hg]", "8462-4", "1.2.1", "50", "90"),
+    ("150023", "93", "mm[Hg]", "8478-0", "1.2.1", None, None),
+    ("150364", "37.20", "Cel", "8310-5", "1.3.1", "36.0", "38.5"),
+    ("151562", "16", "/min", "9279-1", "1.4.1", "8", "30"),
 ])
 def test_vital_metrics(vitals, code, value, ucum, loinc, device, low, high):
     (m,) = by_code(vitals, code)
@@ -124,8 +125,13 @@ def test_philips_intellivue_sample_tolerated():
     assert msg.patient.identifiers[0].value == "12345" and msg.patient.identifiers[1].type == "VN"
     assert msg.patient.names[0].given == ("FirstName",)  # '""' middle name is an explicit null
     (mds,) = msg.devices
-    assert mds.children[0].key == "1.2" and mds.children[0].identifiers[0].value == "XW25200213"
-    assert mds.children[0].children[0].type.code_in(MDC_SYSTEM) == "70739"
+    vmd = next(c for c in mds.children if c.key == "1.2")
+    assert vmd.identifiers[0].value == "XW25200213"
+    assert vmd.children[0].type.code_in(MDC_SYSTEM) == "70739"
+    # PoCD hierarchy from OBX-4 alone: the waveform's 1.1.1.2 names VMD 1.1 and channel 1.1.1, the rhythm's
+    # 1.2.4.20 channel 1.2.4; none has a device row, so they have no type
+    assert [(c.key, [g.key for g in c.children]) for c in mds.children] == [("1.1", ["1.1.1"]),
+                                                                           ("1.2", ["1.2.1", "1.2.4"])]
     (hr,) = by_code(msg, "147842")
     assert hr.value.quantity.value == Decimal("60") and hr.value.quantity.unit == "/min"
     assert hr.device_key == "1.2.1"

@@ -82,7 +82,9 @@ def test_monitor_that_is_its_own_dor_is_one_device(version, bundle_type):
     assert msg.gateway is None and len(msg.devices) == 1
     assert any(i.code == "hl7v2.gateway-is-device" for i in msg.issues)
     bundle = to_fhir(msg, version, bundle_type=bundle_type)
-    assert len(_of(bundle, "Device")) == 1
+    devices = _of(bundle, "Device")  # the MDS, and the VMD 1.1 and channel 1.1.1 OBX-4 names (PoCD hierarchy)
+    assert [d["identifier"][0]["value"] for d in devices if "identifier" in d] == ["01-23-45-67-89-AB-CD-EF"]
+    assert len(devices) == 3
     _unique_full_urls(bundle)
     bundle.to_model()
 
@@ -123,7 +125,8 @@ def test_waveform_sampling_facets(rate, value, unit, period):
     for version in ("R4", "R5"):
         bundle = to_fhir(msg, version)
         assert not [i for i in bundle.issues if i.code == "fhir.sampled-period"]
-        sd = _of(bundle, "Observation")[0]["valueSampledData"]
+        # an ECG lead: one MDC_ECG_ELEC_POTL Observation, the lead as its component (FHIR core ECG example)
+        sd = _of(bundle, "Observation")[0]["component"][0]["valueSampledData"]
         assert (sd["lowerLimit"], sd["upperLimit"]) == (Decimal(-3000), Decimal(3000))
         assert sd.get("period", sd.get("interval")) == period
         bundle.to_model()

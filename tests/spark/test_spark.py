@@ -76,7 +76,7 @@ def test_cli_translates_an_archive_on_local_2(archive: tuple[Path, bytes], tmp_p
     assert parts == ["part-00000.ndjson", "part-00001.ndjson", "part-00002.ndjson"]  # one per partition
     bundles = [json.loads(line) for p in parts for line in (out / p).read_bytes().splitlines()]
     assert len(bundles) == 2000
-    assert all(b["resourceType"] == "Bundle" and len(b["entry"]) == 23 for b in bundles)
+    assert all(b["resourceType"] == "Bundle" and len(b["entry"]) == 27 for b in bundles)  # 4 channels from OBX-4 (PoCD)
     assert len({b["id"] for b in bundles}) == 2000  # every message once, none twice
     # the per-input summary: what failed, where (offsets into the whole file)
     second = bad.index(b"MSH", 1)
