@@ -261,7 +261,7 @@ def _slow_sockets(port: int, count: int) -> list[socket.socket]:
     """Connections that never finish an APDU: silent, half an APDU header, an AARQ cut short."""
     from interop.codecs.ieee11073 import agent
 
-    aarq = agent.aarq(bytes.fromhex("0011223344556677"), 0x4000)
+    aarq = agent.aarq(bytes.fromhex("0011223344556688"), 0x4000)
     out = []
     for n in range(count):
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -310,7 +310,7 @@ def test_trickled_apdu_is_cut_at_the_apdu_deadline(tmp_path, caplog) -> None:
     m = X73Manager(ManagerConfig(port=0, store_dir=tmp_path, apdu_timeout=1.5), sink=ListSink())
     m.start()
     try:
-        aarq = agent.aarq(bytes.fromhex("0011223344556677"), 0x4000)
+        aarq = agent.aarq(bytes.fromhex("0011223344556688"), 0x4000)
         s = socket.create_connection(("127.0.0.1", m.port), timeout=5)
         started, closed_after = time.monotonic(), None
         for byte in aarq:  # one byte every 0.2 s: the AARQ would take about 10 s
@@ -343,7 +343,7 @@ def test_limit_reached_by_active_agents_refuses_with_aare_rejected_transient(tmp
     m = X73Manager(ManagerConfig(port=0, store_dir=tmp_path, max_connections=1), sink=ListSink())
     m.start()
     try:
-        aarq = agent.aarq(bytes.fromhex("0011223344556677"), 0x4000)
+        aarq = agent.aarq(bytes.fromhex("0011223344556688"), 0x4000)  # not the manager's own EUI-64 (0011223344556677)
         with socket.create_connection(("127.0.0.1", m.port), timeout=5) as first:
             first.sendall(aarq)
             header = first.recv(4, socket.MSG_WAITALL)
