@@ -139,13 +139,15 @@ def _specimens(message: Message, observations: list[dict[str, Any]], resources: 
 def _attachments(message: Message, observations: list[dict[str, Any]], resources: list[dict[str, Any]]) -> list[Link]:
     """OBX-5 of ED/RP rows in R4: the DocumentReference the Observation is derived from (its attachment),
     OBX-3 its type, OBX-14 its date (mappings.fhir.attachment)."""
-    from interop.mappings.fhir.context import stable_id
+    from interop.mappings.fhir.context import entry_url
 
-    docs = {r["id"]: r for r in resources if r["resourceType"] == "DocumentReference"}
+    docs = {entry_url(r["id"]): r for r in resources if r["resourceType"] == "DocumentReference"}
     links: list[Link] = []
     for metric, obs in zip(message.metrics, observations, strict=False):
-        doc = docs.get(stable_id("DocumentReference", obs["id"])) if "derivedFrom" in obs else None
-        if doc is None or metric.source is None:
+        if "derivedFrom" not in obs or metric.source is None:
+            continue
+        doc = next((docs[d["reference"]] for d in obs["derivedFrom"] if d.get("reference") in docs), None)
+        if doc is None:
             continue
         seg, offset, ref = metric.source.location, metric.source.offset, f"DocumentReference/{doc['id']}"
         for source, elements in ((f"{seg}-5", ("content",)), (f"{seg}-3", ("type",)), (f"{seg}-14", ("date",))):

@@ -50,7 +50,10 @@ def place(v: AttachmentValue, m: Metric, res: dict[str, Any], ctx: FhirContext) 
     if ctx.r5:
         res["valueAttachment"] = att
         return
-    doc: dict[str, Any] = {"resourceType": "DocumentReference", "id": stable_id("DocumentReference", res["id"]),
+    # the OBX position in the id too: two rows of one code and time (the same Observation id until
+    # `observation.build` tells them apart) must not make one DocumentReference id twice (bdl-7)
+    where = m.source.location if m.source is not None else None
+    doc: dict[str, Any] = {"resourceType": "DocumentReference", "id": stable_id("DocumentReference", res["id"], where),
                            "status": "current"}
     doc["type"] = res["code"]
     if "subject" in res:

@@ -161,3 +161,23 @@ def test_any_payload_gives_a_value_or_a_finding(payload, encoding, vtype):
             assert any(i.location.startswith("OBX[1]") for i in msg.issues)
     to_fhir(msg, "R5").json()
     to_fhir(msg, "R4").json()
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_two_attachment_rows_of_one_code_and_time_stay_two(version):
+    """Two ED/RP rows with the same OBX-3 and no time of their own: two Observations, and in R4 two
+    DocumentReferences with distinct ids (bdl-7; the suite-wide check would fail this test otherwise)."""
+    msg = _msg("http://example.org/r/1.pdf^^AP^PDF", "http://example.org/r/2.pdf^^AP^PDF", vtype="RP")
+    bundle = to_fhir(msg, version, bundle_type="transaction")
+    urls = [e["fullUrl"] for e in bundle.data["entry"]]
+    assert len(urls) == len(set(urls))
+    docs = [r for r in bundle.resources if r["resourceType"] == "DocumentReference"]
+    if version == "R4":
+        assert [d["content"][0]["attachment"]["url"] for d in docs] == ["http://example.org/r/1.pdf",
+                                                                         "http://example.org/r/2.pdf"]
+    else:
+        assert docs == [] and [o["valueAttachment"]["url"] for o in bundle.resources
+                               if o["resourceType"] == "Observation"] == ["http://example.org/r/1.pdf",
+                                                                          "http://example.org/r/2.pdf"]
+    assert not [i for i in bundle.issues if i.code == "fhir.bdl-7"]
+    bundle.to_model()
