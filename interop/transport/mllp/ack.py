@@ -155,13 +155,24 @@ def next_control_id() -> str:
 
 
 def hl7_now() -> str:
-    """Current time as HL7 DTM with milliseconds and offset (YYYYMMDDHHMMSS.SSS+ZZZZ)."""
+    """Current time as HL7 DTM with milliseconds and offset (YYYYMMDDHHMMSS.SSS+ZZZZ).
+
+    The local-time part is computed once per second (localtime() stats /etc/localtime on every call
+    without TZ: a tenth of the cost of an acknowledgement)."""
+    global _NOW
     t = time.time()
-    lt = time.localtime(t)
-    off = lt.tm_gmtoff or 0
-    sign = "+" if off >= 0 else "-"
-    off = abs(off) // 60
-    return time.strftime("%Y%m%d%H%M%S", lt) + f".{int(t * 1000) % 1000:03d}{sign}{off // 60:02d}{off % 60:02d}"
+    sec = int(t)
+    cached = _NOW
+    if cached[0] != sec:
+        lt = time.localtime(sec)
+        off = lt.tm_gmtoff or 0
+        sign = "+" if off >= 0 else "-"
+        off = abs(off) // 60
+        cached = _NOW = (sec, time.strftime("%Y%m%d%H%M%S", lt), f"{sign}{off // 60:02d}{off % 60:02d}")
+    return f"{cached[1]}.{int(t * 1000) % 1000:03d}{cached[2]}"
+
+
+_NOW: tuple[int, str, str] = (-1, "", "")
 
 
 def build_ack(header: MessageHeader | None, code: str, errors: tuple[AckError, ...] = (), *,
