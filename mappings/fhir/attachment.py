@@ -27,6 +27,8 @@ def attachment(v: AttachmentValue, title: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if v.content_type:
         out["contentType"] = v.content_type
+    elif v.data is not None:  # att-1: data needs a contentType; the source named none (reported by the codec)
+        out["contentType"] = "text/plain" if v.encoding == "A" else "application/octet-stream"
     if v.data is not None:
         out["data"] = base64.b64encode(v.data).decode("ascii")
     if v.url:

@@ -47,3 +47,24 @@ def test_lab_bundles_pass_medplum(bundle_type):
     assert [r["entries"] for r in results] == [len(orjson.loads(b)["entry"]) for b in bundles]
     for result in results:
         assert errors(result) == [], brief(errors(result))
+
+
+@pytest.mark.parametrize("bundle_type", ["collection", "transaction"])
+def test_lab_bundles_hold_the_r5_invariants(bundle_type):
+    """The same inputs as FHIR R5 (valueAttachment, Specimen.role, collection.bodySite as CodeableReference):
+    the invariants test_fhirpath_r5 evaluates with fhirpathpy (att-1, obs-6, per-1, ele-1 ...)."""
+    import orjson
+
+    from .test_fhirpath_r5 import _empty_elements, _failures
+
+    bad: list[str] = []
+    messages = [m for path in INPUTS for m in interop.decode_all(path)] + [interop.decode(FULL + ODD)]
+    for msg in messages:
+        data = orjson.loads(interop.to_fhir(msg, "R5", bundle_type=bundle_type).json())
+        for entry in data["entry"]:
+            bad += _failures(entry["resource"])
+        bad += [f"ele-1 at {p}" for p in _empty_elements(data, "Bundle")]
+    assert bad == []
+
+
+ODD = b"OBX|3|ED|18842-5^Discharge summary^LN||^XX^YY^A^plain text||||||F\r"  # no MIME type named
