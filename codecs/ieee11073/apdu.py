@@ -385,5 +385,10 @@ def parse_apdu(data: bytes, base: int = 0, *, padding: list[tuple[int, int, int]
 
 
 def build_apdu(value: dict | Container) -> bytes:
-    """The bytes of an APDU value (the inverse of `parse_apdu`)."""
-    return Apdu.build(value)
+    """The bytes of an APDU value (the inverse of `parse_apdu`): built by the compiled form of the declaration
+    (a manager answers every confirmed event report), else by the declaration itself, which also names what
+    is wrong with a value that cannot be built."""
+    try:
+        return compiled("Apdu").build(value)
+    except Exception:  # noqa: BLE001 - the declarative build below raises the diagnosable error
+        return Apdu.build(value)
