@@ -360,8 +360,8 @@ class DurableStore:
     def reemit(self, item_id: int) -> bool:
         """Put a `done` row back to pending, ready now: its unit is translated and emitted again (a listener
         whose output changed, e.g. a study whose MPPS step completed). Returns False when it is not done."""
-        return self._write_outcome("UPDATE item SET status = 'pending', next_at = 0, attempts = 0, updated = ? "
-                                   "WHERE id = ? AND status = 'done'", (time.time(), item_id)) == 1
+        return self._write("UPDATE item SET status = 'pending', next_at = 0, attempts = 0, updated = ? "
+                           "WHERE id = ? AND status = 'done'", (time.time(), item_id)) == 1  # FULL: survives power loss
 
     def purge(self, statuses: Sequence[str] = ("done",), *, older_than: float = 0.0) -> int:
         """Delete rows in `statuses` last updated more than `older_than` seconds ago. Returns the count.
