@@ -14,9 +14,9 @@ UNDEFINED_LENGTH = 0xFFFFFFFF
 LONG_LENGTH_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"})
 MAX_DEPTH = 64
 _HEADER = {True: Struct("<HHL"), False: Struct(">HHL")}
-_TAG = {True: Struct("<HH"), False: Struct(">HH")}
-_SHORT = {True: Struct("<H"), False: Struct(">H")}
 _LONG = {True: Struct("<L"), False: Struct(">L")}
+_IMPLICIT_HEADER = {True: Struct("<HH0sL"), False: Struct(">HH0sL")}  # vr_bytes is b"" (no VR in implicit VR)
+_EXPLICIT_HEADER = {True: Struct("<HH2sH"), False: Struct(">HH2sH")}
 _VR_TEXT = {vr.encode(): vr for vr in (  # the two VR bytes of an explicit VR element -> the VR (no decode per element)
     "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT", "OB", "OD", "OF", "OL", "OV", "OW", "PN",
     "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV")}
@@ -82,21 +82,23 @@ def parse_items(buf: bytes, little: bool, implicit: bool, depth: int = 0) -> lis
 
 def _elements(buf: bytes, pos: int, end: int, little: bool, implicit: bool, depth: int,
               delimited: bool) -> tuple[dict[int, RawElement], int]:
-    tag_struct, short, long = _TAG[little], _SHORT[little], _LONG[little]
+    long = _LONG[little]
+    # one unpack per element header: (group, element, 4 octets) implicit, (group, element, VR, 16-bit length)
+    # explicit; a long-length VR reads its 32-bit length after the 2 reserved octets
+    header = _IMPLICIT_HEADER[little] if implicit else _EXPLICIT_HEADER[little]
+    new = tuple.__new__  # a RawElement without the Python-level namedtuple __new__ per element
     out: dict[int, RawElement] = {}
     while pos < end:
         if pos + 8 > end:
             raise ValueError("incomplete element header")
-        group, element = tag_struct.unpack_from(buf, pos)
+        group, element, vr_bytes, length = header.unpack_from(buf, pos)
         tag = group << 16 | element
         if tag == ITEM_DELIMITATION:
             return out, pos + 8
         if implicit:
             vr = ""
-            length = long.unpack_from(buf, pos + 4)[0]
             pos += 8
         else:
-            vr_bytes = buf[pos + 4:pos + 6]
             vr = _VR_TEXT.get(vr_bytes) or vr_bytes.decode("latin_1")
             if vr in LONG_LENGTH_VRS:
                 if pos + 12 > end:
@@ -104,7 +106,6 @@ def _elements(buf: bytes, pos: int, end: int, little: bool, implicit: bool, dept
                 length = long.unpack_from(buf, pos + 8)[0]
                 pos += 12
             else:
-                length = short.unpack_from(buf, pos + 6)[0]
                 pos += 8
         if length == UNDEFINED_LENGTH:
             value_end = _undefined_end(buf, pos, end, little, implicit or vr == "UN", depth + 1)
@@ -115,7 +116,7 @@ def _elements(buf: bytes, pos: int, end: int, little: bool, implicit: bool, dept
                 raise ValueError("value runs past its item")
             value = buf[pos:pos + length]
             pos += length
-        out[tag] = RawElement(tag, vr, length, value, little, implicit)
+        out[tag] = new(RawElement, (tag, vr, length, value, little, implicit, True))
     if delimited:
         raise ValueError("item without delimitation item")
     return out, pos

@@ -9,6 +9,7 @@ Device.deviceName vs Device.name, and DeviceMetric.source/parent vs DeviceMetric
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from interop.memo import Memo
@@ -25,6 +26,7 @@ PRODUCTION_SPEC_TEXT = {
 }
 
 
+@lru_cache(maxsize=4096)  # device identities recur in every message of a device
 def eui64(value: str) -> str:
     """The one spelling of an EUI-64 (and EUI-48) in FHIR: capital hex pairs joined by dashes, as the PHD and
     PoCD IGs' examples write it (01-23-45-67-89-AB-CD-EF), whatever the source wrote ("0123456789abcdef",

@@ -45,9 +45,14 @@ def is_dose_report(report: Report) -> bool:
 
 
 def _dcm(item: ContentItem) -> str | None:
-    if item.concept is None:
+    """The DCM code of an item's concept name (read several times per item by the dose passes)."""
+    concept = item.concept
+    if concept is None:
         return None
-    return next((c.code for c in item.concept.codings if c.system == DCM), None)
+    for c in concept.codings:
+        if c.system == DCM:
+            return c.code
+    return None
 
 
 def _walk(item: ContentItem) -> list[ContentItem]:
