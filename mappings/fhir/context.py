@@ -98,10 +98,10 @@ class FhirContext:
     # the reference each metric's Observation carries in `device`, in the order of message.metrics (set by
     # the device builder; empty when it made none)
     observation_devices: list[str | None] = field(default_factory=list)
+    r5: bool = field(init=False, repr=False)  # version == "R5" (read by every builder: an attribute, no call)
 
-    @property
-    def r5(self) -> bool:
-        return self.version == "R5"
+    def __post_init__(self) -> None:
+        self.r5 = self.version == "R5"
 
     def add(self, resource: dict[str, Any], *, if_none_exist: str | None = None) -> str:
         """Append `resource` (must carry resourceType and id); returns its relative reference.
@@ -116,8 +116,10 @@ class FhirContext:
             ref = f"{resource['resourceType']}/{rid}"
             url = entry_url(rid)
         self.urls[ref] = url
-        entry = make_entry(resource, ref, url, self.bundle_type, if_none_exist)
-        self.entries.append(entry)
+        if self.bundle_type == "collection":  # make_entry's common case, without the call
+            self.entries.append({"fullUrl": url, "resource": resource})
+        else:
+            self.entries.append(make_entry(resource, ref, url, self.bundle_type, if_none_exist))
         return ref
 
     def reference(self, ref: str) -> dict[str, str]:

@@ -154,7 +154,8 @@ def _device(node: Device, parent_ref: str | None, anchor: str, message: Message,
         return ctx.add(res, if_none_exist=cond)
     patient_ref = ctx.patient_ref if not ctx.r5 and node.level == "mds" and not node.is_gateway else None
     key = _device_key(node, ctx.version, parent_ref, patient_ref)
-    hit = _DEVICES.get(key)
+    hit = _DEVICES.table.get(key)  # Recurring.get's young-generation hit, without the call
+    hit = hit[0] if hit is not None else _DEVICES.get(key)
     if hit is None:
         res, cond = _device_resource(node, parent_ref, anchor, recurs, ctx)
         hit = _DEVICES.put(key, (ctx.prepare(res), cond), keep=node)
@@ -218,7 +219,8 @@ def _device_metric(m: Metric, node: Device, ctx: FhirContext) -> str:
     q = _unit_quantity(m)
     unit = (q.unit, id(q.unit_mdc), q.unit_text) if q is not None else None
     key = (ctx.version, device_ref, parent_ref, id(m.code), unit, id(m.alarm_limits))
-    hit = _METRICS.get(key)
+    hit = _METRICS.table.get(key)  # Recurring.get's young-generation hit, without the call
+    hit = hit[0] if hit is not None else _METRICS.get(key)
     if hit is None:
         hit = _METRICS.put(key, ctx.prepare(_device_metric_resource(m, device_ref, parent_ref, ctx)),
                            keep=(m.code, q.unit_mdc if q is not None else None, m.alarm_limits))

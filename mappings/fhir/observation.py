@@ -62,7 +62,8 @@ def build(message: Message, ctx: FhirContext) -> None:
         else:
             key = (common, id(m.code), m.device_key, m.observation_id, m.handle, id(m.reference_range),
                    id(m.alarm_limits), id(m.method), id(m.body_site), device)
-            static = _STATICS.get(key)
+            static = _STATICS.table.get(key)  # Recurring.get's young-generation hit, without the call
+            static = static[0] if static is not None else _STATICS.get(key)
             if static is None:
                 static = _STATICS.put(key, ObservationStatic(m, ctx, anchor, device),
                                       keep=(m.code, m.reference_range, m.alarm_limits, m.method, m.body_site))
