@@ -864,6 +864,12 @@ class HL7v2Decoder:
             unit = _unit(raw, self.d)
             self.units.put(raw, unit)
             return unit
+        except UnitWhitespace as exc:  # not cached: the finding is recorded for every message that has it
+            where = seg.where(6)  # once per OBX (its value and its reference range both read the unit)
+            if not any(i.code == "hl7v2.unit-whitespace" and i.location == where for i in self.issues):
+                self.tolerate(seg, 6, "hl7v2.unit-whitespace", f"UCUM unit {exc.text!r} has whitespace, which no "
+                              "UCUM code has; kept as the unit's text, without a UCUM code", expected="a UCUM code")
+            return None, None, exc.text
         except ValueError as exc:
             self.tolerate(seg, 6, "hl7v2.bad-unit", f"{exc}; no unit read",
                           expected="units as CWE (code^text^MDC|UCUM)")
@@ -1055,6 +1061,14 @@ def _enrich(concept: CodeableConcept) -> CodeableConcept:
     return replace(concept, codings=tuple(codings))
 
 
+class UnitWhitespace(ValueError):
+    """A unit declared UCUM whose code has whitespace (tabs, double spaces): kept as unit text only."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
 @lru_cache(maxsize=1024)
 def _unit(raw: str, d) -> tuple[str | None, Coding | None, str | None]:
     """OBX-6 → (UCUM code, MDC unit coding, text). MDC units are translated to UCUM through the
@@ -1077,6 +1091,8 @@ def _unit(raw: str, d) -> tuple[str | None, Coding | None, str | None]:
                     mdc_coding = Coding(system=MDC_SYSTEM, code=cd, display=unit.refid)
                 ucum = ucum or unit.ucum
         elif sy in ("UCUM", "ANS+"):
+            if len(cd.split()) != 1:  # no UCUM code has whitespace; a FHIR server refuses it in Quantity.code
+                raise UnitWhitespace(" ".join(cd.split()))
             ucum = cd
             if mdc_coding is None:
                 unit = mdc.unit_by_ucum(cd)

@@ -63,3 +63,28 @@ def test_obx3_code_with_tab_and_double_space_reaches_the_fhir_server(tmp_path: P
         got = {o["code"]["coding"][0]["code"]: o["valueQuantity"]["value"] for o in fhir.search("Observation")}
         assert got == {"HR 1": 61, "RR 2": 13}
         assert [o["id"] for o in fhir.search("Observation", {"code": "HR 1"})]  # searchable by the clean code
+
+
+UNIT_MESSAGE = (f"MSH|^~\\&|MON|ICU|INTEROP|HOSP|{T}||ORU^R01^ORU_R01|WS2|P|2.6\r"
+                "PID|1||P0001^^^HOSP^MR||Test^Patient\r"
+                f"OBR|1|||69965^MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS^MDC|||{T}\r"
+                f"OBX|1|NM|8867-4^Heart rate^LN|1.0.0.1|61|/min  x\t^per minute^UCUM|||||R|||{T}\r").encode()
+
+
+def test_obx6_ucum_unit_with_whitespace_is_kept_as_text_and_accepted_by_the_fhir_server() -> None:
+    """No UCUM code has whitespace: the unit is kept as Quantity.unit (text) without system/code, with a
+    finding at OBX-6; the server accepts the Observation (the raw code in Quantity.code gets 400)."""
+    message = decode(UNIT_MESSAGE)
+    found = [(i.code, i.location) for i in message.issues if i.code == "hl7v2.unit-whitespace"]
+    assert found == [("hl7v2.unit-whitespace", "OBX[1]-6")]
+    out = to_fhir(message, "R4", bundle_type="transaction")
+    bundle = out.json()
+    (obs,) = [e["resource"] for e in json.loads(bundle)["entry"] if e["resource"]["resourceType"] == "Observation"]
+    assert obs["valueQuantity"] == {"value": 61, "unit": "/min x"}
+    raw = bundle.replace(b'"unit":"/min x"', b'"unit":"/min x","system":"http://unitsofmeasure.org","code":"/min  x\\t"')
+    assert raw != bundle
+    with FhirServer(validate=True) as fhir:
+        assert _post(fhir.base, raw) == 400  # the unit copied into Quantity.code as sent: refused
+        assert _post(fhir.base, bundle) == 200
+        (stored,) = fhir.search("Observation")
+        assert stored["valueQuantity"] == {"value": 61, "unit": "/min x"}
