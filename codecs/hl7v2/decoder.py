@@ -45,12 +45,13 @@ from interop.model import (
     SourceRef,
     StringValue,
     Timestamp,
+    TimeValue,
     replace,
 )
 from interop.model.message import RawRef
 from interop.terminology import mdc
 
-from . import alarm, attachment, pcd, phd, quirks
+from . import alarm, attachment, pcd, phd, quirks, values
 from . import datatypes as dt
 from . import specimen as spm
 from .tokenizer import Delimiters, ParsedMessage, Segment, components, repetitions, unescape
@@ -58,7 +59,7 @@ from .tokenizer import Delimiters, ParsedMessage, Segment, components, repetitio
 T = TypeVar("T")
 STANDARD = "hl7v2"
 NUMERIC_TYPES = {"NM"}
-STRING_TYPES = {"ST", "TX", "FT", "ID", "IS", "TN", "AD", "XAD", "XPN", "XTN", "CX", "EI", "HD"}
+STRING_TYPES = {"ST", "TX", "FT", "EI", "HD"}  # ID, IS, TN, AD, XAD, XPN, XTN, CX ...: codecs.hl7v2.values
 CODED_TYPES = {"CWE", "CE", "CNE", "CF"}
 TIME_TYPES = {"DTM", "TS", "DT", "TM"}
 PATIENT_SEGMENTS = frozenset({"PID", "PD1", "NK1", "PV1", "PV2", "GT1", "IN1", "IN2", "IN3", "MRG", "ACC"})
@@ -833,8 +834,8 @@ class HL7v2Decoder:
                 return attachment.read(self, seg, vtype, raw)
             if vtype == "NA":
                 return self._na(seg, text), None
-            if vtype == "TM":  # a time of day (HHMM[SS[.S]][+ZZZZ]), not a date: kept as ISO text
-                return StringValue(text=dt.parse_tm(text)), None
+            if vtype == "TM":  # a time of day (HHMM[SS[.S]][+ZZZZ]), not a date: ISO text -> FHIR valueTime
+                return TimeValue(text=dt.parse_tm(text)), None
             if vtype in TIME_TYPES:
                 stamp = self.ts(seg, 5, text)
                 return (DateTimeValue(timestamp=stamp), None) if stamp else (None, "error")
@@ -844,9 +845,11 @@ class HL7v2Decoder:
                                   "read as ST", expected="a value type from HL7 table 0125")
                 parts = [unescape(r, d) for r in repetitions(raw, d)]
                 return StringValue(text="\n".join(parts)), None
+            if vtype in values.RARE_TYPES:  # IS ID DR MA MO CP and the person/address/phone/id composites
+                return values.read(self, seg, vtype, raw)
             self.tolerate(seg, 2, "hl7v2.unsupported-value-type",
                           f"value type {vtype!r} is not supported; value kept as text",
-                          expected="NM, ST, TX, FT, CWE, CE, CNE, SN, NA, DTM or TS")
+                          expected="a value type from HL7 table 0125 (v2.5-v2.8)")
             return StringValue(text=unescape(raw, d)), None
         except ValueError as exc:
             self.tolerate(seg, 5, "hl7v2.bad-value", f"{exc}; value kept as text",
@@ -881,6 +884,11 @@ class HL7v2Decoder:
 
     def _sn(self, seg: Segment, text: str):
         comparator, n1, sep, n2 = dt.parse_sn(text, self.d)
+        if comparator == "<>" or sep in ("+", "."):
+            # v2-to-FHIR IG: SN "<>" (not equal) and "+" (categorical, "2^+") have no Quantity form:
+            # valueString of OBX-5.1..5.4 and the units (OBX-6), space separated
+            parts = [comparator or "", _sn_number(n1), sep or "", _sn_number(n2), self._unit_label(seg)]
+            return StringValue(text=" ".join(p for p in parts if p))
         if sep is None or n2 is None:
             return NumericValue(quantity=self._quantity(seg, n1 if n1 is not None else n2,
                                                         None if comparator == "=" else comparator))
@@ -888,8 +896,11 @@ class HL7v2Decoder:
             return RangeValue(low=self._quantity(seg, n1), high=self._quantity(seg, n2))
         if sep in (":", "/"):
             return RatioValue(numerator=self._quantity(seg, n1), denominator=Quantity(value=n2))
-        # "+" (categorical) and "." (decimal/ordinal) have no numeric meaning in FHIR: keep as text
         return StringValue(text=text)
+
+    def _unit_label(self, seg: Segment) -> str:
+        ucum, mdc, utext = self._unit(seg)
+        return ucum or utext or (mdc.display or mdc.code if mdc is not None else "")
 
     def _na(self, seg: Segment, text: str) -> SampleArrayValue:
         samples: list[Decimal] = []
@@ -903,6 +914,8 @@ class HL7v2Decoder:
                 samples.append(dt.parse_nm(part.replace(" ", "")))
             except ValueError:
                 bad += 1
+        if not samples:  # nothing to sample: FHIR SampledData.data may not be empty
+            raise ValueError("NA has no numeric sample")
         if bad:
             self.tolerate(seg, 5, "hl7v2.bad-sample", f"{bad} of {bad + len(samples)} NA samples are empty or "
                           "not numeric and were skipped", expected="numeric components")
@@ -948,6 +961,10 @@ class HL7v2Decoder:
             return Quantity(value=v, unit=unit[0], unit_mdc=unit[1], unit_text=unit[2]) if v is not None else None
 
         return Range(low=q(low), high=q(high), text=text)
+
+
+def _sn_number(n: Decimal | None) -> str:
+    return "" if n is None else str(n)
 
 
 class _Tables:

@@ -42,10 +42,12 @@ from .metric import (
     Metric,
     MetricValue,
     NumericValue,
+    PeriodValue,
     RangeValue,
     RatioValue,
     SampleArrayValue,
     StringValue,
+    TimeValue,
 )
 from .patient import Encounter, HumanName, Location, Order, Patient, Practitioner
 from .specimen import Specimen
@@ -58,5 +60,5 @@ __all__ = [
     "LOINC_SYSTEM", "Location", "MDC_SYSTEM", "Message", "Metric", "MetricValue", "NumericValue",
     "Order", "Patient", "RangeValue", "RatioValue", "Practitioner", "ProcedureStep", "ProductionSpec", "Quantity", "Range",
     "RawRef", "Report", "SNOMED_SYSTEM", "SampleArrayValue", "Series", "SourceRef", "Specimen", "StringValue",
-    "TimeInfo", "Timestamp", "UCUM_SYSTEM",
+    "TimeInfo", "Timestamp", "UCUM_SYSTEM", "PeriodValue", "TimeValue",
 ]

@@ -97,6 +97,21 @@ class DateTimeValue(Frozen, kw_only=True, tag="datetime", tag_field="kind"):
     timestamp: Timestamp
 
 
+class PeriodValue(Frozen, kw_only=True, tag="period", tag_field="kind"):
+    """A date range result (v2 OBX-2 DR: range start ^ range end; either end may be open)."""
+
+    kind: ClassVar[str] = "period"  # the tag of the MetricValue union (JSON "kind")
+    start: Timestamp | None = None
+    end: Timestamp | None = None
+
+
+class TimeValue(Frozen, kw_only=True, tag="time", tag_field="kind"):
+    """A time of day without a date (v2 OBX-2 TM), as ISO 8601 text ("12:30", "12:30:15.5+01:00")."""
+
+    kind: ClassVar[str] = "time"  # the tag of the MetricValue union (JSON "kind")
+    text: str
+
+
 class BitsValue(Frozen, kw_only=True, tag="bits", tag_field="kind"):
     """A bit-string state (20601 BITS-16/32 enumerations: device and measurement status)."""
 
@@ -121,7 +136,7 @@ class AttachmentValue(Frozen, kw_only=True, tag="attachment", tag_field="kind"):
 
 
 MetricValue = (NumericValue | CompoundValue | SampleArrayValue | CodedValue | StringValue | DateTimeValue | BitsValue
-               | RangeValue | RatioValue | AttachmentValue)
+               | RangeValue | RatioValue | AttachmentValue | PeriodValue | TimeValue)
 """A metric's value: one of the classes above, told apart by `kind` (a tagged union in JSON)."""
 
 

@@ -12,6 +12,7 @@ from interop.model.common import LOINC_SYSTEM, UCUM_SYSTEM
 # HL7 PoCD IG CodeSystem reference-range-type (input/vocabulary/CodeSystem-reference-range-type.xml):
 # IHE PCD-01 OBX-7 carries the alarm limits set on the device, typed as such.
 REFERENCE_RANGE_TYPE = "http://hl7.org/fhir/uv/pocd/CodeSystem/reference-range-type"
+ISO_4217 = "urn:iso:std:iso:4217"
 ALARM_LIMITS = {"system": REFERENCE_RANGE_TYPE, "code": "alarm-limits", "display": "Alarm limits"}
 DATA_ABSENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 V2_0203_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
@@ -104,6 +105,9 @@ def quantity(q: Quantity) -> dict[str, Any]:
         out["unit"] = q.unit_text
     elif q.unit_mdc is not None:
         out["unit"] = q.unit_mdc.display or q.unit_mdc.code
+        if q.unit_mdc.system == ISO_4217:  # v2 MO/CP amounts: the currency is the code (codecs.hl7v2.values)
+            out["system"] = ISO_4217
+            out["code"] = q.unit_mdc.code
     return out
 
 

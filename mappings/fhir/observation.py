@@ -2,7 +2,8 @@
 
 value[x] by metric kind: numeric → valueQuantity, compound → component[], sample array →
 valueSampledData (R4 `period`, R5 `interval` + `intervalUnit`), coded → valueCodeableConcept,
-string → valueString, date/time → valueDateTime, range → valueRange, ratio → valueRatio.
+string → valueString, date/time → valueDateTime, range → valueRange, ratio → valueRatio, period →
+valuePeriod, time → valueTime.
 """
 
 from __future__ import annotations
@@ -350,6 +351,11 @@ def _value(f: Metric, res: dict[str, Any], ctx: FhirContext) -> None:
         res["valueRatio"] = {"numerator": fd.quantity(v.numerator), "denominator": fd.quantity(v.denominator)}
     elif kind == "bits":
         res["valueString"] = ", ".join(v.set_names) if v.set_names else f"0x{v.value:0{v.width // 4}X}"
+    elif kind == "period":  # v2 DR (v2-to-FHIR IG: DR[Period])
+        res["valuePeriod"] = {k: fd.date_time(t, None)[0] for k, t in (("start", v.start), ("end", v.end))
+                              if t is not None}
+    elif kind == "time":  # v2 TM (IG: valueTime)
+        res["valueTime"] = _fhir_time(v.text, f, ctx)
     elif kind == "attachment":  # R5 valueAttachment; R4 a DocumentReference (mappings.fhir.attachment)
         from .attachment import place
 
@@ -358,6 +364,21 @@ def _value(f: Metric, res: dict[str, Any], ctx: FhirContext) -> None:
         # a value that failed to parse is kept as text; FHIR forbids value + dataAbsentReason together
         ctx.note("fhir.value-as-text", _location(f),
                  "value could not be read in its declared type and is carried as valueString", severity="info")
+
+
+def _fhir_time(text: str, f: Metric, ctx: FhirContext) -> str:
+    """ISO time of day ("12:30", "12:30:15.5+01:00") -> FHIR time (hh:mm:ss[.f], which has no zone)."""
+    zone = ""
+    for i, ch in enumerate(text):
+        if ch in "+-Z" and i >= 5:
+            text, zone = text[:i], text[i:]
+            break
+    if len(text) == 5:
+        text += ":00"
+    if zone:
+        ctx.note("fhir.time-zone", _location(f), f"FHIR time has no zone; the source's offset {zone} is not "
+                 "carried by valueTime", severity="info")
+    return text
 
 
 def _sampled_data(v, f: Metric, ctx: FhirContext) -> dict[str, Any]:

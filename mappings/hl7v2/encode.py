@@ -277,6 +277,10 @@ class Encoder:
             self.obx("ST", code, sub, escape(v.text), "", "", flags, status, when)
         elif kind == "datetime":
             self.obx("DTM", code, sub, dtm(v.timestamp), "", "", flags, status, when)
+        elif kind == "period":
+            self.obx("DR", code, sub, f"{dtm(v.start)}^{dtm(v.end)}".rstrip("^"), "", "", flags, status, when)
+        elif kind == "time":  # ISO "12:30:15.5+01:00" -> TM "123015.5+0100"
+            self.obx("TM", code, sub, v.text.replace(":", ""), "", "", flags, status, when)
         elif kind == "range":
             low = number(v.low.value) if v.low else ""
             high = number(v.high.value) if v.high else ""

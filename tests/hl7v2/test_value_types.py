@@ -52,7 +52,7 @@ def test_canonical_values():
     assert by["9"].value.quantity.comparator == "<="
     assert (by["10"].value.timestamp.precision, by["10"].value.timestamp.raw) == ("day", "20240101")
     assert by["11"].value.timestamp.precision == "minute" and by["11"].value.timestamp.has_zone
-    assert by["12"].value.text == "12:30"  # a time of day, not the year 1230
+    assert (by["12"].value.kind, by["12"].value.text) == ("time", "12:30")  # a time of day, not the year 1230
     assert by["13"].value.samples == (Decimal(1), Decimal(2), Decimal(3))
     ed = by["14"].value  # ED: the decoded octets and their MIME type (tests/hl7v2/test_attachments.py)
     assert (ed.kind, ed.content_type, ed.data) == ("attachment", "application/pdf", b"Hello")
@@ -70,7 +70,7 @@ def test_fhir_values(version):
     assert obs["8"]["valueRange"]["high"]["value"] == 20
     assert obs["10"]["valueDateTime"] == "2024-01-01"
     assert obs["11"]["valueDateTime"] == "2024-01-02T03:04:00+01:00"
-    assert obs["12"]["valueString"] == "12:30"
+    assert obs["12"]["valueTime"] == "12:30:00"  # v2-to-FHIR IG: TM -> valueTime (hh:mm:ss)
     assert "valueSampledData" in obs["13"]
     if version == "R5":
         assert obs["14"]["valueAttachment"]["data"] == "SGVsbG8="
