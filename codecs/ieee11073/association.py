@@ -827,6 +827,17 @@ class Association:
             source=SourceRef(location="AARQ system-id", offset=self.system_id_offset),
         )
 
+    def _incomplete(self) -> tuple[Issue, ...]:
+        """One `x73.input-incomplete` finding when the association lost data (reports refused, unknown
+        handles, malformed or aborted mid-transfer): the Provenance of its Bundle says so."""
+        lost = self.lost_data
+        if not lost and self.ended != "aborted":
+            return ()
+        if not lost:
+            lost = ["the association was aborted, not released: what the agent had not sent yet is missing"]
+        return (Issue(severity="error", code="x73.input-incomplete", location="association",
+                      message=_summary(lost)),)
+
     def _time_info(self, mds: dict) -> TimeInfo | None:
         info = mds.get(nom.MDC_ATTR_MDS_TIME_INFO)
         abs_t = mds.get(nom.MDC_ATTR_TIME_ABS)
@@ -867,8 +878,12 @@ class Association:
                                               "20601"),
             message_type="association", control_id=association_id, sending=Endpoint(identifier=sysid),
             sent=sent, devices=(device,), gateway=gateway,
-            metrics=tuple(self.metrics), issues=tuple(self.issues),
+            metrics=tuple(self.metrics), issues=tuple(self.issues) + self._incomplete(),
         )
+
+
+def _summary(lost: list[str]) -> str:
+    return f"{len(lost)} finding(s) of lost data, first: {lost[0]}"
 
 
 def _reg_cert(entries: Any) -> tuple[str, ...]:

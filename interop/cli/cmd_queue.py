@@ -37,7 +37,7 @@ def status(
 
     with _open(store) as s:
         stats = s.stats()
-        problems = [r for st in ("dead", "failed") for r in s.rows(st, limit=show)]
+        problems = [r for st in ("dead", "failed", "partial") for r in s.rows(st, limit=show)]
         waiting = [r for r in s.rows("pending", limit=2000) if r.attempts][:show]
     counts: dict[str, int] = {}
     for st, _, n in stats["by_status_kind"]:
@@ -63,7 +63,9 @@ def status(
     console.print(table)
     age = stats["oldest_pending_age"]
     console.print(f"pending {counts.get('pending', 0)}, done {counts.get('done', 0)}, failed {counts.get('failed', 0)}, "
-                  f"dead {counts.get('dead', 0)}" + (f"; oldest pending {age:.0f} s old" if age is not None else ""))
+                  f"dead {counts.get('dead', 0)}"
+                  + (f", partial {counts['partial']}" if counts.get("partial") else "")  # emitted, input lost data
+                  + (f"; oldest pending {age:.0f} s old" if age is not None else ""))
     for r in waiting:
         console.print(f"retrying #{r.id} {r.kind} {r.key}: attempt {r.attempts}, next in "
                       f"{max(0.0, r.next_at - time.time()):.0f} s: {r.reason}", markup=False)
@@ -89,7 +91,7 @@ def retry(
 def purge(
     store: StoreOpt,
     status_: Annotated[list[str] | None, typer.Option(
-        "--status", help="Statuses to delete (repeatable): done, failed, dead. Default: done.")] = None,
+        "--status", help="Statuses to delete (repeatable): done, partial, failed, dead. Default: done.")] = None,
     older_than: Annotated[float, typer.Option("--older-than", help="Only rows last changed this many hours ago.")] = 0.0,
 ) -> None:
     """Delete finished rows to keep the queue small. Pending rows (acknowledged, not yet forwarded) are never
@@ -98,8 +100,8 @@ def purge(
 
     statuses = tuple(status_ or ["done"])
     for st in statuses:
-        if st not in ("done", "failed", "dead"):
-            raise UsageError(f"--status {st!r}: expected done, failed or dead (pending rows are never purged)")
+        if st not in ("done", "partial", "failed", "dead"):
+            raise UsageError(f"--status {st!r}: expected done, partial, failed or dead (pending rows are never purged)")
     with _open(store) as s:
         n = s.purge(statuses, older_than=older_than * 3600)
     sys.stderr.write(f"{n} row(s) deleted\n")

@@ -79,7 +79,7 @@ __all__ = ["Emission", "ForwardEngine", "NewItem", "Receipt", "RetryPolicy", "Tr
 
 log = logging.getLogger("interop.forward")
 
-Emission = tuple[str, bytes]  # (output name, Bundle JSON)
+Emission = tuple[str, bytes] | tuple[str, bytes, str | None]  # (output name, Bundle JSON[, what the input lost])
 Translator = Callable[[Sequence[StoredItem]], Sequence[Emission]]
 Receipt = PutResult  # id, duplicate, reused_key
 
@@ -409,7 +409,7 @@ class ForwardEngine:
             to_emit.append((unit, emissions))
         flat = [em for _, ems in to_emit for em in ems]
         self.stats.batch_sizes.append(len(flat))
-        results = emit_many(self.sink, [(data, name) for name, data in flat]) if flat else []
+        results = emit_many(self.sink, [(em[1], em[0]) for em in flat]) if flat else []
         pos = 0
         deferred: dict[int, list[int]] = {}
         reasons: dict[int, str] = {}
@@ -419,6 +419,12 @@ class ForwardEngine:
             errors = [r for r in res if isinstance(r, Exception)]
             if not errors:
                 ref = " ".join(r for r in res if isinstance(r, str)) or "(nothing to emit)"
+                # an emission (name, data, what was lost) of an input that lost data: row `partial`, not done
+                lost = "; ".join(em[2] for em in ems if len(em) > 2 and em[2])
+                if lost:
+                    finished.extend((i.id, "partial", ref, lost) for i in unit)
+                    self.stats.emitted += len(unit)
+                    continue
                 finished.extend((i.id, "done", ref) for i in unit)
                 self.stats.emitted += len(unit)
                 continue

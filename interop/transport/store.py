@@ -22,6 +22,9 @@ A row's life (`status`):
   APDUs of one 20601 association, waits until its group is sealed) and its `next_at` has passed
   (a failed attempt puts it back with a later `next_at`, the exponential back-off).
 - ``done``: translated and emitted; `output_ref` says where to.
+- ``partial``: translated and emitted (`output_ref`), but the input lost data on the way (a 20601
+  association whose reports were refused, named unknown handles or was aborted mid-transfer); `reason`
+  says what was lost. Not retried: what was kept is out, what was lost cannot be had again.
 - ``failed``: the input cannot be translated (decode/mapping error); `reason` says why.
 - ``dead``: the sink refused it for good (a FHIR server's 4xx); `reason` carries the server's
   OperationOutcome text. ``failed`` and ``dead`` rows are the dead-letter queue: `retry` puts them
@@ -90,7 +93,7 @@ CREATE INDEX IF NOT EXISTS item_grp ON item(grp) WHERE grp IS NOT NULL;
 DB_NAME = "store.sqlite3"
 CHECKPOINT_PAGES = 1000  # the worker checkpoints past this WAL size (SQLite's own default)
 SAFETY_CHECKPOINT_PAGES = 16384  # the intake connection's automatic checkpoint (64 MiB): only when no worker runs
-STATUSES = ("pending", "done", "failed", "dead")
+STATUSES = ("pending", "done", "partial", "failed", "dead")
 
 
 @dataclass(frozen=True)
@@ -309,10 +312,16 @@ class DurableStore:
         self._set(item_id, "dead", reason=reason)
 
     def finish_many(self, outcomes: Iterable[tuple[int, str, str | None]]) -> None:
-        """Set many rows at once, in one transaction: (id, status, output_ref or reason)."""
+        """Set many rows at once, in one transaction: (id, status, output_ref or reason), or for ``partial``
+        rows (id, "partial", output_ref, reason)."""
         now = time.time()
-        rows = [(status, ref if status == "done" else None, None if status == "done" else ref, now, i)
-                for i, status, ref in outcomes]
+        rows = []
+        for outcome in outcomes:
+            i, status, ref = outcome[:3]
+            if status == "partial":  # emitted, and what the input lost
+                rows.append((status, ref, outcome[3] if len(outcome) > 3 else None, now, i))
+            else:
+                rows.append((status, ref if status == "done" else None, None if status == "done" else ref, now, i))
         if not rows:
             return
         with self._lock:

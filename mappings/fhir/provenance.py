@@ -46,6 +46,11 @@ def build(message: Message, ctx: FhirContext) -> None:
     res["id"], res["recorded"], res["entity"] = news(
         message.standard, message.message_type, message.control_id, message.raw.sha256 if message.raw else None,
         message.sent, ctx.options.get("timezone"), ctx.version)
+    incomplete = [i.message for i in message.issues if i.code.endswith(".input-incomplete")]
+    if incomplete:  # the source lost data on the way (a 20601 association): the Provenance says so
+        what = res["entity"][0]["what"]
+        res["entity"] = [{**res["entity"][0], "what": {**what, "display": f"{what['display']} (incomplete: "
+                                                                         f"{'; '.join(incomplete)})"}}]
     ctx.add(res)
 
 

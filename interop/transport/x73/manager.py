@@ -342,7 +342,9 @@ class X73Manager:
             self._record(outcome)
             raise
         self._record(outcome)
-        return [(f"x73-{sysid or 'unknown'}-{group}", bundle.json())]
+        name = f"x73-{sysid or 'unknown'}-{group}"
+        # an association that lost data is emitted with what it kept and stored `partial` (not done)
+        return [(name, bundle.json(), outcome.error)] if outcome.error else [(name, bundle.json())]
 
     def _record(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
