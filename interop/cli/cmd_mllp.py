@@ -44,6 +44,10 @@ def serve_mllp(
     ora_r41: Annotated[bool, typer.Option("--ora-r41", help="Answer every ORU^R40 (IHE PCD-04 Report Alert) with "
                                           "ORA^R41^ORA_R41; without it only alerts whose MSH-21 names IHE_PCD_ACM_001 "
                                           "get ORA^R41, others ACK.")] = False,
+    quirks: Annotated[list[str] | None, typer.Option("--quirks", help=(
+        "HL7 v2 quirk profile every message is decoded with (repeatable): a shipped name (`interop translate "
+        "--help` lists them) or a path to a .toml file. Default: detected per message from MSH-3/4/21, else "
+        "'default'. Every deviation tolerated is reported with the quirk's name."))] = None,
 ) -> None:
     """HL7 v2 listener: each message is stored durably, then acknowledged (AA/CA), then translated to FHIR.
 
@@ -66,7 +70,8 @@ def serve_mllp(
     logging.getLogger("interop.mllp.stats").setLevel(logging.INFO)
     config = MllpConfig(host=host, port=port, max_frame=max_frame, idle_timeout=idle_timeout,
                         frame_timeout=frame_timeout, max_connections=max_connections, allow=list(allow or []),
-                        tls_cert=tls_cert, tls_key=tls_key, tls_ca=tls_ca, ora_r41=ora_r41)
+                        tls_cert=tls_cert, tls_key=tls_key, tls_ca=tls_ca, ora_r41=ora_r41,
+                        quirks=tuple(quirks or ()))
     service = MllpService(config, store_dir=store or Path("interop-store"), write_fhir=store is not None,
                           forward_url=forward, fhir_version=fhir_version.value,  # type: ignore[arg-type]
                           bundle_type=bundle.value, worker="process")  # type: ignore[arg-type]

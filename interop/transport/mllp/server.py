@@ -65,6 +65,7 @@ class MllpConfig:
     tls_handshake_timeout: float = 10.0
     backlog: int = 1024
     ora_r41: bool = False  # answer every ORU^R40 (IHE PCD-04) with ORA^R41, not only those naming IHE_PCD_ACM_001
+    quirks: Sequence[str] = ()  # HL7 v2 quirk profiles (names or .toml paths) every message is decoded with
     networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
@@ -75,6 +76,14 @@ class MllpConfig:
             except ValueError:
                 raise UsageError(f"--allow {a!r} is not an address or CIDR block (e.g. 10.1.0.0/16)") from None
         self.networks = nets
+        if self.quirks:  # an unknown name or a broken file: a usage error before the port opens
+            from interop.codecs.hl7v2 import quirks
+            from interop.errors import DecodeError
+
+            try:
+                quirks.combine(tuple(self.quirks))
+            except DecodeError as exc:
+                raise UsageError(f"--quirks: {exc.message}; expected {exc.expected}") from None
         if (self.tls_cert is None) != (self.tls_key is None):
             raise UsageError("--tls-cert and --tls-key go together")
         if self.tls_ca is not None and self.tls_cert is None:

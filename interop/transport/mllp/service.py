@@ -35,16 +35,23 @@ def output_name(item: StoredItem) -> str:
 
 
 def hl7v2_translator(version: Literal["R4", "R5"] = "R4",
-                     bundle_type: Literal["collection", "transaction"] = "transaction"):
-    """The engine translator for `hl7v2` rows: one Bundle per message (decode → to_fhir)."""
+                     bundle_type: Literal["collection", "transaction"] = "transaction", quirks: Sequence[str] = ()):
+    """The engine translator for `hl7v2` rows: one Bundle per message (decode → to_fhir), decoded with the
+    quirk profiles `quirks` (codecs.hl7v2.quirks; none: detected per message from MSH-3/4/21, else default)."""
+    from contextlib import nullcontext
+
+    from interop.codecs.hl7v2 import quirks as hl7v2_quirks
     from interop.pipeline import fhir_json
+
+    chosen = tuple(quirks)
 
     def translate(items: Sequence[StoredItem]) -> list[tuple[str, bytes]]:
         out = []
-        for item in items:
-            name = output_name(item)
-            out.append((name, fhir_json(item.data, version, bundle_type=bundle_type, standard="hl7v2",
-                                        label=f"{name}.hl7")))
+        with hl7v2_quirks.use(*chosen) if chosen else nullcontext():  # the worker thread / forked child's own
+            for item in items:
+                name = output_name(item)
+                out.append((name, fhir_json(item.data, version, bundle_type=bundle_type, standard="hl7v2",
+                                            label=f"{name}.hl7")))
         return out
 
     return translate
@@ -60,7 +67,8 @@ class MllpService:
                  retry: RetryPolicy | None = None, keep_history: bool = False, worker: str = "thread") -> None:
         self.store = DurableStore(store_dir)
         self.sink = sink or make_sink(store_dir if write_fhir else None, forward_url)
-        self.engine = ForwardEngine(self.store, self.sink, {KIND: hl7v2_translator(fhir_version, bundle_type)},
+        self.engine = ForwardEngine(self.store, self.sink, {KIND: hl7v2_translator(fhir_version, bundle_type,
+                                                                                      config.quirks)},
                                     retry=retry)
         self.server = MllpServer(config, self.engine, keep_history=keep_history)
         self.worker = worker  # "thread" or "process" (ForwardEngine.start)
