@@ -15,6 +15,7 @@ IG has its own real-time sample array shape (PhdRtsaObservation), one Observatio
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from interop.model import MDC_SYSTEM, Message
@@ -79,6 +80,10 @@ def _fold(leads: list[dict[str, Any]], members: list[int], refs: list[str], inde
         elif key not in ("valueSampledData", "component", "identifier"):
             res[key] = value
     res["component"] = [{"code": lead["code"], "valueSampledData": lead["valueSampledData"]} for lead in leads]
+    period = _period(res, leads)
+    if period is not None:
+        res.pop("effectiveDateTime")
+        res["effectivePeriod"] = period
     ref = f"Observation/{res['id']}"
     url = _new_url(ref, res["id"], ctx)
     for i in members:
@@ -88,6 +93,34 @@ def _fold(leads: list[dict[str, Any]], members: list[int], refs: list[str], inde
     for p in positions[1:]:
         replaced[p] = None
     return ref
+
+
+def _period(res: dict[str, Any], leads: list[dict[str, Any]]) -> dict[str, str] | None:
+    """effectivePeriod of the recording (FHIR core / PoCD ECG examples): its start, and the end the samples
+    reach (start + samples × sampling period), when the start is a time to the second and every lead says
+    its period in milliseconds."""
+    from datetime import datetime, timedelta
+
+    start = res.get("effectiveDateTime")
+    if not isinstance(start, str) or len(start) < 19:
+        return None
+    lasts = []
+    for lead in leads:
+        sd = lead["valueSampledData"]
+        step = sd.get("period", sd.get("interval"))
+        if not step or sd.get("intervalUnit", "ms") != "ms" or "data" not in sd:
+            return None
+        lasts.append(Decimal(str(step)) * len(sd["data"].split()))
+    try:
+        begin = datetime.fromisoformat(start)
+    except ValueError:
+        return None
+    end = begin + timedelta(milliseconds=float(max(lasts)))
+    spec = "seconds" if end.microsecond == 0 and "." not in start else "milliseconds"
+    text = end.isoformat(timespec=spec)
+    if start.endswith("Z") and text.endswith("+00:00"):
+        text = text[:-6] + "Z"
+    return {"start": start, "end": text}
 
 
 def _one_metric_device(leads: list[dict[str, Any]], index: dict[str, int],

@@ -83,7 +83,6 @@ DEVIATIONS = {
         "valueQuantity.unit": "ours writes the UCUM code '/min' as unit text, the example 'bpm'",
     },
     "Observation/ECGSampleArrayObservation": {
-        "effectivePeriod": "ours has the lead's OBX-14 start (effectiveDateTime); the OBR-8 end is not carried to it",
         "component.valueSampledData": "PCD-01 NA values are physical (mV): origin 0 and no factor; the example "
                                       "scales integers (origin -0.5, factor 0.001). The physical values are equal",
     },
