@@ -14,7 +14,8 @@ part (IHE PCD TF-2 "ORU^R40 OBX"; HL7 PoCD IG mappingv2):
 OBX-8 of the event row repeats: the abnormality (table 0078), the priority (PH/PM/PL/PN) and the
 kind (SP/ST/SA). The attributes are read by their MDC reference id first, then by code: senders use
 the 2008-era codes (68164-68168, which IEEE 11073-20601 gives to other attributes, so they count only
-inside an alert group) as well as the current ones (68480-68485, 68546). An attribute row becomes part
+inside an alert group) as well as the current ones (68480-68485, 68546); these codes, the reference
+ids and the priority/kind spellings are data (alert_attributes.toml beside this module). An attribute row becomes part
 of its `Alarm`, never a Metric; everything the alarm reader cannot place is reported in
 `Message.issues`.
 """
@@ -23,7 +24,9 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import TYPE_CHECKING
+import tomllib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from interop.model import (
     MDC_SYSTEM,
@@ -47,32 +50,42 @@ from .tokenizer import components, subcomponents, unescape
 if TYPE_CHECKING:
     from .decoder import HL7v2Decoder
 
-# MDC reference id → the Alarm field it fills (IEEE 11073-10101 alert attributes as IHE PCD TF-2 uses them)
-ROLE_BY_REFID = {
-    "MDC_ATTR_ALERT_SOURCE": "source",
-    "MDC_ATTR_EVENT_PHASE": "phase",
-    "MDC_ATTR_EVT_PHASE": "phase",
-    "MDC_ATTR_ALARM_STATE": "state",
-    "MDC_ATTR_ALERT_STATE": "state",
-    "MDC_ATTR_ALARM_INACTIVATION_STATE": "inactivation",
-    "MDC_ATTR_ALARM_PRIORITY": "priority",
-    "MDC_ATTR_ALERT_PRIORITY": "priority",
-    "MDC_ATTR_ALERT_TYPE": "kind",
-    "MDC_ATTR_ALERT_TEXT": "text",
-}
-# current codes (IEEE 11073-10101a, as in IHE PCD TF-2 rev 9+): always alert attributes
-ROLE_BY_CODE = {"68480": "source", "68481": "phase", "68482": "state", "68483": "inactivation",
-                "68484": "priority", "68485": "kind", "68546": "text"}
-# the 2008-era codes some senders still use (GE, Draeger samples in tests/data/hl7v2); inside an alert
-# group only, since IEEE 11073-20601 gives these numbers to other attributes
-LEGACY_ROLE_BY_CODE = {"68164": "source", "68165": "phase", "68166": "state", "68167": "inactivation",
-                       "68168": "priority"}
-EVENT_ALARM = "196616"  # MDC_EVT_ALARM: OBX-5 carries the alert code
+ROLES = frozenset({"source", "phase", "state", "inactivation", "priority", "kind", "text"})
+PRIORITIES = frozenset({"high", "medium", "low", "none"})
+KINDS = frozenset({"physiological", "technical", "advisory"})
+TABLE = Path(__file__).resolve().parent / "alert_attributes.toml"
 
-PRIORITY = {"PH": "high", "PM": "medium", "PL": "low", "PN": "none", "HIGH": "high", "MEDIUM": "medium",
-            "MED": "medium", "LOW": "low", "NONE": "none"}
-KIND = {"SP": "physiological", "ST": "technical", "SA": "advisory", "PHYSIOLOGICAL": "physiological",
-        "TECHNICAL": "technical", "ADVISORY": "advisory"}
+
+def _load_table(path: Path = TABLE) -> dict[str, Any]:
+    """The alert attribute table (alert_attributes.toml, shipped as package data), checked: every role, priority
+    and kind named there is one the Alarm model has."""
+    with path.open("rb") as f:
+        data = tomllib.load(f)
+    checks = {"refid": ROLES, "code": ROLES, "legacy_code": ROLES, "priority": PRIORITIES, "kind": KINDS}
+    for section, allowed in checks.items():
+        table = data.get(section)
+        if not isinstance(table, dict):
+            raise ValueError(f"{path.name}: section [{section}] is missing")
+        bad = sorted(f"{k} = {v!r}" for k, v in table.items() if v not in allowed)
+        if bad:
+            raise ValueError(f"{path.name} [{section}]: {', '.join(bad)}; expected one of {', '.join(sorted(allowed))}")
+    if not str(data.get("event_alarm", "")).isascii() or not str(data.get("event_alarm", "")).isdigit():
+        raise ValueError(f"{path.name}: event_alarm must be an MDC code (digits)")
+    return data
+
+
+_TABLE = _load_table()
+# MDC reference id → the Alarm field it fills (IEEE 11073-10101 alert attributes as IHE PCD TF-2 uses them)
+ROLE_BY_REFID: dict[str, str] = dict(_TABLE["refid"])
+# current codes (IEEE 11073-10101a, as in IHE PCD TF-2 rev 9+): always alert attributes
+ROLE_BY_CODE: dict[str, str] = {str(k): v for k, v in _TABLE["code"].items()}
+# the 2008-era codes some senders still use; inside an alert group only (IEEE 11073-20601 gives these
+# numbers to other attributes)
+LEGACY_ROLE_BY_CODE: dict[str, str] = {str(k): v for k, v in _TABLE["legacy_code"].items()}
+EVENT_ALARM = str(_TABLE["event_alarm"])  # MDC_EVT_ALARM: OBX-5 carries the alert code
+
+PRIORITY: dict[str, str] = dict(_TABLE["priority"])
+KIND: dict[str, str] = dict(_TABLE["kind"])
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", re.ASCII)
 
 
