@@ -673,7 +673,12 @@ class Association:
                 return
             seen.append((value, dar))
         supplemental = static.get(nom.MDC_ATTR_SUPPLEMENTAL_TYPES)  # PHD IG: a Supplemental-Types component
+        accuracy = static.get(nom.MDC_ATTR_NU_ACCUR_MSMT)  # PHD IG: the Accuracy extension (FLOAT-Type)
+        if accuracy is not None:
+            number = mder.float32(accuracy)[0]
+            accuracy = _quantity(number, unit) if number is not None else None
         self.metrics.append(Metric(
+            accuracy=accuracy,
             method=(_concept(supplemental[0].partition, supplemental[0].code) if supplemental
                     else _method(categories[0]) if categories else None),
             code=code, value=value, data_absent_reason=dar,

@@ -153,6 +153,7 @@ class Metric(Frozen, kw_only=True):
     effective: Timestamp | None = None  # observation time (OBX-14, 20601 absolute time, SR observation datetime)
     effective_end: Timestamp | None = None  # end of the observation period, when the source gives one
     reference_range: Range | None = None  # normal range as stated by the source
+    accuracy: Quantity | None = None  # stated maximum deviation, in the value's unit (20601 MDC_ATTR_NU_ACCUR_MSMT)
     alarm_limits: Range | None = None  # alarm limits (PCD messages carry these in OBX-7; PoCD IG)
     method: CodeableConcept | None = None  # how it was measured (OBX-17, 20601 metric-spec-small flags)
     body_site: CodeableConcept | None = None  # where on the body (OBX-20, SR finding site)

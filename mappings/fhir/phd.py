@@ -54,6 +54,7 @@ VITAL_SIGNS_CATEGORY = {"coding": [{"system": "http://terminology.hl7.org/CodeSy
                                     "code": "vital-signs", "display": "Vital Signs"}]}
 GATEWAY_EXTENSION = "http://hl7.org/fhir/StructureDefinition/observation-gatewayDevice"
 COINCIDENT_EXTENSION = PROFILE_BASE + "CoincidentTimeStampReference"
+ACCURACY_EXTENSION = PROFILE_BASE + "Accuracy"  # the metric's stated accuracy (MDC_ATTR_NU_ACCUR_MSMT)
 COINCIDENT_PROFILE = PROFILE_BASE + "PhdCoincidentTimeStampObservation"
 TIME_ABS = {"system": MDC_SYSTEM, "code": "67975", "display": "MDC_ATTR_TIME_ABS"}  # ValueSet MDCClockTypes
 TIME_SYNC_PROTOCOL = {"system": MDC_SYSTEM, "code": "68220", "display": "MDC_TIME_SYNC_PROTOCOL"}
@@ -428,6 +429,9 @@ def phd_observation(res: dict[str, Any], m: Metric, message: Message, ctx: FhirC
     if ctx.gateway_ref:
         res.setdefault("extension", []).append({"url": GATEWAY_EXTENSION,
                                                 "valueReference": ctx.reference(ctx.gateway_ref)})
+    if m.accuracy is not None and m.accuracy.unit:  # PHD IG Accuracy: a Quantity in the value's UCUM unit
+        res.setdefault("extension", []).append({"url": ACCURACY_EXTENSION, "valueQuantity": {
+            "value": m.accuracy.value, "system": "http://unitsofmeasure.org", "code": m.accuracy.unit}})
     loinc = _add_loinc(res["code"])
     components = res.get("component", [])
     for comp in components:

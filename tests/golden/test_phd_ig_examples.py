@@ -31,6 +31,7 @@ ZONE = timezone(timedelta(hours=-5))
 PHG = bytes.fromhex("ECDE3D4E58532D31")  # phg-ecde3d4e58532d31.000000000000
 PHD = bytes.fromhex("74E8FFFEFF051C00")  # phd-74E8FFFEFF051C00.001C05FFE874
 PATIENT = "patientExample-1"
+ACCURACY_0_1 = 0xFF000001  # MDER FLOAT-Type 0.1: exponent -1, mantissa 1 (20601 MDC_ATTR_NU_ACCUR_MSMT)
 ALLOWED = {"id", "text"}  # never compared; references are checked for their target, not their spelling
 REFERENCES = {"subject", "device", "performer"}
 EXTENSIONS_REFERENCING = {"http://hl7.org/fhir/StructureDefinition/observation-gatewayDevice",
@@ -50,7 +51,6 @@ DEVIATIONS = {
         "category[0].text": "free text of the example ('Vital Signs'); codings are equal",
     },
     "pulse": {
-        "extension:Accuracy": "MDC_ATTR_NU_ACCUR_MSMT is not placed in the canonical model (x73.unplaced-attribute)",
         "identifier": "see spo2",
         "performer": "see spo2",
         "valueQuantity.unit": "the example's unit text '{beat}/min}' is malformed; ours is the UCUM code '/min'",
@@ -64,7 +64,6 @@ DEVIATIONS = {
     },
     "temperature": {
         "extension:Confidence95": "20601 thermometer (10408) has no confidence interval attribute",
-        "extension:Accuracy": "see pulse",
         "valueQuantity.unit": "display text of the unit: the example writes 'C', we write the UCUM code 'Cel' "
                               "(the unit as printed by the device is not in a 20601 association)",
         "code.text": "free text of the example ('Body temperature'); codings are equal",
@@ -193,7 +192,9 @@ def oximeter() -> dict[str, Any]:
     """IG numeric-spo2-alarm (79 % at 17:59:02) and numeric-spotnumeric (48 /min at 17:59:03), spot checks."""
     spot = [{"partition": 2, "code": 19516}]  # MDC_MODALITY_SPOT (150588) as Supplemental-Types
     entry = _entry_with(400, 1, MDC_ATTR_SUPPLEMENTAL_TYPES=spot)
-    next(o for o in entry["objects"] if o["obj_handle"] == 10)["attributes"]["MDC_ATTR_SUPPLEMENTAL_TYPES"] = spot
+    pulse = next(o for o in entry["objects"] if o["obj_handle"] == 10)["attributes"]
+    pulse["MDC_ATTR_SUPPLEMENTAL_TYPES"] = spot
+    pulse["MDC_ATTR_NU_ACCUR_MSMT"] = ACCURACY_0_1  # the example's Accuracy 0.1 /min
     at = datetime(2018, 11, 13, 17, 59, 2, tzinfo=ZONE)
     message = _association(400, entry, [({1: ("79",)}, at), ({10: ("48",)}, at + timedelta(seconds=1))],
                            at + timedelta(seconds=10), 4100)
@@ -220,10 +221,12 @@ def test_glucose() -> None:
 
 
 def test_thermometer() -> None:
-    """IG temperature-observation: 36.5 Cel MDC_TEMP_BODY at 2025-01-08T19:07:48-05:00 (standard 0x0320)."""
+    """IG temperature-observation: 36.5 Cel MDC_TEMP_BODY at 2025-01-08T19:07:48-05:00 (0x0320's objects, with
+    the Accuracy attribute)."""
     ig = json.loads((GOLDEN / "phd-temperature-observation.json").read_text())
     at = datetime(2025, 1, 8, 19, 7, 48, tzinfo=ZONE)
-    bundle = _bundle(_association(800, None, [({1: ("36.5",)}, at)], at + timedelta(minutes=1), 4104))
+    entry = _entry_with(800, 1, MDC_ATTR_NU_ACCUR_MSMT=ACCURACY_0_1)  # the example's Accuracy 0.1 Cel
+    bundle = _bundle(_association(800, entry, [({1: ("36.5",)}, at)], at + timedelta(minutes=1), 4104))
     compare(_observation(bundle, "150364"), ig, bundle, DEVIATIONS["temperature"])
 
 
