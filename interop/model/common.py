@@ -97,7 +97,8 @@ class Quantity(Frozen, kw_only=True):
     value: Decimal  # exact source value, precision preserved
     comparator: str | None = None  # "<", "<=", ">=", ">" when the source qualified the value (v2 SN)
     unit: str | None = None  # UCUM code ("mm[Hg]", "/min", "%"); None when the unit has no UCUM form
-    unit_mdc: Coding | None = None  # MDC unit code (MDC_DIM_...) when the source gave one
+    unit_mdc: Coding | None = None  # MDC unit code (MDC_DIM_...) when the source gave one; for an amount
+    # (v2 OBX-2 MO/CP) the ISO 4217 currency (system urn:iso:std:iso:4217)
     unit_text: str | None = None  # unit as written in the source, when neither form fits
 
 

@@ -47,6 +47,8 @@ MS = "264338^MDC_DIM_MILLI_SEC^MDC"
 _SYSTEM_NAMES = {MDC_SYSTEM: "MDC", "http://loinc.org": "LN", "http://snomed.info/sct": "SCT", UCUM_SYSTEM: "UCUM"}
 
 
+ISO_4217 = "urn:iso:std:iso:4217"  # currency codes of amounts (codecs.hl7v2.values: MO, CP)
+
 def escape(text: str) -> str:
     """HL7 v2 escape sequences for the default delimiters (chapter 2.7)."""
     return (text.replace("\\", "\\E\\").replace("|", "\\F\\").replace("^", "\\S\\").replace("&", "\\T\\")
@@ -259,7 +261,9 @@ class Encoder:
         kind = v.kind if v is not None else None
         if kind == "numeric":
             q = v.quantity
-            if q.comparator:
+            if q.unit_mdc is not None and q.unit_mdc.system == ISO_4217:  # an amount (v2 MO/CP read in)
+                self.obx("MO", code, sub, f"{number(q.value)}^{q.unit_mdc.code}", "", rng, flags, status, when)
+            elif q.comparator:
                 self.obx("SN", code, sub, f"{q.comparator}^{number(q.value)}", unit(q), rng, flags, status, when)
             else:
                 self.obx("NM", code, sub, number(q.value), unit(q), rng, flags, status, when)

@@ -133,11 +133,16 @@ def test_fhir_values(version):
         {"system": "http://snomed.info/sct", "code": "POS", "display": "Positive"}]
 
 
-def test_tm_without_seconds_and_period_round_trip():
-    msg = decode((HEAD + "OBX|1|TM|1^t^L||1230||||||F\rOBX|2|DR|2^d^L||20240101^20240131||||||F\r").encode())
+def test_tm_without_seconds_and_period_and_money_round_trip():
+    msg = decode((HEAD + "OBX|1|TM|1^t^L||1230||||||F\rOBX|2|DR|2^d^L||20240101^20240131||||||F\r"
+                  "OBX|3|MO|3^m^L||12.50^USD||||||F\r").encode())
     obs = [r for r in to_fhir(msg, "R4").resources if r["resourceType"] == "Observation"]
     assert obs[0]["valueTime"] == "12:30:00"
-    again = decode(encode(msg))  # DR and TM are written back as DR and TM
+    written = encode(msg)  # DR, TM and MO are written back as DR, TM and MO
+    obx = [line.split(b"|") for line in written.split(b"\r") if line.startswith(b"OBX|")]
+    assert [(f[2], f[5], f[6]) for f in obx] == [(b"TM", b"1230", b""), (b"DR", b"20240101^20240131", b""),
+                                                 (b"MO", b"12.50^USD", b"")]
+    again = decode(written)
     assert [m.value for m in again.metrics] == [m.value for m in msg.metrics]
 
 
