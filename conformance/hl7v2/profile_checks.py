@@ -14,6 +14,7 @@ from ..catalogue import check
 from ..finding import Hit
 from .checks import DT, NM, SI, TM, _good_date, valid_dtm
 from .context import V2Context
+from .groups import GroupAnchor, Position, message_groups
 from .profile_expr import Anchor, NotEvaluated, describe, evaluate, parse_path
 from .reference import Child
 from .structure import walk
@@ -367,10 +368,7 @@ def _predicates(ctx: V2Context, ev: _Evaluation) -> None:
     for pred in prof.predicates:
         usage_text = f"C({pred.true_usage}/{pred.false_usage})"
         if pred.context_kind == "group":
-            anchor_seg = ctx.msh or ctx.segments[0]
-            ev.not_evaluated(f"P:{pred.id}", ctx.hit(anchor_seg, None, (
-                f"predicate not evaluated: {pred.description or describe(pred.condition)} (group {pred.context}, "
-                f"{pred.target}, {usage_text}: paths relative to a group are not read; treated as O)")))
+            _group_predicate(ctx, ev, pred, usage_text)
             continue
         for anchor in _anchors(ctx, pred.context_kind, pred.context):
             if pred.condition is None:
@@ -412,6 +410,78 @@ def _predicates(ctx: V2Context, ev: _Evaluation) -> None:
                 f"{ed.usage}; treated as O)"), comp=c))
 
 
+def _group_anchors(ctx: V2Context, group: str) -> list[GroupAnchor]:
+    """Each instance of `group` in the message (raises NotEvaluated when no structure defines it)."""
+    segs = tuple(ctx.segments)
+    return [GroupAnchor(g, segs) for g in message_groups(ctx, _tree(ctx.user_profile),
+                                                          lambda: _profile_walk(ctx).placed, group)]
+
+
+def _group_predicate(ctx: V2Context, ev: _Evaluation, pred, usage_text: str) -> None:
+    """A predicate whose context is a group: evaluated in each instance of the group, on the element its
+    target reaches there (`1[1].12[1]` in VXU_V04.ORDER: ORC-12 of that ORDER)."""
+    prof = ctx.user_profile
+    text = pred.description or describe(pred.condition)
+    try:
+        if pred.condition is None:
+            raise NotEvaluated("no structured condition")
+        steps = parse_path(pred.target)
+        for ga in _group_anchors(ctx, pred.context):
+            holds = evaluate(pred.condition, ctx, ga, prof.value_sets)
+            usage = pred.true_usage if holds else pred.false_usage
+            if usage not in ("R", "X"):
+                continue
+            positions = list(ga.reach(ctx, pred.target))
+            why = "holds" if holds else "does not hold"
+            if not positions:
+                if usage == "R" and len(steps) == 1:  # a segment or group of the instance
+                    child = ga.inst.children[steps[0][0] - 1]
+                    where = Position(ga.seg, f"{ga.inst.path}.{child.name}")
+                    ev.cu_r.append(ga.hit(ctx, where, f"{child.name} has usage {usage_text} in {ga.inst.path} and its "
+                                          f"predicate {why} ({text}): usage R, but it is missing"))
+                continue  # an element of a segment the instance does not have: its usage does not apply
+            if positions[0].comp and not ctx.value(positions[0].seg, positions[0].field, 0, positions[0].rep):
+                continue  # a component's usage applies inside a valued field only
+            valued = [p for p in positions if (ctx.value(p.seg, p.field, p.comp, p.rep, p.sub) if p.field else True)]
+            name = f"{positions[0].seg.name}-{positions[0].field}" + (f".{positions[0].comp}" if positions[0].comp
+                                                                       else "")
+            if usage == "R" and not valued:
+                ev.cu_r.append(ga.hit(ctx, positions[0], f"{name} has usage {usage_text} in {ga.inst.path} and its "
+                                      f"predicate {why} ({text}): usage R, but it is empty"))
+            elif usage == "X" and valued:
+                ev.cu_x.append(ga.hit(ctx, valued[0], f"{name} has usage {usage_text} in {ga.inst.path} and its "
+                                      f"predicate {why} ({text}): usage X, but it is valued"))
+    except NotEvaluated as exc:
+        anchor_seg = ctx.msh or ctx.segments[0]
+        ev.not_evaluated(f"P:{pred.id}", ctx.hit(anchor_seg, None, (
+            f"predicate not evaluated: {text} (group {pred.context}, {pred.target}, {usage_text}: {exc}; "
+            "treated as O)")))
+
+
+def _group_statement(ctx: V2Context, ev: _Evaluation, st, text: str) -> None:
+    """A conformance statement whose context is a group: it holds in each instance of the group."""
+    prof = ctx.user_profile
+    a = st.assertion
+    try:
+        if a is None or not len(a):
+            raise NotEvaluated("no assertion")
+        top = a[0]
+        for ga in _group_anchors(ctx, st.context):
+            if top.tag in _VALUE_TESTS and not ga.values(ctx, top.get("Path", "")):
+                continue  # a statement on a value says nothing when the value is absent (usage says that)
+            if evaluate(a, ctx, ga, prof.value_sets):
+                continue
+            positions = list(ga.reach(ctx, st.target or top.get("Path") or "1[1]"))
+            p = positions[0] if positions else Position(ga.seg, ga.inst.path)
+            found = ctx.value(p.seg, p.field, p.comp, p.rep, p.sub) if p.field else ""
+            ev.cs.append(ga.hit(ctx, p, f"conformance statement {st.id} fails in {ga.inst.path}: {text} "
+                                f"(found {found!r})"))
+    except NotEvaluated as exc:
+        anchor_seg = ctx.msh or ctx.segments[0]
+        ev.not_evaluated(f"S:{st.id}:{st.target}", ctx.hit(anchor_seg, None, (
+            f"conformance statement not evaluated: {st.id} {text} (group {st.context}: {exc})")))
+
+
 _UNCOVERED: dict[int, list] = {}
 
 
@@ -442,10 +512,7 @@ def _statements(ctx: V2Context, ev: _Evaluation) -> None:
     for st in prof.statements:
         text = st.description or describe(st.assertion)
         if st.context_kind == "group":
-            anchor_seg = ctx.msh or ctx.segments[0]
-            ev.not_evaluated(f"S:{st.id}:{st.target}", ctx.hit(anchor_seg, None, (
-                f"conformance statement not evaluated: {st.id} {text} (group {st.context}: paths relative to a "
-                "group are not read)")))
+            _group_statement(ctx, ev, st, text)
             continue
         for anchor in _anchors(ctx, st.context_kind, st.context):
             a = st.assertion

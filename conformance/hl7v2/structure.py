@@ -26,6 +26,10 @@ class Walk:
     out_of_order: list[int] = field(default_factory=list)
     undefined: list[int] = field(default_factory=list)  # segment ids the version does not define
     z_segments: list[int] = field(default_factory=list)
+    placed: list[tuple | None] = field(default_factory=list)
+    """Per segment index, where the walk placed it: the frames (children, child index, occurrence 1-based) from
+    the top of the structure down to the segment (None: not placed). Group instances are read from it
+    (`groups.py`)."""
 
 
 _FIRST: dict[int, frozenset[str]] = {}
@@ -69,8 +73,8 @@ def walk(names: list[str], ref: Reference, structure: str) -> Walk:
     top = ref.structures[structure]
     known = all_names(top)
     defined = ref.segments
-    w = Walk()
     n = len(names)
+    w = Walk(placed=[None] * n)
     skipped: set[int] = set()
 
     def skip(i: int) -> int:
@@ -101,8 +105,8 @@ def walk(names: list[str], ref: Reference, structure: str) -> Walk:
                         break
                     i = j
                 else:
+                    last[0] = w.placed[i] = stack + ((children, ci, count + 1),)
                     i += 1
-                    last[0] = stack + ((children, ci, count + 1),)
                 count += 1
                 i = skip(i)
             if count < child.min and report:

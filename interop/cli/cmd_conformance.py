@@ -75,8 +75,6 @@ def _profile_rules(user) -> object:
         table.add_column(col, overflow="fold")
 
     def verdict(kind: str, el) -> str:
-        if kind == "group":
-            return "no: group-relative paths (PRF-NEV-001 info)"
         why = unsupported(el, user.value_sets)
         return "yes" if why is None else f"no: {why} (PRF-NEV-001 info)"
 

@@ -1,0 +1,82 @@
+"""`--profile FILE`: predicates, conformance statements and co-constraints bound to a GROUP, evaluated in each
+instance of the group (the profile's own groups, else hl7apy's message structure of the message's version)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from interop.conformance.runner import run
+
+ROOT = Path(__file__).resolve().parents[2]
+GROUPS = ROOT / "tests" / "data" / "conformance" / "profiles" / "oru-groups" / "site-oru-groups.xml"
+PCD01 = (ROOT / "conformance" / "cases" / "hl7v2" / "pcd01-vitals.hl7").read_bytes().decode()
+OBS = "PATIENT_RESULT[1].ORDER_OBSERVATION[1].OBSERVATION"
+
+
+def findings(tmp_path: Path, text: str, profile: Path = GROUPS) -> list[tuple[str, str, str]]:
+    msg = tmp_path / "m.hl7"
+    msg.write_bytes(text.encode())
+    return [(f.assertion, f.location, f.message) for f in run([msg], profile).results[0].findings
+            if f.assertion.startswith("PRF-")]
+
+
+def test_group_predicate_in_each_observation_group(tmp_path: Path):
+    """'OBX-2 is valued if OBX-5 is valued' (C(R/X)) in ORU_R01 ... OBSERVATION: per OBX group instance."""
+    assert findings(tmp_path, PCD01) == []
+    # the third OBSERVATION (SpO2, OBX-5 97) loses OBX-2: usage R there
+    assert findings(tmp_path, PCD01.replace("OBX|3|NM|", "OBX|3||", 1)) == [(
+        "PRF-CU-001", f"{OBS}[3].OBX.2",
+        f"OBX-2 has usage C(R/X) in {OBS}[3] and its predicate holds (If OBX-5 (Observation Value) is "
+        "valued.): usage R, but it is empty")]
+    # the second (a VMD row, no OBX-5) gets an OBX-2: usage X there
+    assert findings(tmp_path, PCD01.replace("OBX|2||", "OBX|2|ST|", 1)) == [(
+        "PRF-CU-002", f"{OBS}[2].OBX.2",
+        f"OBX-2 has usage C(R/X) in {OBS}[2] and its predicate does not hold (If OBX-5 (Observation Value) is "
+        "valued.): usage X, but it is valued")]
+
+
+def test_group_statements_in_each_order_observation(tmp_path: Path):
+    """Statements on ORDER_OBSERVATION hold in each instance: a second OBR without OBR-7 and without any OBX."""
+    second = "OBR|2|ACDE48FFFE012345-2^ACME_GW|ACDE48FFFE012345-2^ACME_GW|182777000^monitoring of patient^SCT\r"
+    got = findings(tmp_path, PCD01 + second)
+    assert [(a, loc) for a, loc, _ in got] == [
+        ("PRF-CS-001", "PATIENT_RESULT[1].ORDER_OBSERVATION[2]"),
+        ("PRF-CS-001", "PATIENT_RESULT[1].ORDER_OBSERVATION[2].OBR.7")]
+    assert got[0][2] == ("conformance statement SITE-OO-001 fails in PATIENT_RESULT[1].ORDER_OBSERVATION[2]: Each "
+                         "ORDER_OBSERVATION SHALL contain at least one OBSERVATION. (found '')")
+    assert "SITE-OO-002" in got[1][2]
+    # with OBR-7 and one OBX the second order conforms
+    ok = second.replace("^SCT\r", "^SCT|||20240315101600+0100\r") + \
+        "OBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.1.1.1|96|262688^MDC_DIM_PERCENT^MDC|||||F\r"
+    assert findings(tmp_path, PCD01 + ok) == []
+
+
+FLAT = """<ConformanceProfile HL7Version="2.6"><MetaData Name="Flat ORU" Version="1"/>
+<Messages><Message Type="ORU" Event="R01" StructID="ORU_R01">
+<Segment Ref="MSH" Usage="R" Min="1" Max="1"/><Segment Ref="PID" Usage="R" Min="1" Max="1"/>
+<Segment Ref="PV1" Usage="O" Min="0" Max="1"/><Segment Ref="OBR" Usage="R" Min="1" Max="1"/>
+<Segment Ref="OBX" Usage="R" Min="1" Max="*"/></Message></Messages>
+<Segments><Segment ID="MSH" Name="MSH"/><Segment ID="PID" Name="PID"/><Segment ID="PV1" Name="PV1"/>
+<Segment ID="OBR" Name="OBR"/><Segment ID="OBX" Name="OBX"/></Segments></ConformanceProfile>"""
+
+
+def test_group_of_the_hl7_structure_when_the_profile_has_no_groups(tmp_path: Path):
+    """A profile whose structure is flat still binds rules to HL7's groups: hl7apy's ORU_R01 (v2.6) gives them."""
+    prof_dir = tmp_path / "flat"
+    prof_dir.mkdir()
+    (prof_dir / "flat.xml").write_text(FLAT)
+    constraints = re.sub(r"<Constraints>.*</Constraints>", "",  # the predicate alone: OBX is child 1 in both
+                         (GROUPS.parent / "site-oru-groups.constraints.xml").read_text(), flags=re.S)
+    (prof_dir / "flat.constraints.xml").write_text(constraints.replace("ORU_R01.PATIENT_RESULT.ORDER_OBSERVATION.",
+                                                                       "ORU_R01."))
+    assert findings(tmp_path, PCD01, prof_dir / "flat.xml") == []
+    assert [(a, loc) for a, loc, _ in findings(tmp_path, PCD01.replace("OBX|4|NM|", "OBX|4||", 1),
+                                               prof_dir / "flat.xml")] == [("PRF-CU-001", f"{OBS}[4].OBX.2")]
+    # a group no structure defines is said, never guessed
+    (prof_dir / "flat.constraints.xml").write_text(constraints.replace("ORU_R01.PATIENT_RESULT.ORDER_OBSERVATION.",
+                                                                       "ORU_R01.NOSUCH_"))
+    got = findings(tmp_path, PCD01, prof_dir / "flat.xml")
+    assert [(a, loc) for a, loc, _ in got] == [("PRF-NEV-001", "MSH[1]")]
+    assert "group ORU_R01.NOSUCH_OBSERVATION is in neither the profile's message structure nor HL7 v2.6's ORU_R01" \
+        in got[0][2]
