@@ -16,7 +16,8 @@ from interop.model import Message, Metric
 _OBX_ELEMENTS = (
     (3, ("code",)),
     (5, ("valueQuantity", "valueString", "valueCodeableConcept", "valueSampledData", "valueRange",
-         "valueRatio", "valueDateTime", "valueAttachment", "derivedFrom", "component", "dataAbsentReason")),
+         "valueRatio", "valueDateTime", "valuePeriod", "valueTime", "valueAttachment", "derivedFrom", "component",
+         "dataAbsentReason")),
     (6, ("valueQuantity.unit", "valueSampledData.origin.unit")),
     (7, ("referenceRange",)),
     (8, ("interpretation", "meta.security")),

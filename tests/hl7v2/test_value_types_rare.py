@@ -173,3 +173,16 @@ def test_rare_types_only_raise_decode_error(vtype, value):
         return
     to_fhir(msg, "R4").to_model()
     to_fhir(msg, "R5").to_model()
+
+
+def test_explain_links_every_value_row_to_its_value_element():
+    """`interop explain` lineage: OBX[n]-5 of every row feeds its value[x] (valuePeriod, valueTime included)."""
+    from interop.lineage import lineage
+
+    msg, _ = _decode()
+    links = {(link.source, link.element) for link in lineage(msg, to_fhir(msg, "R4").resources)}
+    assert {("OBX[10]-5", "valuePeriod"), ("OBX[15]-5", "valueTime"), ("OBX[13]-5", "valueQuantity"),
+            ("OBX[12]-5", "valueSampledData"), ("OBX[8]-5", "valueCodeableConcept"),
+            ("OBX[1]-5", "valueString")} <= links
+    valued = {source for source, element in links if source.endswith("-5") and element.startswith("value")}
+    assert valued == {f"OBX[{n}]-5" for n in range(1, len(ROWS) + 1)}
