@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from interop.codecs.hl7v2 import alarm as alert_table
 from interop.codecs.hl7v2.tokenizer import Segment
 
 from ..catalogue import check
@@ -21,13 +22,11 @@ from .context import V2Context
 from .pcd import EUI64, ZONE, orders, sub_id
 
 PCD04_OIDS = {"1.3.6.1.4.1.19376.1.6.1.4.1", "1.3.6.1.4.1.19376.1.6.4.4"}
-ROLE_BY_CODE = {"68480": "source", "68481": "phase", "68482": "state", "68483": "inactivation",
-                "68484": "priority", "68485": "kind", "68546": "text"}
-LEGACY_CODES = {"68164": "source", "68165": "phase", "68166": "state", "68167": "inactivation", "68168": "priority"}
-ROLE_BY_REFID = {"MDC_ATTR_ALERT_SOURCE": "source", "MDC_ATTR_EVENT_PHASE": "phase", "MDC_ATTR_ALARM_STATE": "state",
-                 "MDC_ATTR_ALERT_STATE": "state", "MDC_ATTR_ALARM_INACTIVATION_STATE": "inactivation",
-                 "MDC_ATTR_ALARM_PRIORITY": "priority", "MDC_ATTR_ALERT_PRIORITY": "priority",
-                 "MDC_ATTR_ALERT_TYPE": "kind", "MDC_ATTR_ALERT_TEXT": "text"}
+# Which OBX rows are alert attributes: the codec's own table (codecs/hl7v2/alert_attributes.toml), so what
+# the suite judges and what the decoder reads never drift apart.
+ROLE_BY_CODE = alert_table.ROLE_BY_CODE
+LEGACY_CODES = alert_table.LEGACY_ROLE_BY_CODE
+ROLE_BY_REFID = alert_table.ROLE_BY_REFID
 PHASES = frozenset({"start", "start_only", "continue", "end", "present", "update", "escalate", "inactivate",
                     "deescalate", "de-escalate", "reset"})
 STATES = frozenset({"inactive", "active", "latched"})
