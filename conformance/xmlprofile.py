@@ -123,10 +123,13 @@ class CoConstraint:
     segment: str
     selectors: tuple[ET.Element, ...]  # <Code> / <PlainText> selector elements
     constraints: tuple[ET.Element, ...]  # <PlainText> / <Code> / <ValueSet> constraint elements
-    usage: str  # R: at least `min` segments in the message match the selectors
+    usage: str  # R: at least `min` segments of each context instance match the selectors
     min: int
-    condition: ET.Element | None = None  # a ConditionalTable's condition (group-relative: not evaluated)
+    condition: ET.Element | None = None  # a ConditionalTable's condition, relative to the context
     label: str = ""
+    context: str = ""  # the context group's name (IGAMT `<Context Name="ORDER">`); '' for the message
+    context_path: str = ""  # its path from the message (`9[*]`); '' for the message
+    segment_path: str = ""  # the segment's path from the context (`5[*].1[*]`); '' for every segment of the name
 
 
 @dataclass(slots=True)
@@ -358,11 +361,22 @@ def _predicates(root: ET.Element, segment_ids: dict[str, str]) -> list[Predicate
 
 
 def _coconstraints(root: ET.Element) -> list[CoConstraint]:
+    """The rows of each co-constraint table with the group context (`<Context Name Path>`) it is bound to."""
     out: list[CoConstraint] = []
+    parents = {c: p for p in root.iter() for c in p}
     for seg in root.iter("Segment"):
         name = seg.get("Name", "")
+        holder = parents.get(seg)
+        context = holder if holder is not None and holder.tag == "Context" else None
+        where = {"context": context.get("Name", "") if context is not None else "",
+                 "context_path": context.get("Path", "") if context is not None else "",
+                 "segment_path": seg.get("Path", "")}
         for table in seg:
             condition = table.find("Condition") if table.tag == "ConditionalTable" else None
+            if condition is not None and condition.find("Assertion") is not None:  # <Description> + <Assertion>
+                described = condition.find("Assertion")
+                described.set("Description", (condition.findtext("Description") or "").strip())
+                condition = described
             if table.tag not in ("SimpleTable", "ConditionalTable"):
                 continue
             for row in table.iter():
@@ -372,7 +386,7 @@ def _coconstraints(root: ET.Element) -> list[CoConstraint]:
                 constraints = tuple(row.find("Constraints") or ())
                 label = " ".join(f"{s.get('Name', '')}={s.get('Code', s.get('Value', ''))}" for s in selectors)
                 out.append(CoConstraint(name, selectors, constraints, row.get("Usage", "O"),
-                                        _int(row.get("Min"), 0) or 0, condition, label))
+                                        _int(row.get("Min"), 0) or 0, condition, label, **where))
     return out
 
 

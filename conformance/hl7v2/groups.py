@@ -85,10 +85,11 @@ def _find(nodes: tuple[Child, ...], names: tuple[str, ...], prefix: str = "") ->
 
 
 def message_groups(ctx: V2Context, profile_tree: tuple[Child, ...], profile_placed: Callable[[], list],
-                   group: str = "") -> list[GroupInstance]:
+                   group: str = "", *, root: bool = False) -> list[GroupInstance]:
     """The group instances of the message (the message first), in the structure that defines `group`
     (the profile's, whose walk placed the segments `profile_placed()`, else hl7apy's of the message's
-    version), or of `group` alone. Raises NotEvaluated when no structure defines the group."""
+    version), or of `group` alone (`root`: the message of that structure, from which context paths start).
+    Raises NotEvaluated when no structure defines the group."""
     names = tuple(group.split(".")) if group else ()
     if len(names) > 1 and _STRUCT.fullmatch(names[0]):  # VXU_V04.ORDER: the message structure first
         names = names[1:]
@@ -108,6 +109,8 @@ def message_groups(ctx: V2Context, profile_tree: tuple[Child, ...], profile_plac
         if key not in cache:
             cache[key] = instances(placed, tree, "" if use_profile else prefix)
     found = cache[key]
+    if root and found:
+        return found[:1]
     if names and not found:
         raise NotEvaluated(f"group {group} is in neither the profile's message structure nor HL7 v{ctx.ref.version}'s "
                            f"{ctx.structure or 'structure of MSH-9'}")
@@ -175,6 +178,33 @@ class GroupAnchor:
                 continue
             for f, r, c, s in Anchor(seg).resolve(ctx, rest):
                 yield Position(seg, label, f, r, c, s)
+
+    def groups(self, path: str) -> list[GroupInstance]:
+        """The group instances `path` reaches from this one (`9[*]`: every ORDER of a VXU_V04 message)."""
+        found = [self.inst]
+        for pos, rep in parse_path(path):
+            step = []
+            for inst in found:
+                occurrences = inst.slots.get(pos - 1, {})
+                targets = occurrences.values() if rep == 0 else [occurrences[rep]] if rep in occurrences else []
+                step.extend(t for t in targets if isinstance(t, GroupInstance))
+            found = step
+        return found
+
+    def segments_named(self, name: str) -> Iterator[Position]:
+        """Every segment `name` placed in this instance or its nested groups, in message order."""
+        def visit(inst: GroupInstance) -> Iterator[tuple[int, str]]:
+            for ci, occurrences in inst.slots.items():
+                child = inst.children[ci]
+                for occ, target in occurrences.items():
+                    if isinstance(target, GroupInstance):
+                        yield from visit(target)
+                    elif child.name == name:
+                        yield target, (f"{inst.path}." if inst.path else "") + name + (
+                            f"[{occ}]" if child.max != 1 else "")
+
+        for i, label in sorted(visit(self.inst)):
+            yield Position(self.segments[i], label)
 
     def values(self, ctx: V2Context, path: str) -> list[str]:
         """The valued occurrences at `path` (a segment or group path: its name when present)."""

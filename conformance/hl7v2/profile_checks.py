@@ -26,19 +26,20 @@ if TYPE_CHECKING:
 
 from ..xmlprofile import conditional
 
-_TREES: dict[int, tuple[Child, ...]] = {}
+_TREES: dict[int, tuple[UserProfile, tuple[Child, ...]]] = {}  # the profile is kept: its id is not reused
 _NOT_SENT = ("X", "W")  # X not supported; W withdrawn from the base standard (NIST profiles): neither is sent
 
 
 def _tree(profile: UserProfile) -> tuple[Child, ...]:
     key = id(profile)
-    if key not in _TREES:
+    entry = _TREES.get(key)
+    if entry is None or entry[0] is not profile:
         def conv(nodes: tuple[Node, ...]) -> tuple[Child, ...]:
             return tuple(Child(n.name, n.is_group, n.min if n.usage not in _NOT_SENT else 0, n.max if n.usage not in _NOT_SENT else -1,
                                conv(n.children) if n.is_group else ()) for n in nodes)
 
-        _TREES[key] = conv(profile.nodes)
-    return _TREES[key]
+        entry = _TREES[key] = (profile, conv(profile.nodes))
+    return entry[1]
 
 
 class _Shim:
@@ -410,11 +411,12 @@ def _predicates(ctx: V2Context, ev: _Evaluation) -> None:
                 f"{ed.usage}; treated as O)"), comp=c))
 
 
-def _group_anchors(ctx: V2Context, group: str) -> list[GroupAnchor]:
-    """Each instance of `group` in the message (raises NotEvaluated when no structure defines it)."""
+def _group_anchors(ctx: V2Context, group: str, root: bool = False) -> list[GroupAnchor]:
+    """Each instance of `group` in the message, or (`root`) the message in the structure that defines it
+    (raises NotEvaluated when no structure defines it)."""
     segs = tuple(ctx.segments)
     return [GroupAnchor(g, segs) for g in message_groups(ctx, _tree(ctx.user_profile),
-                                                          lambda: _profile_walk(ctx).placed, group)]
+                                                          lambda: _profile_walk(ctx).placed, group, root=root)]
 
 
 def _group_predicate(ctx: V2Context, ev: _Evaluation, pred, usage_text: str) -> None:
@@ -482,13 +484,14 @@ def _group_statement(ctx: V2Context, ev: _Evaluation, st, text: str) -> None:
             f"conformance statement not evaluated: {st.id} {text} (group {st.context}: {exc})")))
 
 
-_UNCOVERED: dict[int, list] = {}
+_UNCOVERED: dict[int, tuple[UserProfile, list]] = {}  # the profile is kept: its id is not reused
 
 
 def _uncovered(prof: UserProfile) -> list:
     """(segment, field, component, definition) of the conditional elements no predicate targets (per profile)."""
     key = id(prof)
-    if key not in _UNCOVERED:
+    entry = _UNCOVERED.get(key)
+    if entry is None or entry[0] is not prof:
         covered = {(p.context, p.target) for p in prof.predicates}
         out = []
         for name, sd in prof.segment_defs().items():
@@ -500,8 +503,8 @@ def _uncovered(prof: UserProfile) -> list:
                             (name, f"{n}[1].{c}[1]") in covered:
                         continue
                     out.append((name, n, c, ed))
-        _UNCOVERED[key] = out
-    return _UNCOVERED[key]
+        entry = _UNCOVERED[key] = (prof, out)
+    return entry[1]
 
 
 _VALUE_TESTS = {"PlainText", "StringList", "Format", "SimpleValue", "ValueSet", "NumberList"}
@@ -568,16 +571,66 @@ def _cc_holds(ctx: V2Context, anchor: Anchor, el, value_sets: dict[str, frozense
     raise NotEvaluated(f"co-constraint cell <{el.tag}>")
 
 
+def _cc_contexts(ctx: V2Context, row, cache: dict) -> list[tuple[GroupAnchor, list[Position]]]:
+    """(context instance, the row's segments in it) of a co-constraint row bound to a group context."""
+    key = (row.context, row.context_path, row.segment_path, row.segment)
+    if key not in cache:
+        top = _group_anchors(ctx, row.context, root=True)[0]
+        out = []
+        for inst in top.groups(row.context_path) if row.context_path else [top.inst]:
+            ga = GroupAnchor(inst, top.segments)
+            positions = list(ga.reach(ctx, row.segment_path)) if row.segment_path else list(
+                ga.segments_named(row.segment))
+            out.append((ga, [p for p in positions if p.seg.name == row.segment]))
+        cache[key] = out
+    return cache[key]
+
+
+def _coconstraints_in_groups(ctx: V2Context, ev: _Evaluation, i: int, row, cache: dict) -> None:
+    """A co-constraint row bound to a context (IGAMT `<Context Name="ORDER" Path="9[*]">`): in each instance
+    of the context whose table condition holds, every selected segment meets the row's constraints, and a row
+    with usage R selects at least Min segments."""
+    prof = ctx.user_profile
+    try:
+        contexts = _cc_contexts(ctx, row, cache)
+        for ga, positions in contexts:
+            if row.condition is not None and not evaluate(row.condition, ctx, ga, prof.value_sets):
+                continue
+            matched = 0
+            for p in positions:
+                anchor = Anchor(p.seg)
+                if not all(_cc_holds(ctx, anchor, sel, prof.value_sets)[0] for sel in row.selectors):
+                    continue
+                matched += 1
+                for cell in row.constraints:
+                    ok, path = _cc_holds(ctx, anchor, cell, prof.value_sets)
+                    if not ok:
+                        f, c, rep = anchor.location(ctx, path)
+                        want = cell.get("Value") or cell.get("Code") or ",".join(
+                            b.get("BindingIdentifier", "") for b in cell.iter("Binding"))
+                        ev.cc.append(ga.hit(ctx, Position(p.seg, p.label, f, rep, c), (
+                            f"co-constraint for {row.label}: {cell.get('Name') or path} SHALL be {want} "
+                            f"(found {ctx.value(p.seg, f, c, rep)!r})")))
+            need = max(row.min, 1)
+            if row.usage == "R" and matched < need:
+                where = Position(positions[-1].seg if positions else ga.seg, ga.inst.path or "message")
+                ev.cc.append(ga.hit(ctx, where, (
+                    f"co-constraint row {row.label} has usage R: at least {need} {row.segment} expected in "
+                    f"{ga.inst.path or 'the message'}, {matched} found")))
+    except NotEvaluated as exc:
+        anchor_seg = ctx.msh or ctx.segments[0]
+        ev.not_evaluated(f"C:{i}", ctx.hit(anchor_seg, None, f"co-constraint not evaluated: {row.label} "
+                                           f"(context {row.context or 'message'} {row.context_path}: {exc})"))
+
+
 def _coconstraints(ctx: V2Context, ev: _Evaluation) -> None:
     prof = ctx.user_profile
+    cache: dict = {}
     for i, row in enumerate(prof.coconstraints):
-        segs = ctx.segs(row.segment)
-        if row.condition is not None:
-            if segs:
-                ev.not_evaluated(f"C:{i}", ctx.hit(segs[0], None, (
-                    f"co-constraint not evaluated: {row.label} under the table condition "
-                    f"'{(row.condition.findtext('Description') or describe(row.condition)).strip()}' (group-relative)")))
+        if row.context_path or row.segment_path or row.condition is not None:
+            _coconstraints_in_groups(ctx, ev, i, row, cache)
             continue
+        segs = ctx.segs(row.segment)
         matched = 0
         for seg in segs:
             anchor = Anchor(seg)

@@ -88,10 +88,12 @@ def _profile_rules(user) -> object:
         what = ", ".join(f"{x.get('Name') or x.get('Path')}={x.get('Value') or x.get('Code') or 'value set'}"
                          for x in c.constraints)
         cells = [x for x in (*c.selectors, *c.constraints) if x.tag != "Code"]  # Code cells are always read
+        if c.condition is not None:
+            cells.append(c.condition)
         why = next((w for w in (unsupported(x, user.value_sets) for x in cells) if w), None)
-        table.add_row(f"co-constraint ({c.usage})", c.segment, c.label, what,
-                      "no: table condition is group-relative (PRF-NEV-001 info)" if c.condition is not None
-                      else "yes" if why is None else f"no: {why} (PRF-NEV-001 info)")
+        where = f"{c.segment} in each {c.context} {c.context_path}" if c.context else c.segment
+        table.add_row(f"co-constraint ({c.usage})", where, c.label, what,
+                      "yes" if why is None else f"no: {why} (PRF-NEV-001 info)")
     return table
 
 

@@ -45,21 +45,30 @@ def test_nist_profile_on_messages(tmp_path: Path):
     bad.write_text(VXU.replace("PID|1||PID001", "PID|||PID001").replace("||JonesTest", "|OLDID|JonesTest")
                    .replace("|MyEMR|", "|MyEMR^2.16.840.1.113883.3.72.5.20|").replace("|ER|AL|", "|AL|AL|")
                    .replace("|20140227|M\r", "|20140227|M" + "|" * 21 + "20200101\r")
+                   + "ORC|RE||197023^CMC\rRXA|0|1|20140730||08^HEPB-PEDIATRIC/ADOLESCENT^CVX|.5|mL^mL^UCUM||"
+                   "00^NEW IMMUNIZATION RECORD^NIP001||||||||||||CP|A\r"
                    + "OBX|1|CE|48767-8^Annotation comment^LN||text\r")
     found = [(f.assertion, f.location, f.message) for f in run([bad], NIST).results[0].findings
              if f.severity == "error"]
+    # the excerpt's structure is MSH + PID, so ORC, RXA and OBX are outside it (PRF-SEG-003); the co-constraints are
+    # bound to each VXU_V04.ORDER (Context Path 9[*], OBX at 5[*].1[*]): hl7apy's VXU_V04 gives that group
     assert [(a, loc) for a, loc, _ in found] == [
-        ("PRF-SEG-003", "OBX[1]"), ("PRF-FLD-001", "PID[1].1"), ("PRF-FLD-002", "PID[1].4"),
-        ("PRF-CS-001", "MSH[1].15"), ("PRF-CU-001", "MSH[1].3.3"), ("PRF-CU-002", "PID[1].29"),
-        ("PRF-CC-001", "OBX[1].2")]
+        ("PRF-SEG-003", "ORC[1]"), ("PRF-SEG-003", "RXA[1]"), ("PRF-SEG-003", "OBX[1]"), ("PRF-FLD-001", "PID[1].1"),
+        ("PRF-FLD-002", "PID[1].4"), ("PRF-CS-001", "MSH[1].15"), ("PRF-CU-001", "MSH[1].3.3"),
+        ("PRF-CU-002", "PID[1].29"), ("PRF-CC-001", "ORDER[1].OBSERVATION[1].OBX.2"), ("PRF-CC-001", "ORDER[1]")]
     messages = [m for _, _, m in found]
-    assert "IZ-42" in messages[3] and "found 'AL'" in messages[3]
-    assert "predicate holds (If HD.2 (Universal ID) is valued.): usage R, but it is empty" in messages[4]
-    assert "C(RE/X)" in messages[5]
-    assert messages[6] == "co-constraint for OBX-3=48767-8: OBX-2 SHALL be TX (found 'CE')"
-    nev = [f.message for f in run([bad], NIST).results[0].findings if f.assertion == "PRF-NEV-001"]
-    assert any("co-constraint not evaluated: OBX-3=64994-7 under the table condition 'If new immunization'" in m
-               for m in nev)
+    assert "IZ-42" in messages[5] and "found 'AL'" in messages[5]
+    assert "predicate holds (If HD.2 (Universal ID) is valued.): usage R, but it is empty" in messages[6]
+    assert "C(RE/X)" in messages[7]
+    assert messages[8] == "co-constraint for OBX-3=48767-8: OBX-2 SHALL be TX (found 'CE')"
+    # the ConditionalTable 'If new immunization' (RXA-9.1 '00' in this ORDER) holds: its Eligibility row (usage R)
+    # wants an OBX 64994-7 in the ORDER
+    assert messages[9] == ("co-constraint row OBX-3=64994-7 has usage R: at least 1 OBX expected in ORDER[1], "
+                           "0 found")
+    historical = tmp_path / "vxu-historical.hl7"
+    historical.write_bytes(bad.read_bytes().replace(b"00^NEW IMMUNIZATION RECORD", b"01^HISTORICAL"))
+    assert [(f.assertion, f.location) for f in run([historical], NIST).results[0].findings
+            if f.assertion == "PRF-CC-001"] == [("PRF-CC-001", "ORDER[1].OBSERVATION[1].OBX.2")]
 
 
 def test_conditional_usage_text_predicates_and_re(tmp_path: Path):
@@ -85,7 +94,8 @@ def test_conditional_usage_text_predicates_and_re(tmp_path: Path):
     assert ids(text) == []
     # OBX 3 is NM: OBX-6 becomes R (text predicate "If the value of OBX-2 is 'NM'")
     assert ids(text.replace("|97|262688^MDC_DIM_PERCENT^MDC|", "|97||", 1)) == [
-        ("PRF-CU-001", "OBX[3].6"), ("PRF-CC-001", "OBX[3].6")]  # and the SpO2 co-constraint row wants 262688
+        ("PRF-CU-001", "OBX[3].6"),  # and the SpO2 co-constraint row (bound to ORDER_OBSERVATION) wants 262688
+        ("PRF-CC-001", "ORDER_OBSERVATION[1].OBSERVATION[3].OBX.6")]
     # OBX 1 (MDS) has no OBX-2: OBX-14 becomes X (the NIST predicate of the constraints file)
     got = ids(text.replace("|||||||X|||||||0123456789ABCDEF", "|||||||X|||20240315101500+0100||||0123456789ABCDEF"))
     assert got == [("PRF-CU-002", "OBX[1].14")]

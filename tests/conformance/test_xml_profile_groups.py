@@ -80,3 +80,22 @@ def test_group_of_the_hl7_structure_when_the_profile_has_no_groups(tmp_path: Pat
     assert [(a, loc) for a, loc, _ in got] == [("PRF-NEV-001", "MSH[1]")]
     assert "group ORU_R01.NOSUCH_OBSERVATION is in neither the profile's message structure nor HL7 v2.6's ORU_R01" \
         in got[0][2]
+
+
+SITE = ROOT / "conformance" / "cases" / "xml" / "acme-pcd01-site.xml"
+
+
+def test_coconstraint_row_with_usage_r_in_each_order_observation(tmp_path: Path):
+    """The site's MDS row (OBX-3 69965, usage R, Min 1) is bound to ORDER_OBSERVATION (Context Path 4[*]): each
+    instance needs its own MDS OBX; before it was counted once per message and the second order passed."""
+    mds = "OBX|1||69965^MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS^MDC|1.0.0.0|||||||X\r"
+    temp = "OBX|2|NM|150364^MDC_TEMP_BODY^MDC|1.3.1.1|37.1|268192^MDC_DIM_DEGC^MDC|36.0-38.5||||F|||20240315101600+0100\r"
+    second = "OBR|2|ACDE48FFFE012345-2^ACME_GW^ACDE48FFFE012345^EUI-64|ACDE48FFFE012345-2^ACME_GW^ACDE48FFFE012345^" \
+             "EUI-64|182777000^monitoring of patient^SCT|||20240315101600+0100\r"
+    assert findings(tmp_path, PCD01 + second + mds + temp, SITE) == []
+    got = findings(tmp_path, PCD01 + second + temp, SITE)
+    assert got == [("PRF-CC-001", "ORDER_OBSERVATION[2]", "co-constraint row OBX-3=69965 has usage R: at least 1 "
+                    "OBX expected in ORDER_OBSERVATION[2], 0 found")]
+    # a constraint broken in the second order is located in it
+    got = findings(tmp_path, PCD01 + second + mds + temp.replace("268192^MDC_DIM_DEGC", "266016^MDC_DIM_MMHG"), SITE)
+    assert [(a, loc) for a, loc, _ in got] == [("PRF-CC-001", "ORDER_OBSERVATION[2].OBSERVATION[2].OBX.6")]
