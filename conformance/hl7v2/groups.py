@@ -218,3 +218,35 @@ class GroupAnchor:
     def hit(self, ctx: V2Context, p: Position, message: str) -> Hit:
         off, length = ctx.span(p.seg, p.field or None, p.comp, p.rep)
         return Hit(p.location(), message, off, max(length, 1))
+
+
+def _group_def(nodes: tuple[Child, ...], name: str, prefix: str) -> Child | None:
+    for n in nodes:
+        if n.is_group:
+            if n.name in (name, prefix + name):
+                return n
+            found = _group_def(n.children, name, prefix)
+            if found is not None:
+                return found
+    return None
+
+
+def segment_target(trees: list[tuple[tuple[Child, ...], str]], group: str, target: str) -> tuple[str, str] | None:
+    """(segment name, path in the segment) a group-relative `target` reaches (`1[1].12[1]` in VXU_V04.ORDER:
+    ('ORC', '12[1]')), in the first of `trees` ((structure, hl7apy's group-name prefix)) defining the group."""
+    names = group.split(".")
+    for tree, prefix in trees:
+        g = _group_def(tree, names[-1], prefix)
+        if g is None:
+            continue
+        children, parts = g.children, target.split(".")
+        for k, part in enumerate(parts):
+            head = part.split("[", 1)[0]
+            if not head.isdigit() or not 1 <= int(head) <= len(children):
+                return None
+            child = children[int(head) - 1]
+            if not child.is_group:
+                return child.name, ".".join(parts[k + 1:])
+            children = child.children
+        return None
+    return None

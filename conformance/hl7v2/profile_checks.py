@@ -14,9 +14,9 @@ from ..catalogue import check
 from ..finding import Hit
 from .checks import DT, NM, SI, TM, _good_date, valid_dtm
 from .context import V2Context
-from .groups import GroupAnchor, Position, message_groups
+from .groups import GroupAnchor, Position, message_groups, segment_target
 from .profile_expr import Anchor, NotEvaluated, describe, evaluate, parse_path
-from .reference import Child
+from .reference import Child, closest_version, reference
 from .structure import walk
 
 if TYPE_CHECKING:
@@ -493,6 +493,12 @@ def _uncovered(prof: UserProfile) -> list:
     entry = _UNCOVERED.get(key)
     if entry is None or entry[0] is not prof:
         covered = {(p.context, p.target) for p in prof.predicates}
+        group_preds = [p for p in prof.predicates if p.context_kind == "group"]
+        if group_preds:  # a group predicate covers the element of the segment its target reaches
+            hl7 = reference(closest_version(prof.version or "2.5"))
+            trees = [(_tree(prof), "")] + ([(hl7.structures[prof.struct], f"{prof.struct}_")]
+                                           if hl7 is not None and prof.struct in hl7.structures else [])
+            covered |= {t for t in (segment_target(trees, p.context, p.target) for p in group_preds) if t}
         out = []
         for name, sd in prof.segment_defs().items():
             for n, fd in enumerate(sd.fields, 1):

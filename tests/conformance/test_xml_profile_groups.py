@@ -99,3 +99,16 @@ def test_coconstraint_row_with_usage_r_in_each_order_observation(tmp_path: Path)
     # a constraint broken in the second order is located in it
     got = findings(tmp_path, PCD01 + second + mds + temp.replace("268192^MDC_DIM_DEGC", "266016^MDC_DIM_MMHG"), SITE)
     assert [(a, loc) for a, loc, _ in got] == [("PRF-CC-001", "ORDER_OBSERVATION[2].OBSERVATION[2].OBX.6")]
+
+
+def test_group_predicate_targets_name_their_segment():
+    """A conditional field whose predicate is bound to a group is covered (no 'the profile gives none' info):
+    the group-relative target is followed to its segment, in the profile's groups or hl7apy's (v2.5.1 VXU_V04)."""
+    from interop.conformance.hl7v2.groups import segment_target
+    from interop.conformance.hl7v2.reference import reference
+
+    trees = [(reference("2.5.1").structures["VXU_V04"], "VXU_V04_")]
+    assert segment_target(trees, "VXU_V04.ORDER", "1[1].12[1]") == ("ORC", "12[1]")
+    assert segment_target(trees, "VXU_V04.ORDER", "5[1].1[1].3[1].1[1]") == ("OBX", "3[1].1[1]")
+    assert segment_target(trees, "VXU_V04.ORDER", "9[1].1[1]") is None  # ORDER has 5 children
+    assert segment_target(trees, "VXU_V04.NOSUCH", "1[1]") is None
