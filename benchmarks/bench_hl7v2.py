@@ -217,7 +217,8 @@ def main() -> None:
     row("  iomt-interop tokenize", r["tokenize"], py_hl7, "python-hl7")
     row("  python-hl7 hl7.parse", py_hl7)
     row("  hl7apy parse_message (tolerant, find_groups)", r["hl7apy"], py_hl7, "python-hl7")
-    print("full translate, the example repeated (23 resources)")
+
+    print(f"full translate, the example repeated ({len(to_fhir(decode(MESSAGE)).resources)} resources)")
     row("  to_fhir(decode(bytes, 'hl7v2')).json()", r["canonical"], py_hl7, "python-hl7 parse")
     row("  to_fhir(decode(bytes)).json() (standard detected)", r["canonical auto"], py_hl7, "python-hl7 parse")
     row("  naive floor", r["floor"])
