@@ -130,6 +130,9 @@ class CoConstraint:
     context: str = ""  # the context group's name (IGAMT `<Context Name="ORDER">`); '' for the message
     context_path: str = ""  # its path from the message (`9[*]`); '' for the message
     segment_path: str = ""  # the segment's path from the context (`5[*].1[*]`); '' for every segment of the name
+    group: str = ""  # the CoConstraintGroup of the row (its segments share the value at `id_path`, e.g. OBX-4)
+    primary: bool = False  # the group's Primary row: each segment it selects starts one group instance
+    id_path: str = ""  # the table's CoConstraintGroupId IdPath (`4[1]`)
 
 
 @dataclass(slots=True)
@@ -379,14 +382,22 @@ def _coconstraints(root: ET.Element) -> list[CoConstraint]:
                 condition = described
             if table.tag not in ("SimpleTable", "ConditionalTable"):
                 continue
+            id_el = table.find("CoConstraintGroupId/IdPath")
+            id_path = id_el.get("Path", "") if id_el is not None else ""
             for row in table.iter():
                 if row.tag not in ("CoConstraint", "Primary"):
                     continue
                 selectors = tuple(row.find("Selectors") or ())
                 constraints = tuple(row.find("Constraints") or ())
                 label = " ".join(f"{s.get('Name', '')}={s.get('Code', s.get('Value', ''))}" for s in selectors)
-                out.append(CoConstraint(name, selectors, constraints, row.get("Usage", "O"),
-                                        _int(row.get("Min"), 0) or 0, condition, label, **where))
+                usage, mn = row.get("Usage", "O"), _int(row.get("Min"), 0) or 0
+                holder = parents.get(row)
+                group = holder.get("Name", "group") if holder is not None and holder.tag == "CoConstraintGroup" else ""
+                if row.tag == "Primary":  # the primary's R is within its group: required when the group is
+                    required = holder is not None and holder.get("Usage") == "R"
+                    usage, mn = ("R", max(mn, _int(holder.get("Min"), 1) or 1)) if required else ("O", 0)
+                out.append(CoConstraint(name, selectors, constraints, usage, mn, condition, label, **where,
+                                        group=group, primary=row.tag == "Primary", id_path=id_path))
     return out
 
 

@@ -592,6 +592,47 @@ def _cc_contexts(ctx: V2Context, row, cache: dict) -> list[tuple[GroupAnchor, li
     return cache[key]
 
 
+def _cc_apply(ctx: V2Context, ev: _Evaluation, ga: GroupAnchor, row, positions: list[Position]) -> int:
+    """Check the row's constraints on each of `positions` its selectors select; how many it selected."""
+    prof = ctx.user_profile
+    matched = 0
+    for p in positions:
+        anchor = Anchor(p.seg)
+        if not all(_cc_holds(ctx, anchor, sel, prof.value_sets)[0] for sel in row.selectors):
+            continue
+        matched += 1
+        for cell in row.constraints:
+            ok, path = _cc_holds(ctx, anchor, cell, prof.value_sets)
+            if not ok:
+                f, c, rep = anchor.location(ctx, path)
+                want = cell.get("Value") or cell.get("Code") or ",".join(
+                    b.get("BindingIdentifier", "") for b in cell.iter("Binding"))
+                ev.cc.append(ga.hit(ctx, Position(p.seg, p.label, f, rep, c), (
+                    f"co-constraint for {row.label}: {cell.get('Name') or path} SHALL be {want} "
+                    f"(found {ctx.value(p.seg, f, c, rep)!r})")))
+    return matched
+
+
+def _cc_members(ctx: V2Context, ev: _Evaluation, ga: GroupAnchor, row, primary, positions: list[Position]) -> None:
+    """A member row of a CoConstraintGroup: in each group instance (a segment the Primary selects and the
+    segments sharing its value at the table's IdPath, e.g. OBX-4), on the members; usage R: Min of them."""
+    prof = ctx.user_profile
+    for pp in positions:
+        anchor = Anchor(pp.seg)
+        if not all(_cc_holds(ctx, anchor, sel, prof.value_sets)[0] for sel in primary.selectors):
+            continue
+        gid = anchor.values(ctx, row.id_path)
+        members = [p for p in positions if p is not pp and Anchor(p.seg).values(ctx, row.id_path) == gid]
+        matched = _cc_apply(ctx, ev, ga, row, members)
+        need = max(row.min, 1)
+        if row.usage == "R" and matched < need:
+            f, c, rep = anchor.location(ctx, row.id_path)
+            ev.cc.append(ga.hit(ctx, Position(pp.seg, pp.label, f, rep, c), (
+                f"co-constraint row {row.label} of group {row.group} has usage R: at least {need} {row.segment} "
+                f"expected with {primary.label} ({row.id_path} {gid[0] if gid else ''!r}) in "
+                f"{ga.inst.path or 'the message'}, {matched} found")))
+
+
 def _coconstraints_in_groups(ctx: V2Context, ev: _Evaluation, i: int, row, cache: dict) -> None:
     """A co-constraint row bound to a context (IGAMT `<Context Name="ORDER" Path="9[*]">`): in each instance
     of the context whose table condition holds, every selected segment meets the row's constraints, and a row
@@ -602,21 +643,14 @@ def _coconstraints_in_groups(ctx: V2Context, ev: _Evaluation, i: int, row, cache
         for ga, positions in contexts:
             if row.condition is not None and not evaluate(row.condition, ctx, ga, prof.value_sets):
                 continue
-            matched = 0
-            for p in positions:
-                anchor = Anchor(p.seg)
-                if not all(_cc_holds(ctx, anchor, sel, prof.value_sets)[0] for sel in row.selectors):
-                    continue
-                matched += 1
-                for cell in row.constraints:
-                    ok, path = _cc_holds(ctx, anchor, cell, prof.value_sets)
-                    if not ok:
-                        f, c, rep = anchor.location(ctx, path)
-                        want = cell.get("Value") or cell.get("Code") or ",".join(
-                            b.get("BindingIdentifier", "") for b in cell.iter("Binding"))
-                        ev.cc.append(ga.hit(ctx, Position(p.seg, p.label, f, rep, c), (
-                            f"co-constraint for {row.label}: {cell.get('Name') or path} SHALL be {want} "
-                            f"(found {ctx.value(p.seg, f, c, rep)!r})")))
+            if row.group and not row.primary:
+                primary = next((r for r in prof.coconstraints if r.primary and r.group == row.group and
+                                (r.context_path, r.segment_path) == (row.context_path, row.segment_path)), None)
+                if primary is None or not row.id_path:
+                    raise NotEvaluated(f"group {row.group} has no Primary row or no CoConstraintGroupId")
+                _cc_members(ctx, ev, ga, row, primary, positions)
+                continue
+            matched = _cc_apply(ctx, ev, ga, row, positions)
             need = max(row.min, 1)
             if row.usage == "R" and matched < need:
                 where = Position(positions[-1].seg if positions else ga.seg, ga.inst.path or "message")
@@ -633,7 +667,7 @@ def _coconstraints(ctx: V2Context, ev: _Evaluation) -> None:
     prof = ctx.user_profile
     cache: dict = {}
     for i, row in enumerate(prof.coconstraints):
-        if row.context_path or row.segment_path or row.condition is not None:
+        if row.context_path or row.segment_path or row.condition is not None or row.group:
             _coconstraints_in_groups(ctx, ev, i, row, cache)
             continue
         segs = ctx.segs(row.segment)

@@ -92,7 +92,8 @@ def _profile_rules(user) -> object:
             cells.append(c.condition)
         why = next((w for w in (unsupported(x, user.value_sets) for x in cells) if w), None)
         where = f"{c.segment} in each {c.context} {c.context_path}" if c.context else c.segment
-        table.add_row(f"co-constraint ({c.usage})", where, c.label, what,
+        group = f" group {c.group}{' primary' if c.primary else ''}" if c.group else ""
+        table.add_row(f"co-constraint ({c.usage}){group}", where, c.label, what,
                       "yes" if why is None else f"no: {why} (PRF-NEV-001 info)")
     return table
 

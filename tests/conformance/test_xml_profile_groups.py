@@ -112,3 +112,50 @@ def test_group_predicate_targets_name_their_segment():
     assert segment_target(trees, "VXU_V04.ORDER", "5[1].1[1].3[1].1[1]") == ("OBX", "3[1].1[1]")
     assert segment_target(trees, "VXU_V04.ORDER", "9[1].1[1]") is None  # ORDER has 5 children
     assert segment_target(trees, "VXU_V04.NOSUCH", "1[1]") is None
+
+
+VIS_TABLE = """<CoConstraintContext><ByMessage ID="z22"><Context Name="ORDER" Path="9[*]">
+<Segment Name="OBX" Path="5[*].1[*]"><ConditionalTable>
+  <CoConstraintGroupId><IdPath Priority="1" Path="4[1]" Name="OBX-4"/></CoConstraintGroupId>
+  <Condition><Description>If new immunization</Description>
+    <Assertion><PlainText Path="3[1].9[1].1[1]" Text="00"/></Assertion></Condition>
+  <CoConstraintGroup Name="VIS" Usage="O" Min="0" Max="*">
+    <Primary Usage="R" Min="1" Max="1">
+      <Selectors><Code Path="3[1]" Name="OBX-3" Code="30956-7" CodeSystem="LN"/></Selectors>
+      <Constraints><PlainText Path="2[1]" Name="OBX-2" Value="CE"/></Constraints></Primary>
+    <CoConstraint Usage="R" Min="1" Max="1">
+      <Selectors><Code Path="3[1]" Name="OBX-3" Code="29769-7" CodeSystem="LN"/></Selectors>
+      <Constraints><PlainText Path="2[1]" Name="OBX-2" Value="TS"/></Constraints></CoConstraint>
+  </CoConstraintGroup>
+</ConditionalTable></Segment></Context></ByMessage></CoConstraintContext>"""
+VXU_ORDER = ("MSH|^~\\&|MyEMR|DE-000001||DEST|20160701123030-0700||VXU^V04^VXU_V04|CA0001|P|2.5.1|||ER|AL|||||"
+             "Z22^CDCPHINVS\rPID|1||PID001^^^MYEMR^MR||JonesTest^George^Q^III^^^L||20140227|M\r"
+             "ORC|RE||197023^CMC\rRXA|0|1|20140730||08^HEPB-PEDIATRIC/ADOLESCENT^CVX|.5|mL^mL^UCUM||"
+             "00^NEW IMMUNIZATION RECORD^NIP001||||||||||||CP|A\r"
+             "OBX|1|CE|30956-7^vaccine type^LN|2|45^HepB^CVX||||||F\r"
+             "OBX|2|TS|29769-7^VIS presented^LN|2|20140730||||||F\r")
+
+
+def test_coconstraint_group_members_share_the_primary_sub_id(tmp_path: Path):
+    """An IGAMT CoConstraintGroup (synthetic VIS group on the real Z22 profile excerpt): the OBX with the
+    Primary's code opens a group instance, the OBX sharing its OBX-4 (the table's IdPath) are its members; a
+    member row with usage R needs its OBX in each group instance."""
+    prof = tmp_path / "z22" / "z22.xml"
+    prof.parent.mkdir()
+    prof.write_bytes((ROOT / "tests" / "data" / "conformance" / "profiles" / "nist-z22-excerpt.xml").read_bytes())
+    (prof.parent / "z22.coconstraints.xml").write_text(VIS_TABLE)
+
+    def cc(text: str) -> list[tuple[str, str, str]]:
+        return [f for f in findings(tmp_path, text, prof) if f[0] in ("PRF-CC-001", "PRF-NEV-001")]
+
+    assert cc(VXU_ORDER) == []
+    # the VIS-presented OBX has another sub-id: the VIS group of OBX-4 '2' lacks it
+    assert cc(VXU_ORDER.replace("VIS presented^LN|2|", "VIS presented^LN|3|")) == [(
+        "PRF-CC-001", "ORDER[1].OBSERVATION[1].OBX.4",
+        "co-constraint row OBX-3=29769-7 of group VIS has usage R: at least 1 OBX expected with OBX-3=30956-7 "
+        "(4[1] '2') in ORDER[1], 0 found")]
+    # a member's own constraint
+    assert cc(VXU_ORDER.replace("OBX|2|TS|", "OBX|2|DT|")) == [(
+        "PRF-CC-001", "ORDER[1].OBSERVATION[2].OBX.2", "co-constraint for OBX-3=29769-7: OBX-2 SHALL be TS (found 'DT')")]
+    # a historical record (RXA-9.1 '01'): the table's condition does not hold in this ORDER
+    assert cc(VXU_ORDER.replace("VIS presented^LN|2|", "VIS presented^LN|3|").replace("00^NEW", "01^HIST")) == []
