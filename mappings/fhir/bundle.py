@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, timezone, tzinfo
 from typing import Any, Literal
@@ -98,6 +99,10 @@ def to_bundle(message: Message, version: FhirVersion = "R4",
     if len(ctx.urls) != len(ctx.entries):  # two entries for one resource: bdl-7 (fullUrl unique)
         ctx.entries = unique_entries(ctx.entries, ctx)
     data["entry"] = ctx.entries
+    if CHECK_UNIQUE_ENTRIES:
+        found = entry_duplicates(data)
+        if found:
+            raise MappingError(f"INTEROP_CHECK_UNIQUE_ENTRIES: the Bundle breaks {'; '.join(found[:3])}")
     return Bundle(version, data, ctx.issues)
 
 
@@ -126,6 +131,33 @@ def unique_entries(entries: list[dict[str, Any]], ctx: FhirContext) -> list[dict
                      f"two different {e['resource']['resourceType']} entries share fullUrl {url} (bdl-7)", "error")
             out.append(e)
     return out
+
+
+def entry_duplicates(data: dict[str, Any]) -> list[str]:
+    """What breaks bdl-7 (a fullUrl repeated) or the uniqueness of conditional creates (two POSTs of one
+    type with one `ifNoneExist`: a FHIR server creates both, then answers 412 to every later message)."""
+    found = []
+    urls: set[str] = set()
+    creates: set[tuple[str, str]] = set()
+    for e in data.get("entry", ()):
+        url = e.get("fullUrl")
+        if url is not None:
+            if url in urls:
+                found.append(f"bdl-7: fullUrl {url} repeated")
+            urls.add(url)
+        request = e.get("request")
+        if request is not None and request.get("ifNoneExist"):
+            key = (request.get("url", ""), request["ifNoneExist"])
+            if key in creates:
+                found.append(f"conditional create {key[0]}?{key[1]} repeated")
+            creates.add(key)
+    return found
+
+
+# INTEROP_CHECK_UNIQUE_ENTRIES=1: every Bundle made is checked by `entry_duplicates` and a breach raises
+# MappingError (the test suite sets it, so CLI and server subprocesses it starts are checked too; an
+# integration team can set it in its own CI). Off by default: one more pass over the entries.
+CHECK_UNIQUE_ENTRIES = os.environ.get("INTEROP_CHECK_UNIQUE_ENTRIES") == "1"
 
 
 def bdl7(data: dict[str, Any]) -> list[str]:

@@ -82,3 +82,45 @@ def test_lab_bundles_pass_the_check(version: str) -> None:
     from conftest import bundle_duplicates
 
     assert bundle_duplicates(bundle.data) == []
+
+
+CHILD = '''
+import sys
+from interop import decode, to_fhir
+from interop.errors import MappingError
+from interop.mappings.fhir import bundle as fhir_bundle
+
+original = fhir_bundle._builders()
+fhir_bundle.unique_entries = lambda entries, ctx: entries  # the mapping's own guard off
+
+
+def duplicate(message, ctx):
+    ctx.entries.append(dict(ctx.entries[0]))
+
+
+fhir_bundle._builders = lambda: [*original, duplicate]
+try:
+    to_fhir(decode(open(sys.argv[1], "rb").read()), "R4")
+except MappingError as exc:
+    print("MappingError:", exc)
+else:
+    print("no error")
+'''
+
+
+def test_processes_the_suite_starts_check_their_own_bundles(tmp_path: Path) -> None:
+    """The suite sets INTEROP_CHECK_UNIQUE_ENTRIES=1 for the processes it starts (CLI, servers): a Bundle that
+    breaks bdl-7 there is a MappingError (exit 2, a dead letter) that the test sees; without it, nothing."""
+    import os
+
+    assert os.environ.get("INTEROP_CHECK_UNIQUE_ENTRIES") == "1"
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    path = str(HERE.parent / "data/hl7v2/msfc-OUL-R22-01.hl7")
+    checked = subprocess.run([sys.executable, str(script), path], capture_output=True, text=True, timeout=120)
+    assert checked.stdout.startswith("MappingError: INTEROP_CHECK_UNIQUE_ENTRIES: the Bundle breaks bdl-7: fullUrl "
+                                     "urn:uuid:"), checked.stdout + checked.stderr
+    env = {k: v for k, v in os.environ.items() if k != "INTEROP_CHECK_UNIQUE_ENTRIES"}
+    unchecked = subprocess.run([sys.executable, str(script), path], capture_output=True, text=True, timeout=120,
+                               env=env)
+    assert unchecked.stdout.strip() == "no error", unchecked.stdout + unchecked.stderr
