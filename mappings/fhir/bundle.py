@@ -70,12 +70,14 @@ class Bundle:
     def to_model(self):
         """The Bundle as fhir.resources models (R5: `fhir.resources`, R4: `fhir.resources.R4B`).
 
-        This validates every resource and the Bundle invariant bdl-7 (fullUrl unique; fhir.resources
-        checks no invariants); it costs milliseconds, so the hot path never calls it.
+        This validates every resource, the Bundle invariant bdl-7 (fullUrl unique; fhir.resources
+        checks no invariants) and that no conditional create is repeated; it costs milliseconds, so the
+        hot path never calls it.
         """
-        dup = bdl7(self._shared if self._data is None else self._data)
-        if dup:
-            raise ValueError(f"bdl-7: fullUrl must be unique in a bundle; {dup[0]} is repeated")
+        dup = entry_duplicates(self._shared if self._data is None else self._data)
+        if dup:  # bdl-7, or one conditional create twice (a server makes both, then answers 412 for good)
+            raise ValueError(f"{dup[0]} (fullUrl must be unique in a bundle, and a conditional create may not "
+                             "be repeated)")
         if self.version == "R5":
             from fhir.resources.bundle import Bundle as ModelBundle
         else:

@@ -124,3 +124,20 @@ def test_processes_the_suite_starts_check_their_own_bundles(tmp_path: Path) -> N
     unchecked = subprocess.run([sys.executable, str(script), path], capture_output=True, text=True, timeout=120,
                                env=env)
     assert unchecked.stdout.strip() == "no error", unchecked.stdout + unchecked.stderr
+
+
+def test_to_model_and_validate_refuse_a_repeated_conditional_create() -> None:
+    """`Bundle.to_model()` (behind `--validate`) refuses a transaction whose two entries POST one resource
+    with one ifNoneExist, even under two fullUrls (bdl-7 alone would not see it)."""
+    import copy
+
+    vitals = (HERE.parents[1] / "examples/hl7v2/pcd01-vitals.hl7").read_bytes()
+    bundle = to_fhir(decode(vitals), "R4", bundle_type="transaction")
+    bundle.to_model()
+    first = next(e for e in bundle.data["entry"] if e.get("request", {}).get("ifNoneExist"))
+    twin = copy.deepcopy(first)
+    twin["fullUrl"] = "urn:uuid:00000000-0000-4000-8000-000000000001"
+    bundle.data["entry"].append(twin)
+    key = f"{first['request']['url']}?{first['request']['ifNoneExist']}"
+    with pytest.raises(ValueError, match=f"^conditional create {key.replace('|', '[|]').replace('?', '[?]')} repeated"):
+        bundle.to_model()
