@@ -95,8 +95,8 @@ class Statement:
     """A conformance statement: an assertion that holds in each instance of its context."""
 
     id: str
-    context_kind: str  # segment | datatype | group
-    context: str  # segment name, data type id (HD_IZ) or group name
+    context_kind: str  # segment | datatype | group | message
+    context: str  # segment name, data type id (HD_IZ), group name or message id
     target: str  # NIST path of the element it is about (3[1].1[1])
     assertion: ET.Element | None  # the <Assertion> element
     description: str
@@ -107,7 +107,7 @@ class Predicate:
     """The condition of an element with conditional usage: TrueUsage when it holds, FalseUsage otherwise."""
 
     id: str
-    context_kind: str  # segment | datatype | group
+    context_kind: str  # segment | datatype | group | message
     context: str
     target: str  # NIST path of the conditional element, relative to the context
     true_usage: str
@@ -330,7 +330,7 @@ def _value_sets(root: ET.Element) -> dict[str, frozenset[str]]:
 
 def _contexts(section: ET.Element, segment_ids: dict[str, str]):
     """(kind, context name, holder element) of each ByName/ByID under Segment/Datatype/Group of a section."""
-    for kind_tag, kind in (("Segment", "segment"), ("Datatype", "datatype"), ("Group", "group")):
+    for kind_tag, kind in (("Segment", "segment"), ("Datatype", "datatype"), ("Group", "group"), ("Message", "message")):
         for holder in section.findall(kind_tag):
             for by in list(holder.findall("ByName")) + list(holder.findall("ByID")):
                 name = by.get("Name") or by.get("ID", "")

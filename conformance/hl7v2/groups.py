@@ -172,7 +172,8 @@ class GroupAnchor:
                     yield Position(self.segments[target.first], target.path)
                 continue
             seg = self.segments[target]
-            label = (f"{inst.path}." if inst.path else "") + child.name + (f"[{occ}]" if child.max != 1 else "")
+            label = (f"{inst.path}." if inst.path else "") + child.name + (
+                f"[{occ}]" if child.max != 1 or not inst.path else "")  # at the top: PID[1], as elsewhere
             if not rest:
                 yield Position(seg, label)
                 continue
@@ -201,7 +202,7 @@ class GroupAnchor:
                         yield from visit(target)
                     elif child.name == name:
                         yield target, (f"{inst.path}." if inst.path else "") + name + (
-                            f"[{occ}]" if child.max != 1 else "")
+                            f"[{occ}]" if child.max != 1 or not inst.path else "")
 
         for i, label in sorted(visit(self.inst)):
             yield Position(self.segments[i], label)

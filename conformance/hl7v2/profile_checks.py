@@ -368,7 +368,7 @@ def _predicates(ctx: V2Context, ev: _Evaluation) -> None:
     prof = ctx.user_profile
     for pred in prof.predicates:
         usage_text = f"C({pred.true_usage}/{pred.false_usage})"
-        if pred.context_kind == "group":
+        if pred.context_kind in ("group", "message"):
             _group_predicate(ctx, ev, pred, usage_text)
             continue
         for anchor in _anchors(ctx, pred.context_kind, pred.context):
@@ -428,7 +428,7 @@ def _group_predicate(ctx: V2Context, ev: _Evaluation, pred, usage_text: str) -> 
         if pred.condition is None:
             raise NotEvaluated("no structured condition")
         steps = parse_path(pred.target)
-        for ga in _group_anchors(ctx, pred.context):
+        for ga in _group_anchors(ctx, pred.context if pred.context_kind == "group" else ""):
             holds = evaluate(pred.condition, ctx, ga, prof.value_sets)
             usage = pred.true_usage if holds else pred.false_usage
             if usage not in ("R", "X"):
@@ -438,8 +438,8 @@ def _group_predicate(ctx: V2Context, ev: _Evaluation, pred, usage_text: str) -> 
             if not positions:
                 if usage == "R" and len(steps) == 1:  # a segment or group of the instance
                     child = ga.inst.children[steps[0][0] - 1]
-                    where = Position(ga.seg, f"{ga.inst.path}.{child.name}")
-                    ev.cu_r.append(ga.hit(ctx, where, f"{child.name} has usage {usage_text} in {ga.inst.path} and its "
+                    where = Position(ga.seg, f"{ga.inst.path}.{child.name}" if ga.inst.path else child.name)
+                    ev.cu_r.append(ga.hit(ctx, where, f"{child.name} has usage {usage_text} in {ga.inst.path or 'the message'} and its "
                                           f"predicate {why} ({text}): usage R, but it is missing"))
                 continue  # an element of a segment the instance does not have: its usage does not apply
             if positions[0].comp and not ctx.value(positions[0].seg, positions[0].field, 0, positions[0].rep):
@@ -448,15 +448,15 @@ def _group_predicate(ctx: V2Context, ev: _Evaluation, pred, usage_text: str) -> 
             name = f"{positions[0].seg.name}-{positions[0].field}" + (f".{positions[0].comp}" if positions[0].comp
                                                                        else "")
             if usage == "R" and not valued:
-                ev.cu_r.append(ga.hit(ctx, positions[0], f"{name} has usage {usage_text} in {ga.inst.path} and its "
+                ev.cu_r.append(ga.hit(ctx, positions[0], f"{name} has usage {usage_text} in {ga.inst.path or 'the message'} and its "
                                       f"predicate {why} ({text}): usage R, but it is empty"))
             elif usage == "X" and valued:
-                ev.cu_x.append(ga.hit(ctx, valued[0], f"{name} has usage {usage_text} in {ga.inst.path} and its "
+                ev.cu_x.append(ga.hit(ctx, valued[0], f"{name} has usage {usage_text} in {ga.inst.path or 'the message'} and its "
                                       f"predicate {why} ({text}): usage X, but it is valued"))
     except NotEvaluated as exc:
         anchor_seg = ctx.msh or ctx.segments[0]
         ev.not_evaluated(f"P:{pred.id}", ctx.hit(anchor_seg, None, (
-            f"predicate not evaluated: {text} (group {pred.context}, {pred.target}, {usage_text}: {exc}; "
+            f"predicate not evaluated: {text} ({pred.context_kind} {pred.context}, {pred.target}, {usage_text}: {exc}; "
             "treated as O)")))
 
 
@@ -468,20 +468,20 @@ def _group_statement(ctx: V2Context, ev: _Evaluation, st, text: str) -> None:
         if a is None or not len(a):
             raise NotEvaluated("no assertion")
         top = a[0]
-        for ga in _group_anchors(ctx, st.context):
+        for ga in _group_anchors(ctx, st.context if st.context_kind == "group" else ""):
             if top.tag in _VALUE_TESTS and not ga.values(ctx, top.get("Path", "")):
                 continue  # a statement on a value says nothing when the value is absent (usage says that)
             if evaluate(a, ctx, ga, prof.value_sets):
                 continue
             positions = list(ga.reach(ctx, st.target or top.get("Path") or "1[1]"))
-            p = positions[0] if positions else Position(ga.seg, ga.inst.path)
+            p = positions[0] if positions else Position(ga.seg, ga.inst.path or "message")
             found = ctx.value(p.seg, p.field, p.comp, p.rep, p.sub) if p.field else ""
-            ev.cs.append(ga.hit(ctx, p, f"conformance statement {st.id} fails in {ga.inst.path}: {text} "
+            ev.cs.append(ga.hit(ctx, p, f"conformance statement {st.id} fails in {ga.inst.path or 'the message'}: {text} "
                                 f"(found {found!r})"))
     except NotEvaluated as exc:
         anchor_seg = ctx.msh or ctx.segments[0]
         ev.not_evaluated(f"S:{st.id}:{st.target}", ctx.hit(anchor_seg, None, (
-            f"conformance statement not evaluated: {st.id} {text} (group {st.context}: {exc})")))
+            f"conformance statement not evaluated: {st.id} {text} ({st.context_kind} {st.context}: {exc})")))
 
 
 _UNCOVERED: dict[int, tuple[UserProfile, list]] = {}  # the profile is kept: its id is not reused
@@ -520,7 +520,7 @@ def _statements(ctx: V2Context, ev: _Evaluation) -> None:
     prof = ctx.user_profile
     for st in prof.statements:
         text = st.description or describe(st.assertion)
-        if st.context_kind == "group":
+        if st.context_kind in ("group", "message"):
             _group_statement(ctx, ev, st, text)
             continue
         for anchor in _anchors(ctx, st.context_kind, st.context):

@@ -159,3 +159,13 @@ def test_coconstraint_group_members_share_the_primary_sub_id(tmp_path: Path):
         "PRF-CC-001", "ORDER[1].OBSERVATION[2].OBX.2", "co-constraint for OBX-3=29769-7: OBX-2 SHALL be TS (found 'DT')")]
     # a historical record (RXA-9.1 '01'): the table's condition does not hold in this ORDER
     assert cc(VXU_ORDER.replace("VIS presented^LN|2|", "VIS presented^LN|3|").replace("00^NEW", "01^HIST")) == []
+
+
+def test_message_context_statement_paths_from_the_message(tmp_path: Path):
+    """A statement in a Message context (`<Message><ByID>`): its path starts at the message's children
+    (2[1].1[1].1[1].3[1].1[1]: PATIENT_RESULT, PATIENT, PID, PID-3.1)."""
+    assert findings(tmp_path, PCD01) == []
+    assert findings(tmp_path, PCD01.replace("PID|||HOSP0001^", "PID|||^", 1)) == [(
+        "PRF-CS-001", "PATIENT_RESULT[1].PATIENT[1].PID.3.1",
+        "conformance statement SITE-MSG-001 fails in the message: PID-3.1 (patient identifier) SHALL be valued. "
+        "(found '')")]
