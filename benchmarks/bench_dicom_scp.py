@@ -6,7 +6,8 @@ for each round sends all of them with dcmtk's `storescu` (one association) to a 
 and to a fresh `interop serve dicom --store DIR`, alternating, and times storescu from start to exit (every
 C-STORE answered: for `serve dicom` that means every instance durable in its SQLite store). Prints the
 instances/s of each (best round), the ratio serve/storescp (goal ≥ 0.5), and for `serve dicom` how long
-after storescu exited the last study's FHIR Bundle was written. Then the same with `--parallel` storescu
+after storescu exited the last study's FHIR Bundle was written, and beside them a bare pynetdicom SCP that
+only writes each dataset to a file (the floor of the library `serve dicom` is built on). Then the same with `--parallel` storescu
 sending at once (storescp with --fork): there the instances of several associations share one fsync
 (the engine's group commit); one association sending one instance at a time pays one fsync per
 instance, which storescp (no fsync at all) never does. A last round sends the same files to
@@ -126,6 +127,40 @@ def run_storescp(storescp: str, storescu: str, files: list[Path], work: Path, pa
     return elapsed
 
 
+# The library's own floor: a pynetdicom SCP that only writes each received dataset to a file (no fsync, no
+# store, no translation). `serve dicom` is built on pynetdicom, so this bounds what it can reach.
+BARE_PYNETDICOM = """
+import sys
+from pathlib import Path
+from pynetdicom import AE, AllStoragePresentationContexts, evt
+out, count = Path(sys.argv[2]), [0]
+def store(event):
+    count[0] += 1
+    (out / f"{count[0]}.dcm").write_bytes(event.encoded_dataset())
+    return 0x0000
+ae = AE(ae_title="BARE")
+ae.supported_contexts = AllStoragePresentationContexts
+ae.start_server(("127.0.0.1", int(sys.argv[1])), block=True, evt_handlers=[(evt.EVT_C_STORE, store)])
+"""
+
+
+def run_bare_pynetdicom(storescu: str, files: list[Path], work: Path) -> float:
+    out = work / "bare-pynetdicom"
+    out.mkdir()
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-c", BARE_PYNETDICOM, str(port), str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_port(port, proc)
+        elapsed = _send(storescu, port, files, "BARE")
+    finally:
+        _stop(proc)
+    stored = len(list(out.iterdir()))
+    if stored != len(files):
+        sys.exit(f"bench_dicom_scp: the bare pynetdicom SCP wrote {stored} of {len(files)} files")
+    return elapsed
+
+
 def _stalled(port: int, count: int) -> list[socket.socket]:
     """`count` slowloris connections: silent ones, half a PDU header, an A-ASSOCIATE-RQ cut short."""
     out = []
@@ -185,11 +220,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-dicom-scp-") as tmp:
         root = Path(tmp)
         files = make_files(root / "in", args.files, args.studies)
-        ref, ours, after = [], [], []
+        ref, ours, after, bare = [], [], [], []
         for r in range(args.rounds):
             work = root / f"round{r}"
             work.mkdir()
             ref.append(run_storescp(storescp, storescu, files, work))
+            bare.append(run_bare_pynetdicom(storescu, files, work))
             elapsed, bundles = run_serve(storescu, files, args.studies, work)
             ours.append(elapsed)
             after.append(bundles)
@@ -201,6 +237,9 @@ def main() -> None:
         print(f"  interop serve dicom     {n / best_ours:8.1f} instances/s  ({best_ours:.2f} s, durable before each "
               f"C-STORE-RSP; last Bundle {min(after):.2f} s after)")
         print(f"  ratio serve/storescp    {best_ref / best_ours:8.2f}  (goal >= 0.5)")
+        best_bare = min(bare)
+        print(f"  bare pynetdicom SCP     {n / best_bare:8.1f} instances/s  ({best_bare:.2f} s: writes each dataset to a "
+              f"file, no fsync, no store, no translation; {best_ref / best_bare:.2f} of storescp: the library's floor)")
         if args.parallel > 1:
             # several modalities at once: the instances of different associations share one fsync (group commit)
             pref, pours = [], []
