@@ -61,13 +61,6 @@ def fhir_server() -> Iterator[tuple[str, list[tuple[str, str, str, bytes]]]]:
 # `Bundle.__init__` (the one place every mapping's Bundle is made) and costs one pass over the entries.
 # A test that makes such a Bundle on purpose says so with `@pytest.mark.allow_duplicate_entries`.
 
-def bundle_duplicates(data: dict) -> list[str]:
-    """What breaks bdl-7 or the uniqueness of conditional creates in a Bundle (as plain dicts)."""
-    from interop.mappings.fhir.bundle import entry_duplicates
-
-    return entry_duplicates(data)
-
-
 def bundle_findings() -> list[str]:
     """The findings of the check since the last test began (kept on the wrapper: one list per process)."""
     from interop.mappings.fhir import bundle as fhir_bundle
@@ -80,7 +73,7 @@ def bundle_findings() -> list[str]:
 
         def checked_init(self, version, data, issues):  # noqa: ANN001 - the wrapped signature
             original(self, version, data, issues)
-            dup = bundle_duplicates(data)
+            dup = fhir_bundle.entry_duplicates(data)
             if dup:
                 found.extend(dup)
 

@@ -162,19 +162,6 @@ def entry_duplicates(data: dict[str, Any]) -> list[str]:
 CHECK_UNIQUE_ENTRIES = os.environ.get("INTEROP_CHECK_UNIQUE_ENTRIES") == "1"
 
 
-def bdl7(data: dict[str, Any]) -> list[str]:
-    """The fullUrls that more than one entry of a Bundle carries (FHIR invariant bdl-7)."""
-    seen: set[str] = set()
-    dup = []
-    for e in data.get("entry", []):
-        url = e.get("fullUrl")
-        if url is not None:
-            if url in seen:
-                dup.append(url)
-            seen.add(url)
-    return dup
-
-
 def head(identity: str | None, sent: Timestamp | None, assume_tz: tzinfo | None, version: FhirVersion,
          bundle_type: str) -> dict[str, Any]:
     """The Bundle without its entries: id (from the input's digest, else its control id), type, and the

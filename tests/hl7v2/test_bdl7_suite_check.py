@@ -64,7 +64,7 @@ def test_the_check_fails_a_test_that_makes_a_duplicate(tmp_path: Path) -> None:
 
 
 def test_duplicates_found_in_plain_data() -> None:
-    from conftest import bundle_duplicates
+    from interop.mappings.fhir.bundle import entry_duplicates as bundle_duplicates
 
     entry = {"fullUrl": "urn:uuid:1", "resource": {"resourceType": "Device", "id": "1"},
              "request": {"method": "POST", "url": "Device", "ifNoneExist": "identifier=s|v"}}
@@ -79,7 +79,7 @@ def test_duplicates_found_in_plain_data() -> None:
 @pytest.mark.parametrize("version", ["R4", "R5"])
 def test_lab_bundles_pass_the_check(version: str) -> None:
     bundle = to_fhir(decode(MSG), version, bundle_type="transaction")
-    from conftest import bundle_duplicates
+    from interop.mappings.fhir.bundle import entry_duplicates as bundle_duplicates
 
     assert bundle_duplicates(bundle.data) == []
 
