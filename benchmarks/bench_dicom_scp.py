@@ -107,6 +107,22 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(5)
 
 
+def _receive(name: str, cmd: list[str], port: int, out: Path, storescu: str, files: list[Path], called: str,
+             parallel: int = 1, env: dict[str, str] | None = None) -> float:
+    """Start the receiver `cmd` (listening on `port`), time the send, stop it; it must have written one file per
+    instance into `out`."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    try:
+        _wait_port(port, proc)
+        elapsed = _send(storescu, port, files, called, parallel)
+    finally:
+        _stop(proc)
+    stored = len(list(out.iterdir()))
+    if stored != len(files):
+        sys.exit(f"bench_dicom_scp: {name} wrote {stored} of {len(files)} files")
+    return elapsed
+
+
 def run_storescp(storescp: str, storescu: str, files: list[Path], work: Path, parallel: int = 1,
                  fork: bool = False) -> float:
     out = work / f"storescp{parallel}{'-fork' if fork else ''}"
@@ -114,17 +130,8 @@ def run_storescp(storescp: str, storescu: str, files: list[Path], work: Path, pa
     port = _free_port()
     # --fork: one process per association, parallel associations served in parallel (as serve dicom does);
     # without it storescp serves them one after the other (the others wait in the listen backlog)
-    proc = subprocess.Popen([storescp, *(["--fork"] if fork else []), "-aet", "STORESCP", "-od", str(out),
-                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=DCMTK_ENV)
-    try:
-        _wait_port(port, proc)
-        elapsed = _send(storescu, port, files, "STORESCP", parallel)
-    finally:
-        _stop(proc)
-    stored = len(list(out.iterdir()))
-    if stored != len(files):
-        sys.exit(f"bench_dicom_scp: storescp wrote {stored} of {len(files)} files")
-    return elapsed
+    cmd = [storescp, *(["--fork"] if fork else []), "-aet", "STORESCP", "-od", str(out), str(port)]
+    return _receive("storescp", cmd, port, out, storescu, files, "STORESCP", parallel, env=DCMTK_ENV)
 
 
 # The library's own floor: a pynetdicom SCP that only writes each received dataset to a file (no fsync, no
@@ -148,17 +155,8 @@ def run_bare_pynetdicom(storescu: str, files: list[Path], work: Path) -> float:
     out = work / "bare-pynetdicom"
     out.mkdir()
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-c", BARE_PYNETDICOM, str(port), str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        _wait_port(port, proc)
-        elapsed = _send(storescu, port, files, "BARE")
-    finally:
-        _stop(proc)
-    stored = len(list(out.iterdir()))
-    if stored != len(files):
-        sys.exit(f"bench_dicom_scp: the bare pynetdicom SCP wrote {stored} of {len(files)} files")
-    return elapsed
+    cmd = [sys.executable, "-c", BARE_PYNETDICOM, str(port), str(out)]
+    return _receive("the bare pynetdicom SCP", cmd, port, out, storescu, files, "BARE")
 
 
 def _stalled(port: int, count: int) -> list[socket.socket]:
