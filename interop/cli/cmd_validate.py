@@ -29,9 +29,9 @@ VALIDATE_HELP = "\n\n".join((
     "Exit codes: 0 no error, 1 at least one error, 2 unusable input or usage (one line on stderr). The "
     "catalogue: interop conformance assertions --profile P; the profiles: interop conformance profiles.",
     "Examples:",
-    "interop validate feed.hl7 --profile ihe-pcd-01 --report html -o report.html",
-    "interop validate msgs/ --profile site-profile.xml --report junit -o conformance.xml",
-    "interop validate capture.x73 --profile x73-20601 --vendor acme.yaml",
+    "  interop validate feed.hl7 --profile ihe-pcd-01 --report html -o report.html",
+    "  interop validate msgs/ --profile site-profile.xml --report junit -o conformance.xml",
+    "  interop validate capture.x73 --profile x73-20601 --vendor acme.yaml",
 ))
 
 

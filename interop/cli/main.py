@@ -74,7 +74,47 @@ def build_app() -> Any:
                 continue
             raise
         module.register(app, serve_app, simulate_app)
+    _reflow_help(app)
     return app
+
+
+def reflow(text: str) -> str:
+    """A help text as paragraphs: the lines of a paragraph joined into one, so that the terminal (rich)
+    wraps it at its own width. Blank lines separate paragraphs; indented lines (examples) and list items
+    ("- ...", "* ...") keep their own line. typer keeps a docstring's line breaks, which on an 80-column
+    terminal left ragged half-lines after every source line."""
+    out: list[str] = []
+    joinable = False  # whether the last line of `out` is paragraph text the next line continues
+    import inspect
+
+    for line in inspect.cleandoc(text).splitlines():
+        stripped = line.strip()
+        if not stripped:
+            out.append("")
+            joinable = False
+        elif line[:1].isspace() or stripped[:2] in ("- ", "* "):
+            out.append(line.rstrip())
+            joinable = stripped[:2] in ("- ", "* ")  # a list item's text may run on to the next lines
+        elif joinable:
+            out[-1] += " " + stripped
+        else:
+            out.append(stripped)
+            joinable = True
+    return "\n".join(out)
+
+
+def _reflow_help(app: Any) -> None:
+    """`reflow` the help of every command and command group of `app`, recursively."""
+    import inspect
+
+    for info in app.registered_commands:
+        text = info.help or (inspect.getdoc(info.callback) if info.callback else None)
+        if text:
+            info.help = reflow(text)
+    for group in app.registered_groups:
+        sub = group.typer_instance
+        if sub is not None:
+            _reflow_help(sub)
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -165,3 +165,37 @@ def test_a_reader_that_goes_away_stops_the_output_quietly(tmp_path: Path) -> Non
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 141
     assert json.loads(first)["resourceType"] == "Bundle" and err == b""
+
+
+def test_help_paragraphs_are_reflowed_not_cut_at_source_lines():
+    """typer keeps a docstring's line breaks: on an 80-column terminal each source line ended in a ragged
+    half-line. `reflow` joins a paragraph's lines; indented examples and list items keep their lines."""
+    from interop.cli.main import reflow
+
+    doc = """First line of the summary.
+
+    A paragraph written over
+    three source
+    lines.
+
+    Examples:
+
+      interop translate a.hl7 --pretty
+      interop translate b/ -o out/
+    - an item that
+      runs on
+    """
+    assert reflow(doc) == ("First line of the summary.\n\n"
+                           "A paragraph written over three source lines.\n\n"
+                           "Examples:\n\n"
+                           "  interop translate a.hl7 --pretty\n"
+                           "  interop translate b/ -o out/\n"
+                           "- an item that\n"
+                           "  runs on")
+
+
+def test_translate_help_wraps_at_the_terminal_width():
+    out = subprocess.run([sys.executable, "-m", "interop.cli.main", "translate", "--help"], capture_output=True,
+                         timeout=120, cwd=ROOT, env={**__import__("os").environ, "COLUMNS": "80"}).stdout.decode()
+    # the docstring breaks "(a batch" / "file, an MLLP capture": reflowed, the phrase is on one line
+    assert "a batch file, an MLLP capture" in out
