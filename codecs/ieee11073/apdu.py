@@ -9,6 +9,7 @@ the content, so a parsed value builds back to the identical bytes.
 from __future__ import annotations
 
 import io
+import struct
 from contextvars import ContextVar
 from functools import cache
 from typing import Any
@@ -141,8 +142,10 @@ class UnknownChoice(Construct):
 
 def SeqOf(item: Construct, what: str = "list") -> Construct:  # noqa: N802 (construct style)
     """SEQUENCE OF: INT-U16 count, INT-U16 length, items (20601 F.2.4)."""
-    return FocusedSeq("value", "count" / Rebuild(Int16ub, len_(this.value)),
-                      "value" / Sized(Array(this.count, item), what))
+    seq = FocusedSeq("value", "count" / Rebuild(Int16ub, len_(this.value)),
+                     "value" / Sized(Array(this.count, item), what))
+    seq.x73_item = item  # the item declaration, for the layouts derived from these declarations (layouts.py)
+    return seq
 
 
 OctetString = Sized(GreedyBytes, "octet string")
@@ -392,3 +395,68 @@ def build_apdu(value: dict | Container) -> bytes:
         return compiled("Apdu").build(value)
     except Exception:  # noqa: BLE001 - the declarative build below raises the diagnosable error
         return Apdu.build(value)
+
+
+class Slot:
+    """A named hole in a `Template` value."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class Template:
+    """An APDU whose structure is fixed and only some integer fields change (the manager's confirmation of a
+    scan report): built once by the declaration, then each APDU is the template with those fields packed in.
+
+    Where each field lies is found from the declaration itself, not written down: the value is built with
+    every slot 0, then with one slot at its largest value, and the octets that differ are that field."""
+
+    def __init__(self, value: dict[str, Any], declaration: Construct | None = None) -> None:
+        self.declaration = declaration if declaration is not None else Apdu
+        names = _slots(value)
+        self.base = self.declaration.build(_fill(value, dict.fromkeys(names, 0)))
+        self.fields: list[tuple[str, int, struct.Struct]] = []
+        for name in names:
+            for width, fmt in ((4, ">I"), (2, ">H"), (1, ">B")):
+                try:
+                    marked = self.declaration.build(_fill(value, {**dict.fromkeys(names, 0), name: (1 << 8 * width) - 1}))
+                except ConstructError:
+                    continue
+                diff = [i for i, (a, b) in enumerate(zip(self.base, marked, strict=True)) if a != b]
+                if len(marked) != len(self.base) or diff != list(range(diff[0], diff[0] + width)):
+                    raise ValueError(f"template field {name}: not one big-endian {width}-octet integer")
+                self.fields.append((name, diff[0], struct.Struct(fmt)))
+                break
+            else:
+                raise ValueError(f"template field {name}: no integer width fits")
+
+    def build(self, **values: int) -> bytes:
+        """The APDU with `values` in its slots (each must fit its field: struct.error otherwise)."""
+        out = bytearray(self.base)
+        for name, at, fmt in self.fields:
+            fmt.pack_into(out, at, values[name])
+        return bytes(out)
+
+
+def _slots(value: Any) -> list[str]:
+    if isinstance(value, Slot):
+        return [value.name]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _slots(v)]
+    return []
+
+
+def _fill(value: Any, values: dict[str, int]) -> Any:
+    if isinstance(value, Slot):
+        return values[value.name]
+    if isinstance(value, dict):
+        return {k: _fill(v, values) for k, v in value.items()}
+    return value
+
+
+SCAN_REPORT_CONFIRMATION = Template({"choice": nom.PRST_CHOSEN, "apdu": {
+    "invoke_id": Slot("invoke_id"), "choice": nom.RORS_CMIP_CONFIRMED_EVENT_REPORT_CHOSEN, "message": {
+        "obj_handle": Slot("obj_handle"), "currentTime": Slot("event_time"), "event_type": Slot("event_type"),
+        "event_reply_info": b""}}})
+"""rors-cmip-confirmed-event-report answering a scan report (its event-reply-info is empty, 20601 A.11.2):
+`SCAN_REPORT_CONFIRMATION.build(invoke_id=..., obj_handle=..., event_time=..., event_type=...)`."""

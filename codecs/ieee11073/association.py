@@ -41,7 +41,7 @@ from interop.model import (
     Timestamp,
 )
 
-from . import apdu, attributes, configurations, fsm, mder
+from . import apdu, attributes, configurations, fsm, layouts, mder
 from . import nomenclature as nom
 
 STANDARD = "ieee11073-20601"
@@ -141,13 +141,15 @@ class Association:
         padding: list[tuple[int, int, int]] | None = None if self.strict else []
         if self.mode == "manager" and self.received_at is None:
             self.received_at = self.clock()
-        try:
-            value = apdu.parse_apdu(data, base=offset, padding=padding)
-        except apdu.LayoutError as exc:
-            if self._reject_malformed(data, offset, exc):
-                return self.outbox
-            raise DecodeError(str(exc), standard=STANDARD, position=f"APDU {self.apdu_count} byte {exc.offset}",
-                              expected=exc.expected or "a well-formed APDU", offset=exc.offset) from None
+        value = _scan_report(data)
+        if value is None:
+            try:
+                value = apdu.parse_apdu(data, base=offset, padding=padding)
+            except apdu.LayoutError as exc:
+                if self._reject_malformed(data, offset, exc):
+                    return self.outbox
+                raise DecodeError(str(exc), standard=STANDARD, position=f"APDU {self.apdu_count} byte {exc.offset}",
+                                  expected=exc.expected or "a well-formed APDU", offset=exc.offset) from None
         for at, octets, declared in padding or ():
             self.issue("warning", "x73.event-info-padding",
                        f"event-info declares {declared} octets but its content ends {octets} octet(s) earlier; "
@@ -398,6 +400,11 @@ class Association:
             return
         if not ok:
             self.send_roer(rx, nom.NO_SUCH_OBJECT_INSTANCE)
+            return
+        if reply == b"" and msg.event_type not in apdu.EVENT_REPLY_INFO:  # a scan report: the declared template
+            self.outbox.append(apdu.SCAN_REPORT_CONFIRMATION.build(
+                invoke_id=data.invoke_id, obj_handle=msg.obj_handle, event_time=msg.event_time,
+                event_type=msg.event_type))
             return
         self._prst(data.invoke_id, nom.RORS_CMIP_CONFIRMED_EVENT_REPORT_CHOSEN, {
             "obj_handle": msg.obj_handle, "currentTime": msg.event_time, "event_type": msg.event_type,
@@ -885,6 +892,22 @@ class Association:
             sent=sent, devices=(device,), gateway=gateway,
             metrics=tuple(self.metrics), issues=tuple(self.issues) + self._incomplete(),
         )
+
+
+_EVENT_REPORT_CHOICES = frozenset({nom.ROIV_CMIP_EVENT_REPORT_CHOSEN, nom.ROIV_CMIP_CONFIRMED_EVENT_REPORT_CHOSEN})
+
+
+def _scan_report(data: bytes) -> Any:
+    """A PRST carrying a scan report (the APDU a manager receives most), read by the parser derived from
+    the APDU declaration (layouts.py); None for any other APDU, or when the octets do not fit exactly
+    (then construct's parse reads it, tolerates an event-info's padding or names the fault)."""
+    if (len(data) < 22 or data[0] != 0xE7 or data[1] != 0 or (data[8] << 8 | data[9]) not in _EVENT_REPORT_CHOICES
+            or (data[18] << 8 | data[19]) not in nom.SCAN_REPORTS):
+        return None
+    try:
+        return layouts.parse_whole(attributes.layout("Apdu"), data)
+    except layouts.Short:
+        return None
 
 
 def _summary(lost: list[str]) -> str:

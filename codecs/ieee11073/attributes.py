@@ -6,9 +6,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from . import apdu
+from . import apdu, layouts
 from . import nomenclature as nom
 
 # attribute id -> name of its type's declaration in apdu.py
@@ -88,12 +89,39 @@ ATTRIBUTE_TYPES: dict[int, str] = {
 }
 
 
+_LAYOUTS: dict[str, layouts.Parser] = {}  # type name -> parser derived from its declaration (layouts.py)
+_LOCK = threading.Lock()
+
+
+def layout(name: str) -> layouts.Parser:
+    """The fast parser of the declaration `name` of apdu.py. All attribute types are derived together on
+    first use, under a lock (deriving runs `exec`, which must not race in serving threads)."""
+    found = _LAYOUTS.get(name)
+    if found is None:
+        with _LOCK:
+            if not _LAYOUTS:
+                for type_name in sorted({*ATTRIBUTE_TYPES.values(), "Apdu"}):
+                    _LAYOUTS[type_name] = layouts.compile_layout(getattr(apdu, type_name), type_name)
+            found = _LAYOUTS.get(name)
+            if found is None:
+                found = _LAYOUTS[name] = layouts.compile_layout(getattr(apdu, name), name)
+    return found
+
+
 def decode(attr_id: int, raw: bytes, base: int = 0) -> Any:
-    """The value of attribute `attr_id` held in `raw` (raises apdu.LayoutError with an absolute offset)."""
+    """The value of attribute `attr_id` held in `raw` (raises apdu.LayoutError with an absolute offset).
+
+    Read by the parser derived from its type's declaration (layouts.py: records, fields read at C speed);
+    when the octets do not fit it exactly, by construct's compiled and then declarative parse, which
+    gives the value construct gives or names the fault and its offset."""
     name = ATTRIBUTE_TYPES.get(attr_id)
     if name is None:
         return bytes(raw)
-    return apdu.parse(getattr(apdu, name), raw, name=name, base=base)
+    parser = _LAYOUTS.get(name) or layout(name)
+    try:
+        return layouts.parse_whole(parser, raw)
+    except layouts.Short:
+        return apdu.parse(getattr(apdu, name), raw, name=name, base=base)
 
 
 def encode(attr_id: int, value: Any) -> bytes:
@@ -101,7 +129,7 @@ def encode(attr_id: int, value: Any) -> bytes:
     name = ATTRIBUTE_TYPES.get(attr_id)
     if name is None:
         return bytes(value)
-    return getattr(apdu, name).build(value)
+    return getattr(apdu, name).build(layouts.to_container(value))
 
 
 def name(attr_id: int) -> str:

@@ -96,6 +96,7 @@ class X73Manager:
         from interop.codecs.ieee11073 import apdu, attributes
 
         apdu.warm(tuple(set(attributes.ATTRIBUTE_TYPES.values())))
+        attributes.layout("Apdu")  # the layouts derived from the same declarations (exec: not in threads)
         from interop.codecs.ieee11073.gateway import gateway_device, local_zone, phg_system_id
 
         if config.system_id is None:
