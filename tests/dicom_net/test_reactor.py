@@ -1,0 +1,118 @@
+"""The node's event-driven wake-ups of pynetdicom's reactors (`interop.transport.dicom.reactor`), on 127.0.0.1.
+
+These fail loudly when a pynetdicom upgrade changes what the hooks rely on: the node would fall back
+to pynetdicom's 1 ms polling (slower C-STORE round trips, busy cores with many idle connections).
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from interop.transport.dicom import reactor
+from interop.transport.dicom.node import DicomNode, NodeConfig
+
+from .test_serve import scu
+
+
+def test_pynetdicom_reactors_are_as_the_hooks_expect() -> None:
+    assert reactor.compatible() is None
+
+
+@pytest.fixture
+def node(tmp_path: Path):
+    n = DicomNode(NodeConfig(port=0, store_dir=tmp_path / "store", quiet_period=0))
+    n.start()
+    yield n
+    n.stop()
+
+
+def _acceptor(node: DicomNode, timeout: float = 5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [a for a in node._server.active_associations if a.is_established]  # noqa: SLF001
+        if found:
+            return found[0]
+        time.sleep(0.01)
+    raise AssertionError("no established association on the node")
+
+
+def test_idle_association_sleeps_until_a_message_arrives(node: DicomNode, monkeypatch) -> None:
+    """An established, silent association: each reactor wakes up at most every MAX_WAIT (0.5 s), not every
+    millisecond; then a C-ECHO is still answered."""
+    waits = {"dul": 0, "assoc": 0}
+    dul_wait, assoc_wait = reactor._dul_wait, reactor._assoc_wait  # noqa: SLF001
+
+    def counted_dul(dul):
+        waits["dul"] += 1
+        return dul_wait(dul)
+
+    def counted_assoc(assoc):
+        waits["assoc"] += 1
+        return assoc_wait(assoc)
+
+    monkeypatch.setattr(reactor, "_dul_wait", counted_dul)
+    monkeypatch.setattr(reactor, "_assoc_wait", counted_assoc)
+    assoc = scu().associate("127.0.0.1", node.address[1], ae_title="INTEROP")
+    assert assoc.is_established
+    try:
+        server_side = _acceptor(node)
+        assert type(server_side.dul.socket).__name__ == "EventSocket"
+        assert server_side.dul._run_loop_delay == 0  # noqa: SLF001
+        time.sleep(0.2)  # association settled
+        before = dict(waits)
+        time.sleep(1.0)
+        loops = {k: waits[k] - before[k] for k in waits}
+        # pynetdicom's own loops: about 1,000 each in that second
+        assert 1 <= loops["dul"] <= 6, loops
+        assert 1 <= loops["assoc"] <= 6, loops
+        assert assoc.send_c_echo().Status == 0x0000
+    finally:
+        assoc.release()
+
+
+def test_release_and_abort_end_the_association_promptly(node: DicomNode) -> None:
+    """A-RELEASE-RQ and A-ABORT wake the association reactor: the connection slot is freed at once."""
+    for end in ("release", "abort"):
+        assoc = scu().associate("127.0.0.1", node.address[1], ae_title="INTEROP")
+        assert assoc.is_established
+        server_side = _acceptor(node)
+        started = time.monotonic()
+        getattr(assoc, end)()
+        deadline = started + 3.0
+        while server_side.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not server_side.is_alive(), end
+        assert not server_side.dul.is_alive(), end
+        wakeup = server_side._interop_wakeup  # noqa: SLF001
+        assert wakeup._closed  # noqa: SLF001 - its descriptor is given back with the connection
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks (USER_HZ 100)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to read a process's CPU time")
+def test_many_silent_connections_leave_the_cores_idle(serve) -> None:
+    """200 connected peers that say nothing and 20 idle associations: the server process uses almost no
+    CPU (pynetdicom's polling alone: two threads per association waking every millisecond)."""
+    server = serve("--idle-timeout", "60")  # the silent ones stay within the 10 s ARTIM and PDU deadlines
+    silent = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(200)]
+    idle = [scu(f"IDLE{n}").associate("127.0.0.1", server.port, ae_title="INTEROP") for n in range(20)]
+    try:
+        assert all(a.is_established for a in idle)
+        time.sleep(1.0)
+        before = _cpu_seconds(server.proc.pid)
+        time.sleep(3.0)
+        used = _cpu_seconds(server.proc.pid) - before
+        assert used < 0.3, f"{used:.2f} s of CPU in 3 s with every peer silent"
+        assert idle[0].send_c_echo().Status == 0x0000
+    finally:
+        for a in idle:
+            a.release()
+        for s in silent:
+            s.close()
