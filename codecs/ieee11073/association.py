@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from interop.errors import DecodeError
+from interop.memo import Memo
 from interop.model import (
     EUI64_SYSTEM,
     MDC_SYSTEM,
@@ -127,6 +128,8 @@ class Association:
         self._current: Received | None = None
         self.results: list[tuple[str, int]] = []  # (what, result code) of AARE / config responses sent
         self.segment_maps: dict[tuple[int, int], Any] = {}  # (PM-store handle, segment) -> PmSegmentEntryMap
+        self._device_memo: tuple[Any, Device, tuple[tuple[str, str, str, int | None], ...]] | None = None
+        self._recording: list[tuple[str, str, str, int | None]] | None = None  # findings of `device()` being made
 
     # ------------------------------------------------------------------ input
     @property
@@ -255,6 +258,8 @@ class Association:
     # ------------------------------------------------------------------ findings
     def issue(self, severity: str, code: str, message: str, offset: int | None) -> None:
         """Record a finding (never patient data)."""
+        if self._recording is not None:
+            self._recording.append((severity, code, message, offset))
         if severity == "info" and any(i.code == code and i.message == message for i in self.issues):
             return  # one note per kind is enough (e.g. every relative time stamp of a PM-segment)
         location = f"APDU {self.apdu_count}" + (f" byte {offset}" if offset is not None else "")
@@ -619,12 +624,10 @@ class Association:
         source_attr = None
         if nom.MDC_ATTR_NU_VAL_OBS_SIMP in values:
             source_attr = nom.MDC_ATTR_NU_VAL_OBS_SIMP
-            number, dar = mder.float32(values[source_attr][0])
-            value = NumericValue(quantity=_quantity(number, unit)) if number is not None else None
+            value, dar = _numeric(mder.float32, values[source_attr][0], unit)
         elif nom.MDC_ATTR_NU_VAL_OBS_BASIC in values:
             source_attr = nom.MDC_ATTR_NU_VAL_OBS_BASIC
-            number, dar = mder.sfloat(values[source_attr][0])
-            value = NumericValue(quantity=_quantity(number, unit)) if number is not None else None
+            value, dar = _numeric(mder.sfloat, values[source_attr][0], unit)
         elif nom.MDC_ATTR_NU_VAL_OBS in values:
             source_attr = nom.MDC_ATTR_NU_VAL_OBS
             nu = values[source_attr][0]
@@ -670,7 +673,7 @@ class Association:
             self.issue("info", "x73.unplaced-attribute", f"{attributes.name(attr_id)} of handle {obj.obj_handle} "
                        "is not placed in the model", values[attr_id][1])
         offset = values[source_attr][1]
-        categories = nom.bit_names(static.get(nom.MDC_ATTR_METRIC_SPEC_SMALL) or 0, nom.METRIC_SPEC_SMALL[-3:])
+        categories = _categories(static.get(nom.MDC_ATTR_METRIC_SPEC_SMALL) or 0)
         effective = self._effective(values)
         if effective is not None:  # the same timed reading twice in one association is one reading
             seen = self._seen.setdefault((obj.obj_handle, person_id, effective.value), [])
@@ -682,14 +685,14 @@ class Association:
         supplemental = static.get(nom.MDC_ATTR_SUPPLEMENTAL_TYPES)  # PHD IG: a Supplemental-Types component
         accuracy = static.get(nom.MDC_ATTR_NU_ACCUR_MSMT)  # PHD IG: the Accuracy extension (FLOAT-Type)
         if accuracy is not None:
-            number = mder.float32(accuracy)[0]
-            accuracy = _quantity(number, unit) if number is not None else None
+            accuracy = _numeric(mder.float32, accuracy, unit)[0]
+            accuracy = accuracy.quantity if accuracy is not None else None
         self.metrics.append(Metric(
             accuracy=accuracy,
             method=(_concept(supplemental[0].partition, supplemental[0].code) if supplemental
                     else _method(categories[0]) if categories else None),
             code=code, value=value, data_absent_reason=dar,
-            measurement_status=nom.bit_names(status, nom.MEASUREMENT_STATUS) if status else (),
+            measurement_status=_measurement_status(status) if status else (),
             effective=effective, device_key=MDS_DEVICE_KEY, handle=obj.obj_handle,
             person_id=person_id,
             source=SourceRef(location=f"APDU {self.apdu_count} handle {obj.obj_handle} "
@@ -710,8 +713,12 @@ class Association:
         attr = (nom.MDC_ATTR_NU_CMPD_VAL_OBS_SIMP if nom.MDC_ATTR_NU_CMPD_VAL_OBS_SIMP in values
                 else nom.MDC_ATTR_NU_CMPD_VAL_OBS_BASIC)
         decode = mder.float32 if attr == nom.MDC_ATTR_NU_CMPD_VAL_OBS_SIMP else mder.sfloat
-        ids = list(values.get(nom.MDC_ATTR_ID_PHYSIO_LIST, (static.get(nom.MDC_ATTR_ID_PHYSIO_LIST) or [], 0))[0])
-        raw = list(values[attr][0])
+        ids = tuple(values.get(nom.MDC_ATTR_ID_PHYSIO_LIST, (static.get(nom.MDC_ATTR_ID_PHYSIO_LIST) or [], 0))[0])
+        raw = tuple(values[attr][0])
+        key = (decode, partition, ids, raw, unit)  # a compound recurs (a cuff's readings): one object per value
+        hit = _VALUES.get(key) or _VALUES.recall(key)
+        if hit is not None:
+            return attr, hit
         if len(ids) != len(raw):
             self.problem("x73.compound-length", f"compound value has {len(raw)} members", values[attr][1],
                          expected=f"{len(ids)} members per MDC_ATTR_ID_PHYSIO_LIST")
@@ -722,7 +729,10 @@ class Association:
             comps.append(Component(code=_concept(partition, term),
                                                    quantity=_quantity(number, unit) if number is not None else None,
                                                    data_absent_reason=dar))
-        return attr, CompoundValue(components=tuple(comps))
+        value = CompoundValue(components=tuple(comps))
+        if len(ids) == len(raw):
+            _VALUES.put(key, value)
+        return attr, value
 
     def _sample_array(self, static: dict, values: dict, unit: int | None, pos: int) -> SampleArrayValue:
         raw = bytes(values[nom.MDC_ATTR_SIMP_SA_OBS_VAL][0])
@@ -770,17 +780,23 @@ class Association:
     def _absolute(self, raw: bytes, off: int) -> Timestamp | None:
         if raw == b"\xff" * 8 or raw == b"\x00" * 8:
             return None
-        try:
-            dt, precision = mder.absolute_time(raw)
-        except ValueError as exc:
-            self.problem("x73.absolute-time", f"AbsoluteTime {raw.hex().upper()} invalid ({exc})", off,
-                         expected="BCD date and time")
-            return None
-        if self.local_tz is not None:  # device-local time placed on the gateway's timeline (PHD IG)
-            dt = dt.replace(tzinfo=self.local_tz)
-            self.issue("info", "x73.local-time", f"device-local absolute times placed in the gateway's zone "
-                       f"({dt.tzname() or dt.strftime('%z')})", None)
-        return Timestamp(value=dt, precision=precision, raw=raw.hex().upper())
+        key = (raw, self.local_tz)  # converted once per distinct time and zone (bounded memo)
+        hit = _TIMES.get(key) or _TIMES.recall(key)
+        if hit is None:
+            try:
+                dt, precision = mder.absolute_time(raw)
+            except ValueError as exc:
+                self.problem("x73.absolute-time", f"AbsoluteTime {raw.hex().upper()} invalid ({exc})", off,
+                             expected="BCD date and time")
+                return None
+            note = None
+            if self.local_tz is not None:  # device-local time placed on the gateway's timeline (PHD IG)
+                dt = dt.replace(tzinfo=self.local_tz)
+                note = f"device-local absolute times placed in the gateway's zone ({dt.tzname() or dt.strftime('%z')})"
+            hit = _TIMES.put(key, (Timestamp(value=dt, precision=precision, raw=raw.hex().upper()), note))
+        if hit[1] is not None:
+            self.issue("info", "x73.local-time", hit[1], None)
+        return hit[0]
 
     def _relative(self, ticks: int, off: int, mds_attr: int = nom.MDC_ATTR_TIME_REL,
                   tick_us: int = mder.RELATIVE_TIME_US) -> Timestamp | None:
@@ -803,7 +819,27 @@ class Association:
 
     # ------------------------------------------------------------------ result
     def device(self) -> Device:
-        """The MDS as a `Device` (identifiers, model, production specs, specializations, time, reg-cert)."""
+        """The MDS as a `Device` (identifiers, model, production specs, specializations, time, reg-cert).
+
+        Made once per state of what it is made from (AARQ system-id, configuration, MDS attributes, zone) and
+        then handed out again, with the findings its making recorded, recorded again in the same order."""
+        state = (self.system_id, self.system_id_offset, self.config_id, self.config, self.local_tz,
+                 tuple(self.mds.items()))
+        cached = self._device_memo
+        if cached is not None and cached[0] == state:  # the same objects: compared by identity first
+            for finding in cached[2]:
+                self.issue(*finding)
+            return cached[1]
+        notes: list[tuple[str, str, str, int | None]] = []
+        self._recording = notes
+        try:
+            device = self._make_device()
+        finally:
+            self._recording = None
+        self._device_memo = (state, device, tuple(notes))
+        return device
+
+    def _make_device(self) -> Device:
         mds = {k: v[0] for k, v in self.mds.items()}
         identifiers: list[Identifier] = []
         if self.system_id is not None:
@@ -981,3 +1017,39 @@ def _quantity(value: Decimal, unit: int | None) -> Quantity:
         return Quantity(value=value)
     ucum, coding = _unit(unit)
     return Quantity(value=value, unit=ucum, unit_mdc=coding)
+
+
+# What recurs from report to report, converted once (bounded, least recently used out: interop.memo.Memo).
+# Keys hold everything the value is made from; the values are frozen model objects, safe to share.
+_TIMES = Memo(4096)  # (AbsoluteTime octets, zone) -> (Timestamp, local-time note or None)
+_VALUES = Memo(8192)  # (decoder, raw bits, unit) / (decoder, partition, ids, raw bits, unit) -> value objects
+
+
+def _numeric(decode: Callable[[int], tuple[Decimal | None, str | None]], raw: int,
+             unit: int | None) -> tuple[NumericValue | None, str | None]:
+    """(NumericValue, None) or (None, data-absent reason) of a FLOAT/SFLOAT with its unit (memoised)."""
+    key = (decode, raw, unit)
+    hit = _VALUES.get(key) or _VALUES.recall(key)
+    if hit is None:
+        number, dar = decode(raw)
+        hit = _VALUES.put(key, (NumericValue(quantity=_quantity(number, unit)) if number is not None else None, dar))
+    return hit
+
+
+def forget() -> None:
+    """Empty the memos of converted times and values (each refills on use): a cold start, for tests."""
+    _TIMES.forget()
+    _VALUES.forget()
+    _categories.cache_clear()
+    _measurement_status.cache_clear()
+
+
+@lru_cache(maxsize=256)
+def _categories(spec_small: int) -> tuple[str, ...]:
+    """The metric-spec-small category bits set (mss-cat-manual, -setting, -calculation)."""
+    return nom.bit_names(spec_small, nom.METRIC_SPEC_SMALL[-3:])
+
+
+@lru_cache(maxsize=1024)
+def _measurement_status(bits: int) -> tuple[str, ...]:
+    return nom.bit_names(bits, nom.MEASUREMENT_STATUS)

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
+from interop.memo import Memo
 from interop.model import MDC_SYSTEM, Device, Message, Metric, Timestamp
 from interop.model.common import UCUM_SYSTEM
 
@@ -90,6 +91,7 @@ CLOCK_CAPABILITIES = {  # ASN1ToHL7 68219.x names (Mds-Time-Info capabilities)
     "mds-time-state-bo-time-UTC-aligned": 14, "mds-time-dst-rules-enabled": 15,
 }
 EPOCH_2000 = datetime(2000, 1, 1)
+LOINC_SYSTEM = "http://loinc.org"
 # UCUM units the FHIR vital signs profiles allow (R4 4.0.1 and R5: fixedCode or required binding
 # BodyWeightUnits / BodyLengthUnits / BodyTempUnits), by profile; "bp" is for the systolic and
 # diastolic components. Other units (e.g. a BP cuff in kPa) leave the observation outside the profile.
@@ -117,11 +119,13 @@ ASN1_NAMES: dict[str, tuple[str, ...]] = {  # CodeSystem ASN1ToHL7: MDC code -> 
 # --- identifiers ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # device identities recur in every message of a device
 def hex_id(value: str) -> str:
     """An EUI-64/EUI-48 written any way ("00:1c:..", "001C..") as capital hex without separators."""
     return "".join(ch for ch in value if ch not in ":- ").upper()
 
 
+@lru_cache(maxsize=4096)
 def dashed(value: str) -> str:
     """The IG's Device.identifier.value form: capital hex pairs joined by dashes (FE-ED-AB-EE-DE-AD-77-C3)."""
     h = hex_id(value)
@@ -130,11 +134,32 @@ def dashed(value: str) -> str:
 
 def device_key_id(device: Device) -> str | None:
     """The device entry of the conditional-create identifier: system id (16 hex) or transport address (12 hex)."""
+    hit = _DEVICE_IDS.get(id(device))
+    if hit is not None and hit[0] is device:
+        return hit[1]
+    return _DEVICE_IDS.put(id(device), (device, _device_key_id(device)))[1]
+
+
+def _device_key_id(device: Device) -> str | None:
     ids = sorted(device.identifiers, key=lambda i: 0 if i.type in ("EUI-64", "SYSID") else 1)
     for ident in ids:
         if ident.type in DEVICE_ID_TYPES:
             return hex_id(ident.value)
     return None
+
+
+# Keyed by the Device object (identity: a codec hands out one Device per device state, see
+# codecs.ieee11073.association); each entry keeps its Device alive, so an id is never reused while cached.
+_DEVICE_IDS = Memo(1024)  # id(Device) -> (Device, conditional-create device part)
+_PHD_DEVICES = Memo(1024)  # (version, gateway?, id(Device), general resource's keys) -> (Device, edit, notes)
+
+
+def forget() -> None:
+    """Empty the memos of the PHD pass (each refills on use)."""
+    _DEVICE_IDS.forget()
+    _PHD_DEVICES.forget()
+    hex_id.cache_clear()
+    dashed.cache_clear()
 
 
 def _seconds(delta: timedelta, precision: str) -> str:
@@ -306,6 +331,28 @@ def phd_device(res: dict[str, Any], device: Device, ctx: FhirContext, *, gateway
             ctx.note("phd.device-missing", f"Device {device.key}", f"PhdDevice requires a {what}; the source gave none")
 
 
+def _phd_device_memo(res: dict[str, Any], device: Device, ctx: FhirContext, *, gateway: bool = False) -> None:
+    """`phd_device`, whose edit depends only on the Device, the FHIR version, the role and which elements the
+    general resource has: made once per such key, then applied again (the same elements in the same
+    order, the same findings). The edit's values are shared by the Bundles it goes into; nothing after
+    this pass changes a Device, and `Bundle.data` hands users a private copy (mappings.fhir.prepared)."""
+    key = (ctx.version, gateway, id(device), tuple(res))
+    hit = _PHD_DEVICES.get(key) or _PHD_DEVICES.recall(key)
+    if hit is None or hit[0] is not device:
+        before = dict(res)
+        noted = len(ctx.issues)
+        phd_device(res, device, ctx, gateway=gateway)
+        changed = {k: v for k, v in res.items() if k not in before or before[k] is not v}
+        removed = tuple(k for k in before if k not in res)
+        _PHD_DEVICES.put(key, (device, changed, removed, tuple(ctx.issues[noted:])))
+        return
+    _, changed, removed, notes = hit
+    for k in removed:
+        del res[k]
+    res.update(changed)
+    ctx.issues.extend(notes)
+
+
 # --- Observation ---------------------------------------------------------------------------------
 
 
@@ -330,15 +377,22 @@ def _is_vital(loinc: str) -> bool:
 
 
 def _add_loinc(concept: dict[str, Any]) -> str | None:
-    """Append the LOINC coding of the concept's MDC code (if any); return the LOINC code."""
-    codings = concept.setdefault("coding", [])
-    if any(c.get("system") == "http://loinc.org" for c in codings):
-        return next(c["code"] for c in codings if c.get("system") == "http://loinc.org")
-    mdc_code = next((c["code"] for c in codings if c.get("system") == MDC_SYSTEM), None)
+    """Append the LOINC coding of the concept's MDC code (if any); return the LOINC code (the first LOINC
+    coding's, when the concept has one already)."""
+    codings = concept.get("coding")
+    if codings is None:
+        codings = concept["coding"] = []
+    mdc_code = None
+    for c in codings:
+        system = c.get("system")
+        if system == LOINC_SYSTEM:
+            return c["code"]
+        if system == MDC_SYSTEM and mdc_code is None:
+            mdc_code = c["code"]
     found = _loinc(mdc_code) if mdc_code else None
     if found is None:
         return None
-    codings.append({"system": "http://loinc.org", "code": found[0], "display": found[1]})
+    codings.append({"system": LOINC_SYSTEM, "code": found[0], "display": found[1]})
     return found[0]
 
 
@@ -544,9 +598,9 @@ def build(message: Message, ctx: FhirContext) -> None:
         if entry is None:
             continue
         if message.gateway is not None and key == message.gateway.key:
-            phd_device(entry["resource"], message.gateway, ctx, gateway=True)
+            _phd_device_memo(entry["resource"], message.gateway, ctx, gateway=True)
         elif key in roots:
-            phd_device(entry["resource"], roots[key], ctx)
+            _phd_device_memo(entry["resource"], roots[key], ctx)
     observation_refs = list(ctx.observation_refs)
     coincident = {key: coincident_timestamp(message, roots[key], ref, ctx) for key, ref in ctx.device_refs.items()
                   if key in roots}
