@@ -36,6 +36,23 @@ def split(data: bytes) -> list[tuple[int, bytes]]:
     return chunks if len(chunks) > 1 else [(0, data)]
 
 
+def batch_messages(frame: bytes) -> list[tuple[int, bytes]]:
+    """The messages of one batch (FHS/BHS ... BTS/FTS, the batch segments already in `frame`) as (byte
+    offset, bytes); text that belongs to no message is a chunk of its own. An empty batch gives []."""
+    marks = _marks(frame)
+    if any(name == b"MSH" for _, name in marks):
+        return _messages(frame, 0)
+    rest = [(at, line) for at, line in _lines(frame) if line.strip() and line[:3] not in _MARKS]
+    return [(rest[0][0], frame[rest[0][0]:])] if rest else []
+
+
+def _lines(frame: bytes) -> Iterator[tuple[int, bytes]]:
+    pos = 0
+    for line in frame.replace(b"\n", b"\r").split(b"\r"):
+        yield pos, line
+        pos += len(line) + 1
+
+
 def _batched(head: bytes) -> bool:
     """Whether the input starts with a batch header (FHS or BHS), after a BOM and an MLLP start block."""
     head = head[len(BOM):] if head.startswith(BOM) else head

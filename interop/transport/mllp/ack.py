@@ -216,6 +216,36 @@ def build_ack(header: MessageHeader | None, code: str, errors: tuple[AckError, .
     return "\r".join(segments).encode(charset, "replace") + b"\r"
 
 
+def build_batch_ack(delimiters: Delimiters, file: tuple[str, ...] | None, batch: tuple[str, ...] | None,
+                    acks: list[bytes], *, comment: str = "", errors: tuple[AckError, ...] = (),
+                    timestamp: str | None = None) -> bytes:
+    """The acknowledgement of an HL7 batch (HL7 v2 chapter 2, "Acknowledging batches"): a batch of the
+    acknowledgements of its messages, in one block. `file`/`batch`: the original's FHS/BHS fields
+    (f[n] = FHS-n / BHS-n; None when absent). The answer's headers swap sender and receiver (FHS-3..6),
+    carry new control ids (FHS-11/BHS-11) and name the original's in FHS-12/BHS-12 (reference file/batch
+    control id); BTS-1 is the count of acknowledgements, BTS-2 `comment`; `errors` (a batch refused
+    whole) go in BTS-2 as text, since a batch has no MSA of its own. ASCII only, like the control ids."""
+    d = delimiters
+    fs = d.field
+    encoding = f"{d.component}{d.repetition}{d.escape}{d.subcomponent}{d.truncation or ''}"
+    now = timestamp or hl7_now()
+
+    def header(name: str, f: tuple[str, ...]) -> str:
+        def g(n: int) -> str:
+            return f[n] if n < len(f) else ""
+        return fs.join([name, encoding, g(5), g(6), g(3), g(4), now, "", "", "", next_control_id(), g(11)])
+
+    head = []
+    if file is not None:
+        head.append(header("FHS", file))
+    head.append(header("BHS", batch if batch is not None else (file or ())))
+    text = "; ".join([comment] + [f"{e.location} {e.code} {ERROR_CODES.get(e.code, '')}: {e.text}" for e in errors])
+    bts = ["BTS", str(len(acks))] + ([_escape(text.strip("; "), d)[:250]] if text.strip("; ") else [])
+    tail = [fs.join(bts)] + ([fs.join(["FTS", "1"])] if file is not None else [])
+    return ("\r".join(head) + "\r").encode("ascii", "replace") + b"".join(acks) + \
+        ("\r".join(tail) + "\r").encode("ascii", "replace")
+
+
 # IHE PCD-04 (Report Alert, ORU^R40^ORU_R40): the Alert Manager answers with the Observation Report Alert
 # Acknowledgment ORA^R41^ORA_R41 (HL7 v2.6 chapter 7; message structure MSH, MSA, [{ERR}]) rather than the
 # general ACK, in whichever acknowledgement mode the alert asks for: PCD-04 senders use MSH-15 AL / MSH-16

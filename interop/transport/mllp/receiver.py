@@ -15,7 +15,8 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-from interop.codecs.hl7v2.tokenizer import CHARSETS, read_delimiters, strip_framing
+from interop.codecs.hl7v2.batch import batch_messages
+from interop.codecs.hl7v2.tokenizer import CHARSETS, Delimiters, read_delimiters, strip_framing
 from interop.errors import DecodeError
 from interop.transport.store import NewItem
 
@@ -81,6 +82,11 @@ def inspect(payload: bytes, peer: str) -> Verdict:
     d = header.delimiters
     if header.message_code() == "ACK":
         return Verdict("AA", header, is_ack=True)
+    more = _further_messages(payload, d.field)
+    if more:  # HL7 v2 MLLP: one message per block; several go as a batch (FHS/BHS ... BTS/FTS)
+        return Verdict("AR", header, (AckError(
+            "100", f"the block holds {more + 1} messages (MSH segments); expected one message per MLLP block, "
+                   "or an HL7 batch (FHS/BHS ... BTS/FTS) in one block", "MSH"),))
     missing = [n for n, v in ((9, header.message_type), (10, header.control_id), (11, header.processing_id),
                               (12, header.version)) if not v.strip()]
     if missing:
@@ -107,6 +113,81 @@ def inspect(payload: bytes, peer: str) -> Verdict:
          "received": time.time()},
         dedup=f"{sender}:{header.control_id}", digest=content_digest(payload, d.field))
     return Verdict("AA", header, item=item)
+
+
+def _further_messages(payload: bytes, field_separator: str) -> int:
+    """How many MSH segments follow the first one in `payload` (at the start of a line, with its field
+    separator)."""
+    fs = field_separator.encode("latin-1")
+    return payload.count(b"\rMSH" + fs) + payload.count(b"\nMSH" + fs)
+
+
+# ---------------------------------------------------------------------------------------------- batches
+# HL7 v2 chapter 2, "HL7 batch protocol": [FHS] BHS {MSH ...} BTS [FTS] in one block. Each message of the
+# batch is inspected, stored and acknowledged as if it had come alone; the answer is a batch of those
+# acknowledgements in one block (chapter 2, "Acknowledging batches"): FHS/BHS naming the original's control
+# ids in FHS-12/BHS-12 (reference file/batch control id), the ACKs, BTS-1 their count, FTS.
+BATCH_SEGMENTS = (b"FHS", b"BHS")
+
+
+def is_batch(payload: bytes) -> bool:
+    """Whether the block is an HL7 batch: it starts with FHS or BHS and its field separator."""
+    body, _ = strip_framing(payload)
+    return body[:3] in BATCH_SEGMENTS and len(body) > 3 and not (body[3:4].isalnum() or body[3:4] in b"\r\n")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchHeader:
+    """What the acknowledgement of a batch needs from its FHS, BHS and BTS."""
+
+    delimiters: Delimiters
+    file: tuple[str, ...] | None  # FHS fields, file[n] = FHS-n; None when the batch has no FHS
+    batch: tuple[str, ...] | None  # BHS fields, batch[n] = BHS-n
+    declared: int | None  # BTS-1, the message count the sender declared
+
+
+@dataclass(frozen=True, slots=True)
+class BatchVerdict:
+    """What to do with one received batch: the verdict of each of its messages, in order."""
+
+    header: BatchHeader | None  # None: the FHS/BHS could not be read (the whole batch is refused)
+    verdicts: tuple[Verdict, ...]
+    errors: tuple[AckError, ...] = ()
+
+    @property
+    def comment(self) -> str:
+        """BTS-2 of the acknowledgement: a count that disagrees with the messages received."""
+        h = self.header
+        received = len(self.verdicts)
+        if h is not None and h.declared is not None and h.declared != received:
+            return f"BTS-1 declared {h.declared} messages; {received} received"
+        return ""
+
+
+def inspect_batch(payload: bytes, peer: str) -> BatchVerdict:
+    """`inspect` applied to each message of a batch block."""
+    body, base = strip_framing(payload)
+    try:
+        d = read_delimiters(b"MSH" + body[3:64], base)  # FHS-1/2 and BHS-1/2 are laid out as MSH-1/2
+    except DecodeError as exc:
+        position = (exc.position or "").replace("MSH", body[:3].decode("latin-1"))
+        return BatchVerdict(None, (), (AckError("102", f"{exc.message} at {position}; expected {exc.expected}",
+                                                body[:3].decode("latin-1"), 2),))
+    file = batch = None
+    declared = None
+    for line in body.replace(b"\n", b"\r").split(b"\r"):
+        name = line[:3]
+        if name in (b"FHS", b"BHS", b"BTS"):
+            f = line.decode("latin-1").split(d.field)
+            f.insert(1, d.field)  # f[n] = XXX-n
+            if name == b"FHS" and file is None:
+                file = tuple(f)
+            elif name == b"BHS" and batch is None:
+                batch = tuple(f)
+            elif name == b"BTS" and len(f) > 2 and f[2].strip().isdigit():
+                declared = int(f[2].strip())
+    verdicts = tuple(inspect(chunk, peer) for _, chunk in batch_messages(body))
+    return BatchVerdict(BatchHeader(d, file, batch, declared), verdicts)
 
 
 def content_digest(payload: bytes, field_separator: str) -> str:

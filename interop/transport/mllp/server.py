@@ -36,9 +36,9 @@ from pathlib import Path
 from interop.errors import InteropError, TransportError, UsageError
 
 from . import fsm
-from .ack import ERROR_CODES, AckError, build_ack, build_reply, reply_code
+from .ack import ERROR_CODES, AckError, build_ack, build_batch_ack, build_reply, reply_code
 from .framing import Block, DiscardEnd, FrameScanner, Junk, Oversize, Start, frame
-from .receiver import inspect, read_header
+from .receiver import BatchVerdict, inspect, inspect_batch, is_batch, read_header
 
 log = logging.getLogger("interop.mllp")
 DEFAULT_PORT = 2575  # IANA: "hl7-mllp"
@@ -358,15 +358,48 @@ class MllpSession(asyncio.Protocol):
                 self.inbox.clear()
                 if not self.writing_paused:
                     self._resume_reading()
-                verdicts = [inspect(p, self.peer) for p in batch]
-                futures = [engine.submit_async(v.item) if v.item is not None else None for v in verdicts]
-                for verdict, fut in zip(verdicts, futures, strict=True):
-                    ack = await self._answer(verdict, fut)
+                # every message of every block is submitted before any is awaited: one group commit
+                received: list[tuple[object, object]] = []
+                for p in batch:
+                    if is_batch(p):  # an HL7 batch in one block: each message as if alone, one batch answer
+                        bv = inspect_batch(p, self.peer)
+                        received.append((bv, [engine.submit_async(v.item) if v.item is not None else None
+                                              for v in bv.verdicts]))
+                    else:
+                        v = inspect(p, self.peer)
+                        received.append((v, engine.submit_async(v.item) if v.item is not None else None))
+                for verdict, fut in received:
+                    if isinstance(verdict, BatchVerdict):
+                        ack = await self._answer_batch(verdict, fut)
+                    else:
+                        ack = await self._answer(verdict, fut)
                     if ack is not None:
                         self._queue_ack(ack)
         finally:
             self.pump = None
             self.last_activity = time.monotonic()
+
+    async def _answer_batch(self, bv: BatchVerdict, futures: list) -> bytes:
+        """The batch acknowledgement: each message answered as `_answer` would (once it is durable), in one
+        batch block; a batch whose FHS/BHS cannot be read is refused whole (its BTS-2 says why)."""
+        acks = []
+        for v, fut in zip(bv.verdicts, futures, strict=True):
+            ack = await self._answer(v, fut)
+            if ack is not None:
+                acks.append(ack)
+        h = bv.header
+        accepted = sum(1 for v in bv.verdicts if v.item is not None)
+        if h is None:
+            e = bv.errors[0]
+            self.refusals(logging.WARNING, "mllp %s #%d: batch refused, %s: %s %s", self.peer, self.number,
+                          e.location, e.code, ERROR_CODES.get(e.code, ""))
+            from interop.codecs.hl7v2.tokenizer import Delimiters
+
+            return build_batch_ack(Delimiters(), None, (), [], errors=bv.errors)
+        comment = bv.comment
+        log.info("mllp %s #%d: batch of %d messages, %d accepted%s", self.peer, self.number, len(bv.verdicts),
+                 accepted, f" ({comment})" if comment else "")
+        return build_batch_ack(h.delimiters, h.file, h.batch, acks, comment=comment)
 
     async def _answer(self, v, fut) -> bytes | None:
         header = v.header
