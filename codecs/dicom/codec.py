@@ -26,9 +26,16 @@ class DicomCodec:
     def decode(self, data: bytes, *, strict: bool = False, source: str | None = None) -> Message:
         """Decode a Part 10 file or raw dataset; bad structure raises DecodeError naming the tag."""
         from .header import decode_dataset
-        from .reader import read_dataset
+        from .part10 import read_part10
 
-        ds, issues = read_dataset(data, strict=strict, source=source)
+        # a well-formed Part 10 file is read in one pass (part10); anything else, and MPPS files (read through
+        # pydicom's Dataset API), by pydicom with the reader's checks, whose findings and errors are the reference
+        ds = read_part10(data)
+        issues: list = []
+        if ds is None or _meta_text(ds.file_meta, 0x00020002) == MPPS_SOP_CLASS:
+            from .reader import read_dataset
+
+            ds, issues = read_dataset(data, strict=strict, source=source)
         meta = getattr(ds, "file_meta", None)
         transfer_syntax = sending_ae = None
         if meta is not None:
