@@ -497,7 +497,7 @@ class Association:
             if obj is None:
                 ok = False
             else:
-                values = self._slice(obj.obj_handle, obj.val_map, bytes(obs.obs_val_data), pos + 4)
+                values = self._slice(obj.obj_handle, _plan(obj).val_map, bytes(obs.obs_val_data), pos + 4)
                 if values is not None:
                     self._emit(obj, values, person_id, pos)
             pos += 4 + len(obs.obs_val_data)
@@ -611,16 +611,17 @@ class Association:
     def _emit(self, obj: configurations.ConfigObject, values: dict[int, tuple[Any, int]],
               person_id: int | None, pos: int) -> None:
         static = obj.attributes
-        t = values.get(nom.MDC_ATTR_ID_TYPE, (static.get(nom.MDC_ATTR_ID_TYPE), None))[0]
+        plan = _plan(obj)
+        t = values[nom.MDC_ATTR_ID_TYPE][0] if nom.MDC_ATTR_ID_TYPE in values else plan.type
         if t is None:
             self.issue("warning", "x73.untyped-object", f"handle {obj.obj_handle} has no MDC_ATTR_ID_TYPE", pos)
             return
         partition = t.partition
         code = _concept(partition, t.code)
-        unit = values.get(nom.MDC_ATTR_UNIT_CODE, (static.get(nom.MDC_ATTR_UNIT_CODE), None))[0]
+        unit = values[nom.MDC_ATTR_UNIT_CODE][0] if nom.MDC_ATTR_UNIT_CODE in values else plan.unit
         value: Any = None
         dar: str | None = None
-        status = values.get(nom.MDC_ATTR_MSMT_STAT, (None, None))[0]
+        status = values[nom.MDC_ATTR_MSMT_STAT][0] if nom.MDC_ATTR_MSMT_STAT in values else None
         source_attr = None
         if nom.MDC_ATTR_NU_VAL_OBS_SIMP in values:
             source_attr = nom.MDC_ATTR_NU_VAL_OBS_SIMP
@@ -635,8 +636,8 @@ class Association:
             code = _concept(partition, nu.metric_id) if nu.metric_id else code
             status = nu.state if status is None else status
             value = NumericValue(quantity=_quantity(number, nu.unit_code)) if number is not None else None
-        elif {nom.MDC_ATTR_NU_CMPD_VAL_OBS_SIMP, nom.MDC_ATTR_NU_CMPD_VAL_OBS_BASIC,
-              nom.MDC_ATTR_NU_CMPD_VAL_OBS} & values.keys():
+        elif (nom.MDC_ATTR_NU_CMPD_VAL_OBS_SIMP in values or nom.MDC_ATTR_NU_CMPD_VAL_OBS_BASIC in values
+              or nom.MDC_ATTR_NU_CMPD_VAL_OBS in values):
             source_attr, value = self._compound(partition, static, values, unit, pos)
         elif nom.MDC_ATTR_ENUM_OBS_VAL_SIMP_OID in values:
             source_attr = nom.MDC_ATTR_ENUM_OBS_VAL_SIMP_OID
@@ -673,7 +674,7 @@ class Association:
             self.issue("info", "x73.unplaced-attribute", f"{attributes.name(attr_id)} of handle {obj.obj_handle} "
                        "is not placed in the model", values[attr_id][1])
         offset = values[source_attr][1]
-        categories = _categories(static.get(nom.MDC_ATTR_METRIC_SPEC_SMALL) or 0)
+        categories = plan.categories
         effective = self._effective(values)
         if effective is not None:  # the same timed reading twice in one association is one reading
             seen = self._seen.setdefault((obj.obj_handle, person_id, effective.value), [])
@@ -682,8 +683,8 @@ class Association:
                            f"value at the same time again; kept once", offset)
                 return
             seen.append((value, dar))
-        supplemental = static.get(nom.MDC_ATTR_SUPPLEMENTAL_TYPES)  # PHD IG: a Supplemental-Types component
-        accuracy = static.get(nom.MDC_ATTR_NU_ACCUR_MSMT)  # PHD IG: the Accuracy extension (FLOAT-Type)
+        supplemental = plan.supplemental  # PHD IG: a Supplemental-Types component
+        accuracy = plan.accuracy  # PHD IG: the Accuracy extension (FLOAT-Type)
         if accuracy is not None:
             accuracy = _numeric(mder.float32, accuracy, unit)[0]
             accuracy = accuracy.quantity if accuracy is not None else None
@@ -695,9 +696,7 @@ class Association:
             measurement_status=_measurement_status(status) if status else (),
             effective=effective, device_key=MDS_DEVICE_KEY, handle=obj.obj_handle,
             person_id=person_id,
-            source=SourceRef(location=f"APDU {self.apdu_count} handle {obj.obj_handle} "
-                                             f"attr 0x{source_attr:04X} {attributes.name(source_attr)}",
-                                             offset=offset),
+            source=SourceRef(location=f"APDU {self.apdu_count}{_where(obj.obj_handle, source_attr)}", offset=offset),
         ))
 
     def _compound(self, partition: int, static: dict, values: dict, unit: int | None, pos: int):
@@ -1040,6 +1039,8 @@ def forget() -> None:
     """Empty the memos of converted times and values (each refills on use): a cold start, for tests."""
     _TIMES.forget()
     _VALUES.forget()
+    _PLANS.forget()
+    _where.cache_clear()
     _categories.cache_clear()
     _measurement_status.cache_clear()
 
@@ -1053,3 +1054,35 @@ def _categories(spec_small: int) -> tuple[str, ...]:
 @lru_cache(maxsize=1024)
 def _measurement_status(bits: int) -> tuple[str, ...]:
     return nom.bit_names(bits, nom.MEASUREMENT_STATUS)
+
+
+class _Plan:
+    """What `_emit` reads from a configuration object's static attributes, read once per object."""
+
+    __slots__ = ("obj", "val_map", "type", "unit", "categories", "supplemental", "accuracy")
+
+    def __init__(self, obj: configurations.ConfigObject) -> None:
+        static = obj.attributes
+        self.obj = obj  # kept: the memo is keyed by id(obj), which cannot be reused while this lives
+        self.val_map = obj.val_map
+        self.type = static.get(nom.MDC_ATTR_ID_TYPE)
+        self.unit = static.get(nom.MDC_ATTR_UNIT_CODE)
+        self.categories = _categories(static.get(nom.MDC_ATTR_METRIC_SPEC_SMALL) or 0)
+        self.supplemental = static.get(nom.MDC_ATTR_SUPPLEMENTAL_TYPES)
+        self.accuracy = static.get(nom.MDC_ATTR_NU_ACCUR_MSMT)
+
+
+_PLANS = Memo(1024)  # id(ConfigObject) -> _Plan (standard configurations are shared by every association)
+
+
+def _plan(obj: configurations.ConfigObject) -> _Plan:
+    plan = _PLANS.get(id(obj))
+    if plan is None or plan.obj is not obj:
+        plan = _PLANS.put(id(obj), _Plan(obj))
+    return plan
+
+
+@lru_cache(maxsize=4096)
+def _where(handle: int, attr_id: int) -> str:
+    """The part of a metric's source location after the APDU number."""
+    return f" handle {handle} attr 0x{attr_id:04X} {attributes.name(attr_id)}"
