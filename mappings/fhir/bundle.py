@@ -20,10 +20,11 @@ from .context import FhirContext, FhirVersion, stable_id
 BUILDERS = ("patient", "device", "specimen", "observation", "ecg", "alarm", "diagnostic", "encounter", "merge", "phd", "imaging",
             "provenance")
 # Standards whose Bundles share recurring resources and fragments (mappings.fhir.prepared): their codec
-# hands out one canonical object per recurring code, unit, range, identifier and patient, so the
-# identity-keyed memos hit, and no later builder edits their resources in place (the PHD IG pass,
-# `phd`, edits IEEE 11073-20601 and GATT ones). For the others sharing would only miss.
-SHARING_STANDARDS = frozenset({"hl7v2"})
+# hands out one canonical object per recurring code, unit, range, identifier and patient (20601: one
+# Device per association state, one concept per code), so the identity-keyed memos hit, and no later
+# builder edits a shared resource in place (the PHD IG pass, `phd`, puts its own shared PhdDevice in the
+# entry and copies a shared Observation.code before adding LOINC). For the others sharing would only miss.
+SHARING_STANDARDS = frozenset({"hl7v2", "ieee11073-20601"})
 
 
 _default = prepared.default  # kept under its old name: tests and callers serialise with it

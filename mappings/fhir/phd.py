@@ -35,6 +35,8 @@ from interop.model.common import UCUM_SYSTEM
 
 from . import datatypes as fd
 from .context import FhirContext, encode_query, stable_id
+from .datatypes import copy_concept
+from .prepared import Prepared
 
 PHD_STANDARDS = ("ieee11073-20601", "bluetooth-gatt")
 PROFILE_BASE = "http://hl7.org/fhir/uv/phd/StructureDefinition/"
@@ -152,12 +154,20 @@ def _device_key_id(device: Device) -> str | None:
 # codecs.ieee11073.association); each entry keeps its Device alive, so an id is never reused while cached.
 _DEVICE_IDS = Memo(1024)  # id(Device) -> (Device, conditional-create device part)
 _PHD_DEVICES = Memo(1024)  # (version, gateway?, id(Device), general resource's keys) -> (Device, edit, notes)
+_PHD_SHARED = Memo(1024)  # (version, gateway?, id(Device), id(shared general resource)) -> (..., PHD resource, notes)
+_PHD_CODES = Memo(4096)  # id(shared Observation.code) -> (that code, the code with its LOINC coding, LOINC code)
+_PHD_COMPONENT_CODES = Memo(4096)  # id(component CodeableConcept) -> (it, its fragment, its PHD form)
+_STAMPS = Memo(4096)  # (id(Timestamp), id(end Timestamp)) -> (them, the identifier's timestamp part)
 
 
 def forget() -> None:
     """Empty the memos of the PHD pass (each refills on use)."""
     _DEVICE_IDS.forget()
     _PHD_DEVICES.forget()
+    _PHD_SHARED.forget()
+    _PHD_CODES.forget()
+    _PHD_COMPONENT_CODES.forget()
+    _STAMPS.forget()
     hex_id.cache_clear()
     dashed.cache_clear()
 
@@ -331,11 +341,26 @@ def phd_device(res: dict[str, Any], device: Device, ctx: FhirContext, *, gateway
             ctx.note("phd.device-missing", f"Device {device.key}", f"PhdDevice requires a {what}; the source gave none")
 
 
-def _phd_device_memo(res: dict[str, Any], device: Device, ctx: FhirContext, *, gateway: bool = False) -> None:
-    """`phd_device`, whose edit depends only on the Device, the FHIR version, the role and which elements the
-    general resource has: made once per such key, then applied again (the same elements in the same
-    order, the same findings). The edit's values are shared by the Bundles it goes into; nothing after
-    this pass changes a Device, and `Bundle.data` hands users a private copy (mappings.fhir.prepared)."""
+def _phd_device_memo(res: dict[str, Any], device: Device, ctx: FhirContext, *,
+                     gateway: bool = False) -> dict[str, Any]:
+    """The PhdDevice (PhgDevice) of the general Device resource `res`; returns the resource the entry holds.
+
+    A shared general resource (`Prepared`, one per device for every Bundle: mappings.fhir.prepared) is never
+    edited: its PHD form is made once, from a copy, and shared in turn (with the findings its making
+    recorded, recorded again). A resource of this Bundle alone is edited in place, by an edit that depends
+    only on the Device, the FHIR version, the role and which elements the resource has: made once per such
+    key, then applied again (the same elements in the same order, the same findings)."""
+    if type(res) is Prepared:
+        shared_key = (ctx.version, gateway, id(device), id(res))
+        hit = _PHD_SHARED.get(shared_key) or _PHD_SHARED.recall(shared_key)
+        if hit is None or hit[0] is not device or hit[1] is not res:
+            copy = dict(res)
+            noted = len(ctx.issues)
+            phd_device(copy, device, ctx, gateway=gateway)
+            hit = _PHD_SHARED.put(shared_key, (device, res, ctx.prepare(copy), tuple(ctx.issues[noted:])))
+            return hit[2]
+        ctx.issues.extend(hit[3])
+        return hit[2]
     key = (ctx.version, gateway, id(device), tuple(res))
     hit = _PHD_DEVICES.get(key) or _PHD_DEVICES.recall(key)
     if hit is None or hit[0] is not device:
@@ -345,12 +370,13 @@ def _phd_device_memo(res: dict[str, Any], device: Device, ctx: FhirContext, *, g
         changed = {k: v for k, v in res.items() if k not in before or before[k] is not v}
         removed = tuple(k for k in before if k not in res)
         _PHD_DEVICES.put(key, (device, changed, removed, tuple(ctx.issues[noted:])))
-        return
+        return res
     _, changed, removed, notes = hit
     for k in removed:
         del res[k]
     res.update(changed)
     ctx.issues.extend(notes)
+    return res
 
 
 # --- Observation ---------------------------------------------------------------------------------
@@ -479,27 +505,37 @@ def phd_observation(res: dict[str, Any], m: Metric, message: Message, ctx: FhirC
     """Rewrite a general Observation dict into the PHD profile of its value kind."""
     kind = m.value.kind if m.value is not None else "numeric"
     if not ctx.r5:
-        res.setdefault("meta", {})["profile"] = [PROFILE_BASE + p for p in OBSERVATION_PROFILES.get(kind, ())]
+        res.setdefault("meta", {})["profile"] = list(_PROFILE_URLS.get(kind, ()))
     if ctx.gateway_ref:
         res.setdefault("extension", []).append({"url": GATEWAY_EXTENSION,
                                                 "valueReference": ctx.reference(ctx.gateway_ref)})
     if m.accuracy is not None and m.accuracy.unit:  # PHD IG Accuracy: a Quantity in the value's UCUM unit
         res.setdefault("extension", []).append({"url": ACCURACY_EXTENSION, "valueQuantity": {
             "value": m.accuracy.value, "system": "http://unitsofmeasure.org", "code": m.accuracy.unit}})
-    loinc = _add_loinc(res["code"])
+    if ctx.shares:  # Observation.code is the code's shared fragment (mappings.fhir.prepared): never edited
+        code = res["code"]
+        hit = _PHD_CODES.get(id(code)) or _PHD_CODES.recall(id(code))
+        if hit is None or hit[0] is not code:
+            phd_code = copy_concept(code)
+            hit = _PHD_CODES.put(id(code), (code, phd_code, _add_loinc(phd_code)))
+        res["code"], loinc = hit[1], hit[2]
+    else:
+        loinc = _add_loinc(res["code"])
     components = res.get("component", [])
-    for comp in components:
-        _add_loinc(comp["code"])
-    if loinc and _is_vital(loinc):
+    if components:
+        _component_loinc(components, m, ctx)
+    vital = bool(loinc) and _is_vital(loinc)
+    if vital:
         _shift_units(res, loinc)
-    if loinc and _is_vital(loinc) and not _vital_units_fit(res, loinc):
+    if vital and not _vital_units_fit(res, loinc):
         # the vital signs profile fixes the unit; keep the value as measured and leave the profile's code out
-        res["code"]["coding"] = [c for c in res["code"]["coding"] if c.get("system") != "http://loinc.org"]
+        res["code"] = {**res["code"], "coding": [c for c in res["code"]["coding"] if c.get("system") != LOINC_SYSTEM]}
         ctx.note("phd.vital-signs-unit", m.source.location if m.source else "metric",
                  f"LOINC {loinc} left out: the unit is not one the FHIR vital signs profile allows")
         loinc = None
-    categories = [c for c in res.get("category", []) if c != VITAL_SIGNS_CATEGORY]
-    if loinc and _is_vital(loinc):
+        vital = False
+    categories = [c for c in res.get("category", ()) if c != VITAL_SIGNS_CATEGORY]
+    if vital:
         categories.insert(0, VITAL_SIGNS_CATEGORY)
     res["category"] = categories + [CATEGORY_PHD]
     if kind == "bits":
@@ -537,9 +573,44 @@ def phd_observation(res: dict[str, Any], m: Metric, message: Message, ctx: FhirC
     if device_id and code and m.effective is not None:
         # only a timed reading has an identity: two untimed readings of the same kind are two readings, and
         # an identifier without the time would make the server drop every later one as a duplicate
-        stamp = timestamp_part(m.effective, m.effective_end)
+        stamp = (_timestamp_part(m.effective, m.effective_end) if ctx.shares  # times recur as objects
+                 else timestamp_part(m.effective, m.effective_end))
         value = conditional_identifier(device_id, patient_part(message, provided), code, stamp, tuple(supplemental))
         res["identifier"] = [{"system": IDENTIFIER_SYSTEM, "value": value}]
+
+
+_PROFILE_URLS = {kind: tuple(PROFILE_BASE + p for p in profiles) for kind, profiles in OBSERVATION_PROFILES.items()}
+
+
+def _component_loinc(components: list[dict[str, Any]], m: Metric, ctx: FhirContext) -> None:
+    """The LOINC coding added to each component's code. A compound's component codes are copies of their
+    concepts' shared fragments (observation.py): in a sharing Bundle each becomes the concept's one PHD
+    form (made once, never edited); anything else is edited in place."""
+    value = m.value
+    shared = ctx.shares and value is not None and value.kind == "compound" and len(value.components) == len(components)
+    for i, comp in enumerate(components):
+        code = comp["code"]
+        if shared:
+            cc = value.components[i].code
+            hit = _PHD_COMPONENT_CODES.get(id(cc)) or _PHD_COMPONENT_CODES.recall(id(cc))
+            if hit is None or hit[0] is not cc:
+                base = fd.code_facts(cc).concept
+                phd_code = copy_concept(base)
+                _add_loinc(phd_code)
+                hit = _PHD_COMPONENT_CODES.put(id(cc), (cc, base, phd_code))
+            if code == hit[1]:  # the component's code is that concept's, as the observation builder wrote it
+                comp["code"] = hit[2]
+                continue
+        _add_loinc(code)
+
+
+def _timestamp_part(ts: Timestamp, end: Timestamp | None) -> str:
+    """`timestamp_part`, once per Timestamp object (a codec hands out one per distinct time: the entry keeps it)."""
+    key = (id(ts), id(end))
+    hit = _STAMPS.get(key)
+    if hit is None or hit[0] is not ts or hit[1] is not end:
+        hit = _STAMPS.put(key, (ts, end, timestamp_part(ts, end)))
+    return hit[2]
 
 
 # --- Coincident Timestamp Observation ----------------------------------------------------------
@@ -598,9 +669,9 @@ def build(message: Message, ctx: FhirContext) -> None:
         if entry is None:
             continue
         if message.gateway is not None and key == message.gateway.key:
-            _phd_device_memo(entry["resource"], message.gateway, ctx, gateway=True)
+            entry["resource"] = _phd_device_memo(entry["resource"], message.gateway, ctx, gateway=True)
         elif key in roots:
-            _phd_device_memo(entry["resource"], roots[key], ctx)
+            entry["resource"] = _phd_device_memo(entry["resource"], roots[key], ctx)
     observation_refs = list(ctx.observation_refs)
     coincident = {key: coincident_timestamp(message, roots[key], ref, ctx) for key, ref in ctx.device_refs.items()
                   if key in roots}
