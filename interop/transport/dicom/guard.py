@@ -32,7 +32,7 @@ from typing import Any
 
 from interop.transport.limits import IDLE, OPENING, PARTIAL, Connection, ConnectionTable
 
-from . import reactor
+from . import dimse, reactor
 
 log = logging.getLogger("interop.dicom")
 
@@ -218,6 +218,7 @@ def make_server_class(table: ConnectionTable, pdu_timeout: float, max_pdu_length
                 if hasattr(dul, "_run_loop_delay"):
                     dul._run_loop_delay = OPENING_LOOP_DELAY  # noqa: SLF001 - see OPENING_LOOP_DELAY
             asock.recv = reader.recv
+            dimse.install(assoc)  # plain C-STORE-RSPs written directly
             return conn
 
         def connection(self, assoc: Any) -> Connection | None:

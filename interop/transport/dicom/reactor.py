@@ -30,6 +30,7 @@ not, `install` leaves the association to pynetdicom's polling and the node logs 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import os
@@ -175,6 +176,7 @@ def _assoc_wait(assoc: Any) -> float:
     return min(MAX_WAIT, max(timer.remaining, 0.0))
 
 
+@functools.cache
 def compatible() -> str | None:
     """None when pynetdicom's reactors are as this module expects; else what changed."""
     try:
