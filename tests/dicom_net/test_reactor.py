@@ -116,3 +116,50 @@ def test_many_silent_connections_leave_the_cores_idle(serve) -> None:
             a.release()
         for s in silent:
             s.close()
+
+
+@pytest.mark.parametrize(("status", "sop_class", "sop_instance"), [
+    (0x0000, "1.2.840.10008.5.1.4.1.1.2", "1.2.826.0.1.3680043.10.1140.3.1.45"),  # odd length: NUL padded
+    (0xB000, "1.2.840.10008.5.1.4.1.1.4", "1.2.3.44"),
+    (0x0000, None, None),  # conditional elements absent
+])
+def test_c_store_rsp_written_directly_is_what_pynetdicom_encodes(status, sop_class, sop_instance) -> None:
+    from pynetdicom.dimse_messages import C_STORE_RSP
+    from pynetdicom.dimse_primitives import C_STORE
+
+    from interop.transport.dicom.dimse import c_store_rsp
+
+    rsp = C_STORE()
+    rsp.MessageIDBeingRespondedTo = 65535
+    rsp.Status = status
+    if sop_class:
+        rsp.AffectedSOPClassUID, rsp.AffectedSOPInstanceUID = sop_class, sop_instance
+    message = C_STORE_RSP()
+    message.primitive_to_message(rsp)
+    (pdata,) = list(message.encode_msg(1, 16384))
+    assert pdata.presentation_data_value_list == [(1, b"\x03" + c_store_rsp(65535, status, sop_class, sop_instance))]
+
+
+def test_the_node_sends_its_c_store_rsps_through_the_direct_encoder(node: DicomNode, monkeypatch, tmp_path) -> None:
+    from pydicom import dcmread
+
+    from interop.transport.dicom import dimse
+
+    from .data import ct_study
+
+    written = []
+    encode = dimse.c_store_rsp
+
+    def counted(*args):
+        written.append(args)
+        return encode(*args)
+
+    monkeypatch.setattr(dimse, "c_store_rsp", counted)
+    assoc = scu().associate("127.0.0.1", node.address[1], ae_title="INTEROP")
+    files = ct_study(tmp_path / "in", 2)
+    try:
+        for path, _ in files:
+            assert assoc.send_c_store(dcmread(path)).Status == 0x0000
+    finally:
+        assoc.release()
+    assert [(w[1], w[3]) for w in written] == [(0x0000, uid) for _, uid in files]
