@@ -353,7 +353,9 @@ class Context:
         elem = elements.get(tag) if elements is not None else None
         key = None
         if elem is not None and getattr(elem, "is_raw", False) and elem.value and elem.VR == "SQ":
-            key = (elem.value, elem.is_little_endian, elem.is_implicit_VR, self.charset, text)
+            # the character set by its terms and codec (what decoding depends on): hashing those tuples is
+            # C-level, the frozen dataclass's generated __hash__ is a Python call
+            key = (elem.value, elem.is_little_endian, elem.is_implicit_VR, self.charset.terms, self.charset.codec, text)
             hit = _CONCEPTS.get(key) or _CONCEPTS.recall(key)
             if hit is not None:
                 return hit
@@ -384,7 +386,7 @@ class Context:
         return tuple(out)
 
 
-_CONCEPTS = Memo(4096)  # (code sequence bytes, little endian, implicit VR, charset, text) -> CodeableConcept
+_CONCEPTS = Memo(4096)  # (code sequence bytes, little endian, implicit VR, charset terms, codec, text) -> concept
 
 
 def forget() -> None:

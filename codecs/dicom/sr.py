@@ -8,6 +8,7 @@ coding (DCM, SCT, LN) with its unit in UCUM.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from interop.model import (
@@ -24,7 +25,7 @@ from interop.model import (
 )
 
 from .construct import build
-from .elements import Context, tag_source, tag_str
+from .elements import _CONCEPTS, _PLAIN_TEXT_VRS, Context, tag_source, tag_str
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -80,8 +81,32 @@ def _template(item: Dataset, ctx: Context, where: str) -> str | None:
     return None
 
 
+_CONTENT_SEQUENCE_TEXT = tag_str(CONTENT_SEQUENCE)
+_MEASURED_VALUE_TEXT = tag_str(MEASURED_VALUE_SEQUENCE)
+_NUMERIC_VALUE_TEXT = tag_str(NUMERIC_VALUE)
+_NUMBER_VRS = frozenset({"DS", "IS"})
+_SLOW = object()  # "read it through Context": not a raw element of a Latin-1 text VR
+
+
+def _plain_text(elem) -> str | None | object:
+    """First value of a raw element of a Latin-1 text VR (CS, UI, DT ...): what `Context.text` gives, without
+    the call; `_SLOW` for anything else (a converted element, a VR with a character set, implicit VR)."""
+    if elem is None:
+        return None
+    if elem.VR in _PLAIN_TEXT_VRS and getattr(elem, "is_raw", False):
+        raw = elem.value
+        if not raw:
+            return None
+        return raw.decode("latin_1").rstrip("\x00 ").partition("\\")[0].strip(" ") or None
+    return _SLOW
+
+
 class _Walker:
-    """Depth-first walk of the content tree, collecting NUM items as metrics."""
+    """Depth-first walk of the content tree, collecting NUM items as metrics.
+
+    Each item's elements are read once from its element dict; the common case (raw elements of the CS, UI
+    and DT VRs, code sequences already remembered by `Context.concept`) is read inline, everything else
+    through `Context`, which records what is wrong exactly as before."""
 
     def __init__(self, ctx: Context, device_key: str | None) -> None:
         self.ctx = ctx
@@ -95,41 +120,71 @@ class _Walker:
         if not items:
             return ()
         if depth > MAX_DEPTH:
-            self.ctx.problem(where + tag_str(CONTENT_SEQUENCE), "dicom.sr-too-deep",
+            self.ctx.problem(where + _CONTENT_SEQUENCE_TEXT, "dicom.sr-too-deep",
                              f"content tree deeper than {MAX_DEPTH} levels; the rest is not read",
                              expected=f"at most {MAX_DEPTH} nested content items")
             return ()
-        site = self._finding_site(items, where) or site
-        return tuple(self.item(it, f"{where}{tag_str(CONTENT_SEQUENCE)}[{i}].", f"{ident}.{i + 1}", ident, when,
-                               site, depth) for i, it in enumerate(items))
+        prefix = where + _CONTENT_SEQUENCE_TEXT
+        # each item's Value Type, read once for the finding site and the item (_SLOW: read by each through Context)
+        types = [_plain_text(e.get(VALUE_TYPE)) if (e := getattr(it, "_dict", None)) is not None else _SLOW
+                 for it in items]
+        if "CODE" in types or _SLOW in types:
+            site = self._finding_site(items, types, prefix) or site
+        item = self.item
+        return tuple([item(it, types[i], f"{prefix}[{i}].", f"{ident}.{i + 1}", ident, when, site, depth)
+                      for i, it in enumerate(items)])
 
-    def _finding_site(self, items: list[Dataset], where: str) -> CodeableConcept | None:
+    def _finding_site(self, items: list[Dataset], types: list, prefix: str) -> CodeableConcept | None:
         for i, it in enumerate(items):
-            if self.ctx.text(it, VALUE_TYPE) != "CODE":
+            value_type = types[i]
+            if value_type is _SLOW:
+                value_type = self.ctx.text(it, VALUE_TYPE)
+            if value_type != "CODE":
                 continue
-            path = f"{where}{tag_str(CONTENT_SEQUENCE)}[{i}]."
-            name = self.ctx.concept(it, CONCEPT_NAME, path)
-            if name and any((c.system, c.code) in FINDING_SITE for c in name.codings):
-                return self.ctx.concept(it, CONCEPT_CODE, path)
+            path = f"{prefix}[{i}]."
+            name = self._concept(it, getattr(it, "_dict", None), CONCEPT_NAME, path)
+            if name:
+                for c in name.codings:
+                    if (c.system, c.code) in FINDING_SITE:
+                        return self.ctx.concept(it, CONCEPT_CODE, path)
         return None
 
-    def item(self, it: Dataset, where: str, ident: str, container: str, when: Timestamp | None,
-             site: CodeableConcept | None, depth: int) -> ContentItem:
-        """One content item and its subtree."""
+    def _concept(self, it: Dataset, elements, tag: int, where: str) -> CodeableConcept | None:
+        """`Context.concept` of a code sequence, its remembered value read inline when there is one."""
+        if elements is not None:
+            elem = elements.get(tag)
+            if elem is None:
+                return None
+            if getattr(elem, "is_raw", False) and elem.VR == "SQ" and elem.value:
+                charset = self.ctx.charset
+                hit = _CONCEPTS.get((elem.value, elem.is_little_endian, elem.is_implicit_VR, charset.terms,
+                                     charset.codec, None))
+                if hit is not None:
+                    return hit
+        return self.ctx.concept(it, tag, where)
+
+    def item(self, it: Dataset, value_type: str | None, where: str, ident: str, container: str,
+             when: Timestamp | None, site: CodeableConcept | None, depth: int) -> ContentItem:
+        """One content item (its Value Type read by `children`) and its subtree."""
         ctx = self.ctx
-        location = where.rstrip(".")
-        value_type = ctx.text(it, VALUE_TYPE, where)
-        relationship = ctx.text(it, RELATIONSHIP_TYPE, where)
+        location = where[:-1]  # `where` ends with the "." that joins the next tag
+        elements = getattr(it, "_dict", None)
+        if value_type is _SLOW:
+            value_type = ctx.text(it, VALUE_TYPE, where)
+        relationship = _plain_text(elements.get(RELATIONSHIP_TYPE)) if elements is not None else _SLOW
+        if relationship is _SLOW:
+            relationship = ctx.text(it, RELATIONSHIP_TYPE, where)
         if value_type is None:
             ref = ctx.texts(it, REFERENCED_CONTENT_ITEM, where)
             if ref:  # by-reference relationship (PS3.3 C.17.3.2.5): no value of its own
-                return build(ContentItem, relationship=relationship, value_type="REFERENCE",
-                                                   text=".".join(ref), children=(),
-                                                   source=build(SourceRef, location=location))
+                return ContentItem(relationship=relationship, value_type="REFERENCE", text=".".join(ref),
+                                   children=(), source=SourceRef(location=location))
             ctx.missing(where, VALUE_TYPE, "Value Type")
             value_type = "UNKNOWN"
-        concept = ctx.concept(it, CONCEPT_NAME, where)
-        when = ctx.datetime(it, OBSERVATION_DATETIME, where) or when
+        concept = self._concept(it, elements, CONCEPT_NAME, where)
+        observed = _plain_text(elements.get(OBSERVATION_DATETIME)) if elements is not None else _SLOW
+        if observed is not None:
+            when = ctx.datetime(it, OBSERVATION_DATETIME, where) or when
         text = code = quantity = None
         template = None
         if value_type == "CONTAINER":
@@ -138,9 +193,9 @@ class _Walker:
         elif value_type in ("TEXT",):
             text = ctx.text(it, TEXT_VALUE, where)
         elif value_type == "CODE":
-            code = ctx.concept(it, CONCEPT_CODE, where)
+            code = self._concept(it, elements, CONCEPT_CODE, where)
         elif value_type == "NUM":
-            quantity, text = self._num(it, where, ident, container, concept, when, site)
+            quantity, text = self._num(it, elements, where, ident, container, concept, when, site)
         elif value_type == "DATETIME":
             text = ctx.text(it, DATETIME, where)
         elif value_type == "DATE":
@@ -148,7 +203,9 @@ class _Walker:
         elif value_type == "TIME":
             text = ctx.text(it, TIME, where)
         elif value_type == "UIDREF":
-            text = ctx.text(it, UID, where)
+            text = _plain_text(elements.get(UID)) if elements is not None else _SLOW
+            if text is _SLOW:
+                text = ctx.text(it, UID, where)
         elif value_type == "PNAME":
             text = ctx.text(it, PNAME, where)
         elif value_type in ("IMAGE", "COMPOSITE", "WAVEFORM"):
@@ -159,12 +216,15 @@ class _Walker:
             text = ctx.text(it, GRAPHIC_TYPE, where)
         elif value_type == "TCOORD":
             text = ctx.text(it, TEMPORAL_RANGE_TYPE, where)
-        children = self.children(it, where, ident, when, site, depth + 1)
-        return build(ContentItem, relationship=relationship, value_type=value_type, concept=concept,
-                                           text=text, code=code, quantity=quantity, template=template,
-                                           children=children, source=build(SourceRef, location=location))
+        if elements is None or CONTENT_SEQUENCE in elements:
+            children = self.children(it, where, ident, when, site, depth + 1)
+        else:
+            children = ()
+        return ContentItem(relationship=relationship, value_type=value_type, concept=concept, text=text, code=code,
+                           quantity=quantity, template=template, children=children,
+                           source=SourceRef(location=location))
 
-    def _num(self, it: Dataset, where: str, ident: str, container: str, concept: CodeableConcept | None,
+    def _num(self, it: Dataset, elements, where: str, ident: str, container: str, concept: CodeableConcept | None,
              when: Timestamp | None, site: CodeableConcept | None) -> tuple[Quantity | None, str | None]:
         """The NUM's first value as a Quantity (and a Metric); with several values (RF dose reports put one per
         pulse in one NUM) all of them as text ("v1\\v2\\..."), reported."""
@@ -173,15 +233,14 @@ class _Walker:
         quantity = None
         absent = None
         measured = ctx.sequence(it, MEASURED_VALUE_SEQUENCE, where)
-        value_where = f"{where}{tag_str(MEASURED_VALUE_SEQUENCE)}[0]."
+        value_where = f"{where}{_MEASURED_VALUE_TEXT}[0]."
         if measured:
             mv = measured[0]
-            number = ctx.decimal(mv, NUMERIC_VALUE, value_where)
-            values = ctx.values(mv, NUMERIC_VALUE, value_where) or ()
+            number, values = self._number(mv, value_where)
             if len(values) > 1:
                 every = "\\".join(str(getattr(v, "original_string", None) or v).strip() for v in values)
-                ctx.issues.append(build(Issue, severity="warning", code="dicom.sr-multivalue",
-                                        location=value_where + tag_str(NUMERIC_VALUE),
+                ctx.issues.append(Issue(severity="warning", code="dicom.sr-multivalue",
+                                        location=value_where + _NUMERIC_VALUE_TEXT,
                                         message=f"NUM holds {len(values)} values: the Observation of the item has "
                                         "the first, the content item (and a dose event's component) all of them",
                                         offset=None))
@@ -189,13 +248,13 @@ class _Walker:
                 ctx.missing(value_where, NUMERIC_VALUE, "Numeric Value")
             else:
                 unit = ucum = None
-                units = ctx.concept(mv, UNITS, value_where)
+                units = self._concept(mv, getattr(mv, "_dict", None), UNITS, value_where)
                 if units is None:
                     ctx.missing(value_where, UNITS, "Measurement Units Code Sequence")
                 else:
                     ucum = units.code_in(UCUM_SYSTEM)
                     unit = None if ucum else (units.codings[0].display if units.codings else None)
-                quantity = build(Quantity, value=number, unit=ucum, unit_mdc=None, unit_text=unit)
+                quantity = Quantity(value=number, unit=ucum, unit_mdc=None, unit_text=unit)
         if quantity is None:
             qualifier = ctx.concept(it, QUALIFIER, where)
             code = qualifier.codings[0].code if qualifier and qualifier.codings else None
@@ -203,12 +262,35 @@ class _Walker:
         if concept is None:
             ctx.missing(where, CONCEPT_NAME, "Concept Name Code Sequence")
             return quantity, every
-        self.metrics.append(build(Metric,
+        self.metrics.append(Metric(
             code=concept,
-            value=build(NumericValue, quantity=quantity) if quantity else None,
+            value=NumericValue(quantity=quantity) if quantity else None,
             data_absent_reason=absent, effective=when, body_site=site, device_key=self.device_key,
             observation_id=ident, group=container,
-            source=build(SourceRef, location=(value_where + tag_str(NUMERIC_VALUE)) if measured
-                                             else where.rstrip(".")),
+            source=SourceRef(location=(value_where + _NUMERIC_VALUE_TEXT) if measured else where[:-1]),
         ))
         return quantity, every
+
+    def _number(self, mv: Dataset, where: str) -> tuple[Decimal | None, list]:
+        """`Context.decimal` and `Context.values` of Numeric Value; a raw DS/IS element read once for both."""
+        ctx = self.ctx
+        elements = getattr(mv, "_dict", None)
+        elem = elements.get(NUMERIC_VALUE) if elements is not None else None
+        if elem is None or elem.VR not in _NUMBER_VRS or not getattr(elem, "is_raw", False):
+            return ctx.decimal(mv, NUMERIC_VALUE, where), ctx.values(mv, NUMERIC_VALUE, where) or ()
+        raw = elem.value
+        text = raw.decode("latin_1").rstrip("\x00 ") if raw else ""
+        if not text:
+            return None, ()
+        values = [v.strip(" ") for v in text.split("\\")]
+        try:
+            number = Decimal(values[0].strip())
+        except (InvalidOperation, ValueError):
+            ctx.problem(where + _NUMERIC_VALUE_TEXT, "dicom.bad-value", "value is not a decimal number",
+                        expected="a DS/IS number")
+            return None, values
+        if not number.is_finite():
+            ctx.problem(where + _NUMERIC_VALUE_TEXT, "dicom.bad-value", "value is not a finite number",
+                        expected="a finite number")
+            return None, values
+        return number, values

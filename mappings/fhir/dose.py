@@ -67,24 +67,48 @@ def _walk(item: ContentItem) -> list[ContentItem]:
     return out
 
 
+def _flatten(root: ContentItem) -> tuple[list[tuple[ContentItem, str | None]], list[tuple[int, int]]]:
+    """Every item of the tree with its DCM code (read once), depth first in document order, and each
+    irradiation event container as (its index, the end of its subtree) in that list."""
+    out: list[tuple[ContentItem, str | None]] = []
+    events: list[tuple[int, int]] = []
+
+    def visit(item: ContentItem) -> None:
+        code = _dcm(item)
+        at = len(out)
+        out.append((item, code))
+        for child in item.children:
+            visit(child)
+        if item.value_type == "CONTAINER" and code in EVENT_CONTAINERS:
+            events.append((at, len(out)))
+
+    visit(root)
+    events.sort()  # document order (a container is appended after its subtree)
+    return out, events
+
+
 def build_dose(report: Report, study_ref: str | None, message: Message, ctx: FhirContext) -> list[str]:
-    """The summary and event Observations of one dose report; returns their references (summary first)."""
-    root = report.root
-    tree = _walk(root)
-    events = [it for it in tree if it.value_type == "CONTAINER" and _dcm(it) in EVENT_CONTAINERS]
-    event_ids = {id(x) for e in events for x in _walk(e)}
+    """The summary and event Observations of one dose report; returns their references (summary first).
+
+    Coded fragments (component codes, coded values, body sites) are the shared CodeableConcept fragments
+    of `datatypes.code_facts`, not copies: nothing edits these Observations after they are added (the
+    Provenance builder only reads entries) and `Bundle.data` is a private deep copy."""
+    tree, events = _flatten(report.root)
+    inside = bytearray(len(tree))
+    for at, end in events:
+        inside[at:end] = b"\x01" * (end - at)
     study = message.imaging_study
     subject = _subject(ctx)
     device_ref = next(iter(ctx.device_refs.values()), None)
-    event_refs = [_event(e, i, report, study_ref, subject, device_ref, ctx) for i, e in enumerate(events)]
+    event_refs = [_event(tree, at, end, i, report, study_ref, subject, device_ref, ctx)
+                  for i, (at, end) in enumerate(events)]
     # summary: the items outside every event
-    outside = [it for it in tree if id(it) not in event_ids]
+    outside = [pair for pair, within in zip(tree, inside, strict=True) if not within]
     components: list[dict[str, Any]] = []
     summary_text: list[str] = []
-    for it in outside:
-        code = _dcm(it)
+    for it, code in outside:
         if code == PROCEDURE_REPORTED and it.code is not None:
-            components.append({"code": _concept(it), "valueCodeableConcept": fd.concept(it.code)})
+            components.append({"code": _concept(it), "valueCodeableConcept": _shared(it.code)})
         elif it.value_type == "NUM" and code in SUMMARY_COMPONENTS and it.quantity is not None:
             q = fd.quantity(it.quantity)
             components.append({"code": _concept(it), "valueQuantity": q})
@@ -125,8 +149,9 @@ def build_dose(report: Report, study_ref: str | None, message: Message, ctx: Fhi
     return [f"Observation/{res['id']}", *event_refs]
 
 
-def _event(event: ContentItem, index: int, report: Report, study_ref: str | None, subject: dict | None,
-           device_ref: str | None, ctx: FhirContext) -> str:
+def _event(tree: list[tuple[ContentItem, str | None]], at: int, end: int, index: int, report: Report,
+           study_ref: str | None, subject: dict | None, device_ref: str | None, ctx: FhirContext) -> str:
+    event = tree[at][0]
     uid = next((it.text for it in event.children if _dcm(it) == EVENT_UID and it.text), None)
     res: dict[str, Any] = {"resourceType": "Observation",
                            "id": stable_id("Observation", "irradiation-event", uid or f"{report.instance_uid}#{index}")}
@@ -143,20 +168,20 @@ def _event(event: ContentItem, index: int, report: Report, study_ref: str | None
     res["code"] = {"coding": [dict(IRRADIATION_EVENT)]}
     if subject:
         res["subject"] = subject
-    items = _walk(event)[1:]
+    items = tree[at + 1:end]
     start = _start(items)
     if start is not None:
         res["effectiveDateTime"] = fd.date_time(start, ctx.options.get("timezone"))[0]
     if device_ref:
         res["device"] = ctx.reference(device_ref)
     components: list[dict[str, Any]] = []
-    for it in items:
-        code = _dcm(it)
+    for it, code in items:
+        value_type = it.value_type
         if code == TARGET_REGION and it.code is not None:
-            res["bodySite"] = fd.concept(it.code)
-        elif code in (EVENT_UID, DATETIME_STARTED) or it.concept is None or it.value_type == "CONTAINER":
+            res["bodySite"] = _shared(it.code)
+        elif code in (EVENT_UID, DATETIME_STARTED) or it.concept is None or value_type == "CONTAINER":
             continue
-        elif it.value_type == "NUM":
+        elif value_type == "NUM":
             comp = {"code": _concept(it)}
             if it.text:  # several values in one NUM (one per pulse in RF reports): all of them, as text
                 unit = it.quantity.unit or it.quantity.unit_text if it.quantity is not None else None
@@ -166,25 +191,25 @@ def _event(event: ContentItem, index: int, report: Report, study_ref: str | None
             else:
                 comp["dataAbsentReason"] = {"coding": [{"system": fd.DATA_ABSENT_SYSTEM, "code": "unknown"}]}
             components.append(comp)
-        elif it.value_type == "CODE" and it.code is not None:
-            components.append({"code": _concept(it), "valueCodeableConcept": fd.concept(it.code)})
-        elif it.value_type in ("TEXT", "UIDREF", "DATETIME", "DATE", "TIME", "PNAME") and it.text:
+        elif value_type == "CODE" and it.code is not None:
+            components.append({"code": _concept(it), "valueCodeableConcept": _shared(it.code)})
+        elif value_type in ("TEXT", "UIDREF", "DATETIME", "DATE", "TIME", "PNAME") and it.text:
             components.append({"code": _concept(it), "valueString": it.text})
         else:
             ctx.note("dicom.dose-item-unplaced", it.source.location if it.source else "irradiation event",
-                     f"{it.value_type} item of an irradiation event is not placed in its Observation")
+                     f"{value_type} item of an irradiation event is not placed in its Observation")
     if components:
         res["component"] = components
     ctx.add(res)
     return f"Observation/{res['id']}"
 
 
-def _start(items: list[ContentItem]) -> Any:
+def _start(items: list[tuple[ContentItem, str | None]]) -> Any:
     """The DICOM DT of Start of X-Ray Irradiation / DateTime Started, as a Timestamp."""
     from interop.codecs.dicom.dates import dt_value
 
-    for it in items:
-        if _dcm(it) in (START_OF_IRRADIATION, DATETIME_STARTED) and it.text:
+    for it, code in items:
+        if code in (START_OF_IRRADIATION, DATETIME_STARTED) and it.text:
             try:
                 return dt_value(it.text, None)
             except (ValueError, TypeError):
@@ -193,7 +218,12 @@ def _start(items: list[ContentItem]) -> Any:
 
 
 def _concept(item: ContentItem) -> dict[str, Any]:
-    return fd.concept(item.concept)
+    """The item's concept name as the shared fragment (see `build_dose`)."""
+    return fd.code_facts(item.concept).concept
+
+
+def _shared(cc) -> dict[str, Any]:
+    return fd.code_facts(cc).concept
 
 
 def _display(item: ContentItem) -> str:
