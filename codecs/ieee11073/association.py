@@ -497,7 +497,7 @@ class Association:
             if obj is None:
                 ok = False
             else:
-                values = self._slice(obj.obj_handle, _plan(obj).val_map, bytes(obs.obs_val_data), pos + 4)
+                values = self._slice_fixed(_plan(obj), bytes(obs.obs_val_data), pos + 4)
                 if values is not None:
                     self._emit(obj, values, person_id, pos)
             pos += 4 + len(obs.obs_val_data)
@@ -554,6 +554,26 @@ class Association:
         at = 0
         for attr_id, n in val_map:
             value = self._attr(attr_id, data[at:at + n], pos + at)
+            if value is not None:
+                values[attr_id] = (value, pos + at)
+            at += n
+        return values
+
+    def _slice_fixed(self, plan: _Plan, data: bytes, pos: int) -> dict | None:
+        """`_slice` with the object's attribute-value map read once (its parsers looked up once per object)."""
+        if plan.total != len(data):
+            return self._slice(plan.obj.obj_handle, plan.val_map, data, pos)
+        values: dict[int, tuple[Any, int]] = {}
+        at = 0
+        for attr_id, n, parser in plan.slicers:
+            chunk = data[at:at + n]
+            if parser is None:
+                value = chunk
+            else:
+                try:
+                    value = layouts.parse_whole(parser, chunk)
+                except layouts.Short:  # construct reads it (or names the fault): `attributes.decode`
+                    value = self._attr(attr_id, chunk, pos + at)
             if value is not None:
                 values[attr_id] = (value, pos + at)
             at += n
@@ -1059,12 +1079,16 @@ def _measurement_status(bits: int) -> tuple[str, ...]:
 class _Plan:
     """What `_emit` reads from a configuration object's static attributes, read once per object."""
 
-    __slots__ = ("obj", "val_map", "type", "unit", "categories", "supplemental", "accuracy")
+    __slots__ = ("obj", "val_map", "total", "slicers", "type", "unit", "categories", "supplemental", "accuracy")
 
     def __init__(self, obj: configurations.ConfigObject) -> None:
         static = obj.attributes
         self.obj = obj  # kept: the memo is keyed by id(obj), which cannot be reused while this lives
         self.val_map = obj.val_map
+        self.total = sum(n for _, n in self.val_map)
+        # (attribute id, octets, parser derived from its type's declaration; None: kept as octets)
+        self.slicers = tuple((a, n, attributes.layout(attributes.ATTRIBUTE_TYPES[a]) if a in attributes.ATTRIBUTE_TYPES
+                              else None) for a, n in self.val_map)
         self.type = static.get(nom.MDC_ATTR_ID_TYPE)
         self.unit = static.get(nom.MDC_ATTR_UNIT_CODE)
         self.categories = _categories(static.get(nom.MDC_ATTR_METRIC_SPEC_SMALL) or 0)

@@ -477,6 +477,8 @@ def _bits_components(m: Metric) -> list[dict[str, Any]]:
 def _measurement_status(res: dict[str, Any], m: Metric) -> None:
     """Apply the PhdBaseObservation Measurement Status table."""
     status = m.measurement_status
+    if not status:  # the common case: nothing to apply
+        return
     if "invalid" in status:
         _drop_value(res)
         res["dataAbsentReason"] = {"coding": [{"system": DAR_SYSTEM, "code": "error"}]}
@@ -675,11 +677,13 @@ def build(message: Message, ctx: FhirContext) -> None:
     observation_refs = list(ctx.observation_refs)
     coincident = {key: coincident_timestamp(message, roots[key], ref, ctx) for key, ref in ctx.device_refs.items()
                   if key in roots}
+    root_of: dict[str | None, Device | None] = {}  # _root_of per device key (metrics share a few keys)
     for m, ref in zip(message.metrics, observation_refs, strict=False):
         entry = by_ref.get(ref)
         if entry is None:
             continue
-        root = _root_of(message, m.device_key)
+        key = m.device_key
+        root = root_of[key] if key in root_of else root_of.setdefault(key, _root_of(message, key))
         phd_observation(entry["resource"], m, message, ctx, root)
         coin = coincident.get(root.key) if root is not None else None
         if coin and m.effective is not None:  # the observation carries a PHD timestamp
