@@ -163,3 +163,93 @@ def test_the_node_sends_its_c_store_rsps_through_the_direct_encoder(node: DicomN
     finally:
         assoc.release()
     assert [(w[1], w[3]) for w in written] == [(0x0000, uid) for _, uid in files]
+
+
+def _pdata_of(rq, context_id: int, max_pdu: int) -> list:
+    from pynetdicom.dimse_messages import C_STORE_RQ
+
+    message = C_STORE_RQ()
+    message.primitive_to_message(rq)
+    return list(message.encode_msg(context_id, max_pdu))
+
+
+class _Dimse:
+    """What `dimse.install` hooks on an association, with pynetdicom's own DIMSE provider underneath."""
+
+    def __init__(self) -> None:
+        from pynetdicom.dimse import DIMSEServiceProvider
+
+        self.assoc = type("Assoc", (), {})()
+        self.assoc.get_handlers = lambda event: []
+        self.assoc.dul = None
+        provider = DIMSEServiceProvider.__new__(DIMSEServiceProvider)
+        import queue
+
+        provider.message = None
+        provider.msg_queue = queue.Queue()
+        provider.cancel_req = {}
+        provider._assoc = self.assoc
+        self.assoc.dimse = provider
+        self.dimse = provider
+
+
+@pytest.mark.parametrize("max_pdu", [0, 16384, 120])  # one PDV each; the data set in fragments; command too
+@pytest.mark.parametrize("move", [False, True])  # Move Originator: left to pynetdicom, same result
+def test_c_store_rq_read_directly_is_what_pynetdicom_decodes(max_pdu: int, move: bool) -> None:
+    from io import BytesIO
+
+    from pydicom.data import get_testdata_file
+    from pynetdicom.dimse_primitives import C_STORE
+
+    from interop.transport.dicom import dimse
+
+    data = Path(get_testdata_file("CT_small.dcm")).read_bytes()[400:5400]
+    rq = C_STORE()
+    rq.MessageID, rq.Priority = 513, 2
+    rq.AffectedSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+    rq.AffectedSOPInstanceUID = "1.2.826.0.1.3680043.10.1140.3.1.45"
+    if move:
+        rq.MoveOriginatorApplicationEntityTitle, rq.MoveOriginatorMessageID = "MOVESCU", 7
+    rq.DataSet = BytesIO(data)
+    got = []
+    for hooked in (False, True):
+        side = _Dimse()
+        replayed = []
+        if hooked:
+            own = side.dimse.receive_primitive
+            side.dimse.receive_primitive = lambda p, own=own, seen=replayed: (seen.append(p), own(p))
+            assert dimse.install(side.assoc)
+        for _ in range(2):  # two messages in a row: the state is reset between them
+            for pdata in _pdata_of(rq, 3, max_pdu):
+                side.dimse.receive_primitive(pdata)
+        got.append([side.dimse.msg_queue.get_nowait() for _ in range(2)])
+        assert bool(replayed) == (hooked and move)  # read directly unless it has a Move Originator
+        assert side.dimse.msg_queue.empty() and side.dimse.message is None
+    for (cx_ref, ref), (cx, mine) in zip(*got, strict=True):
+        assert cx == cx_ref == 3 and mine._context_id == ref._context_id == 3
+        assert type(mine) is type(ref) is C_STORE
+        for name in ("MessageID", "Priority", "AffectedSOPClassUID", "AffectedSOPInstanceUID",
+                     "MoveOriginatorApplicationEntityTitle", "MoveOriginatorMessageID"):
+            assert getattr(mine, name) == getattr(ref, name), name
+        assert mine.DataSet.getvalue() == ref.DataSet.getvalue() == data
+
+
+def test_other_messages_go_to_pynetdicom_unchanged() -> None:
+    """A C-ECHO-RQ (no data set) and a C-STORE-RQ whose command set has an unexpected element: pynetdicom's
+    own decoding, from the first P-DATA."""
+    from pynetdicom.dimse_messages import C_ECHO_RQ
+    from pynetdicom.dimse_primitives import C_ECHO
+
+    from interop.transport.dicom import dimse
+
+    echo = C_ECHO()
+    echo.MessageID = 9
+    message = C_ECHO_RQ()
+    message.primitive_to_message(echo)
+    side = _Dimse()
+    assert dimse.install(side.assoc)
+    for pdata in message.encode_msg(1, 0):
+        side.dimse.receive_primitive(pdata)
+    cx, got = side.dimse.msg_queue.get_nowait()
+    assert (cx, type(got), got.MessageID) == (1, C_ECHO, 9)
+    assert dimse.read_c_store_rq(message.encode_msg(1, 0).__next__().presentation_data_value_list[0][1][1:]) is None

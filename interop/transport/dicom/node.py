@@ -194,6 +194,7 @@ class DicomNode:
 
             _config.LOG_HANDLER_LEVEL = "none"
         self._restore_mpps()  # before the first N-SET can arrive, and before replayed studies are translated
+        self.store.preallocate_wal()  # C-STORE commits overwrite allocated WAL blocks: faster fsyncs
         replayed = self.engine.start()  # seals what a crash left open, replays what is pending
         if replayed:
             log.warning("replaying %d stored row(s) from an earlier run", replayed)
