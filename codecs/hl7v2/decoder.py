@@ -640,6 +640,8 @@ class HL7v2Decoder:
                           f"OBX-4 {sub_raw.strip()!r} has {len(path)} parts; read as a facet of metric "
                           f"{'.'.join(map(str, path[:4]))}", severity="info")
         level = pcd.device_level(path) if path else None
+        if vtype in SAMPLE_ARRAY_TYPES:  # a waveform is no vital sign: the profile wants a Quantity
+            code = _without_added_loinc(code, code_raw, d)
         if f[18]:
             self._eui64_shape(seg, 18, f[18])
         if code.codings and dt.cwe_system_name(code_raw, d) == "MDC":
@@ -933,7 +935,7 @@ class HL7v2Decoder:
             return cached
         return self._read_new(self.ranges, (raw, unit_raw), self._read_range, seg, n, raw, value)
 
-    def _read_range(self, seg: Segment, n: int, raw: str, value) -> Range:
+    def _read_range(self, seg: Segment, n: int, raw: str, value) -> Range | None:
         text = unescape(raw, self.d)
         unit = self._unit(seg) if isinstance(value, NumericValue) else (None, None, None)
         low = high = None
@@ -952,6 +954,10 @@ class HL7v2Decoder:
                 high = dt.parse_nm(hi) if hi.strip() else None
             else:
                 return Range(text=text)
+            if low is not None and high is not None and low > high:  # e.g. a DTM '20150119221713-0000'
+                self.tolerate(seg, n, "hl7v2.bad-range", f"OBX-{n} {text!r} is no range (its low end is above its "
+                              "high end); not placed", expected="low-high with low <= high")
+                return None
         except ValueError:
             self.tolerate(seg, n, "hl7v2.bad-range", f"OBX-{n} {text!r} is not a numeric range; kept as text",
                           severity="info")
@@ -1050,6 +1056,24 @@ def _parent_keys(key: str) -> tuple[str, ...]:
 @lru_cache(maxsize=1024)  # device keys ("1", "1.2", "1.2.1") recur in every message
 def _key_order(key: str) -> tuple[int, ...]:
     return tuple(int(p) if dt.is_digits(p) else 0 for p in key.split("."))
+
+
+# OBX value types read to a sample array (SampleArrayValue): numeric and multiplexed arrays
+SAMPLE_ARRAY_TYPES = frozenset({"NA", "MA"})
+
+
+def _without_added_loinc(concept: CodeableConcept, raw: str, d: Delimiters) -> CodeableConcept:
+    """`concept` without the vital-signs LOINC coding `_enrich` added (a sender's own LOINC coding stays).
+
+    A waveform (NA/MA) sent under a numeric's MDC code, e.g. '150456^MDC_PULS_OXIM_SAT_O2_WAVEFORM^MDC', is
+    a SampledData: with the vital-signs LOINC code (2708-6) the R4 validator holds it to the vital-signs
+    profile, whose value[x] is a Quantity, and the Observation fails."""
+    if concept.code_in(LOINC_SYSTEM) is None:
+        return concept
+    sent = dt.parse_cwe(raw, d)
+    if sent is not None and sent.code_in(LOINC_SYSTEM) is not None:
+        return concept
+    return replace(concept, codings=tuple(c for c in concept.codings if c.system != LOINC_SYSTEM))
 
 
 @lru_cache(maxsize=4096)
