@@ -33,6 +33,7 @@ _TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN
 _CHARSET_VRS = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})  # VRs whose bytes follow (0008,0005)
 _SINGLE_VALUED = frozenset({"LT", "ST", "UT", "UR"})  # backslash is ordinary text there
 _PLAIN_TEXT_VRS = _TEXT_VRS - _CHARSET_VRS - _SINGLE_VALUED  # Latin-1 text, split on backslash (CS, UI, DA ...)
+_PN_DELIMITERS, _DELIMITERS = frozenset(b"\\^="), frozenset(b"\\")  # bytes ISO 2022 decoding must not cross
 _VR_CACHE: dict[int, str] = {}  # data dictionary VRs of the tags read (implicit VR datasets)
 _BINARY = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "UV": "Q", "SV": "q", "AT": "L"}
 
@@ -142,7 +143,7 @@ class Context:
             vr = self._dictionary_vr(elem.tag)
         if vr in _TEXT_VRS:
             if vr in _CHARSET_VRS:
-                text, clean = self.charset.decode(raw, frozenset(b"\\^=" if vr == "PN" else b"\\"))
+                text, clean = self.charset.decode(raw, _PN_DELIMITERS if vr == "PN" else _DELIMITERS)
                 if not clean:
                     self.problem(where + tag_str(elem.tag), "dicom.bad-charset",
                                  f"bytes not valid in the declared character set ({vr})",
@@ -189,12 +190,28 @@ class Context:
             elem = elements.get(tag)
             if elem is None:
                 return None
-            if getattr(elem, "is_raw", False) and elem.VR in _PLAIN_TEXT_VRS:
-                raw = elem.value
-                if not raw:
-                    return None
-                # what `values` gives ([v.strip(" ") for v in text.split("\\")]), first value only
-                return raw.decode("latin_1").rstrip("\x00 ").partition("\\")[0].strip(" ") or None
+            if getattr(elem, "is_raw", False):
+                vr = elem.VR
+                if vr in _PLAIN_TEXT_VRS:
+                    raw = elem.value
+                    if not raw:
+                        return None
+                    # what `values` gives ([v.strip(" ") for v in text.split("\\")]), first value only
+                    return raw.decode("latin_1").rstrip("\x00 ").partition("\\")[0].strip(" ") or None
+                codec = self.charset.codec
+                if vr in _CHARSET_VRS and codec is not None:  # one stand-alone character set (no ISO 2022)
+                    raw = elem.value
+                    if not raw:
+                        return None
+                    try:
+                        text = raw.decode(codec)
+                    except UnicodeDecodeError:
+                        pass  # `values` reports the element and keeps the text readable
+                    else:
+                        text = text.rstrip("\x00 ")
+                        if vr in _SINGLE_VALUED:
+                            return text or None
+                        return text.partition("\\")[0].strip(" ") or None
         vals = self.values(ds, tag, where)
         if not vals:
             return None

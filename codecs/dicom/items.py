@@ -56,6 +56,59 @@ def parse_items(buf: bytes, little: bool, implicit: bool, depth: int = 0) -> lis
     """Items of a sequence value; ValueError when the bytes are not items."""
     if depth > MAX_DEPTH:
         raise ValueError("sequences nested too deeply")
+    if not implicit:
+        items = _defined_items(buf, little)
+        if items is not None:
+            return items
+    return _parse_items(buf, little, implicit, depth)
+
+
+def _defined_items(buf: bytes, little: bool) -> list[RawItem] | None:
+    """Items of defined length holding explicit VR elements of defined length (what writers mostly produce,
+    and what an SR's content tree is made of), in one loop without a call per item; None for anything else,
+    which `_parse_items` reads (and explains when it is broken)."""
+    item_header = _HEADER[little].unpack_from
+    element_header = _EXPLICIT_HEADER[little].unpack_from
+    long = _LONG[little].unpack_from
+    vr_text = _VR_TEXT
+    long_vrs = LONG_LENGTH_VRS
+    new = tuple.__new__
+    items: list[RawItem] = []
+    pos, end = 0, len(buf)
+    while pos < end:
+        if pos + 8 > end:
+            return None
+        group, element, length = item_header(buf, pos)
+        pos += 8
+        item_end = pos + length
+        if group != 0xFFFE or element != 0xE000 or item_end > end:  # also undefined length (item_end > end)
+            return None
+        out: dict[int, RawElement] = {}
+        while pos < item_end:
+            if pos + 8 > item_end:
+                return None
+            group, element, vr_bytes, length = element_header(buf, pos)
+            vr = vr_text.get(vr_bytes)
+            if vr is None:
+                return None
+            if vr in long_vrs:
+                if pos + 12 > item_end:
+                    return None
+                length = long(buf, pos + 8)[0]
+                pos += 12
+            else:
+                pos += 8
+            value_end = pos + length
+            if value_end > item_end:  # also undefined length
+                return None
+            tag = group << 16 | element
+            out[tag] = new(RawElement, (tag, vr, length, buf[pos:value_end], little, False, True))
+            pos = value_end
+        items.append(RawItem(out, little, False))
+    return items
+
+
+def _parse_items(buf: bytes, little: bool, implicit: bool, depth: int) -> list[RawItem]:
     header = _HEADER[little]
     items: list[RawItem] = []
     pos, end = 0, len(buf)
