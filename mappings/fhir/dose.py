@@ -44,6 +44,16 @@ def is_dose_report(report: Report) -> bool:
     return bool(title & DOSE_REPORT_TITLES) or report.template in DOSE_TEMPLATES
 
 
+def replaces_observations(message: Message) -> bool:
+    """True when the dose report's Observations replace every Observation the generic path would make for
+    the message's metrics: its one report is a dose report (`imaging.build` then drops every per-metric
+    Observation) and each metric is a numeric or absent value without measurement status (whose generic
+    Observation would only note what `observation._notes` notes). The generic path then makes none."""
+    return (len(message.reports) == 1 and is_dose_report(message.reports[0])
+            and all((m.value is None or m.value.kind == "numeric") and not m.measurement_status
+                    for m in message.metrics))
+
+
 def _dcm(item: ContentItem) -> str | None:
     """The DCM code of an item's concept name (read several times per item by the dose passes)."""
     concept = item.concept

@@ -74,8 +74,9 @@ def build(message: Message, ctx: FhirContext) -> None:
             # carry every NUM of the report; they replace the report's one-Observation-per-NUM entries
             replaced = set(_report_results(report, message, ctx))
             results = dose.build_dose(report, study_ref, message, ctx)
-            ctx.entries[:] = [e for e in ctx.entries
-                              if f"{e['resource']['resourceType']}/{e['resource'].get('id')}" not in replaced]
+            if replaced:  # none when the generic path made none (observation.build, dose.replaces_observations)
+                ctx.entries[:] = [e for e in ctx.entries
+                                  if f"{e['resource']['resourceType']}/{e['resource'].get('id')}" not in replaced]
         _diagnostic_report(report, index, study_ref, message, ctx, results)
 
 

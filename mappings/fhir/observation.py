@@ -41,6 +41,12 @@ UNMAPPED_RESULT_STATUS = {
 
 def build(message: Message, ctx: FhirContext) -> None:
     default_tz = default_zone(message, ctx)
+    if message.standard == "dicom" and message.reports:
+        from .dose import replaces_observations
+
+        if replaces_observations(message):  # a dose SR's own Observations replace one per NUM (mappings.fhir.dose)
+            _notes(message, ctx, default_tz)
+            return
     seen: dict[str, int] = {}
     anchor, recurs = _anchor(message)
     refs = ctx.observation_refs
@@ -81,6 +87,27 @@ def build(message: Message, ctx: FhirContext) -> None:
         refs.append(ref)
 
 
+def _notes(message: Message, ctx: FhirContext, default_tz) -> None:
+    """What `observation` notes for metrics whose Observations are not made (numeric or absent values)."""
+    for m in message.metrics:
+        note = _code_note(fd.code_facts(m.code))
+        if note is not None:
+            ctx.note("fhir.code-whitespace", _location(m), note)
+        effective = m.effective
+        if (effective is not None and default_tz is None and effective.value.tzinfo is None
+                and effective.precision not in ("year", "month", "day")):  # fd.date_time assumes UTC
+            ctx.note("fhir.zone-assumed", _location(m), _ZONE_NOTE)
+
+
+def _code_note(facts: fd.CodeFacts) -> str | None:
+    return (f"code {', '.join(repr(c) for c in facts.respelled)} has whitespace FHIR's code type "
+            "forbids (tab, line break, leading, trailing or repeated spaces); written with single "
+            "spaces" if facts.respelled else None)
+
+
+_ZONE_NOTE = "observation time has no UTC offset (nor has the message); UTC assumed (use --assume-tz)"
+
+
 def _anchor(message: Message) -> tuple[str, bool]:
     """What Observation ids are anchored on, and whether it recurs in other messages (an identifier)."""
     roots = message.devices
@@ -117,9 +144,7 @@ class ObservationStatic:
 
     def __init__(self, m: Metric, ctx: FhirContext, anchor: str, device: str | None) -> None:
         facts = fd.code_facts(m.code)
-        self.code_note = (f"code {', '.join(repr(c) for c in facts.respelled)} has whitespace FHIR's code type "
-                          "forbids (tab, line break, leading, trailing or repeated spaces); written with single "
-                          "spaces" if facts.respelled else None)
+        self.code_note = _code_note(facts)
         shares = ctx.shares  # recurring fragments go in as they are (mappings.fhir.prepared), else copies
         # the parts of Observation.id before the time and person (see `observation`)
         self.id_parts = ("Observation", anchor, m.device_key, facts.id_code, m.observation_id or m.handle)
@@ -184,8 +209,7 @@ def observation(static: ObservationStatic, f: Metric, ctx: FhirContext, default_
                 times[id(effective)] = hit
         text, assumed = hit
         if assumed and default_tz is None:
-            ctx.note("fhir.zone-assumed", _location(f),
-                     "observation time has no UTC offset (nor has the message); UTC assumed (use --assume-tz)")
+            ctx.note("fhir.zone-assumed", _location(f), _ZONE_NOTE)
         if f.effective_end is not None:
             res["effectivePeriod"] = {"start": text, "end": fd.date_time(f.effective_end, default_tz)[0]}
         else:
