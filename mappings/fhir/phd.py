@@ -197,8 +197,7 @@ def timestamp_part(ts: Timestamp, end: Timestamp | None = None) -> str:
 def conditional_identifier(device_id: str, patient: str | None, code: str, timestamp: str | None,
                            supplemental: tuple[str, ...] = ()) -> str:
     """device-patient-type-timestamp[..duration]-supplemental, absent entries left out (PhdBaseObservation notes)."""
-    parts = [device_id, patient, code, timestamp, *supplemental]
-    return "-".join(p for p in parts if p)
+    return "-".join([p for p in (device_id, patient, code, timestamp, *supplemental) if p])
 
 
 def patient_part(message: Message, provided: str | None = None) -> str | None:
@@ -438,12 +437,17 @@ def _vital_units_fit(res: dict[str, Any], loinc: str) -> bool:
     allowed = VITAL_SIGN_UNITS.get(profile or "")
     if allowed is None:
         return True
-    quantities = [res.get("valueQuantity")]
-    if profile == "bp":
-        quantities = [c.get("valueQuantity") for c in res.get("component", [])
-                      if any(x.get("system") == "http://loinc.org" and x.get("code") in BP_SLICES
-                             for x in c["code"].get("coding", []))]
-    return all(q.get("code") in allowed for q in quantities if q is not None)
+    if profile != "bp":
+        q = res.get("valueQuantity")
+        return q is None or q.get("code") in allowed
+    for c in res.get("component", ()):  # the systolic and diastolic components (LOINC slices)
+        for x in c["code"].get("coding", ()):
+            if x.get("system") == LOINC_SYSTEM and x.get("code") in BP_SLICES:
+                q = c.get("valueQuantity")
+                if q is not None and q.get("code") not in allowed:
+                    return False
+                break
+    return True
 
 
 def _shift_units(res: dict[str, Any], loinc: str) -> None:
