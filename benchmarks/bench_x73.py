@@ -17,11 +17,13 @@ tests/resources/apdu/H241_ID_02BC @ dbb2742), 66 octets, and 63 variants of it b
 drops, and no Observation was made: it measured less work than a real feed.)
 Goals (issue 14): APDU bytes → FHIR JSON ≥ 1.5× the rate of construct's declarative parse alone.
 
-Measured 2026-12-07 ~21:40 UTC (shared 2-core machine, load average 3.5–4.7; ratios from one run each):
-  before this work (main @ 585ff13, same workload): 0.08–0.20x (522–1,359 µs vs 96–110 µs);
-  after: 0.48–0.54x (178–209 µs vs 96–101 µs); APDU parse by the derived layout 5 µs (~20x construct).
-  Stages after (µs, one run, declarative parse 97 µs): receive incl. parse 38–43, Message 3, Message → Bundle
-  dicts 128–135 (PHD pass ~35 %, Observations ~30 %, Provenance ~14 %), JSON 6. The goal is not met.
+Measured 2026-12-07 21:45 UTC (shared 2-core machine, load average 3.2-3.7; each ratio from one run, the
+candidates timed in turns as bench_hl7v2.measure does; two runs each, side by side):
+  before this work (main @ 585ff13, the same workload): 0.21x and 0.22x (450 and 440 µs vs 95 and 97 µs);
+  after: 0.55x and 0.53x (183 µs vs 100 µs; 258 µs vs 137 µs); APDU parse by the derived layout 5 µs (~19x).
+  Stages after (µs, quiet phase, declarative parse ~95): receive incl. parse ~40 (parse 5, attribute values,
+  metrics, confirmation), Message 3, Message -> Bundle dicts ~95 (PHD pass ~30, Observations ~29,
+  Provenance ~16, Devices ~6), JSON 6. The goal (>= 1.5x, i.e. <= ~65 µs for all of it) is not met.
 
 Run: python benchmarks/bench_x73.py [--seconds 1.0] [--reports 64]
 """
@@ -31,28 +33,17 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import time
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_hl7v2 import measure  # noqa: E402 - the same measuring loop as the HL7 v2 benchmark
 
 SCAN_REPORT = bytes.fromhex(
     "e700003e003c005401010036000000490050 0d1d002cf00000000002002400010012000300060078005000642007120612100000"
     "0002000af2582007120612100000".replace(" ", ""))
-
-
-def rate(fn, seconds: float) -> float:
-    """Calls per second of `fn()` over about `seconds`."""
-    n, batch = 0, 200
-    start = time.perf_counter()
-    while True:
-        for _ in range(batch):
-            fn()
-        n += batch
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return n / elapsed
 
 
 def scan_reports(n: int) -> list[bytes]:
@@ -119,17 +110,16 @@ def main() -> None:
 
     bundles = [to_json() for _ in reports]
     assert all(b.count(b'"resourceType":"Observation"') == 2 for b in bundles)
-    first = itertools.cycle(reports)
-    plain = rate(lambda: declarative.parse(next(first)), args.seconds)
-    second = itertools.cycle(reports)
-    ours = rate(lambda: apdu.parse_apdu(next(second)), args.seconds)
-    fourth = itertools.cycle(reports)
     layout = attributes.layout("Apdu")
-    derived = rate(lambda: layouts.parse_whole(layout, next(fourth)), args.seconds)
-    full = rate(to_json, args.seconds)
-    third = itertools.cycle(reports)
-    plain2 = rate(lambda: declarative.parse(next(third)), args.seconds)  # again: the machine drifts
-    plain = max(plain, plain2)
+    cycles = {name: itertools.cycle(reports) for name in ("plain", "ours", "derived")}
+    # in turns (bench_hl7v2.measure): every candidate runs in the same slow and fast phases of the machine
+    rates = measure({
+        "plain": lambda: declarative.parse(next(cycles["plain"])),
+        "ours": lambda: apdu.parse_apdu(next(cycles["ours"])),
+        "derived": lambda: layouts.parse_whole(layout, next(cycles["derived"])),
+        "full": to_json,
+    }, args.seconds * 4)
+    plain, ours, derived, full = rates["plain"], rates["ours"], rates["derived"], rates["full"]
     load = os.getloadavg()[0]
     print(f"blood-pressure scan reports, {len(SCAN_REPORT)} octets, {len(reports)} distinct; "
           f"FHIR Bundle {len(bundles[0])} bytes (Device, 2 Observations, Provenance); load average {load:.1f}")
