@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from construct import (
@@ -136,10 +137,18 @@ def compile_layout(con: Construct, name: str = "Value") -> Parser:
     if isinstance(con, apdu.Sized):
         return _sized(compile_layout(con.subcon, name))
     if isinstance(con, FocusedSeq) and getattr(con, "x73_item", None) is not None:
-        return _sequence_of(compile_layout(con.x73_item, name + "Item"))
+        return _sequence_of(compile_layout(con.x73_item, name + "Item"), _integer_code(con.x73_item))
     if isinstance(con, Struct):
         return _struct(con, name)
     raise Unsupported(f"{type(con).__name__} in {name}")
+
+
+def _integer_code(con: Construct) -> str | None:
+    """The struct code of a big-endian integer FormatField ("H"), else None."""
+    con = _unwrap(con)
+    if isinstance(con, FormatField) and con.fmtstr[0] == ">":
+        return con.fmtstr[1:]
+    return None
 
 
 def _sized(inner: Parser) -> Parser:
@@ -156,7 +165,26 @@ def _sized(inner: Parser) -> Parser:
     return sized
 
 
-def _sequence_of(item: Parser) -> Parser:
+@lru_cache(maxsize=1024)
+def _array(code: str, count: int) -> struct.Struct:
+    """`count` big-endian integers of struct format `code` ("H", "I" ...)."""
+    return struct.Struct(f">{count}{code}")
+
+
+def _sequence_of(item: Parser, code: str | None = None) -> Parser:
+    if code is not None:  # items are integers of one format: one unpack for all of them
+        size = struct.calcsize(">" + code)
+
+        def numbers(data: bytes, pos: int, end: int) -> tuple[Any, int]:
+            if pos + 4 > end:
+                raise Short
+            count = data[pos] << 8 | data[pos + 1]
+            stop = pos + 4 + (data[pos + 2] << 8 | data[pos + 3])
+            if stop > end or count * size != stop - pos - 4:
+                raise Short
+            return list(_array(code, count).unpack_from(data, pos + 4)), stop
+        return numbers
+
     def sequence(data: bytes, pos: int, end: int) -> tuple[Any, int]:
         if pos + 4 > end:
             raise Short
@@ -202,13 +230,43 @@ def _struct(con: Struct, name: str) -> Parser:
             run_names.append(f"f_{sub.name}")
             continue
         close_run()
-        if isinstance(inner, apdu.Sized) and isinstance(_unwrap(inner.subcon), Switch):
-            switch = _unwrap(inner.subcon)
-            key = _switch_key(switch, fields[:-1])
-            cases = {k: _sized(compile_layout(v, f"{name}_{sub.name}_{k}")) for k, v in switch.cases.items()}
-            names[f"c{len(names)}"] = cases
-            names[f"d{len(names)}"] = _sized(compile_layout(switch.default, f"{name}_{sub.name}"))
-            lines.append(f"    f_{sub.name}, pos = c{len(names) - 2}.get(f_{key}, d{len(names) - 1})(data, pos, end)")
+        field = f"f_{sub.name}"
+        if isinstance(inner, apdu.Sized):  # INT-U16 length, then exactly that many octets of content
+            lines.append("    if pos + 2 > end: raise Short")
+            lines.append("    stop = pos + 2 + (data[pos] << 8 | data[pos + 1])")
+            lines.append("    if stop > end: raise Short")
+            content = _unwrap(inner.subcon)
+            if isinstance(content, Switch):
+                key = _switch_key(content, fields[:-1])
+                names[f"c{len(names)}"] = {k: compile_layout(v, f"{name}_{sub.name}_{k}")
+                                           for k, v in content.cases.items()}
+                names[f"d{len(names)}"] = compile_layout(content.default, f"{name}_{sub.name}")
+                lines.append(f"    {field}, at = c{len(names) - 2}.get(f_{key}, d{len(names) - 1})(data, pos + 2, stop)")
+                lines.append("    if at != stop: raise Short")
+            elif content is GreedyBytes:
+                lines.append(f"    {field} = data[pos + 2:stop]")
+            else:
+                names[f"p{len(names)}"] = compile_layout(content, f"{name}_{sub.name}")
+                lines.append(f"    {field}, at = p{len(names) - 1}(data, pos + 2, stop)")
+                lines.append("    if at != stop: raise Short")
+            lines.append("    pos = stop")
+        elif isinstance(inner, FocusedSeq) and getattr(inner, "x73_item", None) is not None:  # SEQUENCE OF
+            lines.append("    if pos + 4 > end: raise Short")
+            lines.append("    count = data[pos] << 8 | data[pos + 1]")
+            lines.append("    stop = pos + 4 + (data[pos + 2] << 8 | data[pos + 3])")
+            lines.append("    if stop > end: raise Short")
+            code = _integer_code(inner.x73_item)
+            if code is not None:
+                names["array"] = _array
+                lines.append(f"    if count * {struct.calcsize('>' + code)} != stop - pos - 4: raise Short")
+                lines.append(f"    {field} = list(array({code!r}, count).unpack_from(data, pos + 4))")
+            else:
+                names[f"i{len(names)}"] = compile_layout(inner.x73_item, f"{name}_{sub.name}Item")
+                lines.append(f"    {field} = []; at = pos + 4")
+                lines.append("    for _ in range(count):")
+                lines.append(f"        v, at = i{len(names) - 1}(data, at, stop); {field}.append(v)")
+                lines.append("    if at != stop: raise Short")
+            lines.append("    pos = stop")
         elif isinstance(inner, Switch):
             raise Unsupported(f"Switch without a length in {name}")
         elif isinstance(inner, Array):
