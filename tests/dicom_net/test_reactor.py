@@ -182,6 +182,7 @@ class _Dimse:
         self.assoc = type("Assoc", (), {})()
         self.assoc.get_handlers = lambda event: []
         self.assoc.dul = None
+        self.assoc.is_established = False  # requests are queued, not served (there is no service here)
         provider = DIMSEServiceProvider.__new__(DIMSEServiceProvider)
         import queue
 
@@ -253,3 +254,30 @@ def test_other_messages_go_to_pynetdicom_unchanged() -> None:
     cx, got = side.dimse.msg_queue.get_nowait()
     assert (cx, type(got), got.MessageID) == (1, C_ECHO, 9)
     assert dimse.read_c_store_rq(message.encode_msg(1, 0).__next__().presentation_data_value_list[0][1][1:]) is None
+
+
+def test_c_store_is_served_on_the_dul_thread(node: DicomNode, tmp_path) -> None:
+    """A C-STORE-RQ read directly is served by the DUL thread that completed it (no hand-over to the association
+    thread and back)."""
+    import threading
+
+    from pydicom import dcmread
+
+    from .data import ct_study
+
+    seen = []
+    store = node._c_store  # noqa: SLF001
+
+    def on_store(event):
+        seen.append(("store", threading.current_thread() is event.assoc.dul))
+        return store(event)
+
+    node._c_store = on_store  # noqa: SLF001
+    assoc = scu().associate("127.0.0.1", node.address[1], ae_title="INTEROP")
+    try:
+        for path, _ in ct_study(tmp_path / "in", 2):
+            assert assoc.send_c_store(dcmread(path)).Status == 0x0000
+        assert assoc.send_c_echo().Status == 0x0000  # pynetdicom's own path, on the association thread
+    finally:
+        assoc.release()
+    assert seen == [("store", True), ("store", True)]

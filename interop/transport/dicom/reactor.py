@@ -23,8 +23,9 @@ association, through hooks pynetdicom offers or tolerates (nothing in site-packa
   primitive is queued for the association (`dimse.msg_queue`, `dul.to_user_queue`), or until its
   idle timer is due, or at most `MAX_WAIT`.
 
-`compatible()` checks that pynetdicom still has every attribute and call this relies on; when it does
-not, `install` leaves the association to pynetdicom's polling and the node logs it once at start.
+`compatible()` checks that pynetdicom still has every attribute and call this module and `dimse.py`
+rely on; when it does not, `install` (and `dimse.install`) leave the association to pynetdicom's
+polling and codecs, and the node logs it once at start.
 `tests/dicom_net/test_reactor.py` fails loudly if an upgrade of pynetdicom changes any of it.
 """
 
@@ -180,6 +181,7 @@ def _assoc_wait(assoc: Any) -> float:
 def compatible() -> str | None:
     """None when pynetdicom's reactors are as this module expects; else what changed."""
     try:
+        from pynetdicom import fsm
         from pynetdicom.association import Association
         from pynetdicom.dimse import DIMSEServiceProvider
         from pynetdicom.dul import DULServiceProvider
@@ -197,6 +199,17 @@ def compatible() -> str | None:
             "DIMSEServiceProvider.get_msg reads msg_queue":
                 "self.msg_queue.get(" in inspect.getsource(DIMSEServiceProvider.get_msg),
             "AssociationSocket.ready is a property": isinstance(AssociationSocket.__dict__.get("ready"), property),
+            # dimse.py: C-STORE-RQ read into a C_STORE and served on the DUL thread, C-STORE-RSP written directly
+            "fsm hands P-DATA to dimse.receive_primitive, which queues (context id, primitive)":
+                "dimse.receive_primitive(" in inspect.getsource(fsm.DT_2)
+                and "self.msg_queue.put((context_id" in inspect.getsource(DIMSEServiceProvider.receive_primitive),
+            "DIMSEServiceProvider.send_msg(primitive, context_id) sends P-DATA through dul.send_pdu":
+                list(inspect.signature(DIMSEServiceProvider.send_msg).parameters) == ["self", "primitive", "context_id"]
+                and "self.dul.send_pdu(" in inspect.getsource(DIMSEServiceProvider.send_msg),
+            "Association._serve_request(msg, context_id), _accepted_cx, _sent_release":
+                list(inspect.signature(Association._serve_request).parameters) == ["self", "msg", "context_id"]
+                and all(f"self.{name}" in inspect.getsource(Association.__init__)
+                        for name in ("_accepted_cx", "_sent_release")),
             "Timer keeps _start_time/_end_time": all(
                 f"self.{name}" in inspect.getsource(Timer.__init__) for name in ("_start_time", "_end_time")),
         }
