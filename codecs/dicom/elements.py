@@ -270,22 +270,24 @@ class Context:
         if elem is None:
             if elements is not None or tag not in ds:
                 return []
-        elif getattr(elem, "is_raw", False) and self._is_sequence(elem):
-            if not elem.value:
+        elif getattr(elem, "is_raw", False) and (elem.VR == "SQ" or self._is_sequence(elem)):
+            value = elem.value
+            if not value:
                 return []
-            cached = self._parsed.get(id(elem))
+            parsed = self._parsed
+            cached = parsed.get(id(elem))
             if cached is not None and cached[0] is elem:
                 return cached[1]
             try:
                 if elem.VR == "UN":  # PS3.5 6.2.2: UN content is Implicit VR Little Endian
-                    items = parse_items(elem.value, True, True)
+                    items = parse_items(value, True, True)
                 else:
-                    items = parse_items(elem.value, bool(elem.is_little_endian), bool(elem.is_implicit_VR))
+                    items = parse_items(value, bool(elem.is_little_endian), bool(elem.is_implicit_VR))
             except ValueError as exc:
                 self.problem(where + tag_str(tag), "dicom.bad-sequence", f"sequence cannot be parsed ({exc})",
                              expected="items per PS3.5 7.5")
                 items = []
-            self._parsed[id(elem)] = (elem, items)  # the walk reads some sequences twice (finding site, tree)
+            parsed[id(elem)] = (elem, items)  # a code sequence with findings is read again by the walk
             return items
         try:
             value = ds[tag].value

@@ -63,13 +63,15 @@ def parse_items(buf: bytes, little: bool, implicit: bool, depth: int = 0) -> lis
     return _parse_items(buf, little, implicit, depth)
 
 
+_DEFINED = {little: (_HEADER[little].unpack_from, _EXPLICIT_HEADER[little].unpack_from, _LONG[little].unpack_from)
+            for little in (True, False)}  # the bound unpackers of `_defined_items`, looked up once a call
+
+
 def _defined_items(buf: bytes, little: bool) -> list[RawItem] | None:
     """Items of defined length holding explicit VR elements of defined length (what writers mostly produce,
     and what an SR's content tree is made of), in one loop without a call per item; None for anything else,
     which `_parse_items` reads (and explains when it is broken)."""
-    item_header = _HEADER[little].unpack_from
-    element_header = _EXPLICIT_HEADER[little].unpack_from
-    long = _LONG[little].unpack_from
+    item_header, element_header, long = _DEFINED[little]
     vr_text = _VR_TEXT
     long_vrs = LONG_LENGTH_VRS
     new = tuple.__new__
