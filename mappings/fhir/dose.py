@@ -88,7 +88,13 @@ def _flatten(root: ContentItem) -> tuple[list[tuple[ContentItem, str | None]], l
         at = len(out)
         out.append((item, code))
         for child in item.children:
-            visit(child)
+            if child.children:
+                visit(child)
+            elif child.value_type == "CONTAINER" and (child_code := _dcm(child)) in EVENT_CONTAINERS:
+                events.append((len(out), len(out) + 1))  # an empty event container
+                out.append((child, child_code))
+            else:
+                out.append((child, _dcm(child)))
         if item.value_type == "CONTAINER" and code in EVENT_CONTAINERS:
             events.append((at, len(out)))
 

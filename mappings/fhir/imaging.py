@@ -139,6 +139,8 @@ def _study_status(series: list[Series], message: Message, uid: str) -> str:
 
 def _merged_series(series: tuple[Series, ...]) -> list[Series]:
     """Series with the same UID merged (instances deduplicated by SOP Instance UID, ordered by number)."""
+    if len(series) == 1 and len(series[0].instances) <= 1:  # one instance (a decoded file): nothing to merge
+        return [series[0]]
     by_uid: dict[str, Series] = {}
     instances: dict[str, dict[str, Instance]] = {}
     for s in series:
