@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import time
 from pathlib import Path
 
@@ -25,20 +26,26 @@ DEFAULT_FILES = (*(str(p) for p in REPORTS),
 )
 
 
-def _per_call(fn, seconds: float) -> float:
-    """Mean seconds per call of `fn`, repeated for about `seconds` (best of 3 rounds)."""
-    fn()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds / 10:
+def _per_call(fns: dict[str, object], seconds: float, rounds: int = 7) -> dict[str, float]:
+    """Mean seconds per call of each function, measured in turns (one batch of each per round, `rounds`
+    rounds, about `seconds` per function in all), best round kept: a load change on the shared machine
+    hits every candidate of a round alike, so their ratio holds."""
+    sizes = {}
+    for name, fn in fns.items():
         fn()
-        n += 1
-    n = max(n * 3, 5)
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        for _ in range(n):
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds / 10:
             fn()
-        best = min(best, (time.perf_counter() - t0) / n)
+            n += 1
+        sizes[name] = max(n * 10 // rounds, 3)
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            n = sizes[name]
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            best[name] = min(best[name], (time.perf_counter() - t0) / n)
     return best
 
 
@@ -69,6 +76,7 @@ def main() -> None:
             if fhir:
                 fhir.map(message).json()
 
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{'file':26s} {'KiB':>5s} {'bare µs':>8s} {'canon µs':>9s} {'fhir µs':>8s} {'ratio':>6s}")
     totals = [0.0, 0.0, 0.0]
     sr: dict[str, tuple[float, float]] = {}
@@ -78,10 +86,13 @@ def main() -> None:
             print(f"{name:26s} (not packaged, skipped)")
             continue
         data = Path(path).read_bytes()
-        bare = _per_call(lambda d=data: pydicom.dcmread(io.BytesIO(d), stop_before_pixels=True), args.seconds)
-        canon = _per_call(lambda d=data: codec.decode(d), args.seconds)
-        full = _per_call((lambda d=data: fhir.map(codec.decode(d)).json()) if fhir else (lambda: None),
-                         args.seconds) if fhir else canon
+        fns = {"bare": lambda d=data: pydicom.dcmread(io.BytesIO(d), stop_before_pixels=True),
+               "canon": lambda d=data: codec.decode(d)}
+        if fhir:
+            fns["full"] = lambda d=data: fhir.map(codec.decode(d)).json()
+        times = _per_call(fns, args.seconds)
+        bare, canon = times["bare"], times["canon"]
+        full = times.get("full", canon)
         if Path(path).resolve() in REPORTS:
             sr[Path(name).name] = (bare, full)
         for i, v in enumerate((bare, canon, full)):
@@ -96,6 +107,7 @@ def main() -> None:
         print(f"ratio (full / bare throughput): {bare / full:.2f}; canonical only: {bare / canon:.2f}")
     for name, (b, f) in sr.items():
         print(f"{name}: decode → FHIR R4 JSON at {b / f:.2f}x the rate of bare dcmread (goal ≥ 0.5)")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def _path(name: str, get_testdata_file) -> str | None:

@@ -317,8 +317,12 @@ class Context:
         if not da:
             return None
         tm = self.text(ds, time_tag, where) if time_tag else None
+        key = (da, tm, self.tz)  # a study's dates and times recur in its series, instances and reports
+        hit = _TIMESTAMPS.get(key)
+        if hit is not None:
+            return hit
         try:
-            return dates.date_time(da, tm, self.tz)
+            return _TIMESTAMPS.put(key, dates.date_time(da, tm, self.tz))
         except ValueError as exc:
             bad = date_tag if str(exc) == "DA" else time_tag
             self.problem(where + tag_str(bad), "dicom.bad-value", f"value is not a valid {exc}",
@@ -405,12 +409,14 @@ class Context:
         return tuple(out)
 
 
+_TIMESTAMPS = Memo(1024)  # (DA text, TM text, dataset zone) -> Timestamp (what parses without a finding)
 _CONCEPTS = Memo(4096)  # (code sequence bytes, little endian, implicit VR, charset terms, codec, text) -> concept
 
 
 def forget() -> None:
-    """Empty the memo of code sequences read (interop.clear_caches)."""
+    """Empty the memos of code sequences and dates read (interop.clear_caches)."""
     _CONCEPTS.forget()
+    _TIMESTAMPS.forget()
 
 
 def person_name(value: str) -> HumanName | None:

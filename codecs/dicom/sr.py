@@ -26,6 +26,7 @@ from interop.model import (
 
 from .construct import build
 from .elements import _CONCEPTS, _PLAIN_TEXT_VRS, Context, tag_source, tag_str
+from .items import parse_items
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -116,7 +117,7 @@ class _Walker:
     def children(self, parent: Dataset, where: str, ident: str, when: Timestamp | None,
                  site: CodeableConcept | None, depth: int) -> tuple[ContentItem, ...]:
         """Content items of `parent`'s Content Sequence (identifier `ident`.n, tag path `where`)."""
-        items = self.ctx.sequence(parent, CONTENT_SEQUENCE, where)
+        items = self._items(parent, getattr(parent, "_dict", None), CONTENT_SEQUENCE, where)
         if not items:
             return ()
         if depth > MAX_DEPTH:
@@ -148,6 +149,23 @@ class _Walker:
                     if (c.system, c.code) in FINDING_SITE:
                         return self.ctx.concept(it, CONCEPT_CODE, path)
         return None
+
+    def _items(self, it: Dataset, elements, tag: int, where: str) -> list[Dataset]:
+        """`Context.sequence` of a sequence read once (Content, Measured Value): a raw SQ element is parsed
+        straight; anything else, and bytes that are not items, go through Context (which reports them)."""
+        if elements is not None:
+            elem = elements.get(tag)
+            if elem is None:
+                return []
+            if elem.VR == "SQ" and getattr(elem, "is_raw", False):
+                value = elem.value
+                if not value:
+                    return []
+                try:
+                    return parse_items(value, bool(elem.is_little_endian), bool(elem.is_implicit_VR))
+                except ValueError:
+                    pass
+        return self.ctx.sequence(it, tag, where)
 
     def _concept(self, it: Dataset, elements, tag: int, where: str) -> CodeableConcept | None:
         """`Context.concept` of a code sequence, its remembered value read inline when there is one."""
@@ -232,7 +250,7 @@ class _Walker:
         every = None
         quantity = None
         absent = None
-        measured = ctx.sequence(it, MEASURED_VALUE_SEQUENCE, where)
+        measured = self._items(it, elements, MEASURED_VALUE_SEQUENCE, where)
         value_where = f"{where}{_MEASURED_VALUE_TEXT}[0]."
         if measured:
             mv = measured[0]
