@@ -414,9 +414,41 @@ _CONCEPTS = Memo(4096)  # (code sequence bytes, little endian, implicit VR, char
 
 
 def forget() -> None:
-    """Empty the memos of code sequences and dates read (interop.clear_caches)."""
+    """Empty the memos of code sequences, dates and modules read (interop.clear_caches)."""
     _CONCEPTS.forget()
     _TIMESTAMPS.forget()
+    _MODULES.forget()
+
+
+_MODULES = Memo(1024)  # (module, raw elements, charset terms, codec, zone, extra) -> (what decoding them gave,)
+
+
+def remembered(ds: Dataset, ctx: Context, module: str, tags: tuple[int, ...], extra: Any, decode: Any) -> Any:
+    """`decode()`, the model object a module of `ds` gives (equipment, patient ...), remembered by everything it
+    is read from: the raw elements at `tags` (VR, bytes, byte order), the character set, the dataset's zone and
+    `extra`. What recurs from instance to instance (a modality's equipment, a study's patient) then costs a
+    lookup. Only results read without a finding are remembered; a converted element reads anew."""
+    elements = getattr(ds, "_dict", None)
+    if elements is None:
+        return decode()
+    raw = []
+    for tag in tags:
+        elem = elements.get(tag)
+        if elem is None:
+            raw.append(None)
+        elif getattr(elem, "is_raw", False):
+            raw.append((elem.VR, elem.value, elem.is_little_endian, elem.is_implicit_VR))
+        else:
+            return decode()
+    key = (module, tuple(raw), ctx.charset.terms, ctx.charset.codec, ctx.tz, extra)
+    hit = _MODULES.get(key) or _MODULES.recall(key)
+    if hit is not None:
+        return hit[0]
+    before = len(ctx.issues)
+    value = decode()
+    if len(ctx.issues) == before:
+        _MODULES.put(key, (value,))
+    return value
 
 
 def person_name(value: str) -> HumanName | None:

@@ -29,7 +29,7 @@ from interop.model import (
 
 from .codes import LATERALITY
 from .construct import build
-from .elements import Context, tag_source, tag_str
+from .elements import Context, remembered, tag_source, tag_str
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -130,8 +130,19 @@ def sop_class_name(uid: str | None) -> str | None:
     return name if name and name != uid else uid
 
 
+_PATIENT_TAGS = (PATIENT_NAME, PATIENT_ID, ISSUER_OF_PATIENT_ID, PATIENT_BIRTH_DATE, PATIENT_SEX)
+_EQUIPMENT_TAGS = (MANUFACTURER, STATION_NAME, MANUFACTURER_MODEL_NAME, DEVICE_SERIAL_NUMBER, UDI_SEQUENCE,
+                   UNIQUE_DEVICE_IDENTIFIER, DEVICE_UID, SOFTWARE_VERSIONS)
+_PRACTITIONER_TAGS = (REFERRING_PHYSICIAN_NAME, PERFORMING_PHYSICIAN_NAME, OPERATORS_NAME)
+
+
 def patient(ds: Dataset, ctx: Context) -> Patient | None:
-    """Patient module: (0010,0020) + issuer, (0010,0010) names, birth date, sex."""
+    """Patient module: (0010,0020) + issuer, (0010,0010) names, birth date, sex (remembered: a study's
+    instances name the same patient)."""
+    return remembered(ds, ctx, "patient", _PATIENT_TAGS, None, lambda: _patient(ds, ctx))
+
+
+def _patient(ds: Dataset, ctx: Context) -> Patient | None:
     pid = ctx.text(ds, PATIENT_ID)
     names = ctx.person_names(ds, PATIENT_NAME)
     birth = ctx.timestamp(ds, PATIENT_BIRTH_DATE, 0)
@@ -147,7 +158,12 @@ def patient(ds: Dataset, ctx: Context) -> Patient | None:
 
 
 def equipment(ds: Dataset, ctx: Context, *, key: str = DEVICE_KEY) -> Device | None:
-    """General Equipment module (+ Device UID, UDI Sequence) → one MDS-level Device, or None if absent."""
+    """General Equipment module (+ Device UID, UDI Sequence) → one MDS-level Device, or None if absent
+    (remembered: a modality sends the same equipment in every instance)."""
+    return remembered(ds, ctx, "equipment", _EQUIPMENT_TAGS, key, lambda: _equipment(ds, ctx, key))
+
+
+def _equipment(ds: Dataset, ctx: Context, key: str) -> Device | None:
     manufacturer = ctx.text(ds, MANUFACTURER)
     model = ctx.text(ds, MANUFACTURER_MODEL_NAME)
     station = ctx.text(ds, STATION_NAME)
@@ -178,7 +194,11 @@ def equipment(ds: Dataset, ctx: Context, *, key: str = DEVICE_KEY) -> Device | N
 
 
 def practitioners(ds: Dataset, ctx: Context) -> tuple[Practitioner, ...]:
-    """Referring physician, performing physicians and operators as named in the dataset."""
+    """Referring physician, performing physicians and operators as named in the dataset (remembered)."""
+    return remembered(ds, ctx, "practitioners", _PRACTITIONER_TAGS, None, lambda: _practitioners(ds, ctx))
+
+
+def _practitioners(ds: Dataset, ctx: Context) -> tuple[Practitioner, ...]:
     out = []
     for role, tag in (("referring", REFERRING_PHYSICIAN_NAME), ("performing", PERFORMING_PHYSICIAN_NAME),
                       ("operator", OPERATORS_NAME)):
