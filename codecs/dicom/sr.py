@@ -200,8 +200,7 @@ class _Walker:
             ctx.missing(where, VALUE_TYPE, "Value Type")
             value_type = "UNKNOWN"
         concept = self._concept(it, elements, CONCEPT_NAME, where)
-        observed = _plain_text(elements.get(OBSERVATION_DATETIME)) if elements is not None else _SLOW
-        if observed is not None:
+        if elements is None or OBSERVATION_DATETIME in elements:
             when = ctx.datetime(it, OBSERVATION_DATETIME, where) or when
         text = code = quantity = None
         template = None
