@@ -95,12 +95,16 @@ def test_preallocated_wal_is_overwritten_not_grown(tmp_path: Path) -> None:
     size), rows stay readable after reopening, and a second call does nothing."""
     wal = tmp_path / f"{DB_NAME}-wal"
     with DurableStore(tmp_path) as store:
+        db_size = (tmp_path / DB_NAME).stat().st_size
         assert store.preallocate_wal(4 << 20) is True
         size = wal.stat().st_size
         assert size >= 4 << 20
+        assert (tmp_path / DB_NAME).stat().st_size == db_size  # rolled back: the database is unchanged
         ids = [store.put("dicom-instance", f"1.2.{n}", bytes([n]) * 40_000, {}) for n in range(20)]
         assert wal.stat().st_size == size  # 800 KB committed inside the allocated file
         assert store.preallocate_wal(4 << 20) is False
     with DurableStore(tmp_path) as store:
         assert [store.get(i).data[:1] for i in ids] == [bytes([n]) for n in range(20)]
         assert store.counts() == {"pending": 20}
+        tables = {row[0] for row in store._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}  # noqa: SLF001
+        assert "wal_preallocation" not in tables
