@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import TypeVar
 
@@ -253,6 +254,8 @@ class HL7v2Decoder:
             if "." in k:
                 kids.setdefault(k.rsplit(".", 1)[0], []).append(k)
         gateway = self.gateway
+        if self.nodes:
+            _hoist_identities(self.nodes, gateway)
         own = _own_gateway(gateway, self.nodes) if gateway is not None and self.nodes else None
         if own is not None:  # a device that is its own DOR: one Device, not two with one EUI-64 (bdl-7)
             gateway = None
@@ -650,6 +653,8 @@ class HL7v2Decoder:
                 self.quirk(seg, 3, "refid-as-code", f"OBX-3 carries the MDC reference id {first!r} where the numeric "
                            f"code belongs; read as {code.codings[0].code}")
         equipment = tuple(e for e in (self._ei(r) for r in repetitions(f[18], d)) if e) if f[18] else ()
+        if equipment and "eui64-in-entity-id" in self.profile.quirks:
+            equipment = self._eui64_in_entity_id(seg, f[18], equipment)
         if f[18] and f[18].strip() and len(equipment) < len([r for r in repetitions(f[18], d) if r.strip()]):
             self.tolerate(seg, 18, "hl7v2.equipment-not-read", "OBX-18 repetition without an entity or universal "
                           "id (e.g. '^GATEWAY') is no identifier; kept in the raw input only", severity="info")
@@ -723,6 +728,23 @@ class HL7v2Decoder:
             if len(c) == 2 and dt.EUI64.match(c[0]) and dt.is_eui64_type(c[1]):
                 self.quirk(seg, n, "eui64-type-in-namespace", f"{seg.name}-{n} is '<EUI-64>^{c[1]}': the type in the "
                            "second component")
+
+    def _eui64_in_entity_id(self, seg: Segment, raw: str, equipment: tuple[Identifier, ...]) -> tuple[Identifier, ...]:
+        """OBX-18 '080019FFFE0B4020^B40_GE' (GE CARESCAPE/B40): 16 hex digits in EI.1, the model in EI.2, no
+        universal id or type; read as the EUI-64 when the profile's quirk eui64-in-entity-id lists the namespace."""
+        q = self.profile.quirks["eui64-in-entity-id"]
+        patterns = [p.upper() for p in q.params.get("namespaces", ("*",))]
+        out = []
+        for ident in equipment:
+            ns = (ident.assigner or "").upper()
+            if (ident.system is None and ident.type is None and dt.EUI64.match(ident.value)
+                    and any(fnmatchcase(ns, p) for p in patterns)):
+                self.quirk(seg, 18, "eui64-in-entity-id", f"OBX-18 {raw.strip()!r} has no universal id type; its "
+                           "entity id read as an EUI-64")
+                ident = Identifier(value=ident.value.upper(), system=EUI64_SYSTEM, type="EUI-64",
+                                   assigner=ident.assigner)
+            out.append(ident)
+        return tuple(out)
 
     def _unit_text(self, seg: Segment) -> str:
         """OBX-6 as read: '^unit' moved to the identifier when the profile lists units-in-component-2."""
@@ -803,6 +825,10 @@ class HL7v2Decoder:
                 key = str(path[0])
                 self.nodes[key] = _Node(key=key, level="mds", identifiers=list(equipment),
                                         source=SourceRef(location=seg.where(18), offset=seg.offset))
+                if len(keys) == 3:  # the metric's channel, as for the rows after it (the branch above)
+                    self.nodes[keys[0]] = _Node(key=keys[0], level="channel", implicit=True)
+                    self._ensure_parents(keys[0])
+                    return keys[0]
                 return key
         if path and path[0] != 0 and self.nodes:
             return None
@@ -1025,6 +1051,34 @@ def _entity(raw: str, ident: Identifier | None, d: Delimiters) -> str | None:
     """An EI's entity id (EI.1) as sent; the identifier's value when EI.1 is empty."""
     first = unescape(components(raw, d)[0], d).strip() if raw else ""
     return first or (ident.value if ident else None)
+
+
+def _hoist_identities(nodes: dict[str, _Node], gateway: Device | None) -> None:
+    """OBX-18 identities that name a device above the row's own: kept on that device only.
+
+    Monitors (GE CARESCAPE/B40, the IHE PCD examples) put the MDS's EUI-64 in OBX-18 of every metric row,
+    so it reaches a declared channel as well as the MDS, or only the channel; with it on two Devices (or on
+    the channel and on MSH-3's gateway Device) a conditional create matches two resources. An identifier
+    that is MSH-3's EUI-64 belongs to the MDS (the device sent its own data); one that an ancestor already
+    carries is that ancestor's."""
+    own = {(i.system, i.value) for i in gateway.identifiers if i.system == EUI64_SYSTEM} if gateway else set()
+    for key in sorted(nodes, key=_key_order):
+        if "." not in key:
+            continue
+        node = nodes[key]
+        if not node.identifiers:
+            continue
+        root = nodes.get(key.split(".", 1)[0])
+        above = [nodes[k] for k in _parent_keys(key) if k in nodes]
+        keep = []
+        for ident in node.identifiers:
+            if any(ident in a.identifiers for a in above):
+                continue
+            if (ident.system, ident.value) in own and root is not None:
+                root.identifiers.append(ident)
+                continue
+            keep.append(ident)
+        node.identifiers[:] = keep
 
 
 def _own_gateway(gateway: Device, nodes: dict[str, _Node]) -> str | None:

@@ -3,8 +3,8 @@
 `patient` builds the Encounter from PV1; this pass sets what the event says of it: A01/A02/A04/A06/
 A07/A13 in progress, A03 finished (R5 completed), A05/A14 planned, A11/A27 cancelled (an admit or
 pre-admit withdrawn), A12 in progress again (a transfer undone), A08 from PV1-45 (finished once a
-discharge time is known); the period from PV1-44/45. A28/A31 (person information) and other events
-leave the status unknown. The Encounter entry gets its own copy: shared resources are never edited.
+discharge time is known); the period from PV1-44/45, in every message with a PV1 (a monitor's ORU^R01 sends
+PV1-44 too). A28/A31 (person information), other events and non-ADT messages leave the status unknown. The Encounter entry gets its own copy: shared resources are never edited.
 """
 
 from __future__ import annotations
@@ -34,20 +34,21 @@ def build(message: Message, ctx: FhirContext) -> None:
         return
     event = trigger(message)
     e = message.encounter
-    if event is None or e is None:
+    if e is None:
         return
-    status = STATUS.get(event)
+    status = STATUS.get(event) if event else None
     if event == "A08":
         status = "finished" if e.discharge_time is not None else IN_PROGRESS
-    if status is None:
+    if status is None and e.admit_time is None and e.discharge_time is None:
         return
-    if ctx.r5:
+    if status is not None and ctx.r5:
         status = R5.get(status, status)
     for entry in ctx.entries:
         res = entry["resource"]
         if res["resourceType"] == "Encounter" and f"Encounter/{res['id']}" == ctx.encounter_ref:
             own = dict(res)  # a private copy (the shared one recurs in other Bundles)
-            own["status"] = status
+            if status is not None:
+                own["status"] = status
             tz = ctx.options.get("timezone") or sender_zone(message.standard, message.sent)
             period = {}
             if e.admit_time is not None:

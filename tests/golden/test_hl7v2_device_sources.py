@@ -24,8 +24,8 @@ GOLDEN = ROOT / "tests" / "golden" / "hl7v2"
 MDC = "urn:iso:std:iso:11073:10101"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
-NAMES = ["pcd01-ihe-pulseox-nist", "pcd01-sll-waveform-facets", "pcd01-philips-picix-mx500",
-         "memdmc-smiths-medfusion4000"]
+NAMES = ["pcd01-ihe-pulseox-nist", "pcd01-sll-waveform-facets", "memdmc-smiths-medfusion4000",
+         "pcd01-ge-b40-carescape", "oru-philips-efficia-alarm", "pcd01-mindray-vs900", "pcd01-mindray-vs900-demo"]
 
 
 def bundle(name: str, version: str = "R4") -> dict:
@@ -83,10 +83,18 @@ def test_ihe_nist_pulse_oximeter():
     assert obs["bodySite"]["coding"][0] == {"system": "http://snomed.info/sct", "code": "49521004",
                                             "display": "left ear structure"}
     assert obs["note"] == [{"text": "This is a comment about pulse"}]
-    (dev,) = of(b, "Device")
-    assert dev["identifier"] == [{"type": {"text": "EUI-64"}, "system": EUI64_SYSTEM, "value": "01-23-45-67-89-AB-CD-EF",
+    # OBX-4 1.11.2.3 with the EUI-64 in OBX-18 and no device rows: MDS 1 (the EUI-64) → VMD 1.11 → channel 1.11.2
+    # → the DeviceMetric the Observation names (PoCD IG hierarchy)
+    urls = by_url(b)
+    metric = urls[obs["device"]["reference"]]
+    assert metric["resourceType"] == "DeviceMetric" and metric["type"]["coding"][0]["code"] == "149530"
+    chan = urls[metric["parent"]["reference"]]
+    vmd = urls[chan["parent"]["reference"]]
+    mds = urls[vmd["parent"]["reference"]]
+    assert mds["identifier"] == [{"type": {"text": "EUI-64"}, "system": EUI64_SYSTEM, "value": "01-23-45-67-89-AB-CD-EF",
                                   "assigner": {"display": "Pulse_Oximeter_Vendor_X"}}]
-    assert by_url(b)[obs["device"]["reference"]] is dev
+    assert "identifier" not in chan and "identifier" not in vmd and "parent" not in mds
+    assert len(of(b, "Device")) == 3
     (pat,) = of(b, "Patient")
     assert pat["identifier"][0]["value"] == "HO2009001" and pat["gender"] == "male" and pat["birthDate"] == "1961-01-01"
     (enc,) = of(b, "Encounter")
@@ -145,41 +153,6 @@ def test_waveform_device_tree_and_findings():
     assert {("hl7v2.field-not-placed", "OBX[1]-6"), ("hl7v2.field-not-placed", "OBX[1]-8")} <= found
 
 
-# -- Philips IntelliVue MX500 through PIC iX (Philips' PoCD mapping draft) -----------------------------------
-
-
-def test_philips_picix_mx500():
-    b = bundle("pcd01-philips-picix-mx500")
-    obs = {mdc_code(o): o for o in of(b, "Observation")}
-    hr = obs["147842"]
-    assert [(c["system"], c["code"]) for c in hr["code"]["coding"]] == [(MDC, "147842"), (LOINC, "8867-4")]
-    assert hr["category"][0]["coding"][0]["code"] == "vital-signs"
-    assert hr["valueQuantity"] == {"value": 60, "unit": "/min", "system": UCUM, "code": "/min"}
-    assert hr["effectiveDateTime"] == "2021-04-25T23:03:31.496-04:00"  # OBR-7 with its zone
-    assert (hr["referenceRange"][0]["low"]["value"], hr["referenceRange"][0]["high"]["value"]) == (50, 120)
-    assert obs["184327"]["valueString"] == "MDC_ECG_PACED_RHY" and "category" not in obs["184327"]
-    urls = by_url(b)
-    metric = urls[hr["device"]["reference"]]  # PoCD: Observation.device → DeviceMetric → channel → VMD → MDS
-    assert metric["resourceType"] == "DeviceMetric" and metric["unit"]["coding"][0]["code"] == "264864"
-    chan = urls[metric["parent"]["reference"]]
-    vmd = urls[chan["parent"]["reference"]]
-    mds = urls[vmd["parent"]["reference"]]
-    assert (chan["type"]["coding"][0]["code"], vmd["type"]["coding"][0]["code"], mds["type"]["coding"][0]["code"]) == (
-        "70739", "70666", "69965")
-    assert vmd["identifier"] == [{"value": "XW25200213"}]
-    assert mds["identifier"] == [{"value": "7f2586c7-0506-46cd-a612-d8e75b838faa-IntelliVue MX500 - 866064"}]
-    assert urls[metric["source"]["reference"]] is mds
-    (pat,) = of(b, "Patient")
-    assert [(i["type"]["coding"][0]["code"], i["value"]) for i in pat["identifier"]] == [("MR", "12345"), ("VN", "6789")]
-    assert pat["name"] == [{"use": "official", "family": "LastName", "given": ["FirstName"]}]  # '""' middle: null
-    (enc,) = of(b, "Encounter")
-    assert enc["identifier"] == [{"value": "23456"}]
-    assert enc["location"][0]["location"]["display"] == "Institution / My Unit / Bed1"
-    msg = decode(DATA / "pcd01-philips-picix-mx500.hl7")
-    assert msg.orders[0].filler_id == "0009fbFFFF9b42b3"
-    assert [(i.code, i.location) for i in msg.issues] == [("hl7v2.field-not-placed", "MSH-19")]
-
-
 # -- Smiths Medical Medfusion 4000 (IHE PCD MEMDMC) with GuardRFID location rows (MEMLS) --------------------
 
 
@@ -218,3 +191,106 @@ def test_translate_report_names_what_is_not_placed():
     assert run.returncode == 0, run.stderr
     assert "OBX[2]-7: OBX-7 '20150119221713-0000' is no range" in run.stderr
     assert "OBR[1]-6: OBR-6 is not mapped" in run.stderr
+
+
+# -- GE Healthcare B40 (HL7 reference manual 2062665-001 G), profile ge-carescape ---------------------------
+
+
+def test_ge_b40_device_tree_and_identities():
+    """OBX-18 '080019FFFE0B4020^B40_GE' read as the monitor's EUI-64 (quirk eui64-in-entity-id of the detected
+    profile ge-carescape) and kept on the MDS only, though rows under the declared IBP channel carry it too;
+    MSH-3's EUI-64 (another unit in the manual's examples) stays the gateway."""
+    msg = decode(DATA / "pcd01-ge-b40-carescape.hl7")
+    (mds,) = msg.devices
+    assert [(i.value, i.system, i.assigner) for i in mds.identifiers] == [("080019FFFE0B4020", EUI64_SYSTEM, "B40_GE")]
+    assert [(i.value, i.system) for i in msg.gateway.identifiers] == [("080019FFFE134535", EUI64_SYSTEM)]
+    vmds = {v.key: v for v in mds.children}
+    assert sorted(vmds) == ["1.13", "1.20", "1.22", "1.26", "1.5", "1.6"]
+    assert [(c.key, c.type.codings[0].code, c.identifiers) for c in vmds["1.13"].children] == [
+        ("1.13.1", "69855", ()), ("1.13.2", "69855", ())]
+    assert (vmds["1.20"].type.codings[0].code, vmds["1.6"].type.codings[0].code) == ("69682", "70666")
+    quirked = [i.location for i in msg.issues if i.code == "hl7v2.quirk.eui64-in-entity-id"]
+    assert quirked == [f"OBX[{n}]-18" for n in (4, 5, 6, 7, 9, 10, 11, 13, 15, 17, 18)]
+
+
+def test_ge_b40_values():
+    b = bundle("pcd01-ge-b40-carescape")
+    rows = sorted((mdc_code(o), o["valueQuantity"]["value"], o["valueQuantity"]["code"],
+                   [c["code"] for c in o["code"]["coding"] if c["system"] == LOINC]) for o in of(b, "Observation"))
+    assert rows == [
+        ("147842", 80, "/min", ["8867-4"]), ("148066", 0, "/min", []), ("149522", 80, "/min", ["8867-4"]),
+        ("150033", 112, "mm[Hg]", []), ("150034", 76, "mm[Hg]", []), ("150035", 95, "mm[Hg]", []),
+        ("150344", 36.5, "Cel", []), ("150344", 37.1, "Cel", []), ("150456", 100, "%", ["2708-6"]),
+        ("151562", 18, "/min", ["9279-1"]), ("151562", 30, "/min", ["9279-1"])]
+    for o in of(b, "Observation"):
+        assert o["effectiveDateTime"] == "2013-01-22T13:41:00Z" and o["status"] == "preliminary"  # OBR-7, OBX-11 R
+    # the two respiration rates stay apart: airway (VMD 1.20) and ECG impedance (VMD 1.6)
+    urls = by_url(b)
+    vmd_of = {}
+    for o in of(b, "Observation"):
+        if mdc_code(o) == "151562":
+            chan = urls[urls[o["device"]["reference"]]["parent"]["reference"]]
+            vmd = urls[chan["parent"]["reference"]]
+            vmd_of[o["valueQuantity"]["value"]] = vmd["type"]["coding"][0]["code"]
+    assert vmd_of == {18: "69682", 30: "70666"}
+    euis = [i["value"] for d in of(b, "Device") for i in d.get("identifier", ()) if i.get("system") == EUI64_SYSTEM]
+    assert sorted(euis) == ["08-00-19-FF-FE-0B-40-20", "08-00-19-FF-FE-13-45-35"]  # monitor and MSH-3, once each
+
+
+# -- Philips Efficia CM (Data Export Guide): an alarm in an ORU^R01 v2.4, MDIL-ALERT ------------------------
+
+
+def test_philips_efficia_alarm_oru():
+    msg = decode(DATA / "oru-philips-efficia-alarm.hl7")
+    assert msg.version == "2.4" and msg.control_id == "MONITORABC000000002D"
+    assert msg.sending.identifier == "EfficiaCM"
+    (m,) = msg.metrics
+    assert (m.code.codings[0].code, m.code.codings[0].display, m.code.codings[0].system) == ("2", "Yellow Alarm", None)
+    assert m.value.text == "SpO2 High, SpO2=98 %" and m.result_status == "F"
+    assert msg.encounter.location.bed == "LOCATION34" and msg.encounter.identifiers[0].value == "TRANSACTION1234"
+    found = {(i.code, i.location) for i in msg.issues}
+    assert {("hl7v2.unknown-coding-system", "OBX[1]-3"), ("hl7v2.segment-not-placed", "ORC[1]"),
+            ("hl7v2.field-not-placed", "OBR[1]-10"), ("hl7v2.field-not-placed", "PV1[1]-18")} <= found
+    b = bundle("oru-philips-efficia-alarm")
+    (obs,) = of(b, "Observation")
+    assert obs["code"] == {"coding": [{"code": "2", "display": "Yellow Alarm"}]}
+    assert obs["valueString"] == "SpO2 High, SpO2=98 %" and obs["effectiveDateTime"] == "2012-05-13T11:18:01Z"
+    (pat,) = of(b, "Patient")
+    assert pat["name"] == [{"family": "JONES", "given": ["MARY", "A"]}] and pat["identifier"] == [{"value": "MRN1234"}]
+    assert [r["resourceType"] for r in (e["resource"] for e in b["entry"])].count("Encounter") == 0  # no PV1-2
+
+
+# -- Mindray VS-900 vital signs monitor ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, eui, demo", [("pcd01-mindray-vs900", "00A0370098007A80", False),
+                                             ("pcd01-mindray-vs900-demo", "00A0370098006640", True)])
+def test_mindray_vs900(name, eui, demo):
+    """The 4th OBX-4 part is the metric's own MDC code (1.3.1.150456); OBX-18 only on the first row; NIBP as
+    three cuff numerics at their own time (OBX-14) with OBX-17 '^APERIODIC'; OBX-8 DEMO (demo-data:
+    meta.security HTEST); PV1-44 the admit date."""
+    msg = decode(DATA / f"{name}.hl7")
+    (mds,) = msg.devices
+    assert [(i.value, i.system) for i in mds.identifiers] == [(eui, EUI64_SYSTEM)] and msg.gateway is None
+    assert mds.name == "MINDRAY_VS900"
+    assert {m.observation_id: m.device_key for m in msg.metrics}["1.3.1.150456"] == "1.3.1"
+    b = bundle(name)
+    obs = {mdc_code(o): o for o in of(b, "Observation")}
+    sys_ = obs["150301"]
+    assert sys_["valueQuantity"] == {"value": 166 if demo else 147, "unit": "mm[Hg]", "system": UCUM, "code": "mm[Hg]"}
+    assert sys_["effectiveDateTime"] == ("2020-02-12T12:50:08Z" if demo else "2019-12-06T11:10:16Z")
+    assert sys_["method"] == {"text": "APERIODIC"}
+    assert obs["150456"]["valueQuantity"]["value"] == (100 if demo else 99)
+    assert obs["150488"]["valueQuantity"] == {"value": 12.0 if demo else 0.94, "unit": "%", "system": UCUM, "code": "%"}
+    for o in obs.values():
+        assert o["status"] == "preliminary"
+        assert ("meta" in o) is demo and (not demo or o["meta"]["security"][0]["code"] == "HTEST")
+    if not demo:
+        assert obs["188496"]["valueQuantity"] == {"value": 35.1, "unit": "Cel", "system": UCUM, "code": "Cel"}
+    (enc,) = of(b, "Encounter")
+    assert enc["period"] == {"start": "2020-02-12" if demo else "2019-12-01"}
+    urls = by_url(b)
+    for o in obs.values():  # every Observation → DeviceMetric → channel → VMD → the one MDS
+        chan = urls[urls[o["device"]["reference"]]["parent"]["reference"]]
+        mds_res = urls[urls[chan["parent"]["reference"]]["parent"]["reference"]]
+        assert mds_res["identifier"][0]["system"] == EUI64_SYSTEM

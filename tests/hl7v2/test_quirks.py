@@ -30,8 +30,8 @@ def _quirk_issues(msg):
 
 
 def test_shipped_profiles_load_on_top_of_default():
-    assert quirks.names() == ["bbraun-intellibridge", "continua-wan", "default", "legacy-lab", "pcd-without-msh21",
-                              "philips-intellivue"]
+    assert quirks.names() == ["bbraun-intellibridge", "continua-wan", "default", "ge-carescape", "legacy-lab",
+                              "pcd-without-msh21", "philips-intellivue"]
     default = quirks.load("default")
     for name in quirks.names():
         p = quirks.load(name)

@@ -46,6 +46,8 @@ KINDS = {
     "units-in-component-2": "OBX-6 '^unit': the unit read from its text component",
     "coding-system-alias": "local coding-system names read as standard ones [aliases: name -> HL7 0396 name or URI]",
     "dotless-timestamp": "DTM 'YYYYMMDDHHMMSSFFF': fraction of a second without '.'",
+    "eui64-in-entity-id": "OBX-18 '<eui64>^<namespace>' with no universal id nor type: EI.1 read as the EUI-64 "
+                          "[namespaces: patterns of EI.2]",
 }
 
 
