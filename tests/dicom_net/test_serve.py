@@ -336,6 +336,9 @@ def test_mpps_step_survives_a_restart_and_its_n_set_updates_the_procedure(serve,
     bundle = first.wait_bundle(CT_STUDY)
     (procedure,) = resources(bundle, "Procedure")
     assert procedure["status"] == "in-progress"
+    # the rows are marked done just after the Bundle is written: killed in between, the restart would replay
+    # the study (a second in-progress Bundle) instead of re-emitting it for the N-SET
+    assert wait_rows(store, ["done", "done"], project=lambda row: row[2]) == ["done", "done"]
     first.kill()  # SIGKILL: nothing written at shutdown
     t_restart = time.time()
     second = serve("--quiet-period", "0", store=store)
