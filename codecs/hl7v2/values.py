@@ -21,6 +21,10 @@ and deciding where it is silent (every decision below keeps the whole value, non
   "12345 (HOSP, MR)"); repetitions joined by newlines like ST. FHIR R4/R5 Observation.value[x] has no
   HumanName/Address/ContactPoint/Identifier choice, and a formatted string is what the IG does for the
   composite types it does map to text (SN "<>"/"+", VR).
+- PL (not in table 0125; IHE PCD MEMLS reports a device's location as OBX-2 PL, e.g. Smiths Medical pumps with
+  GuardRFID tags) -> valueString from the widest place to the narrowest, as Encounter locations are written:
+  facility / building / floor / point of care / room / bed / description ("Fraser Health / North Building /
+  Main Floor / Nurse Station").
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ if TYPE_CHECKING:
 
 ISO_4217 = "urn:iso:std:iso:4217"
 CODE_TYPES = frozenset({"IS", "ID"})
-TEXT_TYPES = frozenset({"PN", "XPN", "CN", "XCN", "XON", "AD", "XAD", "TN", "XTN", "CX", "CK"})
+TEXT_TYPES = frozenset({"PN", "XPN", "CN", "XCN", "XON", "AD", "XAD", "TN", "XTN", "CX", "CK", "PL"})
 RARE_TYPES = CODE_TYPES | TEXT_TYPES | {"DR", "MA", "MO", "CP"}
 
 
@@ -199,5 +203,9 @@ def _cx(c: list[str], d) -> str:  # CX: id ^ check digit ^ scheme ^ authority ^ 
     return f"{ident} ({qualifier})" if ident and qualifier else ident
 
 
+def _pl(c: list[str], d) -> str:  # PL: point of care ^ room ^ bed ^ facility ^ status ^ type ^ building ^ floor ^ description
+    return _join(_c(c, 4, d), _c(c, 7, d), _c(c, 8, d), _c(c, 1, d), _c(c, 2, d), _c(c, 3, d), _c(c, 9, d), sep=" / ")
+
+
 _FORMATS = {"PN": _xpn, "XPN": _xpn, "CN": _xcn, "XCN": _xcn, "XON": _xon, "AD": _xad, "XAD": _xad,
-            "TN": _tn, "XTN": _xtn, "CX": _cx, "CK": _cx}
+            "TN": _tn, "XTN": _xtn, "CX": _cx, "CK": _cx, "PL": _pl}

@@ -168,7 +168,7 @@ def test_smiths_medfusion_memdmc():
     assert model.alarm_limits is None and model.reference_range is None
     found = {(i.code, i.location) for i in msg.issues}
     assert {("hl7v2.bad-range", f"OBX[{n}]-7") for n in (2, 3, 4)} <= found
-    assert ("hl7v2.unsupported-value-type", "OBX[6]-2") in found  # PL (MEMLS location)
+    assert not [i for i in msg.issues if i.code == "hl7v2.unsupported-value-type"]  # PL (MEMLS location) is read
     assert ("hl7v2.bad-dtm", "OBX[6]-14") in found  # '20150127110822.229- 0800' as published
     assert {("hl7v2.equipment-not-placed", f"OBX[{n}]-18") for n in (6, 7, 8, 9)} <= found  # the RFID tag
     assert ("hl7v2.field-not-placed", "OBR[1]-6") in found  # the event time sent in OBR-6
@@ -182,6 +182,7 @@ def test_smiths_medfusion_memdmc():
     assert x["valueQuantity"] == {"value": 406, "unit": "cm", "system": UCUM, "code": "cm"}
     assert x["effectiveDateTime"] == "2015-01-27T11:08:22.229-08:00"
     assert obs["MDCX_LS_ATTR_NAME"]["valueString"] == "IV Pump 2012078"
+    assert obs["MDCX_LS_ATTR_LOCATION"]["valueString"] == "Fraser Health / North Building / Main Floor / Nurse Station"
 
 
 def test_translate_report_names_what_is_not_placed():

@@ -156,3 +156,13 @@ def test_pv1_44_admit_time_of_a_device_message_is_the_encounter_start(version, e
     b = json.loads(to_fhir(decode(raw), version).json())
     (enc,) = [e["resource"] for e in b["entry"] if e["resource"]["resourceType"] == "Encounter"]
     assert enc[element] == {"start": "2020-02-12"} and enc["status"] == "unknown"
+
+
+def test_pl_value_is_read_as_a_place():
+    """IHE PCD MEMLS (Smiths Medical MEMDMC example): OBX-2 PL reads to the place's text, widest first, not to
+    the raw components."""
+    msg = decode(_msg("OBX|1|PL|0^MDCX_LS_ATTR_LOCATION^MDC|LOC|^^^Fraser Health^^^North Building^Main Floor^"
+                      "Nurse Station||||||F|||20150127110822.229-0800"))
+    (m,) = msg.metrics
+    assert m.value.text == "Fraser Health / North Building / Main Floor / Nurse Station"
+    assert not [i for i in msg.issues if i.code == "hl7v2.unsupported-value-type"]
