@@ -409,6 +409,7 @@ class Context:
         return tuple(out)
 
 
+_CODE_STRINGS = Memo(1024)  # raw CS value -> its first value (sr: Value Type, Relationship Type recur)
 _TIMESTAMPS = Memo(1024)  # (DA text, TM text, dataset zone) -> Timestamp (what parses without a finding)
 _CONCEPTS = Memo(4096)  # (code sequence bytes, little endian, implicit VR, charset terms, codec, text) -> concept
 
@@ -417,6 +418,7 @@ def forget() -> None:
     """Empty the memos of code sequences, dates and modules read (interop.clear_caches)."""
     _CONCEPTS.forget()
     _TIMESTAMPS.forget()
+    _CODE_STRINGS.forget()
     _MODULES.forget()
 
 

@@ -63,6 +63,8 @@ def parse_items(buf: bytes, little: bool, implicit: bool, depth: int = 0) -> lis
     return _parse_items(buf, little, implicit, depth)
 
 
+_SHORT_VRS = {raw: vr for raw, vr in _VR_TEXT.items() if vr not in LONG_LENGTH_VRS}  # 16-bit length
+_LONG_VRS = {raw: vr for raw, vr in _VR_TEXT.items() if vr in LONG_LENGTH_VRS}  # 2 reserved bytes, 32-bit length
 _DEFINED = {little: (_HEADER[little].unpack_from, _EXPLICIT_HEADER[little].unpack_from, _LONG[little].unpack_from)
             for little in (True, False)}  # the bound unpackers of `_defined_items`, looked up once a call
 
@@ -72,9 +74,9 @@ def _defined_items(buf: bytes, little: bool) -> list[RawItem] | None:
     and what an SR's content tree is made of), in one loop without a call per item; None for anything else,
     which `_parse_items` reads (and explains when it is broken)."""
     item_header, element_header, long = _DEFINED[little]
-    vr_text = _VR_TEXT
-    long_vrs = LONG_LENGTH_VRS
+    short_vrs, long_vrs = _SHORT_VRS, _LONG_VRS
     new = tuple.__new__
+    make = object.__new__  # a RawItem without the Python-level __init__ call
     items: list[RawItem] = []
     pos, end = 0, len(buf)
     while pos < end:
@@ -90,23 +92,26 @@ def _defined_items(buf: bytes, little: bool) -> list[RawItem] | None:
             if pos + 8 > item_end:
                 return None
             group, element, vr_bytes, length = element_header(buf, pos)
-            vr = vr_text.get(vr_bytes)
-            if vr is None:
-                return None
-            if vr in long_vrs:
-                if pos + 12 > item_end:
+            vr = short_vrs.get(vr_bytes)
+            if vr is not None:
+                pos += 8
+            else:
+                vr = long_vrs.get(vr_bytes)
+                if vr is None or pos + 12 > item_end:
                     return None
                 length = long(buf, pos + 8)[0]
                 pos += 12
-            else:
-                pos += 8
             value_end = pos + length
             if value_end > item_end:  # also undefined length
                 return None
             tag = group << 16 | element
             out[tag] = new(RawElement, (tag, vr, length, buf[pos:value_end], little, False, True))
             pos = value_end
-        items.append(RawItem(out, little, False))
+        item = make(RawItem)
+        item._dict = out
+        item.is_little_endian = little
+        item.is_implicit_VR = False
+        items.append(item)
     return items
 
 

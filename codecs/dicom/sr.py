@@ -25,7 +25,7 @@ from interop.model import (
 )
 
 from .construct import build
-from .elements import _CONCEPTS, _PLAIN_TEXT_VRS, Context, tag_source, tag_str
+from .elements import _CODE_STRINGS, _CONCEPTS, _PLAIN_TEXT_VRS, Context, tag_source, tag_str
 from .items import parse_items
 
 if TYPE_CHECKING:
@@ -98,7 +98,12 @@ def _plain_text(elem) -> str | None | object:
         raw = elem.value
         if not raw:
             return None
-        return raw.decode("latin_1").rstrip("\x00 ").partition("\\")[0].strip(" ") or None
+        text = _CODE_STRINGS.get(raw)  # Value Type and Relationship Type: a few defined terms, again and again
+        if text is None:
+            text = raw.decode("latin_1").rstrip("\x00 ").partition("\\")[0].strip(" ") or None
+            if text is not None and elem.VR == "CS":
+                _CODE_STRINGS.put(raw, text)
+        return text
     return _SLOW
 
 
