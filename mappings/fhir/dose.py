@@ -36,6 +36,7 @@ SUMMARY_COMPONENTS = {  # ComponentRadiationDoseSummaryVS (DCM codes) found anyw
     "113813", "113725", "111637", "113722", "113726", "113727", "113730", "113731", "113507", "123005"}
 EVENT_UID, TARGET_REGION, PROCEDURE_REPORTED = "113769", "123014", "121058"
 START_OF_IRRADIATION, DATETIME_STARTED = "113809", "111526"
+_STARTS = frozenset({START_OF_IRRADIATION, DATETIME_STARTED})
 
 
 def is_dose_report(report: Report) -> bool:
@@ -222,10 +223,10 @@ def _event(tree: list[tuple[ContentItem, str | None]], at: int, end: int, index:
 
 def _start(items: list[tuple[ContentItem, str | None]]) -> Any:
     """The DICOM DT of Start of X-Ray Irradiation / DateTime Started, as a Timestamp."""
-    from interop.codecs.dicom.dates import dt_value
-
     for it, code in items:
-        if code in (START_OF_IRRADIATION, DATETIME_STARTED) and it.text:
+        if code in _STARTS and it.text:
+            from interop.codecs.dicom.dates import dt_value
+
             try:
                 return dt_value(it.text, None)
             except (ValueError, TypeError):
