@@ -147,3 +147,25 @@ def test_memoised_translation_equals_cold_one(name):
     for other in WELL_FORMED:
         CODEC.decode(_bytes(other))
     assert to_json(CODEC.decode(data, source=name)) == to_json(cold)
+
+
+def test_findings_are_never_remembered_away():
+    """A module read with a finding (a malformed birth date) is read anew each time: the finding stays."""
+    import io
+
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(_bytes("ct_image.dcm")))
+    ds.PatientBirthDate = "1970XX01"
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    data = out.getvalue()
+    clear_caches()
+    for _ in range(3):
+        message = CODEC.decode(data, source="x.dcm")
+        assert [(i.code, i.location) for i in message.issues if i.location == "(0010,0030)"] == [
+            ("dicom.bad-value", "(0010,0030)")]
+        assert message.patient is not None and message.patient.birth_date is None
+    with pytest.raises(DecodeError) as exc:
+        CODEC.decode(data, strict=True, source="x.dcm")
+    assert exc.value.position == "(0010,0030)"
