@@ -201,7 +201,8 @@ def translate_json(
 
 
 # Modules that remember what recurs from input to input, each with a `forget()`
-_MEMO_MODULES = ("interop.codecs.hl7v2.decoder", "interop.codecs.dicom.elements", "interop.mappings.fhir.context")
+_MEMO_MODULES = ("interop.codecs.hl7v2.decoder", "interop.codecs.dicom.elements", "interop.mappings.fhir.context",
+                 "interop.mappings.fhir.dose")
 
 
 def clear_caches() -> None:

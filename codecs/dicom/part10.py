@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from struct import Struct
 
-from .items import _VR_TEXT, LONG_LENGTH_VRS, RawElement, RawItem
+from .items import _LONG_VRS, _SHORT_VRS, _VR_TEXT, LONG_LENGTH_VRS, RawElement, RawItem
 
 UNDEFINED_LENGTH = 0xFFFFFFFF
 PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})  # Float, Double Float and Pixel Data: reading stops
@@ -148,16 +148,15 @@ def _dataset(data: bytes, pos: int, end: int, little: bool, implicit: bool) -> d
         else:
             group, element, vr_bytes, length = header.unpack_from(data, pos)
             tag = group << 16 | element
-            vr = _VR_TEXT.get(vr_bytes)
-            if vr is None:
-                return None
-            if vr in LONG_LENGTH_VRS:
-                if pos + 12 > end:
+            vr = _SHORT_VRS.get(vr_bytes)
+            if vr is not None:
+                value_at = pos + 8
+            else:
+                vr = _LONG_VRS.get(vr_bytes)
+                if vr is None or pos + 12 > end:
                     return None
                 length = long.unpack_from(data, pos + 8)[0]
                 value_at = pos + 12
-            else:
-                value_at = pos + 8
         if tag in PIXEL_TAGS:  # where pydicom stops (stop_before_pixels)
             return out if _pixel_fits(tag, data, pos, end, little, implicit) else None
         if tag <= previous or group == 0xFFFE:

@@ -15,9 +15,11 @@ so nothing of the event is lost; the per-NUM Observations the generic path would
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
-from interop.model import ContentItem, Message, Report
+from interop.memo import Memo
+from interop.model import ContentItem, Message, Report, Timestamp
 
 from . import datatypes as fd
 from .context import FhirContext, stable_id
@@ -43,6 +45,28 @@ def is_dose_report(report: Report) -> bool:
     """An X-Ray Radiation Dose SR (by document title or template)."""
     title = {c.code for c in report.title.codings if c.system == DCM}
     return bool(title & DOSE_REPORT_TITLES) or report.template in DOSE_TEMPLATES
+
+
+def timestamp_text(ts: Timestamp, zone: tzinfo | None) -> tuple[str, bool]:
+    """`datatypes.date_time` of a DICOM Timestamp, remembered per object and zone: the codec hands out one
+    Timestamp per date, time and zone it read (`elements.Context.timestamp`), so a study's dates recur in its
+    ImagingStudy, series, reports and dose summary, instance after instance. The entry keeps the object alive,
+    so its id cannot name another one while it is held."""
+    key = (id(ts), zone)
+    hit = _TIMES.get(key)
+    if hit is not None and hit[0] is ts:
+        return hit[1]
+    found = fd.date_time(ts, zone)
+    _TIMES.put(key, (ts, found))
+    return found
+
+
+_TIMES = Memo(1024)  # (id(Timestamp), zone) -> (the Timestamp, (FHIR dateTime text, zone assumed))
+
+
+def forget() -> None:
+    """Empty the memo of dates written (interop.clear_caches)."""
+    _TIMES.forget()
 
 
 def replaces_observations(message: Message) -> bool:
@@ -156,7 +180,7 @@ def build_dose(report: Report, study_ref: str | None, message: Message, ctx: Fhi
         res["focus"] = [ctx.reference(study_ref)]
     start = _start(outside) or (study.started if study is not None else None) or report.issued
     if start is not None:
-        res["effectiveDateTime"] = fd.date_time(start, ctx.options.get("timezone"))[0]
+        res["effectiveDateTime"] = timestamp_text(start, ctx.options.get("timezone"))[0]
     if device_ref:
         res["device"] = ctx.reference(device_ref)
     res["valueString"] = "; ".join(summary_text) or f"{len(events)} irradiation event(s)"

@@ -413,7 +413,7 @@ def _datetime(ts: Timestamp | None, ctx: FhirContext, where: str) -> str | None:
     if ts is None:
         return None
     zone = ctx.options.get("timezone")
-    text, assumed = fd.date_time(ts, zone)
+    text, assumed = dose.timestamp_text(ts, zone)
     if assumed and zone is None:
         ctx.note("fhir.zone-assumed", where, "DICOM time has no UTC offset (no TimezoneOffsetFromUTC); "
                  "UTC assumed (use --assume-tz)")
