@@ -43,8 +43,12 @@ _STARTS = frozenset({START_OF_IRRADIATION, DATETIME_STARTED})
 
 def is_dose_report(report: Report) -> bool:
     """An X-Ray Radiation Dose SR (by document title or template)."""
-    title = {c.code for c in report.title.codings if c.system == DCM}
-    return bool(title & DOSE_REPORT_TITLES) or report.template in DOSE_TEMPLATES
+    if report.template in DOSE_TEMPLATES:
+        return True
+    for c in report.title.codings:
+        if c.system == DCM and c.code in DOSE_REPORT_TITLES:
+            return True
+    return False
 
 
 def timestamp_text(ts: Timestamp, zone: tzinfo | None) -> tuple[str, bool]:
