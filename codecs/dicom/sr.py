@@ -86,6 +86,8 @@ _CONTENT_SEQUENCE_TEXT = tag_str(CONTENT_SEQUENCE)
 _MEASURED_VALUE_TEXT = tag_str(MEASURED_VALUE_SEQUENCE)
 _NUMERIC_VALUE_TEXT = tag_str(NUMERIC_VALUE)
 _NUMBER_VRS = frozenset({"DS", "IS"})
+_INDEX = tuple(f"[{i}]." for i in range(64))  # "[i]." of the i-th item in a tag path, made once
+_NUMBER = tuple(str(i + 1) for i in range(64))  # its content item identifier part (1-based)
 _SLOW = object()  # "read it through Context": not a raw element of a Latin-1 text VR
 
 
@@ -137,6 +139,10 @@ class _Walker:
         if "CODE" in types or _SLOW in types:
             site = self._finding_site(items, types, prefix) or site
         item = self.item
+        if len(items) <= len(_INDEX):
+            dotted = ident + "."
+            return tuple([item(it, types[i], prefix + _INDEX[i], dotted + _NUMBER[i], ident, when, site, depth)
+                          for i, it in enumerate(items)])
         return tuple([item(it, types[i], f"{prefix}[{i}].", f"{ident}.{i + 1}", ident, when, site, depth)
                       for i, it in enumerate(items)])
 

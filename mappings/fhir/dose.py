@@ -197,7 +197,11 @@ def build_dose(report: Report, study_ref: str | None, message: Message, ctx: Fhi
 def _event(tree: list[tuple[ContentItem, str | None]], at: int, end: int, index: int, report: Report,
            study_ref: str | None, subject: dict | None, device_ref: str | None, ctx: FhirContext) -> str:
     event = tree[at][0]
-    uid = next((it.text for it in event.children if _dcm(it) == EVENT_UID and it.text), None)
+    uid = None
+    for it in event.children:
+        if it.text and _dcm(it) == EVENT_UID:
+            uid = it.text
+            break
     res: dict[str, Any] = {"resourceType": "Observation",
                            "id": stable_id("Observation", "irradiation-event", uid or f"{report.instance_uid}#{index}")}
     if uid:
