@@ -18,9 +18,11 @@ issue-14 DICOM work, run alternately in the same minutes with `--seconds 2`; rat
     MR_small_implicit.dcm          341 /  694  0.49                      343 / 238  1.44
     rtplan.dcm                     277 /  613  0.45                      335 / 236  1.42
 
-Later runs of the dose SR (after the last changes): 0.45, 0.49, 0.50, 0.54 (load 2.5-3): at the goal,
-not clearly above it. Python calls per message (cProfile, deterministic): TID 1500 3,757 -> 1,670, dose SR
-5,423 -> 2,398. What changed: a well-formed Part 10 file is read in one pass with the structural checks in
+Final runs at 22:10 UTC on a quieter machine (load 1.2-1.8, `--seconds 2`): TID 1500 0.58, 0.67, 0.67
+(~530 µs against ~355); dose SR 0.52, 0.48, 0.49, and 0.51 (ratio of best rounds over 40 paired rounds,
+698 µs against 359; median of the per-round ratios 0.495): at the goal, not clearly above it. Image headers
+(CT_small, MR_small) 1.4-2.1. Python calls per message (cProfile, deterministic): TID 1500 3,757 -> 1,670,
+dose SR 5,423 -> 2,396. What changed: a well-formed Part 10 file is read in one pass with the structural checks in
 the same loop (codecs/dicom/part10.py; pydicom reads everything else), SR items parsed in one loop, the
 walk reads each element once, equipment/patient/practitioners, dates and code texts remembered (bounded
 LRU memos keyed by everything they are read from), the dose mapping no longer makes and drops one
