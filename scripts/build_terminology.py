@@ -39,6 +39,10 @@ A10417 = f"IEEE 11073-10417, as transcribed in {ANTIDOTE} src/specializations/gl
 CSR_10441 = ("IEEE 11073-10441 nomenclature, as transcribed in the CSR Synergy PHDC header "
              "csr_bt_phdc_ieee_asn_nom_codes.h (found by code search, repository not recorded)")
 ROSETTA_MDPNP = "IHE PCD Rosetta (NIST RTMMS), as transcribed in mdpnp/mdpnp data-types/x73-idl .../nomenclature/physio.idl @38fa90b"
+ROSETTA_NBP = ("IHE PCD Rosetta (NIST RTMMS) group CVS_HEMO_NBP (non-invasive blood pressure), as republished in "
+               "coockiejr/rtmms @0e88706 public/docs (corpus terminology/rtmms_rosetta_terms_extract.csv); OpenICE "
+               "(mdpnp/mdpnp) reads Philips NOM_PRESS_BLD_NONINV_SYS/DIA as MDC_PRESS_CUFF_SYS/DIA; sent by Mindray "
+               "VS-900 (tests/data/hl7v2/pcd01-mindray-vs900.hl7)")
 PHD_DEVTYPES = f"{PHD_IG} ValueSet DeviceTypes11073MDC (input/fsh/ValueSet.DeviceTypes11073MDC.fsh)"
 PHD_TIMESYNC = f"{PHD_IG} ValueSet MDCTimeSyncMethods (input/fsh/ValueSet.MDCTimeSyncMethods.fsh)"
 POCD_EX = f"{POCD_IG} example"
@@ -88,6 +92,9 @@ TERMS: list[tuple[int, int, str, str, str, str]] = [
     (2, 18950, 'MDC_PRESS_BLD_NONINV_DIA', 'Diastolic blood pressure (NIBP)', 'mm[Hg]|kPa', f"{A10407}; {ISO10101}; {DKCORE}; {PHD_IG} example bloodPress-1.0.1; {POCD_IG} examples"),
     (2, 18951, 'MDC_PRESS_BLD_NONINV_MEAN', 'Mean blood pressure (NIBP)', 'mm[Hg]|kPa', f"{A10407}; {ISO10101}; {DKCORE}; {PHD_IG} example bloodPress-1.0.1; {POCD_IG} examples"),
     (2, 19228, 'MDC_PRESS_CUFF', 'Cuff pressure', 'mm[Hg]|kPa', ISO10101),
+    (2, 19229, 'MDC_PRESS_CUFF_SYS', 'Systolic cuff pressure (NIBP)', 'mm[Hg]|kPa', ROSETTA_NBP),
+    (2, 19230, 'MDC_PRESS_CUFF_DIA', 'Diastolic cuff pressure (NIBP)', 'mm[Hg]|kPa', ROSETTA_NBP),
+    (2, 19231, 'MDC_PRESS_CUFF_MEAN', 'Mean cuff pressure (NIBP)', 'mm[Hg]|kPa', ROSETTA_NBP),
     # Invasive blood pressure
     (2, 18944, 'MDC_PRESS_BLD', 'Blood pressure (IBP)', 'mm[Hg]|kPa', f"{ISO10101}; {ROSETTA_MDPNP}"),
     (2, 18945, 'MDC_PRESS_BLD_SYS', 'Systolic blood pressure (IBP)', 'mm[Hg]|kPa', f"{ISO10101}; {ROSETTA_MDPNP}"),
@@ -628,6 +635,17 @@ LOINC_VARIANTS: list[tuple[int, str, str, str]] = [
 LOINC_ROWS += [
     (code, loinc, display, True, _VARIANT.format(f"FHIR R4 vital signs profile {profile}", loinc, display.lower(), DKCORE))
     for code, loinc, display, profile in LOINC_VARIANTS
+]
+# The systolic, diastolic and mean pressures of a cuff (non-invasive) measurement: the quantities the FHIR R4
+# vital-signs bp profile codes 8480-6, 8462-4 and 8478-0 (monitors such as Mindray's send them under
+# MDC_PRESS_CUFF_* rather than MDC_PRESS_BLD_NONINV_*)
+_CUFF = "semantic variant: {} is the {} pressure of a non-invasive (cuff) measurement ({}), the quantity {} codes {}"
+LOINC_ROWS += [
+    (code, loinc, display, True, _CUFF.format(refid, display.split()[0].lower(), "IHE PCD Rosetta group CVS_HEMO_NBP",
+                                              f"{FHIR_VS} bp", loinc))
+    for code, refid, loinc, display in ((150301, "MDC_PRESS_CUFF_SYS", "8480-6", "Systolic blood pressure"),
+                                        (150302, "MDC_PRESS_CUFF_DIA", "8462-4", "Diastolic blood pressure"),
+                                        (150303, "MDC_PRESS_CUFF_MEAN", "8478-0", "Mean blood pressure"))
 ]
 
 # LOINC codes that make an Observation a vital sign (FHIR R4 ValueSet observation-vitalsignresult)

@@ -26,7 +26,7 @@ LOCAL_SCHEME_PREFIX = "urn:dicom:coding-scheme:"
 def mdc_code(value: str) -> str:
     """IEEE 11073-10101 context-free code of a DICOM MDC code value: "2:1" → partition*65536 + code."""
     partition, sep, term = value.partition(":")
-    if sep and partition.isdigit() and term.isdigit():
+    if sep and partition.isascii() and partition.isdigit() and term.isascii() and term.isdigit():
         return str(int(partition) * 65536 + int(term))
     return value
 

@@ -493,7 +493,7 @@ def value_multiplicity(ctx: DicomInput) -> Iterator[Hit]:
 def _vm_ok(vm: str, n: int) -> bool:
     vm = vm.strip()
     if "-" not in vm:
-        return vm.isdigit() and n == int(vm)
+        return vm.isascii() and vm.isdigit() and n == int(vm)
     lo, hi = vm.split("-", 1)
     step = 1
     if hi.endswith("n"):

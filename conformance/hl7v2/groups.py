@@ -243,7 +243,7 @@ def segment_target(trees: list[tuple[tuple[Child, ...], str]], group: str, targe
         children, parts = g.children, target.split(".")
         for k, part in enumerate(parts):
             head = part.split("[", 1)[0]
-            if not head.isdigit() or not 1 <= int(head) <= len(children):
+            if not (head.isascii() and head.isdigit()) or not 1 <= int(head) <= len(children):
                 return None
             child = children[int(head) - 1]
             if not child.is_group:

@@ -159,7 +159,7 @@ def reference(version: str) -> Reference | None:
             name, ref, (mn, mx), _kind = entry
             tail = name.rsplit("_", 1)[-1]
             # hl7apy leaves withdrawn fields out: place each by the number in its name
-            number = int(tail) if tail.isdigit() and "_" in name else max(by_number, default=0) + 1
+            number = int(tail) if tail.isascii() and tail.isdigit() and "_" in name else max(by_number, default=0) + 1
             if ref is None:  # hl7apy leaves a few fields undefined (e.g. ADD-1 in some versions)
                 by_number[number] = FieldDef("", "ST", None, mn, mx, ())
                 continue

@@ -88,7 +88,7 @@ def _patients(values: list[str] | None) -> str | dict[int, str] | None:
     out: dict[int, str] = {}
     for v in values:
         person, sep, pid = v.partition("=")
-        if not sep or not person.strip().isdigit() or not pid.strip():
+        if not sep or not (person.strip().isascii() and person.strip().isdigit()) or not pid.strip():
             raise UsageError(f"--patient {v!r}: expected ID, or PERSON=ID with a numeric 20601 person-id")
         out[int(person)] = pid.strip()
     return out

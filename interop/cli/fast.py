@@ -70,7 +70,7 @@ def parse(args: list[str]) -> tuple[list[str], Options] | None:
         elif kind is list:
             setattr(opts, field, [*(getattr(opts, field) or []), value])
         elif kind is int:
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()):
                 return None
             setattr(opts, field, int(value))
         else:

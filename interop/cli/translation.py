@@ -114,7 +114,7 @@ def patients(values: list[str]) -> str | dict[int, str]:
     out: dict[int, str] = {}
     for v in values:
         user, sep, ident = v.partition("=")
-        if not sep or not user.strip().isdigit() or not ident.strip():
+        if not sep or not (user.strip().isascii() and user.strip().isdigit()) or not ident.strip():
             raise ValueError(f"{v!r}: expected ID, or USER=ID with a numeric user id")
         out[int(user)] = ident.strip()
     return out

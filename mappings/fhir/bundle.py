@@ -206,7 +206,7 @@ def _parse_tz(text: str) -> timezone:
         return UTC
     sign = -1 if t.startswith("-") else 1
     digits = t.lstrip("+-").replace(":", "")
-    if len(digits) != 4 or not digits.isdigit():
+    if len(digits) != 4 or not (digits.isascii() and digits.isdigit()):
         raise MappingError(f"time zone {text!r}: expected +HH:MM, -HHMM or Z")
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 

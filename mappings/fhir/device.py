@@ -17,7 +17,7 @@ from interop.model import EUI64_SYSTEM, MDC_SYSTEM, Device, Identifier, Message,
 
 from . import datatypes as fd
 from .context import FhirContext, recurring_id, stable_id
-from .prepared import Recurring, ids
+from .prepared import Prepared, Recurring, ids
 
 PRODUCTION_SPEC_TEXT = {
     "unspecified": "unspecified", "serial-number": "serial-number", "part-number": "part-number",
@@ -151,7 +151,7 @@ def _device(node: Device, parent_ref: str | None, anchor: str, message: Message,
     recurs = bool(node.identifiers) or parent_ref is not None
     if not (recurs and ctx.shares):
         res, cond = _device_resource(node, parent_ref, anchor, recurs, ctx)
-        return ctx.add(res, if_none_exist=cond)
+        return _add(node, res, cond, ctx)
     patient_ref = ctx.patient_ref if not ctx.r5 and node.level == "mds" and not node.is_gateway else None
     key = _device_key(node, ctx.version, parent_ref, patient_ref)
     hit = _DEVICES.table.get(key)  # Recurring.get's young-generation hit, without the call
@@ -159,7 +159,19 @@ def _device(node: Device, parent_ref: str | None, anchor: str, message: Message,
     if hit is None:
         res, cond = _device_resource(node, parent_ref, anchor, recurs, ctx)
         hit = _DEVICES.put(key, (ctx.prepare(res), cond), keep=node)
-    return ctx.add(hit[0], if_none_exist=hit[1])
+    return _add(node, hit[0], hit[1], ctx)
+
+
+def _add(node: Device, res: dict[str, Any] | Prepared, cond: str | None, ctx: FhirContext) -> str:
+    """Add a Device entry, once: a second device node with the identity of one already written (two MDS
+    roots that carry the same identifier, e.g. an OBX-4 that names no known MDS beside OBX-18 equipment of
+    the monitor) is that same Device (bdl-7: one fullUrl per entry; one conditional create per identifier)."""
+    ref = res.ref if type(res) is Prepared else f"Device/{res['id']}"
+    if ref in ctx.urls:
+        ctx.note("device.same-identity", f"Device {node.key}", "carries the identity (identifier) of a device "
+                 "already written to this Bundle: written as that one Device", severity="info")
+        return ref
+    return ctx.add(res, if_none_exist=cond)
 
 
 def _device_resource(node: Device, parent_ref: str | None, anchor: str, recurs: bool,

@@ -32,7 +32,7 @@ def _lead(m) -> bool:
     if v is None or v.kind != "sample-array":
         return False
     code = m.code.code_in(MDC_SYSTEM)
-    return code is not None and code.isdigit() and int(code) in LEADS
+    return code is not None and code.isascii() and code.isdigit() and int(code) in LEADS
 
 
 def build(message: Message, ctx: FhirContext) -> None:

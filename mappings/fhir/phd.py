@@ -296,7 +296,7 @@ def device_properties(device: Device, ctx: FhirContext) -> list[dict[str, Any]]:
 
 
 def _mdc_code(refid: str) -> str | None:
-    if refid.isdigit():
+    if refid.isascii() and refid.isdigit():
         return refid
     try:
         from interop.terminology import mdc

@@ -281,6 +281,11 @@ def test_mindray_vs900(name, eui, demo):
     assert sys_["valueQuantity"] == {"value": 166 if demo else 147, "unit": "mm[Hg]", "system": UCUM, "code": "mm[Hg]"}
     assert sys_["effectiveDateTime"] == ("2020-02-12T12:50:08Z" if demo else "2019-12-06T11:10:16Z")
     assert sys_["method"] == {"text": "APERIODIC"}
+    # MDC_PRESS_CUFF_SYS/DIA/MEAN (Rosetta group CVS_HEMO_NBP): the vital-signs LOINC codes and category
+    for mdc, loinc in (("150301", "8480-6"), ("150302", "8462-4"), ("150303", "8478-0")):
+        assert [(c["system"], c["code"]) for c in obs[mdc]["code"]["coding"]] == [(MDC, mdc), ("http://loinc.org", loinc)]
+        assert obs[mdc]["category"][0]["coding"][0]["code"] == "vital-signs"
+    assert obs["150302"]["valueQuantity"]["value"] == (100 if demo else 90)
     assert obs["150456"]["valueQuantity"]["value"] == (100 if demo else 99)
     assert obs["150488"]["valueQuantity"] == {"value": 12.0 if demo else 0.94, "unit": "%", "system": UCUM, "code": "%"}
     for o in obs.values():

@@ -184,7 +184,7 @@ def inspect_batch(payload: bytes, peer: str) -> BatchVerdict:
                 file = tuple(f)
             elif name == b"BHS" and batch is None:
                 batch = tuple(f)
-            elif name == b"BTS" and len(f) > 2 and f[2].strip().isdigit():
+            elif name == b"BTS" and len(f) > 2 and f[2].strip().isascii() and f[2].strip().isdigit():
                 declared = int(f[2].strip())
     verdicts = tuple(inspect(chunk, peer) for _, chunk in batch_messages(body))
     return BatchVerdict(BatchHeader(d, file, batch, declared), verdicts)
