@@ -873,6 +873,8 @@ class HL7v2Decoder:
                                   "read as ST", expected="a value type from HL7 table 0125")
                 parts = [unescape(r, d) for r in repetitions(raw, d)]
                 return StringValue(text="\n".join(parts)), None
+            if vtype == "NR":  # numeric range (HL7 v2 data type NR: low^high; IHE PCD sends MDC_ATTR_DATA_RANGE so)
+                return self._nr(seg, text), None
             if vtype in values.RARE_TYPES:  # IS ID DR MA MO CP and the person/address/phone/id composites
                 return values.read(self, seg, vtype, raw)
             self.tolerate(seg, 2, "hl7v2.unsupported-value-type",
@@ -925,6 +927,17 @@ class HL7v2Decoder:
         if sep in (":", "/"):
             return RatioValue(numerator=self._quantity(seg, n1), denominator=Quantity(value=n2))
         return StringValue(text=text)
+
+    def _nr(self, seg: Segment, text: str) -> RangeValue:
+        """NR `low^high` in OBX-6's unit; an empty side is unbounded (ValueError: not numbers)."""
+        c = components(text, self.d)
+        low, high = c[0].strip(), (c[1].strip() if len(c) > 1 else "")
+        if len(c) > 2 and any(x.strip() for x in c[2:]):
+            raise ValueError(f"NR {text!r} has more than two components")
+        if not low and not high:
+            raise ValueError("NR has neither a low nor a high value")
+        return RangeValue(low=self._quantity(seg, dt.parse_nm(low)) if low else None,
+                          high=self._quantity(seg, dt.parse_nm(high)) if high else None)
 
     def _unit_label(self, seg: Segment) -> str:
         ucum, mdc, utext = self._unit(seg)
