@@ -592,24 +592,34 @@ def _cc_contexts(ctx: V2Context, row, cache: dict) -> list[tuple[GroupAnchor, li
     return cache[key]
 
 
+def _cc_check_row(ctx: V2Context, seg, row, report) -> bool:
+    """Whether the row's selectors select `seg`; if so, each of its constraints that does not hold there is
+    reported, in order, as report(field, component, repetition, message). NotEvaluated propagates after
+    what was reported before it."""
+    value_sets = ctx.user_profile.value_sets
+    anchor = Anchor(seg)
+    if not all(_cc_holds(ctx, anchor, sel, value_sets)[0] for sel in row.selectors):
+        return False
+    for cell in row.constraints:
+        ok, path = _cc_holds(ctx, anchor, cell, value_sets)
+        if not ok:
+            f, c, rep = anchor.location(ctx, path)
+            want = cell.get("Value") or cell.get("Code") or ",".join(
+                b.get("BindingIdentifier", "") for b in cell.iter("Binding"))
+            report(f, c, rep, f"co-constraint for {row.label}: {cell.get('Name') or path} SHALL be {want} "
+                              f"(found {ctx.value(seg, f, c, rep)!r})")
+    return True
+
+
 def _cc_apply(ctx: V2Context, ev: _Evaluation, ga: GroupAnchor, row, positions: list[Position]) -> int:
     """Check the row's constraints on each of `positions` its selectors select; how many it selected."""
-    prof = ctx.user_profile
     matched = 0
     for p in positions:
-        anchor = Anchor(p.seg)
-        if not all(_cc_holds(ctx, anchor, sel, prof.value_sets)[0] for sel in row.selectors):
-            continue
-        matched += 1
-        for cell in row.constraints:
-            ok, path = _cc_holds(ctx, anchor, cell, prof.value_sets)
-            if not ok:
-                f, c, rep = anchor.location(ctx, path)
-                want = cell.get("Value") or cell.get("Code") or ",".join(
-                    b.get("BindingIdentifier", "") for b in cell.iter("Binding"))
-                ev.cc.append(ga.hit(ctx, Position(p.seg, p.label, f, rep, c), (
-                    f"co-constraint for {row.label}: {cell.get('Name') or path} SHALL be {want} "
-                    f"(found {ctx.value(p.seg, f, c, rep)!r})")))
+        def report(f: int, c: int | None, rep: int, message: str, p: Position = p) -> None:
+            ev.cc.append(ga.hit(ctx, Position(p.seg, p.label, f, rep, c), message))
+
+        if _cc_check_row(ctx, p.seg, row, report):
+            matched += 1
     return matched
 
 
@@ -673,19 +683,12 @@ def _coconstraints(ctx: V2Context, ev: _Evaluation) -> None:
         segs = ctx.segs(row.segment)
         matched = 0
         for seg in segs:
-            anchor = Anchor(seg)
+            def report(f: int, c: int | None, rep: int, message: str, seg=seg) -> None:
+                ev.cc.append(ctx.hit(seg, f, message, comp=c, rep=rep))
+
             try:
-                if not all(_cc_holds(ctx, anchor, sel, prof.value_sets)[0] for sel in row.selectors):
-                    continue
-                matched += 1
-                for cell in row.constraints:
-                    ok, path = _cc_holds(ctx, anchor, cell, prof.value_sets)
-                    if not ok:
-                        f, c, rep = anchor.location(ctx, path)
-                        want = cell.get("Value") or cell.get("Code") or ",".join(
-                            b.get("BindingIdentifier", "") for b in cell.iter("Binding"))
-                        ev.cc.append(ctx.hit(seg, f, f"co-constraint for {row.label}: {cell.get('Name') or path} "
-                                             f"SHALL be {want} (found {ctx.value(seg, f, c, rep)!r})", comp=c, rep=rep))
+                if _cc_check_row(ctx, seg, row, report):
+                    matched += 1
             except NotEvaluated as exc:
                 ev.not_evaluated(f"C:{i}", ctx.hit(seg, None, f"co-constraint not evaluated: {row.label} ({exc})"))
                 break
