@@ -192,7 +192,7 @@ def build_ack(header: MessageHeader | None, code: str, errors: tuple[AckError, .
             f"ACK{cs}{trigger}{cs}ACK" if trigger and _at_least(version, (2, 3, 1)) else
             f"ACK{cs}{trigger}" if trigger else "ACK"))
         processing = header.processing_id or "P"
-        msh = [f"MSH{fs}{d.component}{d.repetition}{d.escape}{d.subcomponent}{d.truncation or ''}",
+        msh = [f"MSH{fs}{_encoding_characters(d)}",
                header.receiving_application, header.receiving_facility,
                header.sending_application, header.sending_facility,
                timestamp or hl7_now(), "", msg_type, control_id or next_control_id(), processing, version]
@@ -227,7 +227,7 @@ def build_batch_ack(delimiters: Delimiters, file: tuple[str, ...] | None, batch:
     whole) go in BTS-2 as text, since a batch has no MSA of its own. ASCII only, like the control ids."""
     d = delimiters
     fs = d.field
-    encoding = f"{d.component}{d.repetition}{d.escape}{d.subcomponent}{d.truncation or ''}"
+    encoding = _encoding_characters(d)
     now = timestamp or hl7_now()
 
     def header(name: str, f: tuple[str, ...]) -> str:
@@ -286,6 +286,11 @@ def build_reply(header: MessageHeader | None, code: str, errors: tuple[AckError,
     if header is not None and wants_ora_r41(header, code, always=ora_r41):
         return build_ora_r41(header, code, errors, **options)
     return build_ack(header, code, errors, **options)
+
+
+def _encoding_characters(d: Delimiters) -> str:
+    """MSH-2 / FHS-2 / BHS-2: component, repetition, escape, subcomponent (and truncation) characters."""
+    return f"{d.component}{d.repetition}{d.escape}{d.subcomponent}{d.truncation or ''}"
 
 
 def _err_segment(err: AckError, d: Delimiters, v25: bool) -> str:

@@ -36,7 +36,7 @@ from pathlib import Path
 from interop.errors import InteropError, TransportError, UsageError
 
 from . import fsm
-from .ack import ERROR_CODES, AckError, build_ack, build_batch_ack, build_reply, reply_code
+from .ack import DEFAULT, ERROR_CODES, AckError, build_ack, build_batch_ack, build_reply, reply_code
 from .framing import Block, DiscardEnd, FrameScanner, Junk, Oversize, Start, frame
 from .receiver import BatchVerdict, inspect, inspect_batch, is_batch, read_header
 
@@ -393,9 +393,7 @@ class MllpSession(asyncio.Protocol):
             e = bv.errors[0]
             self.refusals(logging.WARNING, "mllp %s #%d: batch refused, %s: %s %s", self.peer, self.number,
                           e.location, e.code, ERROR_CODES.get(e.code, ""))
-            from interop.codecs.hl7v2.tokenizer import Delimiters
-
-            return build_batch_ack(Delimiters(), None, (), [], errors=bv.errors)
+            return build_batch_ack(DEFAULT, None, (), [], errors=bv.errors)
         comment = bv.comment
         log.info("mllp %s #%d: batch of %d messages, %d accepted%s", self.peer, self.number, len(bv.verdicts),
                  accepted, f" ({comment})" if comment else "")
