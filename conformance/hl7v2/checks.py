@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from ..catalogue import check
 from ..finding import Hit
 from .context import V2Context
-from .reference import OPEN_TABLES, PRIMITIVE_MAX_LENGTH, VERSIONS
+from .reference import OPEN_TABLES, PRIMITIVE_MAX_LENGTH, VERSIONS, table_listing
 
 NM = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)\Z")
 SI = re.compile(r"\d+\Z")
@@ -345,6 +345,8 @@ def dt_dtm(ctx: V2Context) -> Iterator[Hit]:
 @check("HL7V2-DT-ID")
 def dt_id(ctx: V2Context) -> Iterator[Hit]:
     for lv in ctx.scan.of("ID"):
+        if lv.field == 2 and lv.seg.name == "OBX":
+            continue  # OBX-2 (table 0125) is read by HL7V2-OBX-002 / -021, which know the versions
         values = ctx.table(lv.table) if lv.table else None
         pattern = OPEN_TABLES.get(lv.table)
         if values and lv.value not in values and not (pattern and pattern.match(lv.value)):
@@ -377,8 +379,31 @@ def obx_002(ctx: V2Context) -> Iterator[Hit]:
         vt = ctx.value(seg, 2)
         if seg.get(5) and not vt:
             yield ctx.hit(seg, 2, "OBX-5 is valued, so OBX-2 (value type) is required")
-        elif vt and t125 and vt not in t125:
-            yield ctx.hit(seg, 2, f"value type {vt!r} is not in HL7 table 0125")
+        elif vt and t125 and vt not in t125 and not table_listing("HL70125", vt):
+            yield ctx.hit(seg, 2, f"value type {vt!r} is in no version of HL7 table 0125 "
+                          f"(v{next(iter(VERSIONS))} to v{list(VERSIONS)[-1]})")
+
+
+@check("HL7V2-OBX-021")
+def obx_021(ctx: V2Context) -> Iterator[Hit]:
+    t125 = ctx.table("HL70125")
+    if not t125:
+        return
+    declared = ctx.version or ctx.ref.version
+    for seg in ctx.segs("OBX"):
+        vt = ctx.value(seg, 2)
+        if not vt or vt in t125:
+            continue
+        listed = table_listing("HL70125", vt)
+        if not listed:
+            continue  # HL7V2-OBX-002
+        order = list(VERSIONS)
+        if order.index(listed[0]) > order.index(ctx.ref.version):
+            yield ctx.hit(seg, 2, f"value type {vt!r} is in HL7 table 0125 from v{listed[0]} on; MSH-12 declares "
+                          f"{declared} (a receiver holding to {declared} may not know it)")
+        else:
+            yield ctx.hit(seg, 2, f"value type {vt!r} is in HL7 table 0125 of v{listed[0]} to v{listed[-1]} only; "
+                          f"MSH-12 declares {declared} (withdrawn there)")
 
 
 @check("HL7V2-SET-001")

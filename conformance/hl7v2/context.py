@@ -276,9 +276,10 @@ class V2Context:
         codes: set[str] = set()
         units: set[str] = set()
         for obx in self.segs("OBX"):
-            if self.value(obx, 3, 3).strip() == "MDC":
-                c = self.value(obx, 3, 1).strip()
-                refid = self.value(obx, 3, 2).strip()
+            at = 1 if self.value(obx, 3, 3).strip() == "MDC" else 4 if self.value(obx, 3, 6).strip() == "MDC" else 0
+            if at:  # the MDC triplet, in the identifier or (LOINC first) in the alternate identifier
+                c = self.value(obx, 3, at).strip()
+                refid = self.value(obx, 3, at + 1).strip()
                 if refid.endswith(("_MDS", "_VMD", "_CHAN")):
                     devices.add(c)
                 elif c:

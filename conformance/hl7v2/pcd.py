@@ -59,9 +59,29 @@ def sub_id(ctx: V2Context, obx: Segment) -> tuple[int, ...] | None:
     return tuple(int(p) for p in raw.split("."))
 
 
+def mdc_at(ctx: V2Context, obx: Segment) -> int:
+    """Where OBX-3 carries its MDC coding: 1 in the identifier triplet (CWE-1..3, where IHE PCD TF-2
+    App. A.1 Table A.1-1 puts it), 4 in the alternate triplet only (CWE-4..6, e.g. LOINC first as in
+    the NIST pulse-oximeter example), 0 nowhere."""
+    if ctx.value(obx, 3, 3).strip() == "MDC":
+        return 1
+    if ctx.value(obx, 3, 6).strip() == "MDC":
+        return 4
+    return 0
+
+
+def mdc_code(ctx: V2Context, obx: Segment) -> tuple[str, str, int]:
+    """OBX-3's MDC (code, reference id, component of the code), wherever the triplet is; ('', '', 1)
+    when OBX-3 has no MDC coding."""
+    at = mdc_at(ctx, obx)
+    if not at:
+        return "", "", 1
+    return ctx.value(obx, 3, at).strip(), ctx.value(obx, 3, at + 1).strip(), at
+
+
 def device_row(ctx: V2Context, obx: Segment) -> str | None:
     """'MDS', 'VMD' or 'CHAN' when OBX-3 names a device level (MDC_DEV_..._MDS/_VMD/_CHAN)."""
-    refid = ctx.value(obx, 3, 2).strip()
+    refid = mdc_code(ctx, obx)[1] or ctx.value(obx, 3, 2).strip()
     for level in ("MDS", "VMD", "CHAN"):
         if refid.endswith("_" + level):
             return level
@@ -213,42 +233,52 @@ def obx_002(ctx: V2Context) -> Iterator[Hit]:
 @check("PCD01-OBX-003")
 def obx_003(ctx: V2Context) -> Iterator[Hit]:
     for obx in _obx(ctx):
-        system = ctx.value(obx, 3, 3).strip()
-        if system != "MDC":
-            yield ctx.hit(obx, 3, f"OBX-3 must be coded in MDC (ISO/IEEE 11073-10101), coding system "
-                          f"{shown(system)}", comp=3)
+        if not mdc_at(ctx, obx):
+            system, alt = ctx.value(obx, 3, 3).strip(), ctx.value(obx, 3, 6).strip()
+            yield ctx.hit(obx, 3, f"OBX-3 has no MDC (ISO/IEEE 11073-10101) coding: coding system {shown(system)}, "
+                          f"alternate coding system {shown(alt)}", comp=3)
+
+
+@check("PCD01-OBX-034")
+def obx_034(ctx: V2Context) -> Iterator[Hit]:
+    for obx in _obx(ctx):
+        if mdc_at(ctx, obx) == 4:
+            code = ctx.value(obx, 3, 4).strip()
+            yield ctx.hit(obx, 3, f"OBX-3 carries MDC {code} in the alternate identifier (CWE-4..6) and "
+                          f"{shown(ctx.value(obx, 3, 3).strip())} in CWE-1..3; IHE PCD TF-2 App. A.1 puts the "
+                          "MDC code, reference id and 'MDC' in CWE-1..3", comp=3)
 
 
 @check("PCD01-OBX-031")
 def obx_031(ctx: V2Context) -> Iterator[Hit]:
     for obx in _obx(ctx):
-        if ctx.value(obx, 3, 3).strip() != "MDC":
+        if not mdc_at(ctx, obx):
             continue
-        code = ctx.value(obx, 3, 1).strip()
+        code, _refid, at = mdc_code(ctx, obx)
         if not code.isdigit():
-            yield ctx.hit(obx, 3, f"OBX-3.1 {code!r} is not an MDC context-free code (decimal "
-                          "partition * 65536 + term code)", comp=1)
+            yield ctx.hit(obx, 3, f"OBX-3.{at} {code!r} is not an MDC context-free code (decimal "
+                          "partition * 65536 + term code)", comp=at)
 
 
 @check("PCD01-OBX-032")
 def obx_032(ctx: V2Context) -> Iterator[Hit]:
     for obx in _obx(ctx):
-        code = ctx.value(obx, 3, 1).strip()
-        if ctx.value(obx, 3, 3).strip() == "MDC" and code.isdigit() and mdc.term(code) is None:
+        code, _refid, at = mdc_code(ctx, obx)
+        if code.isdigit() and mdc.term(code) is None:
             yield ctx.hit(obx, 3, f"MDC code {code} is not in the terminology tables (IEEE 11073-10101 / "
-                          "IHE PCD Rosetta rows this project carries)", comp=1)
+                          "IHE PCD Rosetta rows this project carries)", comp=at)
 
 
 @check("PCD01-OBX-033")
 def obx_033(ctx: V2Context) -> Iterator[Hit]:
     for obx in _obx(ctx):
-        code, refid = ctx.value(obx, 3, 1).strip(), ctx.value(obx, 3, 2).strip()
+        code, refid, at = mdc_code(ctx, obx)
         t = mdc.term(code) if code.isdigit() else None
         if t is None or not refid.startswith("MDC_"):
             continue
         alias = mdc.term_by_refid(refid)
         if t.refid != refid and (alias is None or alias.code != t.code):
-            yield ctx.hit(obx, 3, f"OBX-3.2 {refid} does not name code {code} ({t.refid})", comp=2)
+            yield ctx.hit(obx, 3, f"OBX-3.{at + 1} {refid} does not name code {code} ({t.refid})", comp=at + 1)
 
 
 # -- OBX-4 containment ------------------------------------------------------------------------------
@@ -347,6 +377,16 @@ def obx_062(ctx: V2Context) -> Iterator[Hit]:
                 yield ctx.hit(obx, 6, f"OBX-6.2 {refid} does not name unit {code} ({u.refid})", comp=2)
 
 
+ANNOTATION = re.compile(r"\{[^{}]*\}")
+
+
+def _ucum_key(unit: str) -> str:
+    """A UCUM unit with its annotations dropped: UCUM gives curly-brace annotations no meaning
+    (`{beats}/min` is `/min`, `{breaths}/min` is `/min`), and `1/min` is `/min`."""
+    bare = ANNOTATION.sub("", unit)
+    return bare[1:] if bare.startswith("1/") else bare or "1"
+
+
 def _unit_ucum(ctx: V2Context, obx: Segment) -> str | None:
     code, system = ctx.value(obx, 6, 1).strip(), ctx.value(obx, 6, 3).strip()
     if system == "UCUM":
@@ -358,12 +398,12 @@ def _unit_ucum(ctx: V2Context, obx: Segment) -> str | None:
 @check("PCD01-OBX-063")
 def obx_063(ctx: V2Context) -> Iterator[Hit]:
     for obx in _obx(ctx):
-        code = ctx.value(obx, 3, 1).strip()
+        code = mdc_code(ctx, obx)[0]
         t = mdc.term(code) if code.isdigit() else None
         if t is None or not t.ucum_units or not ctx.value(obx, 6, 1).strip():
             continue
         ucum = _unit_ucum(ctx, obx)
-        if ucum is not None and ucum not in t.ucum_units:
+        if ucum is not None and _ucum_key(ucum) not in {_ucum_key(u) for u in t.ucum_units}:
             yield ctx.hit(obx, 6, f"unit {ucum!r} is not valid for {t.refid} (allowed: {', '.join(t.ucum_units)})")
 
 

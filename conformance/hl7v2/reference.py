@@ -182,6 +182,24 @@ def reference(version: str) -> Reference | None:
     return Reference(version, structures, segments, tables, primitives, datatypes)
 
 
+@cache
+def table_listing(tid: str, value: str) -> tuple[str, ...]:
+    """The versions (of VERSIONS, oldest first) whose HL7 table `tid` lists `value`: hl7apy's tables
+    plus TABLE_ADDITIONS. It tells a value of a later (or withdrawn) version from one no version has,
+    e.g. OBX-2 `NR` (numeric range): table 0125 lists it from v2.8.2 on (hl7apy's v2.8.2 table; its
+    v2.3.1-v2.8.1 tables, like HL7's per-version table 0125, do not), although the NR data type itself
+    is older (v2.5). Read only when a message's own version lacks a value: importing every version's
+    definitions costs ~0.6 s, once per process."""
+    out = []
+    for version, mod_name in VERSIONS.items():
+        table = getattr(import_module(f"hl7apy.{mod_name}"), "TABLES", {}).get(tid)
+        if table is None:
+            continue
+        if value in table[1] or value in TABLE_ADDITIONS.get(tid, {}).get(version, ()):
+            out.append(version)
+    return tuple(out)
+
+
 def closest_version(version: str) -> str:
     """The reference version used for an MSH-12 value this suite has no definitions for."""
     if version in VERSIONS:
