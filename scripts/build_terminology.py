@@ -43,6 +43,15 @@ ROSETTA_NBP = ("IHE PCD Rosetta (NIST RTMMS) group CVS_HEMO_NBP (non-invasive bl
                "coockiejr/rtmms @0e88706 public/docs (corpus terminology/rtmms_rosetta_terms_extract.csv); OpenICE "
                "(mdpnp/mdpnp) reads Philips NOM_PRESS_BLD_NONINV_SYS/DIA as MDC_PRESS_CUFF_SYS/DIA; sent by Mindray "
                "VS-900 (tests/data/hl7v2/pcd01-mindray-vs900.hl7)")
+ROSETTA_TEMP_AXIL = ("IHE PCD Rosetta (NIST RTMMS) reference id MDC_TEMP_AXIL (status unregistered, contributed by GE, "
+                     "group TEMP, units MDC_DIM_DEGC / MDC_DIM_FAHR), as republished in coockiejr/rtmms @0e88706 "
+                     "public/docs (corpus terminology/rtmms_rosetta_terms_extract.csv); the code 188496 (partition 2, "
+                     "term 57424) as sent by Mindray VS-900 (tests/data/hl7v2/pcd01-mindray-vs900.hl7, OBX-3 "
+                     "188496^MDC_TEMP_AXIL^MDC)")
+FHIR_R6_SYS = ("FHIR R6 (6.0.0-ballot3) ValueSet observation-vitalsign-systolicbp (arterial systolic BP codes for "
+               "Observation.component.code: 8480-6 and the invasive 76215-3 'Invasive Systolic blood pressure')")
+FHIR_R6_DIA = ("FHIR R6 (6.0.0-ballot3) ValueSet observation-vitalsign-diastolicbp (arterial diastolic BP codes for "
+               "Observation.component.code: 8462-4 and the invasive 76213-8 'Invasive Diastolic blood pressure')")
 PHD_DEVTYPES = f"{PHD_IG} ValueSet DeviceTypes11073MDC (input/fsh/ValueSet.DeviceTypes11073MDC.fsh)"
 PHD_TIMESYNC = f"{PHD_IG} ValueSet MDCTimeSyncMethods (input/fsh/ValueSet.MDCTimeSyncMethods.fsh)"
 POCD_EX = f"{POCD_IG} example"
@@ -146,6 +155,7 @@ TERMS: list[tuple[int, int, str, str, str, str]] = [
     (2, 57376, 'MDC_TEMP_TOE', 'Toe temperature', 'Cel|[degF]', ISO10101),
     (2, 57380, 'MDC_TEMP_AXILLA', 'Axillary temperature', 'Cel|[degF]', DKCORE),
     (2, 57384, 'MDC_TEMP_GIT', 'Gastro-intestinal tract temperature', 'Cel|[degF]', DKCORE),
+    (2, 57424, 'MDC_TEMP_AXIL', 'Axillary temperature (Rosetta, unregistered)', 'Cel|[degF]', ROSETTA_TEMP_AXIL),
     # Weighing scale (10415) and body composition analyser (10420)
     (2, 57664, 'MDC_MASS_BODY_ACTUAL', 'Body weight', 'kg|[lb_av]', f"{A20601}; {ISO10101}; {DKCORE}"),
     (2, 57668, 'MDC_LEN_BODY_ACTUAL', 'Body height', 'cm|[in_i]', f"{A10415}; {ISO10101}; {DKCORE}"),
@@ -646,6 +656,32 @@ LOINC_ROWS += [
     for code, refid, loinc, display in ((150301, "MDC_PRESS_CUFF_SYS", "8480-6", "Systolic blood pressure"),
                                         (150302, "MDC_PRESS_CUFF_DIA", "8462-4", "Diastolic blood pressure"),
                                         (150303, "MDC_PRESS_CUFF_MEAN", "8478-0", "Mean blood pressure"))
+]
+
+# Invasive (arterial line) pressures: LOINC 8480-6 / 8462-4 / 8478-0 are the intravascular systolic, diastolic and
+# mean pressures of the arterial system with no method, the codes the FHIR R4 (4.0.1) vital-signs bp profile and
+# ValueSet observation-vitalsignresult use whatever the method; FHIR R6 lists the method-specific invasive codes
+# beside them (kept as further, non-preferred codings). No published MDC-LOINC pair was found for these MDC codes
+# (the LOINC/IEEE mapping table is not public), so each row says the pairing is by meaning.
+_ART = ("semantic variant: {refid} is the {which} pressure measured invasively in an artery (IHE PCD Rosetta group "
+        "CVS_HEMO_IBP_ART), the quantity {vs} codes {loinc} whatever the method; pairing by meaning, no published "
+        "MDC-LOINC pair found")
+LOINC_ROWS += [
+    (150033, "8480-6", "Systolic blood pressure", True,
+     _ART.format(refid="MDC_PRESS_BLD_ART_SYS", which="systolic", vs=f"{FHIR_VS} bp", loinc="8480-6")),
+    (150033, "76215-3", "Invasive Systolic blood pressure", False,
+     f"{FHIR_R6_SYS}; pairing by meaning, no published MDC-LOINC pair found"),
+    (150034, "8462-4", "Diastolic blood pressure", True,
+     _ART.format(refid="MDC_PRESS_BLD_ART_DIA", which="diastolic", vs=f"{FHIR_VS} bp", loinc="8462-4")),
+    (150034, "76213-8", "Invasive Diastolic blood pressure", False,
+     f"{FHIR_R6_DIA}; pairing by meaning, no published MDC-LOINC pair found"),
+    (150035, "8478-0", "Mean blood pressure", True,
+     _ART.format(refid="MDC_PRESS_BLD_ART_MEAN", which="mean", vs="FHIR R4 ValueSet observation-vitalsignresult",
+                 loinc="8478-0")),
+    (188496, "8310-5", "Body temperature", True,
+     "semantic variant: FHIR R4 vital signs profile bodytemp requires 8310-5 for every body temperature observation "
+     "(site in Observation.bodySite); MDC_TEMP_AXIL is the axillary temperature, like MDC_TEMP_AXILLA 188452 "
+     f"listed in {DKCORE}"),
 ]
 
 # LOINC codes that make an Observation a vital sign (FHIR R4 ValueSet observation-vitalsignresult)
