@@ -565,10 +565,12 @@ class Association:
             return self._slice(plan.obj.obj_handle, plan.val_map, data, pos)
         values: dict[int, tuple[Any, int]] = {}
         at = 0
-        for attr_id, n, parser in plan.slicers:
+        for attr_id, n, parser, whole in plan.slicers:
             chunk = data[at:at + n]
             if parser is None:
                 value = chunk
+            elif whole is not None:  # an integer of n octets, or an AbsoluteTime kept as its 8 octets
+                value = chunk if whole else int.from_bytes(chunk, "big")
             else:
                 try:
                     value = layouts.parse_whole(parser, chunk)
@@ -776,6 +778,8 @@ class Association:
     def _effective(self, values: dict) -> Timestamp | None:
         if nom.MDC_ATTR_TIME_STAMP_ABS in values:
             t, off = values[nom.MDC_ATTR_TIME_STAMP_ABS]
+            if type(t) is bytes:  # its 8 octets (`_slice_fixed`)
+                return self._absolute(t, off)
             return self._absolute(bytes([t.century, t.year, t.month, t.day, t.hour, t.minute, t.second,
                                          t.sec_fractions]), off)
         if nom.MDC_ATTR_TIME_STAMP_BO in values:
@@ -1086,14 +1090,29 @@ class _Plan:
         self.obj = obj  # kept: the memo is keyed by id(obj), which cannot be reused while this lives
         self.val_map = obj.val_map
         self.total = sum(n for _, n in self.val_map)
-        # (attribute id, octets, parser derived from its type's declaration; None: kept as octets)
+        # (attribute id, octets, parser derived from its type's declaration (None: kept as octets), and
+        # where that parse is a big-endian integer of exactly these octets False (int.from_bytes reads it),
+        # for an AbsoluteTime of 8 octets True (kept as its octets: `_effective` converts those), else None)
         self.slicers = tuple((a, n, attributes.layout(attributes.ATTRIBUTE_TYPES[a]) if a in attributes.ATTRIBUTE_TYPES
-                              else None) for a, n in self.val_map)
+                              else None, _whole(a, n)) for a, n in self.val_map)
         self.type = static.get(nom.MDC_ATTR_ID_TYPE)
         self.unit = static.get(nom.MDC_ATTR_UNIT_CODE)
         self.categories = _categories(static.get(nom.MDC_ATTR_METRIC_SPEC_SMALL) or 0)
         self.supplemental = static.get(nom.MDC_ATTR_SUPPLEMENTAL_TYPES)
         self.accuracy = static.get(nom.MDC_ATTR_NU_ACCUR_MSMT)
+
+
+_INTEGERS = {"Int8ub": 1, "Int16ub": 2, "Int32ub": 4}  # declarations that are one unsigned integer: octets
+
+
+def _whole(attr_id: int, n: int) -> bool | None:
+    """How `_slice_fixed` reads an attribute of `n` octets without its parser (see `_Plan.slicers`)."""
+    kind = attributes.ATTRIBUTE_TYPES.get(attr_id)
+    if kind is not None and _INTEGERS.get(kind) == n:
+        return False
+    if attr_id == nom.MDC_ATTR_TIME_STAMP_ABS and n == 8:
+        return True
+    return None
 
 
 _PLANS = Memo(1024)  # id(ConfigObject) -> _Plan (standard configurations are shared by every association)

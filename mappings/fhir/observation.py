@@ -54,6 +54,8 @@ def build(message: Message, ctx: FhirContext) -> None:
     devices = ctx.observation_devices  # Observation.device of each metric (the device builder lists them)
     if len(devices) != len(metrics):
         devices = [observation_device(m, ctx) for m in metrics]
+    if message.standard in _PHD_STANDARDS and _phd().observations(message, ctx, devices, default_tz):
+        return  # made in their PHD form at once (mappings.fhir.phd.observations)
     # A metric's fixed part recurs from message to message when its anchor does (a device or patient
     # identifier, not the message digest) and the Bundle may share fragments: built once per what it is
     # built from (objects by id, kept alive by the entry: see prepared.Recurring)
@@ -85,6 +87,21 @@ def build(message: Message, ctx: FhirContext) -> None:
         url = urls[ref] = hex_urn(rid)
         entries.append(make_entry(res, ref, url, "transaction") if transaction else {"fullUrl": url, "resource": res})
         refs.append(ref)
+
+
+_PHD_STANDARDS = frozenset({"ieee11073-20601", "bluetooth-gatt"})  # mappings.fhir.phd.PHD_STANDARDS
+
+
+def _phd():
+    global _phd_module
+    if _phd_module is None:
+        from . import phd  # imported on first use: phd imports this module
+
+        _phd_module = phd
+    return _phd_module
+
+
+_phd_module = None
 
 
 def _notes(message: Message, ctx: FhirContext, default_tz) -> None:

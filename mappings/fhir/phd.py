@@ -34,9 +34,9 @@ from interop.model import MDC_SYSTEM, Device, Message, Metric, Timestamp
 from interop.model.common import UCUM_SYSTEM
 
 from . import datatypes as fd
-from .context import FhirContext, encode_query, stable_id
+from .context import FhirContext, encode_query, hex_urn, id_prefix, stable_id, stable_id_after
 from .datatypes import copy_concept
-from .prepared import Prepared
+from .prepared import Prepared, RenderedDict, RenderedList
 
 PHD_STANDARDS = ("ieee11073-20601", "bluetooth-gatt")
 PROFILE_BASE = "http://hl7.org/fhir/uv/phd/StructureDefinition/"
@@ -668,7 +668,13 @@ def build(message: Message, ctx: FhirContext) -> None:
     """Apply the PHD IG to the Device and Observations already in `ctx` (PHD standards only)."""
     if message.standard not in PHD_STANDARDS and not phd_over_v2(message):
         return
-    by_ref = {f"{e['resource']['resourceType']}/{e['resource']['id']}": e for e in ctx.entries}
+    fused = ctx.options.pop("_phd_fused", None)  # made in their PHD form already (`observations`)
+    entries = ctx.entries
+    if fused is not None:  # only the Devices are looked up by reference: the builders before made them
+        entries = entries[:fused[0]]
+        fused = fused[1]
+    by_ref = {(r.ref if type(r) is Prepared else f"{r['resourceType']}/{r['id']}"): e
+              for e in entries for r in (e["resource"],)}
     roots = {d.key: d for d in message.devices}
     for key, ref in ctx.device_refs.items():
         entry = by_ref.get(ref)
@@ -682,6 +688,19 @@ def build(message: Message, ctx: FhirContext) -> None:
     coincident = {key: coincident_timestamp(message, roots[key], ref, ctx) for key, ref in ctx.device_refs.items()
                   if key in roots}
     root_of: dict[str | None, Device | None] = {}  # _root_of per device key (metrics share a few keys)
+    if fused is not None:
+        timed = any(coincident.values())
+        for m, (entry, fits, provided) in zip(message.metrics, fused, strict=True):
+            if not fits or not provided:
+                _fused_findings(m, fits, provided, ctx)
+            if timed:
+                key = m.device_key
+                root = root_of[key] if key in root_of else root_of.setdefault(key, _root_of(message, key))
+                coin = coincident.get(root.key) if root is not None else None
+                if coin:  # `observations` made only timed Observations
+                    entry["resource"].setdefault("extension", []).append(
+                        {"url": COINCIDENT_EXTENSION, "valueReference": ctx.reference(coin)})
+        return
     for m, ref in zip(message.metrics, observation_refs, strict=False):
         entry = by_ref.get(ref)
         if entry is None:
@@ -704,3 +723,217 @@ def _root_of(message: Message, key: str | None) -> Device | None:
         return message.devices[0] if message.devices else None
     head = key.split(".", 1)[0]
     return next((d for d in message.devices if d.key == head), None)
+
+
+# --- Observations made in their PHD form at once (the common case) -------------------------------
+#
+# The observation builder makes a general Observation and this module's pass rewrites it (meta, code with
+# LOINC, categories, component codes, identifier): two builds of one resource, per report. For the readings
+# a PHD sends in nearly every report (a numeric or compound value with a PHD time stamp, no status flags,
+# no accuracy, no supplemental type, no gateway, no patient) `observations` builds each Observation once, in
+# the form the two steps give, element for element in the same order: what depends only on the metric's
+# fixed part (code, handle, device) is made once per such part (`_FusedStatic`), what depends on the value
+# object once per value object (codecs hand out one per distinct reading and unit), the time text once per
+# Timestamp object; per report only the id, the identifier and the entry are made. Any other message, or
+# any metric outside that case, takes the two steps (`build` then finds no fused Observations).
+
+
+class _FusedStatic:
+    """What a PHD Observation takes from its metric's fixed part and the Bundle's shape (see above)."""
+
+    __slots__ = ("keep", "id_prefix", "code", "loinc", "vital", "cat_in_head", "device_id", "mdc", "kind",
+                 "unfit_code", "respelled")
+
+    def __init__(self, m: Metric, anchor: str, root: Device | None, kind: str) -> None:
+        from .observation import _is_vital as _general_vital
+
+        facts = fd.code_facts(m.code)
+        self.respelled = bool(facts.respelled)  # the general build notes a respelled code: it makes those
+        self.keep = (m.code, root)  # the objects whose id() is in the memo key
+        self.kind = kind
+        self.id_prefix = id_prefix("Observation", anchor, m.device_key, facts.id_code, m.observation_id or m.handle)
+        # the general head's category (a vital sign by a LOINC coding of the source): its place in the dict
+        self.cat_in_head = bool(facts.loinc and _general_vital(facts.loinc))
+        self.code, self.loinc = _phd_code(facts.concept)
+        self.vital = bool(self.loinc) and _is_vital(self.loinc)
+        self.unfit_code = {**self.code, "coding": [c for c in self.code["coding"] if c.get("system") != LOINC_SYSTEM]}
+        self.device_id = device_key_id(root) if root is not None else None  # the conditional-create identifier's
+        self.mdc = m.code.code_in(MDC_SYSTEM)  # parts that do not change from report to report
+
+
+def _phd_code(code: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The PHD form of a shared Observation.code fragment (its LOINC coding added) and the LOINC code."""
+    hit = _PHD_CODES.get(id(code)) or _PHD_CODES.recall(id(code))
+    if hit is None or hit[0] is not code:
+        phd_code = copy_concept(code)
+        hit = _PHD_CODES.put(id(code), (code, phd_code, _add_loinc(phd_code)))
+    return hit[1], hit[2]
+
+
+def _phd_component_code(cc: Any) -> dict[str, Any]:
+    hit = _PHD_COMPONENT_CODES.get(id(cc)) or _PHD_COMPONENT_CODES.recall(id(cc))
+    if hit is None or hit[0] is not cc:
+        base = fd.code_facts(cc).concept
+        phd_code = copy_concept(base)
+        _add_loinc(phd_code)
+        hit = _PHD_COMPONENT_CODES.put(id(cc), (cc, base, phd_code))
+    return hit[2]
+
+
+def _fused_value(value: Any, loinc: str | None, vital: bool) -> tuple[str, Any, bool] | None:
+    """(element name, its shared rendered fragment, whether the units fit the vital signs profile) of a
+    numeric or compound value object, once per value object and LOINC code; None when the two-step build
+    would rewrite the value (a unit shift to the vital signs profile's unit)."""
+    key = (id(value), loinc)
+    hit = _FUSED_VALUES.get(key) or _FUSED_VALUES.recall(key)
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    res: dict[str, Any] = {}
+    if value.kind == "numeric":
+        q = fd.quantity(value.quantity)
+        if vital and q.get("system") == UCUM_SYSTEM and q.get("code") in EXACT_UNIT_SHIFTS:
+            return None  # `_shift_units` may rewrite it: the two steps do
+        res["valueQuantity"] = q
+        found = ("valueQuantity", RenderedDict(q))
+    else:
+        comps = []
+        for c in value.components:
+            comp: dict[str, Any] = {"code": _phd_component_code(c.code)}
+            if c.quantity is not None:
+                comp["valueQuantity"] = fd.quantity(c.quantity)
+            else:
+                comp["dataAbsentReason"] = {"coding": [{"system": DAR_SYSTEM, "code": c.data_absent_reason or "unknown"}]}
+            comps.append(comp)
+        res["component"] = comps
+        found = ("component", RenderedList(comps))
+    fits = not vital or _vital_units_fit(res, loinc)
+    entry = (found[0], found[1], fits)
+    _FUSED_VALUES.put(key, (value, entry))
+    return entry
+
+
+_FUSED_STATICS = Memo(8192)  # (version, anchor, id(code), device key, ids, device ref, kind, id(root)) -> static
+_FUSED_VALUES = Memo(8192)  # (id(value object), LOINC) -> (value object, (element, fragment, units fit))
+_FUSED_TIMES = Memo(4096)  # (id(Timestamp), zone) -> (Timestamp, (dateTime text, zone assumed), identifier part)
+_META = {kind: {"profile": [url for url in urls]} for kind, urls in _PROFILE_URLS.items()}
+_CATEGORIES_VITAL = [VITAL_SIGNS_CATEGORY, CATEGORY_PHD]
+_CATEGORIES = [CATEGORY_PHD]
+
+
+def _fusable(m: Metric) -> bool:
+    v = m.value
+    return (v is not None and (v.kind == "numeric" or v.kind == "compound") and m.effective is not None
+            and m.effective_end is None and not m.measurement_status and m.result_status is None
+            and not m.interpretation and m.accuracy is None and m.method is None and m.body_site is None
+            and m.reference_range is None and m.alarm_limits is None and not m.notes and m.specimen is None
+            and m.data_absent_reason is None)
+
+
+def observations(message: Message, ctx: FhirContext, devices: list[str | None], default_tz: Any) -> bool:
+    """Build the message's Observations in their PHD form at once (see above); False (nothing added) when
+    the message or one of its metrics is outside the common case: then the two steps make them."""
+    if not (ctx.shares and message.standard in PHD_STANDARDS and message.patient is None and ctx.patient_ref is None
+            and ctx.encounter_ref is None):
+        return False
+    metrics = message.metrics
+    if not metrics or not all(map(_fusable, metrics)):
+        return False
+    from .observation import _ZONE_NOTE, _anchor
+
+    anchor, recurs = _anchor(message)
+    if not recurs:
+        return False
+    version = ctx.version
+    plans = []
+    root_of: dict[str | None, Device | None] = {}
+    for m, device in zip(metrics, devices, strict=True):
+        key = m.device_key
+        root = root_of[key] if key in root_of else root_of.setdefault(key, _root_of(message, key))
+        value = m.value
+        kind = value.kind
+        skey = (version, anchor, id(m.code), key, m.observation_id, m.handle, device, kind, id(root))
+        static = _FUSED_STATICS.get(skey) or _FUSED_STATICS.recall(skey)
+        if static is None or static.keep[0] is not m.code or static.keep[1] is not root:
+            static = _FUSED_STATICS.put(skey, _FusedStatic(m, anchor, root, kind))
+        if static.respelled:
+            return False
+        found = _fused_value(value, static.loinc, static.vital)
+        if found is None:
+            return False
+        plans.append((m, device, static, found))
+    r5 = ctx.r5
+    transaction = ctx.bundle_type == "transaction"
+    urls, entries, refs = ctx.urls, ctx.entries, ctx.observation_refs
+    seen: dict[str, int] = {}
+    start = len(entries)
+    notes = []  # per Observation: (entry, units fit, patient given): what the PHD pass (`build`) finishes
+    gateway = ctx.gateway_ref
+    given = ctx.options.get("patient")
+    for m, device, static, (element, fragment, fits) in plans:
+        effective = m.effective
+        tkey = (id(effective), default_tz)
+        when = _FUSED_TIMES.get(tkey) or _FUSED_TIMES.recall(tkey)
+        if when is None or when[0] is not effective:
+            when = _FUSED_TIMES.put(tkey, (effective, fd.date_time(effective, default_tz),
+                                           timestamp_part(effective, None)))
+        rid = stable_id_after(static.id_prefix, effective.raw or effective.value.isoformat(), m.person_id)
+        if rid in seen:  # the same observation twice in one input: keep both, distinct ids
+            seen[rid] += 1
+            rid = stable_id(rid, seen[rid])
+        else:
+            seen[rid] = 0
+        vital = static.vital and fits
+        categories = _CATEGORIES_VITAL if vital else _CATEGORIES
+        res: dict[str, Any] = {"resourceType": "Observation", "id": rid, "status": "final"}
+        if static.cat_in_head:
+            res["category"] = categories
+        res["code"] = static.code if fits else static.unfit_code
+        text, assumed = when[1]
+        if assumed and default_tz is None:
+            ctx.note("fhir.zone-assumed", m.source.location if m.source is not None else "metric", _ZONE_NOTE)
+        res["effectiveDateTime"] = text
+        res[element] = fragment
+        if device:
+            res["device"] = ctx.reference(device)
+        if not r5:
+            res["meta"] = _META[static.kind]
+        if gateway:
+            res["extension"] = [{"url": GATEWAY_EXTENSION, "valueReference": ctx.reference(gateway)}]
+        if not static.cat_in_head:
+            res["category"] = categories
+        provided = provided_patient(m, ctx) if given else None
+        if provided:
+            res["subject"] = {"reference": f"Patient/{provided}"}
+        ident = None
+        if static.device_id and static.mdc:
+            ident = (f"{static.device_id}-{provided}-{static.mdc}-{when[2]}" if provided
+                     else f"{static.device_id}-{static.mdc}-{when[2]}")
+            res["identifier"] = [{"system": IDENTIFIER_SYSTEM, "value": ident}]
+        ref = "Observation/" + rid
+        url = urls[ref] = hex_urn(rid)
+        entry = {"fullUrl": url, "resource": res}
+        if transaction:
+            entry["request"] = ({"method": "POST", "url": "Observation",
+                                 "ifNoneExist": encode_query(f"identifier={IDENTIFIER_SYSTEM}|{ident}")}
+                                if ident is not None else {"method": "PUT", "url": ref})
+        entries.append(entry)
+        refs.append(ref)
+        notes.append((entry, fits, bool(provided)))
+    ctx.options["_phd_fused"] = (start, notes)
+    return True
+
+
+def _fused_findings(m: Metric, fits: bool, provided: bool, ctx: FhirContext) -> None:
+    """What `phd_observation` records for an Observation `observations` made (in the same order)."""
+    if not fits:
+        loinc = _fused_loinc(m)
+        ctx.note("phd.vital-signs-unit", m.source.location if m.source else "metric",
+                 f"LOINC {loinc} left out: the unit is not one the FHIR vital signs profile allows")
+    if not provided and not ctx.options.get("_phd_no_subject_noted"):  # once per Bundle
+        ctx.options["_phd_no_subject_noted"] = True
+        ctx.note("phd.no-subject", m.source.location if m.source else "metric",
+                 "PhdBaseObservation requires a subject; no patient known (mapping option patient=<logical id>)")
+
+
+def _fused_loinc(m: Metric) -> str | None:
+    return _phd_code(fd.code_facts(m.code).concept)[1]
