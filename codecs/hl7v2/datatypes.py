@@ -8,6 +8,7 @@ None; a malformed value raises `ValueError` with a short reason, which the decod
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -18,6 +19,7 @@ from interop.model import (
     MDC_SYSTEM,
     SNOMED_SYSTEM,
     UCUM_SYSTEM,
+    Address,
     CodeableConcept,
     Coding,
     HumanName,
@@ -307,6 +309,29 @@ def parse_xpn(raw: str, d: Delimiters) -> HumanName | None:
         return None
     return HumanName(family=family or None, given=given, suffix=c[3] or None, prefix=c[4] or None,
                      use=c[6] or None)
+
+
+def parse_xad(raw: str, d: Delimiters, when: Callable[[str], Timestamp | None]) -> Address | None:
+    """XAD (street(SAD)^other designation^city^state^zip^country^type^other geographic^county^census tract^
+    representation^validity range(DR)^effective^expiration ...) → Address, as the v2-to-FHIR IG ConceptMap
+    XAD → Address reads it (SAD-1..3 and XAD-2 as lines, XAD-9 as district, XAD-12/13/14 as the period);
+    `when` reads a DTM text (a malformed one is the caller's finding)."""
+    if not raw or raw == NULL:
+        return None
+    c = [x.strip() for x in components(raw, d)]
+    c = ["" if x == NULL else x for x in c] + [""] * (14 - len(c))
+    lines = [unescape(x, d).strip() for x in subcomponents(c[0], d)[:3]] + [unescape(c[1], d)]
+    lines = [x for x in lines if x and x != NULL]
+    text = {n: unescape(subcomponents(c[n - 1], d)[0], d).strip() or None for n in (3, 4, 5, 6, 7, 9)}
+    validity = subcomponents(c[11], d) + ["", ""]
+    start_text = c[12] or validity[0].strip()
+    end_text = c[13] or validity[1].strip()
+    start = when(start_text) if start_text else None
+    end = when(end_text) if end_text else None
+    if not (lines or any(text.values()) or start or end):
+        return None
+    return Address(lines=tuple(lines), city=text[3], state=text[4], postal_code=text[5], country=text[6],
+                   type=text[7], district=text[9], start=start, end=end)
 
 
 def parse_xcn(raw: str, d: Delimiters) -> tuple[Identifier | None, HumanName | None]:

@@ -65,11 +65,11 @@ CODED_TYPES = {"CWE", "CE", "CNE", "CF"}
 TIME_TYPES = {"DTM", "TS", "DT", "TM"}
 PATIENT_SEGMENTS = frozenset({"PID", "PD1", "NK1", "PV1", "PV2", "GT1", "IN1", "IN2", "IN3", "MRG", "ACC"})
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-# fields the segment readers place (PID: ids, name, birth, sex; PV1: class, location, practitioners, visit
+# fields the segment readers place (PID: ids, name, mother's maiden name, birth, sex, address; PV1: class, location, practitioners, visit
 # number, admit/discharge; OBR: set id, placer/filler, service, times, status, parent (PCD-04), reason)
 PLACED_NTE_FIELDS = frozenset({1, 3})  # set id, comment (NTE-2 source, -4 type, -5 entered by, -6 time: reported)
 PLACED_MSH_FIELDS = frozenset({1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 15, 16, 18, 21})
-PLACED_PID_FIELDS = frozenset({1, 2, 3, 5, 7, 8})
+PLACED_PID_FIELDS = frozenset({1, 2, 3, 5, 6, 7, 8, 11})
 PLACED_PV1_FIELDS = frozenset({1, 2, 3, 7, 8, 9, 17, 19, 44, 45})
 PLACED_OBR_FIELDS = frozenset({1, 2, 3, 4, 7, 8, 25, 29, 31})
 PLACED_OBX_FIELDS = {1, 2, 3, 4, 5, 6, 7, 8, 11, 14, 17, 18, 20}
@@ -429,8 +429,7 @@ class HL7v2Decoder:
             self.tolerate(seg, None, "hl7v2.merge-without-patient", "MRG without a PID before it; not placed",
                           expected="PID then MRG")
             return
-        self.patient = Patient(identifiers=p.identifiers, names=p.names, birth_date=p.birth_date, sex=p.sex,
-                               person_id=p.person_id, merged=p.merged + merged, source=p.source)
+        self.patient = replace(p, merged=p.merged + merged)
 
     def _recurring(self, seg: Segment, read: Callable[[Segment], T], key: tuple | None = None) -> T:
         """`read(seg)`, reused for the same `key` (default: the segment's text and place): a monitor's
@@ -470,8 +469,12 @@ class HL7v2Decoder:
                 ids.append(ident)
         names = [n for n in (dt.parse_xpn(r, d) for r in repetitions(seg.get(5), d)) if n]
         sex = seg.get(8).strip() or None
+        maiden = [n for n in (dt.parse_xpn(r, d) for r in repetitions(seg.get(6), d)) if n]  # PID-6
+        addresses = [a for a in (dt.parse_xad(r, d, lambda t: self.dtm(seg, 11, t))
+                                 for r in repetitions(seg.get(11), d)) if a]  # PID-11
         return Patient(identifiers=tuple(ids), names=tuple(names), birth_date=self.ts(seg, 7),
-                       sex=None if sex == dt.NULL else sex, source=_source(seg))
+                       sex=None if sex == dt.NULL else sex, addresses=tuple(addresses),
+                       mothers_maiden_names=tuple(maiden), source=_source(seg))
 
     def pv1(self, seg: Segment) -> None:
         self.encounter, practitioners = self._recurring(seg, self._visit)

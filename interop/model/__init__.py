@@ -49,12 +49,12 @@ from .metric import (
     StringValue,
     TimeValue,
 )
-from .patient import Encounter, HumanName, Location, Order, Patient, Practitioner
+from .patient import Address, Encounter, HumanName, Location, Order, Patient, Practitioner
 from .specimen import Specimen
 from .tools import fields, from_json, replace, to_builtins, to_json
 
 __all__ = [
-    "Alarm", "AttachmentValue", "BitsValue", "Frozen", "fields", "from_json", "replace", "to_builtins", "to_json", "CodeableConcept", "CodedValue", "Coding", "Component", "CompoundValue",
+    "Address", "Alarm", "AttachmentValue", "BitsValue", "Frozen", "fields", "from_json", "replace", "to_builtins", "to_json", "CodeableConcept", "CodedValue", "Coding", "Component", "CompoundValue",
     "ContentItem", "DCM_SYSTEM", "DataAbsentReason", "DateTimeValue", "Device", "EUI64_SYSTEM",
     "Encounter", "Endpoint", "HumanName", "Identifier", "ImagingStudy", "Instance", "Issue",
     "LOINC_SYSTEM", "Location", "MDC_SYSTEM", "Message", "Metric", "MetricValue", "NumericValue",

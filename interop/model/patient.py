@@ -18,6 +18,20 @@ class HumanName(Frozen, kw_only=True):
     text: str | None = None  # the name as one string (DICOM ideographic/phonetic groups kept here)
 
 
+class Address(Frozen, kw_only=True):
+    """A postal address split as HL7 XAD does (v2-to-FHIR IG ConceptMap XAD → Address)."""
+
+    lines: tuple[str, ...] = ()  # XAD-1 (SAD-1 street, SAD-2 street name, SAD-3 dwelling number), XAD-2
+    city: str | None = None  # XAD-3
+    state: str | None = None  # XAD-4
+    postal_code: str | None = None  # XAD-5
+    country: str | None = None  # XAD-6
+    type: str | None = None  # XAD-7 address type as sent (v2 table 0190: H, M, B, C ...)
+    district: str | None = None  # XAD-9 county/parish (CWE-1)
+    start: Timestamp | None = None  # XAD-13 effective date (or XAD-12 validity range start)
+    end: Timestamp | None = None  # XAD-14 expiration date (or XAD-12 validity range end)
+
+
 class Patient(Frozen, kw_only=True):
     """The subject of the message."""
 
@@ -27,6 +41,8 @@ class Patient(Frozen, kw_only=True):
     sex: str | None = None  # administrative sex as sent (v2 table 0001 / DICOM M, F, O, U)
     person_id: int | None = None  # 20601 multi-person id / GATT user index when no identifier exists
     merged: tuple[Identifier, ...] = ()  # identifiers of records merged into this one (v2 ADT A40 MRG-1)
+    addresses: tuple[Address, ...] = ()  # PID-11 repetitions
+    mothers_maiden_names: tuple[HumanName, ...] = ()  # PID-6 repetitions
     source: SourceRef | None = None  # lineage
 
 

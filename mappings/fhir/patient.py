@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from interop.model import Message, Patient
+from interop.model import Address, Message, Patient
 
 from . import datatypes as fd
 from .context import FhirContext, stable_id
+from .observation import sender_zone
 from .prepared import Recurring
 
 # HL7 table 0001 → FHIR administrative-gender (v2-to-FHIR IG ConceptMap "AdministrativeSex");
@@ -18,6 +19,12 @@ PATIENT_CLASS = {"I": ("IMP", "inpatient encounter"), "O": ("AMB", "ambulatory")
                  "P": ("PRENC", "pre-admission"), "R": ("IMP", "inpatient encounter"),
                  "B": ("IMP", "inpatient encounter")}
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+# HL7 table 0190 (address type, XAD-7) → Address.use / Address.type (v2-to-FHIR IG ConceptMaps
+# "AddressType[Use]" and "AddressType[Type]", HL7/v2-to-fhir @8c9b414 mappings/codesystems); the other
+# codes (N, BDL, F, L, P, RH, BR, S, TM, V ...) have no FHIR equivalent there.
+ADDRESS_USE = {"BA": "old", "BI": "billing", "C": "temp", "B": "work", "H": "home", "O": "work"}
+ADDRESS_TYPE = {"M": "postal", "SH": "postal"}
+MOTHERS_MAIDEN_NAME = "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName"
 
 
 _PATIENTS = Recurring()  # Patient object (identified) -> (Prepared resource, conditional create)
@@ -47,6 +54,11 @@ def _patient(p: Patient, message: Message) -> tuple[dict[str, Any], str | None]:
     key = (first.system or first.assigner, first.value, first.type) if first else \
         (message.raw.sha256 if message.raw else message.control_id, "patient")
     res: dict[str, Any] = {"resourceType": "Patient", "id": stable_id("Patient", *key)}
+    maiden = [n.family or " ".join(n.given) for n in p.mothers_maiden_names]
+    if maiden and maiden[0]:
+        # PID-6 → extension patient-mothersMaidenName (0..1, valueString = XPN-1, v2-to-FHIR IG PID → Patient
+        # and XPN → string); a further repetition has no place in the extension
+        res["extension"] = [{"url": MOTHERS_MAIDEN_NAME, "valueString": maiden[0]}]
     if p.identifiers:
         res["identifier"] = [fd.identifier(i) for i in p.identifiers]
     if p.names:
@@ -55,10 +67,33 @@ def _patient(p: Patient, message: Message) -> tuple[dict[str, Any], str | None]:
         res["gender"] = GENDER.get(p.sex.upper(), "unknown")
     if p.birth_date:
         res["birthDate"] = fd.date(p.birth_date)
+    if p.addresses:
+        res["address"] = [_address(a, message) for a in p.addresses]
     cond = None
     if first and first.system:
         cond = f"identifier={first.system}|{first.value}"
     return res, cond
+
+
+def _address(a: Address, message: Message) -> dict[str, Any]:
+    """XAD → Address (v2-to-FHIR IG ConceptMap XAD → Address): lines, city, district, state, postal code,
+    country, XAD-7 → use or type, XAD-12/13/14 → period."""
+    out: dict[str, Any] = {}
+    code = (a.type or "").upper()
+    if code in ADDRESS_USE:
+        out["use"] = ADDRESS_USE[code]
+    if code in ADDRESS_TYPE:
+        out["type"] = ADDRESS_TYPE[code]
+    if a.lines:
+        out["line"] = list(a.lines)
+    for key, value in (("city", a.city), ("district", a.district), ("state", a.state),
+                       ("postalCode", a.postal_code), ("country", a.country)):
+        if value:
+            out[key] = value
+    if a.start or a.end:
+        tz = sender_zone(message.standard, message.sent)
+        out["period"] = {k: fd.date_time(t, tz)[0] for k, t in (("start", a.start), ("end", a.end)) if t}
+    return out
 
 
 def _encounter(message: Message, ctx: FhirContext) -> None:

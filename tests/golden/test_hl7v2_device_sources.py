@@ -100,8 +100,13 @@ def test_ihe_nist_pulse_oximeter():
     (enc,) = of(b, "Encounter")
     assert enc["class"]["code"] == "IMP" and enc["location"][0]["location"]["display"] == "ICU / 2 / 23"
     found = issues("pcd01-ihe-pulseox-nist")
-    for where in ("PID[1]-6", "PID[1]-11", "OBR[1]-44", "OBR[1]-45", "OBX[1]-9", "MSH-17"):
+    for where in ("OBR[1]-44", "OBR[1]-45", "OBX[1]-9", "MSH-17"):
         assert ("hl7v2.field-not-placed", where) in found, where
+    # PID-6 and PID-11 are placed (v2-to-FHIR IG PID → Patient): mother's maiden name and address
+    assert not {w for c, w in found if w in ("PID[1]-6", "PID[1]-11")}
+    assert pat["address"] == [{"line": ["15 N Saguaro"], "city": "Tucson", "state": "AZ", "postalCode": "85701"}]
+    assert pat["extension"] == [{"url": "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName",
+                                 "valueString": "Adams"}]
     assert ("hl7v2.note-not-placed", "NTE[1]-3") in found  # the order's NTE
 
 

@@ -82,7 +82,9 @@ def test_unplaced_pid_pv1_obr_fields_are_reported():
             "PID|||1^^^H^MR||Doe^Jane||19800101|F|||1 Main St^^Town\r"
             "PV1||I|W^1^2||||||||||||||||V1\r"
             "OBR|1|P1|F1|24331-1^Lipid panel^LN|||20240102030000+0100|||||||||DOC^Who\r")
-    found = {(i.code, i.location) for i in decode(text.encode()).issues}
-    assert ("hl7v2.field-not-placed", "PID[1]-11") in found
+    msg = decode(text.encode())
+    found = {(i.code, i.location) for i in msg.issues}
+    assert ("hl7v2.field-not-placed", "PID[1]-11") not in found  # placed: Patient.addresses
+    assert [(a.lines, a.city) for a in msg.patient.addresses] == [(("1 Main St",), "Town")]
     assert ("hl7v2.field-not-placed", "OBR[1]-16") in found
     assert not [loc for code, loc in found if loc.startswith("PV1")]  # PV1-2/3/19 are placed
