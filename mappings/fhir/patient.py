@@ -43,9 +43,22 @@ def build(message: Message, ctx: FhirContext) -> None:
         else:
             res, cond = _patient(p, message)
             ctx.patient_ref = ctx.add(res, if_none_exist=cond)
+        _notes(p, ctx)
     e = message.encounter
     if e is not None:
         _encounter(message, ctx)
+
+
+def _notes(p: Patient, ctx: FhirContext) -> None:
+    """What of PID-6 / PID-11 the Patient resource cannot hold (nothing dropped silently)."""
+    if len(p.mothers_maiden_names) > 1:
+        ctx.note("fhir.mothers-maiden-name", "PID-6", f"{len(p.mothers_maiden_names) - 1} further repetition(s) of "
+                 "PID-6 not placed: extension patient-mothersMaidenName holds one name", severity="info")
+    for n, a in enumerate(p.addresses, 1):
+        code = (a.type or "").upper()
+        if code and code not in ADDRESS_USE and code not in ADDRESS_TYPE:
+            ctx.note("fhir.address-type", f"PID-11[{n}].7", f"address type {a.type!r} (HL7 table 0190) has no "
+                     "Address.use or Address.type in the v2-to-FHIR IG ConceptMaps AddressType", severity="info")
 
 
 def _patient(p: Patient, message: Message) -> tuple[dict[str, Any], str | None]:

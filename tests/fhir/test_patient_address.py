@@ -58,6 +58,8 @@ def test_address_type_street_parts_repetitions_and_period():
         {"use": "old", "line": ["Old St 1"], "city": "Phoenix", "state": "AZ"},
         {"line": ["Camp 3"], "city": "Flagstaff", "state": "AZ"},  # V (vacation): no FHIR use/type in the IG
     ]
+    notes = [(i.code, i.location, i.severity) for i in to_fhir(decode(raw), "R4").issues if i.code.startswith("fhir.")]
+    assert ("fhir.address-type", "PID-11[4].7", "info") in notes
 
 
 def test_malformed_address_date_is_a_finding_not_a_drop():
@@ -72,3 +74,5 @@ def test_mothers_maiden_name_first_repetition_only():
     msg = decode(raw)
     assert [n.family for n in msg.patient.mothers_maiden_names] == ["Adams", "Smith"]
     assert patient(raw)["extension"] == [{"url": MAIDEN, "valueString": "Adams"}]  # the extension is 0..1
+    (note,) = [i for i in to_fhir(decode(raw), "R4").issues if i.code == "fhir.mothers-maiden-name"]
+    assert (note.location, note.severity) == ("PID-6", "info") and note.message.startswith("1 further repetition")
