@@ -48,6 +48,9 @@ ROSETTA_TEMP_AXIL = ("IHE PCD Rosetta (NIST RTMMS) reference id MDC_TEMP_AXIL (s
                      "public/docs (corpus terminology/rtmms_rosetta_terms_extract.csv); the code 188496 (partition 2, "
                      "term 57424) as sent by Mindray VS-900 (tests/data/hl7v2/pcd01-mindray-vs900.hl7, OBX-3 "
                      "188496^MDC_TEMP_AXIL^MDC)")
+ROSETTA_CO2 = ("IHE PCD Rosetta (NIST RTMMS) group GASMON_CO2 (units MDC_DIM_PERCENT, MDC_DIM_KILO_PASCAL, "
+               "MDC_DIM_MMHG), as republished in coockiejr/rtmms @0e88706 public/docs (corpus "
+               "terminology/rtmms_rosetta_terms_extract.csv)")
 FHIR_R6_SYS = ("FHIR R6 (6.0.0-ballot3) ValueSet observation-vitalsign-systolicbp (arterial systolic BP codes for "
                "Observation.component.code: 8480-6 and the invasive 76215-3 'Invasive Systolic blood pressure')")
 FHIR_R6_DIA = ("FHIR R6 (6.0.0-ballot3) ValueSet observation-vitalsign-diastolicbp (arterial diastolic BP codes for "
@@ -93,6 +96,11 @@ TERMS: list[tuple[int, int, str, str, str, str]] = [
     (2, 19380, 'MDC_PULS_OXIM_PLETH', 'Plethysmogram', '', f"{ISO10101}; {PHD_IG} example rtsa-example"),
     (2, 19416, 'MDC_BLD_PERF_INDEX', 'Perfusion index', '%', ISO10101),
     (2, 20656, 'MDC_AWAY_CO2_ET', 'End-tidal CO2', 'mm[Hg]|kPa', ISO10101),
+    # capnography concentrations (units %, kPa, mm[Hg] as the IHE PCD Rosetta lists them for group GASMON_CO2)
+    (2, 20628, 'MDC_CONC_AWAY_CO2', 'Airway CO2 concentration', '%|kPa|mm[Hg]', f"{ISO10101}; {ROSETTA_CO2}"),
+    (2, 20636, 'MDC_CONC_AWAY_CO2_ET', 'End-tidal CO2 concentration', '%|kPa|mm[Hg]', f"{ISO10101}; {ROSETTA_CO2}"),
+    (2, 20640, 'MDC_CONC_AWAY_CO2_EXP', 'Expired CO2 concentration', '%|kPa|mm[Hg]', f"{ISO10101}; {ROSETTA_CO2}"),
+    (2, 20644, 'MDC_CONC_AWAY_CO2_INSP', 'Inspired CO2 concentration', '%|kPa|mm[Hg]', f"{ISO10101}; {ROSETTA_CO2}"),
     (2, 22784, 'MDC_CIRCUM_HEAD', 'Head circumference', 'cm|[in_i]', f"{ISO10101}; {DKCORE}"),
     (2, 57672, 'MDC_AREA_BODY_SURF_ACTUAL', 'Body surface area', 'm2', ISO10101),
     # Non-invasive blood pressure (IEEE 11073-10407)

@@ -55,9 +55,19 @@ def test_common_vital_signs(code, loinc):
 @pytest.mark.parametrize("code", [
     150087,  # MDC_PRESS_BLD_VEN_CENT_MEAN: the PoCD IG example codes it in MDC only; no vital sign
     150344,  # MDC_TEMP: a temperature of anything (blood, gas, skin), not the body temperature vital sign
+    151708,  # MDC_CONC_AWAY_CO2_ET: capnography, no FHIR R4 vital sign
 ])
 def test_no_loinc_without_a_source(code):
     assert mdc.term(code) is not None and mdc.loinc_for(code) is None
+
+
+@pytest.mark.parametrize(("code", "refid"), [
+    (151700, "MDC_CONC_AWAY_CO2"), (151708, "MDC_CONC_AWAY_CO2_ET"), (151712, "MDC_CONC_AWAY_CO2_EXP"),
+    (151716, "MDC_CONC_AWAY_CO2_INSP"),
+])
+def test_capnography_terms(code, refid):
+    t = mdc.term(code)
+    assert (t.refid, t.partition, t.term_code, t.ucum_units) == (refid, 2, code - 131072, ("%", "kPa", "mm[Hg]"))
 
 
 def _observations(name: str, version: str) -> list[dict]:
