@@ -7,6 +7,7 @@ read by `elements.Context` exactly like a pydicom Dataset.
 from __future__ import annotations
 
 from struct import Struct
+from struct import error as struct_error
 from typing import NamedTuple
 
 ITEM, ITEM_DELIMITATION, SEQUENCE_DELIMITATION = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
@@ -72,46 +73,48 @@ _DEFINED = {little: (_HEADER[little].unpack_from, _EXPLICIT_HEADER[little].unpac
 def _defined_items(buf: bytes, little: bool) -> list[RawItem] | None:
     """Items of defined length holding explicit VR elements of defined length (what writers mostly produce,
     and what an SR's content tree is made of), in one loop without a call per item; None for anything else,
-    which `_parse_items` reads (and explains when it is broken)."""
+    which `_parse_items` reads (and explains when it is broken).
+
+    The bounds are checked once per item, not per element: an element header or value that runs past its
+    item leaves the element loop at a position other than the item's end (a header past the whole value
+    raises struct.error), and either means None. The elements read until then are dropped with the item."""
     item_header, element_header, long = _DEFINED[little]
     short_vrs, long_vrs = _SHORT_VRS, _LONG_VRS
     new = tuple.__new__
     make = object.__new__  # a RawItem without the Python-level __init__ call
     items: list[RawItem] = []
     pos, end = 0, len(buf)
-    while pos < end:
-        if pos + 8 > end:
-            return None
-        group, element, length = item_header(buf, pos)
-        pos += 8
-        item_end = pos + length
-        if group != 0xFFFE or element != 0xE000 or item_end > end:  # also undefined length (item_end > end)
-            return None
-        out: dict[int, RawElement] = {}
-        while pos < item_end:
-            if pos + 8 > item_end:
+    try:
+        while pos < end:
+            group, element, length = item_header(buf, pos)
+            pos += 8
+            item_end = pos + length
+            if group != 0xFFFE or element != 0xE000 or item_end > end:  # also undefined length (item_end > end)
                 return None
-            group, element, vr_bytes, length = element_header(buf, pos)
-            vr = short_vrs.get(vr_bytes)
-            if vr is not None:
-                pos += 8
-            else:
-                vr = long_vrs.get(vr_bytes)
-                if vr is None or pos + 12 > item_end:
-                    return None
-                length = long(buf, pos + 8)[0]
-                pos += 12
-            value_end = pos + length
-            if value_end > item_end:  # also undefined length
+            out: dict[int, RawElement] = {}
+            while pos < item_end:
+                group, element, vr_bytes, length = element_header(buf, pos)
+                vr = short_vrs.get(vr_bytes)
+                if vr is None:
+                    vr = long_vrs.get(vr_bytes)
+                    if vr is None:
+                        return None
+                    length = long(buf, pos + 8)[0]
+                    pos += 12
+                else:
+                    pos += 8
+                tag = group << 16 | element
+                out[tag] = new(RawElement, (tag, vr, length, buf[pos:pos + length], little, False, True))
+                pos += length  # an undefined length (0xFFFFFFFF) runs past the item
+            if pos != item_end:  # a header or value ran past the item
                 return None
-            tag = group << 16 | element
-            out[tag] = new(RawElement, (tag, vr, length, buf[pos:value_end], little, False, True))
-            pos = value_end
-        item = make(RawItem)
-        item._dict = out
-        item.is_little_endian = little
-        item.is_implicit_VR = False
-        items.append(item)
+            item = make(RawItem)
+            item._dict = out
+            item.is_little_endian = little
+            item.is_implicit_VR = False
+            items.append(item)
+    except struct_error:  # a header past the end of the value
+        return None
     return items
 
 

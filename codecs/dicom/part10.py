@@ -128,51 +128,96 @@ def _file_meta(data: bytes, end: int) -> tuple[dict | None, int]:
 
 
 def _dataset(data: bytes, pos: int, end: int, little: bool, implicit: bool) -> dict | None:
-    """The top-level elements from `pos` up to the end or Pixel Data; None when anything is irregular."""
-    header = _IMPLICIT[little] if implicit else _EXPLICIT[little]
-    long = _LONG[little]
+    """The top-level elements from `pos` up to the end or Pixel Data; None when anything is irregular.
+
+    One loop per VR form, the checks in pydicom's order; what is rare is tested once per element in one
+    comparison: a tag not above the previous one, or at or beyond the first pixel tag (7FE0,0008), goes to
+    the branch that decides (reading stops at a pixel tag; out of order or a group FFFE delimiter is
+    irregular; anything else beyond, a private group 7FE1 or (FFFA,FFFA), is read on). An undefined length
+    (0xFFFFFFFF) runs past the end of the data (anything from 4 GiB on is left to pydicom); (0008,0005) is
+    checked once, after the loop."""
+    if end >= UNDEFINED_LENGTH:
+        return None
+    previous = 0x0002FFFF  # group 0000 (command set) or more group 0002 after the File Meta: pydicom's other paths
+    if implicit:
+        if pos + 8 <= end and 0x40 < data[pos + 4] < 0x5B and 0x40 < data[pos + 5] < 0x5B:
+            return None  # looks explicit: pydicom warns and switches
+        out = _implicit_elements(data, pos, end, little, previous)
+    else:
+        out = _explicit_elements(data, pos, end, little, previous)
+    if out is not None:
+        charset = out.get(SPECIFIC_CHARACTER_SET)
+        if charset is not None and not _CHARSET.fullmatch(charset[3]):
+            return None  # pydicom converts (0008,0005) while reading: only terms it reads as they are written
+    return out
+
+
+_FIRST_PIXEL_TAG = min(PIXEL_TAGS)
+_STOP, _READ_ON = 1, 2  # what `_beyond` decides (None: irregular)
+
+
+def _explicit_elements(data: bytes, pos: int, end: int, little: bool, previous: int) -> dict | None:
+    header = _EXPLICIT[little].unpack_from
+    long = _LONG[little].unpack_from
+    short_vrs, long_vrs = _SHORT_VRS, _LONG_VRS
     new = tuple.__new__
     out: dict[int, RawElement] = {}
-    previous = 0x0002FFFF  # group 0000 (command set) or more group 0002 after the File Meta: pydicom's other paths
-    first = True
     while pos < end:
         if pos + 8 > end:
             return None
-        if implicit:
-            group, element, length = header.unpack_from(data, pos)
-            tag = group << 16 | element
-            if first and 0x40 < data[pos + 4] < 0x5B and 0x40 < data[pos + 5] < 0x5B:
-                return None  # looks explicit: pydicom warns and switches
-            vr = ""
+        group, element, vr_bytes, length = header(data, pos)
+        tag = group << 16 | element
+        vr = short_vrs.get(vr_bytes)
+        if vr is not None:
             value_at = pos + 8
         else:
-            group, element, vr_bytes, length = header.unpack_from(data, pos)
-            tag = group << 16 | element
-            vr = _SHORT_VRS.get(vr_bytes)
-            if vr is not None:
-                value_at = pos + 8
-            else:
-                vr = _LONG_VRS.get(vr_bytes)
-                if vr is None or pos + 12 > end:
-                    return None
-                length = long.unpack_from(data, pos + 8)[0]
-                value_at = pos + 12
-        if tag in PIXEL_TAGS:  # where pydicom stops (stop_before_pixels)
-            return out if _pixel_fits(tag, data, pos, end, little, implicit) else None
-        if tag <= previous or group == 0xFFFE:
-            return None
-        if length == UNDEFINED_LENGTH:
-            return None
+            vr = long_vrs.get(vr_bytes)
+            if vr is None or pos + 12 > end:
+                return None
+            length = long(data, pos + 8)[0]
+            value_at = pos + 12
+        if tag <= previous or tag >= _FIRST_PIXEL_TAG:
+            found = _beyond(tag, previous, data, pos, end, little, False)
+            if found != _READ_ON:
+                return out if found == _STOP else None
         pos = value_at + length
-        if pos > end:
+        if pos > end:  # also an undefined length
             return None
-        value = data[value_at:pos]
-        if tag == SPECIFIC_CHARACTER_SET and not _CHARSET.fullmatch(value):
-            return None  # pydicom converts (0008,0005) while reading: only terms it reads as they are written
-        out[tag] = new(RawElement, (tag, vr, length, value, little, implicit, True))
+        out[tag] = new(RawElement, (tag, vr, length, data[value_at:pos], little, False, True))
         previous = tag
-        first = False
     return out
+
+
+def _implicit_elements(data: bytes, pos: int, end: int, little: bool, previous: int) -> dict | None:
+    header = _IMPLICIT[little].unpack_from
+    new = tuple.__new__
+    out: dict[int, RawElement] = {}
+    while pos < end:
+        if pos + 8 > end:
+            return None
+        group, element, length = header(data, pos)
+        tag = group << 16 | element
+        if tag <= previous or tag >= _FIRST_PIXEL_TAG:
+            found = _beyond(tag, previous, data, pos, end, little, True)
+            if found != _READ_ON:
+                return out if found == _STOP else None
+        value_at = pos + 8
+        pos = value_at + length
+        if pos > end:  # also an undefined length
+            return None
+        out[tag] = new(RawElement, (tag, "", length, data[value_at:pos], little, True, True))
+        previous = tag
+    return out
+
+
+def _beyond(tag: int, previous: int, data: bytes, pos: int, end: int, little: bool, implicit: bool) -> int | None:
+    """A tag out of order or from (7FE0,0008) on: `_STOP` at a pixel tag whose length fits (where pydicom
+    stops, stop_before_pixels), None when irregular, `_READ_ON` for an ordinary element in order."""
+    if tag in PIXEL_TAGS:
+        return _STOP if _pixel_fits(tag, data, pos, end, little, implicit) else None
+    if tag <= previous or tag >> 16 == 0xFFFE:
+        return None
+    return _READ_ON
 
 
 def _pixel_fits(tag: int, data: bytes, pos: int, end: int, little: bool, implicit: bool) -> bool:

@@ -26,7 +26,7 @@ from interop.model import (
 
 from .construct import build
 from .elements import _CODE_STRINGS, _CONCEPTS, _PLAIN_TEXT_VRS, Context, tag_source, tag_str
-from .items import parse_items
+from .items import RawElement, _defined_items, parse_items
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -113,13 +113,17 @@ class _Walker:
     """Depth-first walk of the content tree, collecting NUM items as metrics.
 
     Each item's elements are read once from its element dict; the common case (raw elements of the CS, UI
-    and DT VRs, code sequences already remembered by `Context.concept`) is read inline, everything else
-    through `Context`, which records what is wrong exactly as before."""
+    and DT VRs, code sequences already remembered by `Context.concept`, a Measured Value Sequence of one
+    defined-length item) is read inline, everything else through `Context`, which records what is wrong
+    exactly as before."""
 
     def __init__(self, ctx: Context, device_key: str | None) -> None:
         self.ctx = ctx
         self.device_key = device_key
         self.metrics: list[Metric] = []
+        # `Context.concept`'s memo key of a raw code sequence is (bytes, little endian, implicit VR, these, None)
+        self.terms = ctx.charset.terms
+        self.codec = ctx.charset.codec
 
     def children(self, parent: Dataset, where: str, ident: str, when: Timestamp | None,
                  site: CodeableConcept | None, depth: int) -> tuple[ContentItem, ...]:
@@ -134,19 +138,35 @@ class _Walker:
             return ()
         prefix = where + _CONTENT_SEQUENCE_TEXT
         # each item's Value Type, read once for the finding site and the item (_SLOW: read by each through Context)
-        types = [_plain_text(e.get(VALUE_TYPE)) if (e := getattr(it, "_dict", None)) is not None else _SLOW
-                 for it in items]
+        code_strings = _CODE_STRINGS
+        types: list = []
+        for it in items:
+            e = getattr(it, "_dict", None)
+            if e is None:
+                types.append(_SLOW)
+                continue
+            elem = e.get(VALUE_TYPE)
+            if type(elem) is RawElement and elem[1] == "CS":  # a defined term, again and again: remembered
+                types.append(code_strings.get(elem[3]) or _plain_text(elem))
+            else:
+                types.append(_plain_text(elem))
+        names: dict[int, CodeableConcept] = {}
         if "CODE" in types or _SLOW in types:
-            site = self._finding_site(items, types, prefix) or site
+            site = self._finding_site(items, types, prefix, names) or site
         item = self.item
         if len(items) <= len(_INDEX):
             dotted = ident + "."
-            return tuple([item(it, types[i], prefix + _INDEX[i], dotted + _NUMBER[i], ident, when, site, depth)
+            return tuple([item(it, types[i], prefix + _INDEX[i], dotted + _NUMBER[i], ident, when, site, depth,
+                               names.get(i))
                           for i, it in enumerate(items)])
-        return tuple([item(it, types[i], f"{prefix}[{i}].", f"{ident}.{i + 1}", ident, when, site, depth)
+        return tuple([item(it, types[i], f"{prefix}[{i}].", f"{ident}.{i + 1}", ident, when, site, depth,
+                           names.get(i))
                       for i, it in enumerate(items)])
 
-    def _finding_site(self, items: list[Dataset], types: list, prefix: str) -> CodeableConcept | None:
+    def _finding_site(self, items: list[Dataset], types: list, prefix: str,
+                      names: dict[int, CodeableConcept]) -> CodeableConcept | None:
+        """The concept of the first CODE item naming a finding site; the concept names it finds remembered
+        (`names`, by item index) are not read again by `item`."""
         for i, it in enumerate(items):
             value_type = types[i]
             if value_type is _SLOW:
@@ -154,7 +174,12 @@ class _Walker:
             if value_type != "CODE":
                 continue
             path = f"{prefix}[{i}]."
-            name = self._concept(it, getattr(it, "_dict", None), CONCEPT_NAME, path)
+            elements = getattr(it, "_dict", None)
+            name = self._remembered(elements.get(CONCEPT_NAME)) if elements is not None else None
+            if name is not None:
+                names[i] = name
+            else:
+                name = self._concept(it, elements, CONCEPT_NAME, path)
             if name:
                 for c in name.codings:
                     if (c.system, c.code) in FINDING_SITE:
@@ -178,6 +203,12 @@ class _Walker:
                     pass
         return self.ctx.sequence(it, tag, where)
 
+    def _remembered(self, elem) -> CodeableConcept | None:
+        """The concept `Context.concept` remembered for a raw code sequence element, else None."""
+        if type(elem) is RawElement and elem[1] == "SQ" and elem[3]:
+            return _CONCEPTS.get((elem[3], elem[4], elem[5], self.terms, self.codec, None))
+        return None
+
     def _concept(self, it: Dataset, elements, tag: int, where: str) -> CodeableConcept | None:
         """`Context.concept` of a code sequence, its remembered value read inline when there is one."""
         if elements is not None:
@@ -185,55 +216,71 @@ class _Walker:
             if elem is None:
                 return None
             if getattr(elem, "is_raw", False) and elem.VR == "SQ" and elem.value:
-                charset = self.ctx.charset
-                hit = _CONCEPTS.get((elem.value, elem.is_little_endian, elem.is_implicit_VR, charset.terms,
-                                     charset.codec, None))
+                hit = _CONCEPTS.get((elem.value, elem.is_little_endian, elem.is_implicit_VR, self.terms, self.codec,
+                                     None))
                 if hit is not None:
                     return hit
         return self.ctx.concept(it, tag, where)
 
     def item(self, it: Dataset, value_type: str | None, where: str, ident: str, container: str,
-             when: Timestamp | None, site: CodeableConcept | None, depth: int) -> ContentItem:
-        """One content item (its Value Type read by `children`) and its subtree."""
+             when: Timestamp | None, site: CodeableConcept | None, depth: int,
+             concept: CodeableConcept | None = None) -> ContentItem:
+        """One content item (its Value Type read by `children`, its concept name perhaps by `_finding_site`)
+        and its subtree."""
         ctx = self.ctx
-        location = where[:-1]  # `where` ends with the "." that joins the next tag
         elements = getattr(it, "_dict", None)
         if value_type is _SLOW:
             value_type = ctx.text(it, VALUE_TYPE, where)
-        relationship = _plain_text(elements.get(RELATIONSHIP_TYPE)) if elements is not None else _SLOW
-        if relationship is _SLOW:
+        if elements is None:
             relationship = ctx.text(it, RELATIONSHIP_TYPE, where)
+        else:
+            elem = elements.get(RELATIONSHIP_TYPE)
+            if type(elem) is RawElement and elem[1] == "CS":
+                relationship = _CODE_STRINGS.get(elem[3]) or _plain_text(elem)
+            else:
+                relationship = _plain_text(elem)
+                if relationship is _SLOW:
+                    relationship = ctx.text(it, RELATIONSHIP_TYPE, where)
         if value_type is None:
             ref = ctx.texts(it, REFERENCED_CONTENT_ITEM, where)
             if ref:  # by-reference relationship (PS3.3 C.17.3.2.5): no value of its own
                 return ContentItem(relationship=relationship, value_type="REFERENCE", text=".".join(ref),
-                                   children=(), source=SourceRef(location=location))
+                                   children=(), source=SourceRef(location=where[:-1]))
             ctx.missing(where, VALUE_TYPE, "Value Type")
             value_type = "UNKNOWN"
-        concept = self._concept(it, elements, CONCEPT_NAME, where)
+        if concept is None:
+            if elements is not None:
+                elem = elements.get(CONCEPT_NAME)
+                if elem is not None:
+                    if type(elem) is RawElement and elem[1] == "SQ" and elem[3]:
+                        concept = _CONCEPTS.get((elem[3], elem[4], elem[5], self.terms, self.codec, None))
+                    if concept is None:
+                        concept = ctx.concept(it, CONCEPT_NAME, where)
+            else:
+                concept = ctx.concept(it, CONCEPT_NAME, where)
         if elements is None or OBSERVATION_DATETIME in elements:
             when = ctx.datetime(it, OBSERVATION_DATETIME, where) or when
         text = code = quantity = None
         template = None
-        if value_type == "CONTAINER":
+        if value_type == "NUM":
+            quantity, text = self._num(it, elements, where, ident, container, concept, when, site)
+        elif value_type == "CONTAINER":
             template = _template(it, ctx, where)
             container = ident
-        elif value_type in ("TEXT",):
-            text = ctx.text(it, TEXT_VALUE, where)
         elif value_type == "CODE":
             code = self._concept(it, elements, CONCEPT_CODE, where)
-        elif value_type == "NUM":
-            quantity, text = self._num(it, elements, where, ident, container, concept, when, site)
+        elif value_type == "TEXT":
+            text = ctx.text(it, TEXT_VALUE, where)
+        elif value_type == "UIDREF":
+            text = _plain_text(elements.get(UID)) if elements is not None else _SLOW
+            if text is _SLOW:
+                text = ctx.text(it, UID, where)
         elif value_type == "DATETIME":
             text = ctx.text(it, DATETIME, where)
         elif value_type == "DATE":
             text = ctx.text(it, DATE, where)
         elif value_type == "TIME":
             text = ctx.text(it, TIME, where)
-        elif value_type == "UIDREF":
-            text = _plain_text(elements.get(UID)) if elements is not None else _SLOW
-            if text is _SLOW:
-                text = ctx.text(it, UID, where)
         elif value_type == "PNAME":
             text = ctx.text(it, PNAME, where)
         elif value_type in ("IMAGE", "COMPOSITE", "WAVEFORM"):
@@ -250,7 +297,20 @@ class _Walker:
             children = ()
         return ContentItem(relationship=relationship, value_type=value_type, concept=concept, text=text, code=code,
                            quantity=quantity, template=template, children=children,
-                           source=SourceRef(location=location))
+                           source=SourceRef(location=where[:-1]))  # `where` ends with the "." of the next tag
+
+    def _measured(self, it: Dataset, elements, where: str) -> list[Dataset]:
+        """The items of the Measured Value Sequence: a raw explicit VR one parsed straight (`_defined_items`),
+        anything else as `_items` reads it."""
+        if elements is not None:
+            elem = elements.get(MEASURED_VALUE_SEQUENCE)
+            if type(elem) is RawElement and elem[1] == "SQ" and not elem[5]:
+                if not elem[3]:
+                    return []
+                items = _defined_items(elem[3], elem[4])
+                if items is not None:
+                    return items
+        return self._items(it, elements, MEASURED_VALUE_SEQUENCE, where)
 
     def _num(self, it: Dataset, elements, where: str, ident: str, container: str, concept: CodeableConcept | None,
              when: Timestamp | None, site: CodeableConcept | None) -> tuple[Quantity | None, str | None]:
@@ -260,8 +320,8 @@ class _Walker:
         every = None
         quantity = None
         absent = None
-        measured = self._items(it, elements, MEASURED_VALUE_SEQUENCE, where)
-        value_where = f"{where}{_MEASURED_VALUE_TEXT}[0]."
+        measured = self._measured(it, elements, where)
+        value_where = where + _MEASURED_VALUE_ITEM
         if measured:
             mv = measured[0]
             number, values = self._number(mv, value_where)
@@ -276,7 +336,12 @@ class _Walker:
                 ctx.missing(value_where, NUMERIC_VALUE, "Numeric Value")
             else:
                 unit = ucum = None
-                units = self._concept(mv, getattr(mv, "_dict", None), UNITS, value_where)
+                mv_elements = getattr(mv, "_dict", None)
+                units = None
+                if mv_elements is not None:
+                    units = self._remembered(mv_elements.get(UNITS))
+                if units is None:
+                    units = self._concept(mv, mv_elements, UNITS, value_where)
                 if units is None:
                     ctx.missing(value_where, UNITS, "Measurement Units Code Sequence")
                 else:
@@ -310,9 +375,14 @@ class _Walker:
         text = raw.decode("latin_1").rstrip("\x00 ") if raw else ""
         if not text:
             return None, ()
-        values = [v.strip(" ") for v in text.split("\\")]
+        if "\\" in text:
+            values = [v.strip(" ") for v in text.split("\\")]
+            first = values[0]
+        else:
+            first = text.strip(" ")
+            values = [first]
         try:
-            number = Decimal(values[0].strip())
+            number = Decimal(first.strip())
         except (InvalidOperation, ValueError):
             ctx.problem(where + _NUMERIC_VALUE_TEXT, "dicom.bad-value", "value is not a decimal number",
                         expected="a DS/IS number")
@@ -322,3 +392,6 @@ class _Walker:
                         expected="a finite number")
             return None, values
         return number, values
+
+
+_MEASURED_VALUE_ITEM = _MEASURED_VALUE_TEXT + "[0]."
