@@ -25,24 +25,25 @@ class DicomCodec:
 
     def decode(self, data: bytes, *, strict: bool = False, source: str | None = None) -> Message:
         """Decode a Part 10 file or raw dataset; bad structure raises DecodeError naming the tag."""
-        from .header import decode_dataset
-        from .part10 import read_part10
-
+        read_part10, decode_dataset = _PARTS or _parts()
         # a well-formed Part 10 file is read in one pass (part10); anything else, and MPPS files (read through
         # pydicom's Dataset API), by pydicom with the reader's checks, whose findings and errors are the reference
         ds = read_part10(data)
         issues: list = []
-        if ds is None or _meta_text(ds.file_meta, 0x00020002) == MPPS_SOP_CLASS:
+        sop_class = _meta_text(ds.file_meta, 0x00020002) if ds is not None else None
+        if ds is None or sop_class == MPPS_SOP_CLASS:
             from .reader import read_dataset
 
             ds, issues = read_dataset(data, strict=strict, source=source)
+            meta = getattr(ds, "file_meta", None)
+            sop_class = _meta_text(meta, 0x00020002) if meta is not None else None
         meta = getattr(ds, "file_meta", None)
         transfer_syntax = sending_ae = None
         if meta is not None:
             transfer_syntax = _meta_text(meta, 0x00020010)
             sending_ae = _meta_text(meta, 0x00020016)
         try:
-            if meta is not None and _meta_text(meta, 0x00020002) == MPPS_SOP_CLASS:
+            if meta is not None and sop_class == MPPS_SOP_CLASS:
                 message = _mpps_file(ds, meta, strict, source, sending_ae)
             else:
                 message = decode_dataset(ds, strict=strict, source=source, transfer_syntax=transfer_syntax,
@@ -55,6 +56,18 @@ class DicomCodec:
         if issues:
             message = replace(message, issues=tuple(issues) + message.issues)
         return message
+
+
+_PARTS = None  # (read_part10, decode_dataset), imported on the first decode (not when detection imports this)
+
+
+def _parts():
+    global _PARTS
+    from .header import decode_dataset
+    from .part10 import read_part10
+
+    _PARTS = (read_part10, decode_dataset)
+    return _PARTS
 
 
 def _mpps_file(ds, meta, strict: bool, source: str | None, sending_ae: str | None) -> Message:

@@ -30,6 +30,7 @@ from interop.model import (
 from .codes import LATERALITY
 from .construct import build
 from .elements import Context, remembered, tag_source, tag_str
+from .sr import decode_report
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -87,8 +88,6 @@ def _composite(ds: Dataset, ctx: Context, sop_class: str | None, transfer_syntax
     reports: list[Report] = []
     title = None
     if CONTENT_SEQUENCE in ds and CONCEPT_NAME_CODE_SEQUENCE in ds:
-        from .sr import decode_report
-
         report, report_metrics = decode_report(ds, ctx, device_key=device_key)
         reports.append(report)
         metrics.extend(report_metrics)

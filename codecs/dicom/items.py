@@ -66,8 +66,17 @@ def parse_items(buf: bytes, little: bool, implicit: bool, depth: int = 0) -> lis
 
 _SHORT_VRS = {raw: vr for raw, vr in _VR_TEXT.items() if vr not in LONG_LENGTH_VRS}  # 16-bit length
 _LONG_VRS = {raw: vr for raw, vr in _VR_TEXT.items() if vr in LONG_LENGTH_VRS}  # 2 reserved bytes, 32-bit length
-_DEFINED = {little: (_HEADER[little].unpack_from, _EXPLICIT_HEADER[little].unpack_from, _LONG[little].unpack_from)
-            for little in (True, False)}  # the bound unpackers of `_defined_items`, looked up once a call
+# The two VR bytes read as a 16-bit number in the data's byte order (no bytes object and no hash of one per
+# element): VR by that number, for each byte order, with a 16-bit length and with a 32-bit one
+_ORDER = {True: "little", False: "big"}
+_SHORT_VR_NUMBERS = {little: {int.from_bytes(raw, _ORDER[little]): vr for raw, vr in _SHORT_VRS.items()}
+                     for little in (True, False)}
+_LONG_VR_NUMBERS = {little: {int.from_bytes(raw, _ORDER[little]): vr for raw, vr in _LONG_VRS.items()}
+                    for little in (True, False)}
+_NUMBERED_HEADER = {True: Struct("<HHHH"), False: Struct(">HHHH")}  # group, element, VR as a number, length
+_DEFINED = {little: (_HEADER[little].unpack_from, _NUMBERED_HEADER[little].unpack_from, _LONG[little].unpack_from,
+                     _SHORT_VR_NUMBERS[little], _LONG_VR_NUMBERS[little])
+            for little in (True, False)}  # what `_defined_items` uses, looked up once a call
 
 
 def _defined_items(buf: bytes, little: bool) -> list[RawItem] | None:
@@ -78,8 +87,7 @@ def _defined_items(buf: bytes, little: bool) -> list[RawItem] | None:
     The bounds are checked once per item, not per element: an element header or value that runs past its
     item leaves the element loop at a position other than the item's end (a header past the whole value
     raises struct.error), and either means None. The elements read until then are dropped with the item."""
-    item_header, element_header, long = _DEFINED[little]
-    short_vrs, long_vrs = _SHORT_VRS, _LONG_VRS
+    item_header, element_header, long, short_vrs, long_vrs = _DEFINED[little]
     new = tuple.__new__
     make = object.__new__  # a RawItem without the Python-level __init__ call
     items: list[RawItem] = []
@@ -93,10 +101,10 @@ def _defined_items(buf: bytes, little: bool) -> list[RawItem] | None:
                 return None
             out: dict[int, RawElement] = {}
             while pos < item_end:
-                group, element, vr_bytes, length = element_header(buf, pos)
-                vr = short_vrs.get(vr_bytes)
+                group, element, vr_number, length = element_header(buf, pos)
+                vr = short_vrs.get(vr_number)
                 if vr is None:
-                    vr = long_vrs.get(vr_bytes)
+                    vr = long_vrs.get(vr_number)
                     if vr is None:
                         return None
                     length = long(buf, pos + 8)[0]

@@ -21,8 +21,17 @@ from __future__ import annotations
 
 import re
 from struct import Struct
+from struct import error as struct_error
 
-from .items import _LONG_VRS, _SHORT_VRS, _VR_TEXT, LONG_LENGTH_VRS, RawElement, RawItem
+from .items import (
+    _LONG_VR_NUMBERS,
+    _NUMBERED_HEADER,
+    _SHORT_VR_NUMBERS,
+    _VR_TEXT,
+    LONG_LENGTH_VRS,
+    RawElement,
+    RawItem,
+)
 
 UNDEFINED_LENGTH = 0xFFFFFFFF
 PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})  # Float, Double Float and Pixel Data: reading stops
@@ -157,56 +166,60 @@ _STOP, _READ_ON = 1, 2  # what `_beyond` decides (None: irregular)
 
 
 def _explicit_elements(data: bytes, pos: int, end: int, little: bool, previous: int) -> dict | None:
-    header = _EXPLICIT[little].unpack_from
+    header = _NUMBERED_HEADER[little].unpack_from
     long = _LONG[little].unpack_from
-    short_vrs, long_vrs = _SHORT_VRS, _LONG_VRS
+    short_vrs, long_vrs = _SHORT_VR_NUMBERS[little], _LONG_VR_NUMBERS[little]
     new = tuple.__new__
+    first_pixel = _FIRST_PIXEL_TAG
     out: dict[int, RawElement] = {}
-    while pos < end:
-        if pos + 8 > end:
-            return None
-        group, element, vr_bytes, length = header(data, pos)
-        tag = group << 16 | element
-        vr = short_vrs.get(vr_bytes)
-        if vr is not None:
-            value_at = pos + 8
-        else:
-            vr = long_vrs.get(vr_bytes)
-            if vr is None or pos + 12 > end:
+    try:  # an element header cut off by the end of the data raises struct.error
+        while pos < end:
+            group, element, vr_number, length = header(data, pos)
+            tag = group << 16 | element
+            vr = short_vrs.get(vr_number)
+            if vr is not None:
+                value_at = pos + 8
+            else:
+                vr = long_vrs.get(vr_number)
+                if vr is None:
+                    return None
+                length = long(data, pos + 8)[0]
+                value_at = pos + 12
+            if tag <= previous or tag >= first_pixel:
+                found = _beyond(tag, previous, data, pos, end, little, False)
+                if found != _READ_ON:
+                    return out if found == _STOP else None
+            pos = value_at + length
+            if pos > end:  # also an undefined length
                 return None
-            length = long(data, pos + 8)[0]
-            value_at = pos + 12
-        if tag <= previous or tag >= _FIRST_PIXEL_TAG:
-            found = _beyond(tag, previous, data, pos, end, little, False)
-            if found != _READ_ON:
-                return out if found == _STOP else None
-        pos = value_at + length
-        if pos > end:  # also an undefined length
-            return None
-        out[tag] = new(RawElement, (tag, vr, length, data[value_at:pos], little, False, True))
-        previous = tag
+            out[tag] = new(RawElement, (tag, vr, length, data[value_at:pos], little, False, True))
+            previous = tag
+    except struct_error:
+        return None
     return out
 
 
 def _implicit_elements(data: bytes, pos: int, end: int, little: bool, previous: int) -> dict | None:
     header = _IMPLICIT[little].unpack_from
     new = tuple.__new__
+    first_pixel = _FIRST_PIXEL_TAG
     out: dict[int, RawElement] = {}
-    while pos < end:
-        if pos + 8 > end:
-            return None
-        group, element, length = header(data, pos)
-        tag = group << 16 | element
-        if tag <= previous or tag >= _FIRST_PIXEL_TAG:
-            found = _beyond(tag, previous, data, pos, end, little, True)
-            if found != _READ_ON:
-                return out if found == _STOP else None
-        value_at = pos + 8
-        pos = value_at + length
-        if pos > end:  # also an undefined length
-            return None
-        out[tag] = new(RawElement, (tag, "", length, data[value_at:pos], little, True, True))
-        previous = tag
+    try:  # an element header cut off by the end of the data raises struct.error
+        while pos < end:
+            group, element, length = header(data, pos)
+            tag = group << 16 | element
+            if tag <= previous or tag >= first_pixel:
+                found = _beyond(tag, previous, data, pos, end, little, True)
+                if found != _READ_ON:
+                    return out if found == _STOP else None
+            value_at = pos + 8
+            pos = value_at + length
+            if pos > end:  # also an undefined length
+                return None
+            out[tag] = new(RawElement, (tag, "", length, data[value_at:pos], little, True, True))
+            previous = tag
+    except struct_error:
+        return None
     return out
 
 

@@ -19,7 +19,7 @@ from datetime import tzinfo
 from typing import Any
 
 from interop.memo import Memo
-from interop.model import ContentItem, Message, Report, Timestamp
+from interop.model import CodeableConcept, ContentItem, Message, Report, Timestamp
 
 from . import datatypes as fd
 from .context import FhirContext, stable_id
@@ -69,8 +69,9 @@ _TIMES = Memo(1024)  # (id(Timestamp), zone) -> (the Timestamp, (FHIR dateTime t
 
 
 def forget() -> None:
-    """Empty the memo of dates written (interop.clear_caches)."""
+    """Empty the memos of dates written and concept facts (interop.clear_caches)."""
     _TIMES.forget()
+    _FACTS.forget()
 
 
 def replaces_observations(message: Message) -> bool:
@@ -84,50 +85,63 @@ def replaces_observations(message: Message) -> bool:
 
 
 def _dcm(item: ContentItem) -> str | None:
-    """The DCM code of an item's concept name (read several times per item by the dose passes)."""
+    """The DCM code of an item's concept name."""
     concept = item.concept
-    if concept is None:
-        return None
+    return None if concept is None else _facts(concept)[1]
+
+
+def _facts(concept: CodeableConcept) -> tuple[CodeableConcept, str | None, dict[str, Any]]:
+    """(the concept, its DCM code, its shared FHIR CodeableConcept fragment), made once per concept object:
+    the codec hands out one object per code sequence it read (elements.Context.concept), so a report's concept
+    names recur in every report of its kind. The entry keeps the object alive (its id names no other)."""
+    hit = _FACTS.get(id(concept))
+    if hit is not None and hit[0] is concept:
+        return hit
+    hit = _FACTS.recall(id(concept))
+    if hit is not None and hit[0] is concept:
+        return hit
+    code = None
     for c in concept.codings:
         if c.system == DCM:
-            return c.code
-    return None
+            code = c.code
+            break
+    return _FACTS.put(id(concept), (concept, code, fd.code_facts(concept).concept))
 
 
-def _walk(item: ContentItem) -> list[ContentItem]:
-    """`item` and every item below it, depth first in document order (one list, no generator per level)."""
-    out: list[ContentItem] = []
-    stack = [item]
-    while stack:
-        it = stack.pop()
-        out.append(it)
-        if it.children:
-            stack.extend(reversed(it.children))
-    return out
+_FACTS = Memo(4096)  # id(concept) -> (concept, DCM code, FHIR fragment): see `_facts`
+_NO_FACTS = (None, None, None)  # of an item without a concept name
 
 
-def _flatten(root: ContentItem) -> tuple[list[tuple[ContentItem, str | None]], list[tuple[int, int]]]:
-    """Every item of the tree with its DCM code (read once), depth first in document order, and each
-    irradiation event container as (its index, the end of its subtree) in that list."""
-    out: list[tuple[ContentItem, str | None]] = []
+def _flatten(root: ContentItem) -> tuple[list[tuple[ContentItem, str | None, Any]], list[tuple[int, int]]]:
+    """Every item of the tree with its concept's DCM code and FHIR fragment (`_facts`, read once), depth first
+    in document order, and each irradiation event container as (its index, the end of its subtree) there."""
+    out: list[tuple[ContentItem, str | None, Any]] = []
     events: list[tuple[int, int]] = []
+    table = _FACTS
+    append = out.append
 
-    def visit(item: ContentItem) -> None:
-        code = _dcm(item)
+    def visit(item: ContentItem, code: str | None, fragment: Any) -> None:
         at = len(out)
-        out.append((item, code))
+        append((item, code, fragment))
         for child in item.children:
-            if child.children:
-                visit(child)
-            elif child.value_type == "CONTAINER" and (child_code := _dcm(child)) in EVENT_CONTAINERS:
-                events.append((len(out), len(out) + 1))  # an empty event container
-                out.append((child, child_code))
+            concept = child.concept
+            if concept is None:
+                facts = _NO_FACTS
             else:
-                out.append((child, _dcm(child)))
+                facts = table.get(id(concept))
+                if facts is None or facts[0] is not concept:
+                    facts = _facts(concept)
+            if child.children:
+                visit(child, facts[1], facts[2])
+            else:
+                if child.value_type == "CONTAINER" and facts[1] in EVENT_CONTAINERS:
+                    events.append((len(out), len(out) + 1))  # an empty event container
+                append((child, facts[1], facts[2]))
         if item.value_type == "CONTAINER" and code in EVENT_CONTAINERS:
             events.append((at, len(out)))
 
-    visit(root)
+    facts = _NO_FACTS if root.concept is None else _facts(root.concept)
+    visit(root, facts[1], facts[2])
     events.sort()  # document order (a container is appended after its subtree)
     return out, events
 
@@ -139,28 +153,32 @@ def build_dose(report: Report, study_ref: str | None, message: Message, ctx: Fhi
     of `datatypes.code_facts`, not copies: nothing edits these Observations after they are added (the
     Provenance builder only reads entries) and `Bundle.data` is a private deep copy."""
     tree, events = _flatten(report.root)
-    inside = bytearray(len(tree))
-    for at, end in events:
-        inside[at:end] = b"\x01" * (end - at)
     study = message.imaging_study
     subject = _subject(ctx)
     device_ref = next(iter(ctx.device_refs.values()), None)
-    event_refs = [_event(tree, at, end, i, report, study_ref, subject, device_ref, ctx)
+    zone = ctx.options.get("timezone")
+    event_refs = [_event(tree, at, end, i, report, study_ref, subject, device_ref, ctx, zone)
                   for i, (at, end) in enumerate(events)]
     # summary: the items outside every event
-    outside = [pair for pair, within in zip(tree, inside, strict=True) if not within]
+    if events:
+        inside = bytearray(len(tree))
+        for at, end in events:
+            inside[at:end] = b"\x01" * (end - at)
+        outside = [entry for entry, within in zip(tree, inside, strict=True) if not within]
+    else:
+        outside = tree
     components: list[dict[str, Any]] = []
     summary_text: list[str] = []
-    for it, code in outside:
+    for it, code, fragment in outside:
         if code == PROCEDURE_REPORTED and it.code is not None:
-            components.append({"code": _concept(it), "valueCodeableConcept": _shared(it.code)})
-        elif it.value_type == "NUM" and code in SUMMARY_COMPONENTS and it.quantity is not None:
-            q = fd.quantity(it.quantity)
-            components.append({"code": _concept(it), "valueQuantity": q})
-            summary_text.append(f"{_display(it)} = {q.get('value')} {q.get('unit') or q.get('code') or ''}".strip())
+            components.append({"code": fragment or _concept(it), "valueCodeableConcept": _shared(it.code)})
         elif it.value_type == "NUM" and it.quantity is not None:
+            q = fd.quantity(it.quantity)
             # other accumulated values (e.g. Total Number of Irradiation Events) are kept as components too
-            components.append({"code": _concept(it), "valueQuantity": fd.quantity(it.quantity)})
+            components.append({"code": fragment or _concept(it), "valueQuantity": q})
+            if code in SUMMARY_COMPONENTS:
+                summary_text.append(f"{_display(it)} = {q.get('value')} {q.get('unit') or q.get('code') or ''}"
+                                    .strip())
     res: dict[str, Any] = {"resourceType": "Observation",
                            "id": stable_id("Observation", "dose-summary", report.instance_uid or report.study_uid)}
     if not ctx.r5:
@@ -184,7 +202,7 @@ def build_dose(report: Report, study_ref: str | None, message: Message, ctx: Fhi
         res["focus"] = [ctx.reference(study_ref)]
     start = _start(outside) or (study.started if study is not None else None) or report.issued
     if start is not None:
-        res["effectiveDateTime"] = timestamp_text(start, ctx.options.get("timezone"))[0]
+        res["effectiveDateTime"] = timestamp_text(start, zone)[0]
     if device_ref:
         res["device"] = ctx.reference(device_ref)
     res["valueString"] = "; ".join(summary_text) or f"{len(events)} irradiation event(s)"
@@ -194,8 +212,12 @@ def build_dose(report: Report, study_ref: str | None, message: Message, ctx: Fhi
     return [f"Observation/{res['id']}", *event_refs]
 
 
-def _event(tree: list[tuple[ContentItem, str | None]], at: int, end: int, index: int, report: Report,
-           study_ref: str | None, subject: dict | None, device_ref: str | None, ctx: FhirContext) -> str:
+_STRING_VALUES = frozenset({"TEXT", "UIDREF", "DATETIME", "DATE", "TIME", "PNAME"})
+
+
+def _event(tree: list[tuple[ContentItem, str | None, Any]], at: int, end: int, index: int, report: Report,
+           study_ref: str | None, subject: dict | None, device_ref: str | None, ctx: FhirContext,
+           zone: tzinfo | None) -> str:
     event = tree[at][0]
     uid = None
     for it in event.children:
@@ -211,59 +233,80 @@ def _event(tree: list[tuple[ContentItem, str | None]], at: int, end: int, index:
     else:
         ctx.note("dicom.dose-event-uid", event.source.location if event.source else "irradiation event",
                  "irradiation event without Irradiation Event UID (113769)")
+    # the items of the event in one pass: components in document order, the first start time, the body site
+    components: list[dict[str, Any]] = []
+    body_site = None
+    start_item = None
+    for entry in tree[at + 1:end]:
+        it, code, fragment = entry
+        value_type = it.value_type
+        if code == TARGET_REGION and it.code is not None:
+            body_site = _shared(it.code)
+            continue
+        if start_item is None and code in _STARTS and it.text:
+            start_item = entry
+        if code == EVENT_UID or code == DATETIME_STARTED or it.concept is None or value_type == "CONTAINER":
+            continue
+        if value_type == "NUM":
+            if it.text:  # several values in one NUM (one per pulse in RF reports): all of them, as text
+                unit = it.quantity.unit or it.quantity.unit_text if it.quantity is not None else None
+                components.append({"code": fragment,
+                                   "valueString": " ".join(it.text.split("\\")) + (f" {unit}" if unit else "")})
+            elif it.quantity is not None:
+                components.append({"code": fragment, "valueQuantity": fd.quantity(it.quantity)})
+            else:
+                components.append({"code": fragment, "dataAbsentReason": _absent()})
+        elif value_type == "CODE" and it.code is not None:
+            components.append({"code": fragment, "valueCodeableConcept": _shared(it.code)})
+        elif value_type in _STRING_VALUES and it.text:
+            components.append({"code": fragment, "valueString": it.text})
+        else:
+            ctx.note("dicom.dose-item-unplaced", it.source.location if it.source else "irradiation event",
+                     f"{value_type} item of an irradiation event is not placed in its Observation")
     if study_ref:
         res["partOf"] = [ctx.reference(study_ref)]
     res["status"] = "final"
     res["code"] = {"coding": [dict(IRRADIATION_EVENT)]}
     if subject:
         res["subject"] = subject
-    items = tree[at + 1:end]
-    start = _start(items)
+    start = _start((start_item,)) if start_item is not None else None
     if start is not None:
-        res["effectiveDateTime"] = fd.date_time(start, ctx.options.get("timezone"))[0]
+        res["effectiveDateTime"] = fd.date_time(start, zone)[0]
     if device_ref:
         res["device"] = ctx.reference(device_ref)
-    components: list[dict[str, Any]] = []
-    for it, code in items:
-        value_type = it.value_type
-        if code == TARGET_REGION and it.code is not None:
-            res["bodySite"] = _shared(it.code)
-        elif code in (EVENT_UID, DATETIME_STARTED) or it.concept is None or value_type == "CONTAINER":
-            continue
-        elif value_type == "NUM":
-            comp = {"code": _concept(it)}
-            if it.text:  # several values in one NUM (one per pulse in RF reports): all of them, as text
-                unit = it.quantity.unit or it.quantity.unit_text if it.quantity is not None else None
-                comp["valueString"] = " ".join(it.text.split("\\")) + (f" {unit}" if unit else "")
-            elif it.quantity is not None:
-                comp["valueQuantity"] = fd.quantity(it.quantity)
-            else:
-                comp["dataAbsentReason"] = {"coding": [{"system": fd.DATA_ABSENT_SYSTEM, "code": "unknown"}]}
-            components.append(comp)
-        elif value_type == "CODE" and it.code is not None:
-            components.append({"code": _concept(it), "valueCodeableConcept": _shared(it.code)})
-        elif value_type in ("TEXT", "UIDREF", "DATETIME", "DATE", "TIME", "PNAME") and it.text:
-            components.append({"code": _concept(it), "valueString": it.text})
-        else:
-            ctx.note("dicom.dose-item-unplaced", it.source.location if it.source else "irradiation event",
-                     f"{value_type} item of an irradiation event is not placed in its Observation")
+    if body_site is not None:
+        res["bodySite"] = body_site
     if components:
         res["component"] = components
     ctx.add(res)
     return f"Observation/{res['id']}"
 
 
-def _start(items: list[tuple[ContentItem, str | None]]) -> Any:
-    """The DICOM DT of Start of X-Ray Irradiation / DateTime Started, as a Timestamp."""
-    for it, code in items:
-        if code in _STARTS and it.text:
-            from interop.codecs.dicom.dates import dt_value
+def _absent() -> dict[str, Any]:
+    return {"coding": [{"system": fd.DATA_ABSENT_SYSTEM, "code": "unknown"}]}
 
+
+def _start(items) -> Any:
+    """The DICOM DT of Start of X-Ray Irradiation / DateTime Started, as a Timestamp."""
+    for it, code, _ in items:
+        if code in _STARTS and it.text:
+            dt_value = _DT_VALUE or _dt_value()
             try:
                 return dt_value(it.text, None)
             except (ValueError, TypeError):
                 return None
     return None
+
+
+_DT_VALUE = None  # the DICOM DT parser, imported when a start time is first read
+
+
+def _dt_value():
+    global _DT_VALUE
+    from interop.codecs.dicom.dates import dt_value
+
+    _DT_VALUE = dt_value
+    return dt_value
 
 
 def _concept(item: ContentItem) -> dict[str, Any]:
