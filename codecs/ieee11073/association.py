@@ -692,7 +692,7 @@ class Association:
             self.issue("info", "x73.no-value", f"observation of handle {obj.obj_handle} carries no value attribute",
                        pos)
             return
-        for attr_id in values.keys() - PLACED_OBSERVED:
+        for attr_id in () if PLACED_OBSERVED.issuperset(values) else values.keys() - PLACED_OBSERVED:
             self.issue("info", "x73.unplaced-attribute", f"{attributes.name(attr_id)} of handle {obj.obj_handle} "
                        "is not placed in the model", values[attr_id][1])
         offset = values[source_attr][1]

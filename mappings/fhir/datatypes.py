@@ -248,11 +248,12 @@ _LAST_INSTANT: list[tuple[datetime | None, str]] = [(None, "")]
 def _instant(v: datetime) -> str:
     if v.tzinfo is None:
         v = v.replace(tzinfo=UTC)
-    if v.tzinfo is not UTC:
-        off = v.utcoffset()
-        if off is not None and not off.seconds % 60 and not off.microseconds:
-            # datetime.isoformat (C) writes exactly this text for whole-minute offsets
-            return v.isoformat(timespec="milliseconds" if v.microsecond else "seconds")
+    if v.tzinfo is UTC:  # isoformat (C) writes the same digits; FHIR writes UTC as "Z" (Provenance.recorded: now)
+        return v.isoformat(timespec="milliseconds" if v.microsecond else "seconds")[:-6] + "Z"
+    off = v.utcoffset()
+    if off is not None and not off.seconds % 60 and not off.microseconds:
+        # datetime.isoformat (C) writes exactly this text for whole-minute offsets
+        return v.isoformat(timespec="milliseconds" if v.microsecond else "seconds")
     text = f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
     if v.microsecond:
         text += f".{v.microsecond // 1000:03d}"

@@ -721,7 +721,7 @@ def build(message: Message, ctx: FhirContext) -> None:
 def _root_of(message: Message, key: str | None) -> Device | None:
     if key is None:
         return message.devices[0] if message.devices else None
-    head = key.split(".", 1)[0]
+    head = key if "." not in key else key.split(".", 1)[0]
     return next((d for d in message.devices if d.key == head), None)
 
 
@@ -820,6 +820,19 @@ _CATEGORIES_VITAL = [VITAL_SIGNS_CATEGORY, CATEGORY_PHD]
 _CATEGORIES = [CATEGORY_PHD]
 
 
+def _general():
+    """mappings.fhir.observation (it imports this module on first use: imported here on first use too)."""
+    global _general_module
+    if _general_module is None:
+        from . import observation
+
+        _general_module = observation
+    return _general_module
+
+
+_general_module = None
+
+
 def _fusable(m: Metric) -> bool:
     v = m.value
     return (v is not None and (v.kind == "numeric" or v.kind == "compound") and m.effective is not None
@@ -838,9 +851,8 @@ def observations(message: Message, ctx: FhirContext, devices: list[str | None], 
     metrics = message.metrics
     if not metrics or not all(map(_fusable, metrics)):
         return False
-    from .observation import _ZONE_NOTE, _anchor
-
-    anchor, recurs = _anchor(message)
+    general = _general()
+    anchor, recurs = general._anchor(message)
     if not recurs:
         return False
     version = ctx.version
@@ -890,7 +902,7 @@ def observations(message: Message, ctx: FhirContext, devices: list[str | None], 
         res["code"] = static.code if fits else static.unfit_code
         text, assumed = when[1]
         if assumed and default_tz is None:
-            ctx.note("fhir.zone-assumed", m.source.location if m.source is not None else "metric", _ZONE_NOTE)
+            ctx.note("fhir.zone-assumed", m.source.location if m.source is not None else "metric", general._ZONE_NOTE)
         res["effectiveDateTime"] = text
         res[element] = fragment
         if device:
