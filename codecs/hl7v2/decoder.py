@@ -465,7 +465,9 @@ class HL7v2Decoder:
                 ids.append(ident)
         if seg.get(2).strip():  # PID-2 external id (v2.3-2.5, withdrawn later): keep it
             ident = dt.parse_cx(seg.get(2), d)
-            if ident:
+            # senders often repeat PID-3 in PID-2 (FHIR-Converter MDM-T02-02: both '987654321'): one identifier,
+            # not two equal ones in Patient.identifier
+            if ident and ident not in ids:
                 ids.append(ident)
         names = [n for n in (dt.parse_xpn(r, d) for r in repetitions(seg.get(5), d)) if n]
         sex = seg.get(8).strip() or None
