@@ -29,6 +29,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, field_validator
 
 from interop.errors import ConformanceError
+from interop.text import is_ascii_digits
 
 from .finding import Finding
 
@@ -127,7 +128,7 @@ def _norm_code(v: str | int) -> str:
     from interop.terminology import mdc
 
     s = str(v).strip()
-    if s.isdigit():
+    if is_ascii_digits(s):
         return s
     t = mdc.term_by_refid(s)
     return str(t.code) if t else s
@@ -137,7 +138,7 @@ def _norm_unit(v: str | int) -> str:
     from interop.terminology import mdc
 
     s = str(v).strip()
-    if s.isdigit():
+    if is_ascii_digits(s):
         return s
     u = mdc.unit_by_refid(s) or mdc.unit_by_ucum(s)
     return str(u.code) if u else s
@@ -195,12 +196,12 @@ def _describe(aspect: str, value: str) -> str:
         from interop.terminology import mdc
 
         code = value.split("/")[0]
-        t = mdc.term(code) if code.isdigit() else None
+        t = mdc.term(code) if is_ascii_digits(code) else None
         return f"{value} ({t.refid})" if t else value
     if aspect == "units":
         from interop.terminology import mdc
 
-        u = mdc.unit(value) if value.isdigit() else None
+        u = mdc.unit(value) if is_ascii_digits(value) else None
         return f"{value} ({u.refid})" if u else value
     return value
 

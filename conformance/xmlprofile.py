@@ -37,6 +37,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from interop.errors import ConformanceError
+from interop.text import is_ascii_digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +282,7 @@ def _nist(root: ET.Element, path: Path) -> UserProfile:
 
 def _mwb_element(el: ET.Element) -> ElementDef:
     table = el.get("Table")
-    binding = f"HL7{table}" if table and table.isdigit() else table
+    binding = f"HL7{table}" if table and is_ascii_digits(table) else table
     length = _int(el.get("Length"), None)
     return ElementDef(el.get("Name", ""), el.get("Usage", "O"), _int(el.get("Min"), 0) or 0, _int(el.get("Max"), 1),
                       _base(el.get("Datatype", "ST")), None, length, binding, "R",
@@ -324,7 +325,7 @@ def _value_sets(root: ET.Element) -> dict[str, frozenset[str]]:
         out[ident] = frozenset(e.get("Value", "") for e in vs.iter("ValueElement"))
     for t in root.iter("hl7table"):  # Messaging Workbench
         tid = t.get("id", "")
-        out[f"HL7{tid}" if tid.isdigit() else tid] = frozenset(e.get("code", "") for e in t.iter("tableElement"))
+        out[f"HL7{tid}" if is_ascii_digits(tid) else tid] = frozenset(e.get("code", "") for e in t.iter("tableElement"))
     return out
 
 

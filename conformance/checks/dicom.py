@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from interop.text import is_ascii_digits
+
 from .base import Context, fatal_check, rule_registry
 
 Hit = tuple[str, str]
@@ -493,7 +495,7 @@ def value_multiplicity(ctx: DicomInput) -> Iterator[Hit]:
 def _vm_ok(vm: str, n: int) -> bool:
     vm = vm.strip()
     if "-" not in vm:
-        return vm.isascii() and vm.isdigit() and n == int(vm)
+        return is_ascii_digits(vm) and n == int(vm)
     lo, hi = vm.split("-", 1)
     step = 1
     if hi.endswith("n"):

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from interop.text import is_ascii_digits
+
 from .base import Context, fatal_check, rule_registry
 
 Hit = tuple[str, str]
@@ -380,7 +382,7 @@ def mdc_known(ctx: FhirInput) -> Iterator[Hit]:
     mdc = _mdc()
     for where, c, _ in _mdc_codings(ctx):
         code = str(c.get("code", ""))
-        if not (code.isascii() and code.isdigit()):
+        if not is_ascii_digits(code):
             yield where, f"MDC code {code!r} is not a context-free code (partition × 65536 + term)"
         elif int(code) & 0xFFFF < 0xF000 and mdc.term(int(code)) is None:
             yield where, f"MDC code {code} is not in the terminology tables"
@@ -391,7 +393,7 @@ def mdc_display(ctx: FhirInput) -> Iterator[Hit]:
     mdc = _mdc()
     for where, c, _ in _mdc_codings(ctx):
         code = str(c.get("code", ""))
-        term = mdc.term(int(code)) if code.isascii() and code.isdigit() else None
+        term = mdc.term(int(code)) if is_ascii_digits(code) else None
         display = c.get("display")
         if term is not None and display and display not in (term.refid, term.display):
             yield where, f"MDC {code} displayed {display!r}; the term is {term.refid}"
@@ -403,7 +405,7 @@ def unit_fits_code(ctx: FhirInput) -> Iterator[Hit]:
     for where, q, r, comp in _quantities(ctx):
         node = comp if comp is not None else r
         mc = coding(node.get("code"), MDC)
-        if mc is None or not _digits(mc.get("code", "")):
+        if mc is None or not is_ascii_digits(str(mc.get("code", ""))):
             continue
         term = mdc.term(int(mc["code"]))
         if term is not None and term.ucum_units and q.get("code") and q["code"] not in term.ucum_units:
@@ -418,7 +420,7 @@ def loinc_matches_mdc(ctx: FhirInput) -> Iterator[Hit]:
                                                      for j, c in enumerate(r.get("component") or ())]
         for where, cc in nodes:
             m, lc = coding(cc, MDC), coding(cc, LOINC)
-            if not m or not lc or not _digits(m.get("code", "")):
+            if not m or not lc or not is_ascii_digits(str(m.get("code", ""))):
                 continue
             known = {code for code, _ in mdc.loincs_for(int(m["code"]))}
             if known and lc.get("code") not in known:
@@ -640,8 +642,3 @@ def facts(ctx: FhirInput) -> dict[str, set[str]]:
 KIND_R4 = FhirKind("fhir", "R4")
 KIND_R5 = FhirKind("fhir-r5", "R5")
 
-
-def _digits(value: object) -> bool:
-    """Whether `value` is an ASCII decimal code (str.isdigit() alone admits '²', which int() refuses)."""
-    text = str(value)
-    return text.isascii() and text.isdigit()

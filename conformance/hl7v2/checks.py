@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from interop.text import is_ascii_digits
+
 from ..catalogue import check
 from ..finding import Hit
 from .context import V2Context
@@ -421,6 +423,6 @@ def set_001(ctx: V2Context) -> Iterator[Hit]:
         raw = ctx.value(seg, 1)
         expected = counters.get(name, 0) + 1
         counters[name] = expected
-        if raw and raw.isascii() and raw.isdigit() and int(raw) != expected and name != "NTE":
+        if raw and is_ascii_digits(raw) and int(raw) != expected and name != "NTE":
             yield ctx.hit(seg, 1, f"set id {raw} where {expected} was expected ({name} set ids count 1, 2, 3 "
                           "within their parent)")

@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from interop.text import is_ascii_digits
+
 from ..finding import Hit
 from .profile_expr import Anchor, NotEvaluated, parse_path
 from .reference import Child
@@ -243,7 +245,7 @@ def segment_target(trees: list[tuple[tuple[Child, ...], str]], group: str, targe
         children, parts = g.children, target.split(".")
         for k, part in enumerate(parts):
             head = part.split("[", 1)[0]
-            if not (head.isascii() and head.isdigit()) or not 1 <= int(head) <= len(children):
+            if not is_ascii_digits(head) or not 1 <= int(head) <= len(children):
                 return None
             child = children[int(head) - 1]
             if not child.is_group:

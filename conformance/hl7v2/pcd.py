@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from interop.codecs.hl7v2.tokenizer import Segment
 
 from interop.terminology import mdc, status
+from interop.text import is_ascii_digits
 
 from ..catalogue import check
 from ..finding import Hit
@@ -255,7 +256,7 @@ def obx_031(ctx: V2Context) -> Iterator[Hit]:
         if not mdc_at(ctx, obx):
             continue
         code, _refid, at = mdc_code(ctx, obx)
-        if not code.isdigit():
+        if not is_ascii_digits(code):
             yield ctx.hit(obx, 3, f"OBX-3.{at} {code!r} is not an MDC context-free code (decimal "
                           "partition * 65536 + term code)", comp=at)
 
@@ -264,7 +265,7 @@ def obx_031(ctx: V2Context) -> Iterator[Hit]:
 def obx_032(ctx: V2Context) -> Iterator[Hit]:
     for obx in _obx(ctx):
         code, _refid, at = mdc_code(ctx, obx)
-        if code.isdigit() and mdc.term(code) is None:
+        if is_ascii_digits(code) and mdc.term(code) is None:
             yield ctx.hit(obx, 3, f"MDC code {code} is not in the terminology tables (IEEE 11073-10101 / "
                           "IHE PCD Rosetta rows this project carries)", comp=at)
 
@@ -273,7 +274,7 @@ def obx_032(ctx: V2Context) -> Iterator[Hit]:
 def obx_033(ctx: V2Context) -> Iterator[Hit]:
     for obx in _obx(ctx):
         code, refid, at = mdc_code(ctx, obx)
-        t = mdc.term(code) if code.isdigit() else None
+        t = mdc.term(code) if is_ascii_digits(code) else None
         if t is None or not refid.startswith("MDC_"):
             continue
         alias = mdc.term_by_refid(refid)
@@ -368,7 +369,7 @@ def obx_062(ctx: V2Context) -> Iterator[Hit]:
         if ctx.value(obx, 6, 3).strip() != "MDC":
             continue
         code, refid = ctx.value(obx, 6, 1).strip(), ctx.value(obx, 6, 2).strip()
-        u = mdc.unit(code) if code.isdigit() else None
+        u = mdc.unit(code) if is_ascii_digits(code) else None
         if u is None:
             yield ctx.hit(obx, 6, f"OBX-6.1 {code!r} is not an MDC unit code (partition 4)", comp=1)
         elif refid.startswith("MDC_") and refid != u.refid:
@@ -391,7 +392,7 @@ def _unit_ucum(ctx: V2Context, obx: Segment) -> str | None:
     code, system = ctx.value(obx, 6, 1).strip(), ctx.value(obx, 6, 3).strip()
     if system == "UCUM":
         return code
-    u = mdc.unit(code) if system == "MDC" and code.isdigit() else None
+    u = mdc.unit(code) if system == "MDC" and is_ascii_digits(code) else None
     return u.ucum if u else None
 
 
@@ -399,7 +400,7 @@ def _unit_ucum(ctx: V2Context, obx: Segment) -> str | None:
 def obx_063(ctx: V2Context) -> Iterator[Hit]:
     for obx in _obx(ctx):
         code = mdc_code(ctx, obx)[0]
-        t = mdc.term(code) if code.isdigit() else None
+        t = mdc.term(code) if is_ascii_digits(code) else None
         if t is None or not t.ucum_units or not ctx.value(obx, 6, 1).strip():
             continue
         ucum = _unit_ucum(ctx, obx)

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from interop.codecs.hl7v2 import alarm as alert_table
 from interop.codecs.hl7v2.tokenizer import Segment
 
+from interop.text import is_ascii_digits
+
 from ..catalogue import check
 from ..finding import Hit
 from .checks import shown, valid_dtm
@@ -247,7 +249,7 @@ def obx_031(ctx: V2Context) -> Iterator[Hit]:
             code = ctx.value(event, 3, 1).strip()
             if code == "196616":  # MDC_EVT_ALARM: the alert code is OBX-5 (CWE)
                 code = ctx.value(event, 5, 1).strip()
-            if ctx.value(event, 3, 3).strip() != "MDC" or not (code.isascii() and code.isdigit()) or not EVT_FIRST <= int(code) <= EVT_LAST:
+            if ctx.value(event, 3, 3).strip() != "MDC" or not is_ascii_digits(code) or not EVT_FIRST <= int(code) <= EVT_LAST:
                 yield ctx.hit(event, 3, f"the event facet's code {shown(code)} is not an MDC event code "
                               "(partition 3, MDC_EVT_*)")
 

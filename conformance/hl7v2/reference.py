@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
 
+from interop.text import is_ascii_digits
+
 # MSH-12 values and the hl7apy module holding that version's definitions.
 VERSIONS = {
     "2.3": "v2_3", "2.3.1": "v2_3_1", "2.4": "v2_4", "2.5": "v2_5", "2.5.1": "v2_5_1", "2.6": "v2_6",
@@ -159,7 +161,7 @@ def reference(version: str) -> Reference | None:
             name, ref, (mn, mx), _kind = entry
             tail = name.rsplit("_", 1)[-1]
             # hl7apy leaves withdrawn fields out: place each by the number in its name
-            number = int(tail) if tail.isascii() and tail.isdigit() and "_" in name else max(by_number, default=0) + 1
+            number = int(tail) if is_ascii_digits(tail) and "_" in name else max(by_number, default=0) + 1
             if ref is None:  # hl7apy leaves a few fields undefined (e.g. ADD-1 in some versions)
                 by_number[number] = FieldDef("", "ST", None, mn, mx, ())
                 continue

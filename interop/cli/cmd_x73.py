@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from interop.cli.options import BundleType, FhirVersion
+from interop.text import is_ascii_digits
 
 PROFILES = ("x73-bp", "x73-scale", "x73-pulseox", "x73-thermo", "x73-glucose")
 
@@ -88,7 +89,7 @@ def _patients(values: list[str] | None) -> str | dict[int, str] | None:
     out: dict[int, str] = {}
     for v in values:
         person, sep, pid = v.partition("=")
-        if not sep or not (person.strip().isascii() and person.strip().isdigit()) or not pid.strip():
+        if not sep or not is_ascii_digits(person.strip()) or not pid.strip():
             raise UsageError(f"--patient {v!r}: expected ID, or PERSON=ID with a numeric 20601 person-id")
         out[int(person)] = pid.strip()
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from interop.cli.translation import BUNDLES, ENGINES, SOURCES, TARGETS, Options, run
+from interop.text import is_ascii_digits
 
 # option → (Options field, choices or type); flags have `bool`
 OPTIONS: dict[str, tuple[str, object]] = {
@@ -70,7 +71,7 @@ def parse(args: list[str]) -> tuple[list[str], Options] | None:
         elif kind is list:
             setattr(opts, field, [*(getattr(opts, field) or []), value])
         elif kind is int:
-            if not (value.isascii() and value.isdigit()):
+            if not is_ascii_digits(value):
                 return None
             setattr(opts, field, int(value))
         else:

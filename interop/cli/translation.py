@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from interop.cli.inputs import expand, is_many
+from interop.text import is_ascii_digits
 
 SUFFIX = {"fhir-r4": ".fhir.json", "fhir-r5": ".fhir.json", "canonical": ".canonical.json", "hl7v2": ".hl7"}
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
@@ -114,7 +115,7 @@ def patients(values: list[str]) -> str | dict[int, str]:
     out: dict[int, str] = {}
     for v in values:
         user, sep, ident = v.partition("=")
-        if not sep or not (user.strip().isascii() and user.strip().isdigit()) or not ident.strip():
+        if not sep or not is_ascii_digits(user.strip()) or not ident.strip():
             raise ValueError(f"{v!r}: expected ID, or USER=ID with a numeric user id")
         out[int(user)] = ident.strip()
     return out

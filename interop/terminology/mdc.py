@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from interop.text import is_ascii_digits
+
 DATA = Path(__file__).resolve().parent / "data"
 
 MDC_SYSTEM = "urn:iso:std:iso:11073:10101"
@@ -104,7 +106,7 @@ def _code(code: int | str) -> int | None:
         return code
     if isinstance(code, str):
         s = code.strip()
-        if s.isdigit() and s.isascii():
+        if is_ascii_digits(s):
             return int(s)
     return None
 

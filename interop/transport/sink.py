@@ -29,6 +29,7 @@ from typing import Protocol, runtime_checkable
 import orjson
 
 from interop.errors import TransportError, UsageError
+from interop.text import is_ascii_digits
 from interop.transport import fhirsplit
 
 log = logging.getLogger("interop.sink")
@@ -308,7 +309,7 @@ def _check_batch_response(body: bytes, url: str) -> None:
             outcome = (entry.get("response") or {}).get("outcome")
             detail = _outcome_text(orjson.dumps(outcome)) if outcome else ""
             raise SinkRejected(f"FHIR server refused a batch entry at {url} ({status}){': ' + detail if detail else ''}",
-                               status=int(status[:3]) if status[:3].isascii() and status[:3].isdigit() else None)
+                               status=int(status[:3]) if is_ascii_digits(status[:3]) else None)
         if status[:1] == "5":
             raise SinkUnavailable(f"FHIR server failed a batch entry at {url} ({status})")
 

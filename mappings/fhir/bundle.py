@@ -11,6 +11,7 @@ import orjson
 
 from interop.errors import MappingError
 from interop.model import Issue, Message, Timestamp
+from interop.text import is_ascii_digits
 
 from . import datatypes as fd
 from . import prepared
@@ -206,7 +207,7 @@ def _parse_tz(text: str) -> timezone:
         return UTC
     sign = -1 if t.startswith("-") else 1
     digits = t.lstrip("+-").replace(":", "")
-    if len(digits) != 4 or not (digits.isascii() and digits.isdigit()):
+    if len(digits) != 4 or not is_ascii_digits(digits):
         raise MappingError(f"time zone {text!r}: expected +HH:MM, -HHMM or Z")
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from interop.model import MDC_SYSTEM, Message
+from interop.text import is_ascii_digits
 
 from .context import FhirContext, make_entry, recurring_id, stable_id
 
@@ -32,7 +33,7 @@ def _lead(m) -> bool:
     if v is None or v.kind != "sample-array":
         return False
     code = m.code.code_in(MDC_SYSTEM)
-    return code is not None and code.isascii() and code.isdigit() and int(code) in LEADS
+    return code is not None and is_ascii_digits(code) and int(code) in LEADS
 
 
 def build(message: Message, ctx: FhirContext) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from interop.codecs.hl7v2.batch import batch_messages
 from interop.codecs.hl7v2.tokenizer import CHARSETS, Delimiters, read_delimiters, strip_framing
 from interop.errors import DecodeError
+from interop.text import is_ascii_digits
 from interop.transport.store import NewItem
 
 from .ack import PROCESSING_IDS, VERSIONS, AckError, MessageHeader
@@ -184,7 +185,7 @@ def inspect_batch(payload: bytes, peer: str) -> BatchVerdict:
                 file = tuple(f)
             elif name == b"BHS" and batch is None:
                 batch = tuple(f)
-            elif name == b"BTS" and len(f) > 2 and f[2].strip().isascii() and f[2].strip().isdigit():
+            elif name == b"BTS" and len(f) > 2 and is_ascii_digits(f[2].strip()):
                 declared = int(f[2].strip())
     verdicts = tuple(inspect(chunk, peer) for _, chunk in batch_messages(body))
     return BatchVerdict(BatchHeader(d, file, batch, declared), verdicts)
