@@ -9,6 +9,7 @@ table are answered by `default_action` (20601: an APDU that is not allowed in a 
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -246,13 +247,18 @@ TRANSITION_TABLE: dict[tuple[str, str], Action] = {
 }
 
 
+HISTORY_LENGTH = 256  # transitions kept for diagnostics (conformance reports, logs)
+
+
 class StateMachine:
     """Looks up (event, state) and runs the action; the action returns the next state."""
 
     def __init__(self, association: Association) -> None:
         self.association = association
         self.current_state = UNASSOCIATED
-        self.history: list[tuple[str, str, str]] = []  # (event, state before, state after)
+        # (event, state before, state after) of the latest transitions: an agent that stays associated for
+        # days sends an APDU per measurement, so only the last HISTORY_LENGTH are kept
+        self.history: deque[tuple[str, str, str]] = deque(maxlen=HISTORY_LENGTH)
 
     def do_action(self, event: str, apdu: Any = None) -> str:
         """Run the action for `event` in the current state and move to the state it returns."""

@@ -44,6 +44,17 @@ def test_annex_h_session_answers_are_the_annex_bytes() -> None:
         "associating", "configuring", "operating", "operating", "operating", "unassociated"]
 
 
+
+def test_history_keeps_only_the_latest_transitions_of_a_long_association() -> None:
+    m = manager()
+    m.receive(load("antidote_H211"))
+    m.receive(load("antidote_H221"))
+    for _ in range(fsm.HISTORY_LENGTH + 50):  # a monitor that reports for days on one association
+        m.receive(load("antidote_H241"))
+    assert len(m.fsm.history) == fsm.HISTORY_LENGTH
+    assert m.fsm.history[-1] == (m.fsm.history[-1][0], "operating", "operating")
+    assert m.fsm.history[0][1:] == ("operating", "operating")  # associating/configuring have aged out
+
 def test_standard_config_goes_straight_to_operating_and_asks_for_mds() -> None:
     m = manager(request_mds=True)
     out = m.receive(load("antidote_H211_ID_02BC"))
