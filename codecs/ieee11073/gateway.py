@@ -22,6 +22,7 @@ from interop.model import (
     Identifier,
     ProductionSpec,
 )
+from interop.text import is_ascii_digits
 
 GATEWAY_KEY = "phg"
 UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Universal", "Etc/Universal", "GMT",
@@ -81,8 +82,8 @@ def parse_zone(text: str) -> tzinfo:
     t = text.strip()
     if t.upper() in ("Z", "UTC"):
         return UTC
-    if t[:1] in "+-" and t[1:].replace(":", "").isdigit() and len(t[1:].replace(":", "")) == 4:
-        digits = t[1:].replace(":", "")
+    digits = t[1:].replace(":", "")
+    if t[:1] in "+-" and len(digits) == 4 and is_ascii_digits(digits):
         sign = -1 if t[0] == "-" else 1
         return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
     try:

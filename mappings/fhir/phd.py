@@ -32,6 +32,7 @@ from typing import Any
 from interop.memo import Memo
 from interop.model import MDC_SYSTEM, Device, Message, Metric, Timestamp
 from interop.model.common import UCUM_SYSTEM
+from interop.text import is_ascii_digits
 
 from . import datatypes as fd
 from .context import FhirContext, encode_query, hex_urn, id_prefix, stable_id, stable_id_after
@@ -296,7 +297,7 @@ def device_properties(device: Device, ctx: FhirContext) -> list[dict[str, Any]]:
 
 
 def _mdc_code(refid: str) -> str | None:
-    if refid.isascii() and refid.isdigit():
+    if is_ascii_digits(refid):
         return refid
     try:
         from interop.terminology import mdc

@@ -80,3 +80,13 @@ def test_system_id_spellings(text: str, expected: str) -> None:
 def test_system_id_refused(text: str) -> None:
     with pytest.raises(UsageError, match="expected an EUI-64"):
         parse_system_id(text)
+
+
+@pytest.mark.parametrize("text", ["+²²00", "+05:3٠", "+0530x", "+5:30"])
+def test_a_zone_offset_with_other_than_four_ascii_digits_is_a_usage_error(text: str) -> None:
+    from interop.codecs.ieee11073.gateway import parse_zone
+
+    from interop.errors import UsageError
+
+    with pytest.raises(UsageError, match="expected an IANA name"):
+        parse_zone(text)
