@@ -53,6 +53,23 @@ class RawItem:
         return self._dict.get(tag)
 
 
+class _LittleExplicitItem(RawItem):
+    """An item `_defined_items` read from Explicit VR Little Endian data (its byte order and VR form are the
+    class's: made without setting them per item)."""
+
+    __slots__ = ()
+    is_little_endian = True  # type: ignore[assignment]
+    is_implicit_VR = False  # type: ignore[assignment]
+
+
+class _BigExplicitItem(RawItem):
+    """An item `_defined_items` read from Explicit VR Big Endian data."""
+
+    __slots__ = ()
+    is_little_endian = False  # type: ignore[assignment]
+    is_implicit_VR = False  # type: ignore[assignment]
+
+
 def parse_items(buf: bytes, little: bool, implicit: bool, depth: int = 0) -> list[RawItem]:
     """Items of a sequence value; ValueError when the bytes are not items."""
     if depth > MAX_DEPTH:
@@ -74,8 +91,11 @@ _SHORT_VR_NUMBERS = {little: {int.from_bytes(raw, _ORDER[little]): vr for raw, v
 _LONG_VR_NUMBERS = {little: {int.from_bytes(raw, _ORDER[little]): vr for raw, vr in _LONG_VRS.items()}
                     for little in (True, False)}
 _NUMBERED_HEADER = {True: Struct("<HHHH"), False: Struct(">HHHH")}  # group, element, VR as a number, length
-_DEFINED = {little: (_HEADER[little].unpack_from, _NUMBERED_HEADER[little].unpack_from, _LONG[little].unpack_from,
-                     _SHORT_VR_NUMBERS[little], _LONG_VR_NUMBERS[little])
+_ITEM_HEADER = {True: Struct("<LL"), False: Struct(">LL")}  # (FFFE,E000) as one number, then the item length
+_ITEM_TAG = {True: 0xE000FFFE, False: 0xFFFEE000}  # the item tag read that way in each byte order
+_DEFINED = {little: (_ITEM_HEADER[little].unpack_from, _NUMBERED_HEADER[little].unpack_from, _LONG[little].unpack_from,
+                     _SHORT_VR_NUMBERS[little], _LONG_VR_NUMBERS[little], _ITEM_TAG[little],
+                     _LittleExplicitItem if little else _BigExplicitItem)
             for little in (True, False)}  # what `_defined_items` uses, looked up once a call
 
 
@@ -87,17 +107,17 @@ def _defined_items(buf: bytes, little: bool) -> list[RawItem] | None:
     The bounds are checked once per item, not per element: an element header or value that runs past its
     item leaves the element loop at a position other than the item's end (a header past the whole value
     raises struct.error), and either means None. The elements read until then are dropped with the item."""
-    item_header, element_header, long, short_vrs, long_vrs = _DEFINED[little]
+    item_header, element_header, long, short_vrs, long_vrs, item_tag, item_class = _DEFINED[little]
     new = tuple.__new__
     make = object.__new__  # a RawItem without the Python-level __init__ call
     items: list[RawItem] = []
     pos, end = 0, len(buf)
     try:
         while pos < end:
-            group, element, length = item_header(buf, pos)
+            tag, length = item_header(buf, pos)
             pos += 8
             item_end = pos + length
-            if group != 0xFFFE or element != 0xE000 or item_end > end:  # also undefined length (item_end > end)
+            if tag != item_tag or item_end > end:  # also undefined length (item_end > end)
                 return None
             out: dict[int, RawElement] = {}
             while pos < item_end:
@@ -116,10 +136,8 @@ def _defined_items(buf: bytes, little: bool) -> list[RawItem] | None:
                 pos += length  # an undefined length (0xFFFFFFFF) runs past the item
             if pos != item_end:  # a header or value ran past the item
                 return None
-            item = make(RawItem)
+            item = make(item_class)
             item._dict = out
-            item.is_little_endian = little
-            item.is_implicit_VR = False
             items.append(item)
     except struct_error:  # a header past the end of the value
         return None

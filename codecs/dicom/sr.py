@@ -9,6 +9,7 @@ coding (DCM, SCT, LN) with its unit in UCUM.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from struct import Struct
 from typing import TYPE_CHECKING
 
 from interop.model import (
@@ -312,6 +313,30 @@ class _Walker:
                     return items
         return self._items(it, elements, MEASURED_VALUE_SEQUENCE, where)
 
+    def _usual_measured(self, elem) -> tuple[CodeableConcept, bytes] | None:
+        """(units, Numeric Value bytes) of the usual Measured Value Sequence, read straight from its bytes: one
+        Explicit VR Little Endian item of defined length holding exactly Measurement Units Code Sequence and a
+        DS Numeric Value, units remembered by `Context.concept`; None for anything else (read as items)."""
+        if type(elem) is not RawElement or elem[1] != "SQ" or elem[5] or elem[4] is not True:
+            return None
+        buf = elem[3]
+        size = len(buf)
+        if size < 28:
+            return None
+        group, element, length, units_group, units_element, units_vr, _, units_length = _MV_HEAD(buf, 0)
+        at = 20 + units_length  # the Numeric Value's header
+        if (group != 0xFFFE or element != 0xE000 or length + 8 != size or units_group != 0x0040
+                or units_element != 0x08EA or units_vr != b"SQ" or not units_length or at + 8 > size):
+            return None
+        number_group, number_element, number_vr, number_length = _NUMBER_HEAD(buf, at)
+        if (number_group != 0x0040 or number_element != 0xA30A or number_vr != b"DS"
+                or at + 8 + number_length != size):
+            return None
+        units = _CONCEPTS.get((buf[20:at], True, False, self.terms, self.codec, None))
+        if units is None:
+            return None
+        return units, buf[at + 8:]
+
     def _num(self, it: Dataset, elements, where: str, ident: str, container: str, concept: CodeableConcept | None,
              when: Timestamp | None, site: CodeableConcept | None) -> tuple[Quantity | None, str | None]:
         """The NUM's first value as a Quantity (and a Metric); with several values (RF dose reports put one per
@@ -320,11 +345,18 @@ class _Walker:
         every = None
         quantity = None
         absent = None
-        measured = self._measured(it, elements, where)
         value_where = where + _MEASURED_VALUE_ITEM
+        usual = self._usual_measured(elements.get(MEASURED_VALUE_SEQUENCE)) if elements is not None else None
+        if usual is not None:
+            measured = True
+            units, raw = usual
+            number, values = self._raw_number(raw, value_where)
+        else:
+            measured = self._measured(it, elements, where)
+            units = _SLOW
+            if measured:
+                number, values = self._number(measured[0], value_where)
         if measured:
-            mv = measured[0]
-            number, values = self._number(mv, value_where)
             if len(values) > 1:
                 every = "\\".join(str(getattr(v, "original_string", None) or v).strip() for v in values)
                 ctx.issues.append(Issue(severity="warning", code="dicom.sr-multivalue",
@@ -336,12 +368,14 @@ class _Walker:
                 ctx.missing(value_where, NUMERIC_VALUE, "Numeric Value")
             else:
                 unit = ucum = None
-                mv_elements = getattr(mv, "_dict", None)
-                units = None
-                if mv_elements is not None:
-                    units = self._remembered(mv_elements.get(UNITS))
-                if units is None:
-                    units = self._concept(mv, mv_elements, UNITS, value_where)
+                if units is _SLOW:
+                    mv = measured[0]
+                    mv_elements = getattr(mv, "_dict", None)
+                    units = None
+                    if mv_elements is not None:
+                        units = self._remembered(mv_elements.get(UNITS))
+                    if units is None:
+                        units = self._concept(mv, mv_elements, UNITS, value_where)
                 if units is None:
                     ctx.missing(value_where, UNITS, "Measurement Units Code Sequence")
                 else:
@@ -371,7 +405,11 @@ class _Walker:
         elem = elements.get(NUMERIC_VALUE) if elements is not None else None
         if elem is None or elem.VR not in _NUMBER_VRS or not getattr(elem, "is_raw", False):
             return ctx.decimal(mv, NUMERIC_VALUE, where), ctx.values(mv, NUMERIC_VALUE, where) or ()
-        raw = elem.value
+        return self._raw_number(elem.value, where)
+
+    def _raw_number(self, raw: bytes, where: str) -> tuple[Decimal | None, list]:
+        """The first value of a raw DS/IS Numeric Value as a Decimal, and all its values as text."""
+        ctx = self.ctx
         text = raw.decode("latin_1").rstrip("\x00 ") if raw else ""
         if not text:
             return None, ()
@@ -394,4 +432,6 @@ class _Walker:
         return number, values
 
 
+_MV_HEAD = Struct("<HHLHH2sHL").unpack_from  # item header, then the Measurement Units Code Sequence's header
+_NUMBER_HEAD = Struct("<HH2sH").unpack_from  # the Numeric Value's header
 _MEASURED_VALUE_ITEM = _MEASURED_VALUE_TEXT + "[0]."
