@@ -338,7 +338,10 @@ class ForwardEngine:
             new = sum(1 for r in results if not r.duplicate)
             self.stats.duplicates += len(results) - new
             self.stats.accepted += new
-            if new:
+            # wake the worker only for rows it can take now: rows of an open group (a DICOM study being
+            # received) wait for `seal`, which wakes it; waking it per commit would run its queue look-up
+            # and WAL checkpoint beside every acknowledgement
+            if any(not r.duplicate and it.sealed for (it, _), r in zip(batch, results, strict=True)):
                 self._notify()
         _resolve([fut for _, fut in batch], results, error)
 

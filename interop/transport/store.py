@@ -386,6 +386,44 @@ class DurableStore:
                 pass
         return n
 
+    def preallocate_wal(self, size: int = 16 << 20) -> bool:
+        """Grow the WAL file to `size` bytes now, if it is smaller, so that the commits after it overwrite
+        blocks the file already has: on ext4 an fsync that changes no file size needs no journal commit
+        (0.4–0.5 ms against 0.7 ms per commit of a 40 KB row here). A WAL keeps its size after checkpoints,
+        so a store in use is in that state anyway; this gives a fresh one (or one purged) the same.
+
+        How: a scratch row of `size` zero bytes is inserted with a small page cache, so SQLite spills its
+        pages into the WAL before the commit, and then rolled back: the WAL file keeps the length, the
+        database and its schema are unchanged. Returns True when the WAL has grown."""
+        wal = Path(f"{self.path}-wal")
+
+        def wal_size() -> int:
+            try:
+                return wal.stat().st_size
+            except OSError:
+                return 0
+
+        if wal_size() >= size:
+            return False
+        with self._lock:
+            db = self._db
+            try:
+                (cache,) = db.execute("PRAGMA cache_size").fetchone()
+                db.execute("PRAGMA cache_size=64")
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                    try:
+                        db.execute("CREATE TABLE wal_preallocation(b BLOB)")
+                        # the last pages stay in the cache, never written: ask for a little more
+                        db.execute("INSERT INTO wal_preallocation VALUES (zeroblob(?))", (size + (1 << 20),))
+                    finally:
+                        db.execute("ROLLBACK")
+                finally:
+                    db.execute(f"PRAGMA cache_size={int(cache)}")
+            except sqlite3.Error:
+                return False  # commits append to the WAL then, as before: slower, as safe
+        return wal_size() >= size
+
     def checkpoint(self, min_pages: int = CHECKPOINT_PAGES) -> bool:
         """Copy the WAL into the database file when it holds at least `min_pages` pages (PASSIVE: never
         waits for, nor blocks, a listener's commit). Called by the forwarding worker between batches;

@@ -101,15 +101,15 @@ def test_trickled_pdu_is_cut_at_the_pdu_deadline(serve) -> None:
     sock.close()
 
 
-def test_limit_reached_by_busy_peers_rejects_transient_with_a_clear_log_line(serve) -> None:
+def test_limit_reached_by_busy_peers_rejects_transient_with_a_clear_log_line(serve, dcmtk) -> None:
     server = serve("--max-associations", "2")
     stop = threading.Event()
     busy = [scu(f"BUSY{n}").associate("127.0.0.1", server.port, ae_title="INTEROP") for n in range(2)]
     assert all(a.is_established for a in busy)
 
     def keep_busy(assoc) -> None:  # a C-ECHO every 0.1 s: never stalled, never evicted
-        while not stop.is_set():
-            assert assoc.send_c_echo().Status == 0x0000
+        while not stop.is_set() and assoc.is_established:
+            assoc.send_c_echo()
             time.sleep(0.1)
 
     threads = [threading.Thread(target=keep_busy, args=(a,), daemon=True) for a in busy]
@@ -117,19 +117,45 @@ def test_limit_reached_by_busy_peers_rejects_transient_with_a_clear_log_line(ser
         t.start()
     try:
         time.sleep(2.5)
-        third = scu("THIRD", (VERIFICATION,)).associate("127.0.0.1", server.port, ae_title="INTEROP")
-        assert third.is_rejected
-        rj = third.acceptor.primitive
-        assert (rj.result, rj.result_source, rj.diagnostic) == (0x02, 0x03, 0x02)
+        # the third peer is dcmtk's echoscu: pynetdicom's requestor reports an A-ASSOCIATE-RJ that arrives before
+        # its calling thread has seen the transport come up as "aborted" (AE-4 closes the socket, then
+        # `negotiate_association` finds it closed and aborts), and the refusal here is immediate
+        third = subprocess.run([dcmtk["echoscu"], "-aet", "THIRD", "-aec", "INTEROP", "127.0.0.1", str(server.port)],
+                               capture_output=True, text=True, timeout=30)
+        assert all(a.is_established for a in busy)  # neither busy peer was evicted to make room
     finally:
         stop.set()
         for t in threads:
             t.join(5)
         for a in busy:
             a.release()
+    assert third.returncode != 0
+    assert "Association Rejected" in third.stderr, third.stderr + server.log
+    # PS3.8 Table 9-21: result 2, source 3, reason 2
+    assert "Result: Rejected Transient, Source: Service Provider (Presentation Related)" in third.stderr
+    assert "Reason: Local Limit Exceeded" in third.stderr
+    assert all(a.is_released for a in busy)  # released by the test, not aborted by the server
     assert "connection limit reached (2/2, all making progress); refusing 127.0.0.1:" in server.log
+    assert "connections; closed" not in server.log  # no eviction
     # once the busy peers are gone the next one is served
     again = scu("THIRD", (VERIFICATION,)).associate("127.0.0.1", server.port, ae_title="INTEROP")
+    assert again.is_established and again.send_c_echo().Status == 0x0000
+    again.release()
+
+
+def test_silent_connection_is_closed_by_artim_with_a_log_line(serve) -> None:
+    server = serve("--pdu-timeout", "1")
+    sock = _connect(server.port)  # connected, never sends an A-ASSOCIATE-RQ
+    started = time.monotonic()
+    assert _closed_by_server(sock, 10.0)
+    assert 0.9 < time.monotonic() - started < 5.0
+    deadline = time.monotonic() + 5
+    while "no A-ASSOCIATE-RQ within 1 s of connecting (ARTIM); connection closed" not in server.log:
+        assert time.monotonic() < deadline, server.log
+        time.sleep(0.05)
+    sock.close()
+    # the server keeps serving
+    again = scu("AGAIN", (VERIFICATION,)).associate("127.0.0.1", server.port, ae_title="INTEROP")
     assert again.is_established and again.send_c_echo().Status == 0x0000
     again.release()
 
@@ -139,12 +165,17 @@ def test_200_concurrent_associations_are_all_stored(serve, tmp_path: Path) -> No
 
     from .data import CT_IMAGE_STORAGE
 
-    server = serve("--quiet-period", "0")
+    # 200 pynetdicom requestors in this one process, each polling every millisecond on two threads, are slow on a
+    # loaded 2-core machine: a requestor may send its A-ASSOCIATE-RQ more than 10 s after its connection was
+    # accepted, and the server's ARTIM (--pdu-timeout, 10 s by default) then closes it as the standard says
+    # (PS3.8 9.1.5). This test is about admission, not ARTIM (see test_silent_connection_is_closed_by_artim):
+    # the server waits as long as the clients do.
+    server = serve("--quiet-period", "0", "--pdu-timeout", "60")
     (path, _), = ct_study(tmp_path / "in", 1)
     template = dcmread(path)
     results: list[int] = []
     lock = threading.Lock()
-    gate = threading.Barrier(200, timeout=30)
+    gate = threading.Barrier(200, timeout=120)
 
     def one(n: int) -> None:
         ds = template.copy()
@@ -152,7 +183,12 @@ def test_200_concurrent_associations_are_all_stored(serve, tmp_path: Path) -> No
         ds.StudyInstanceUID = f"1.2.826.0.1.3680043.10.1139.{n}"
         ae = scu(f"SCU{n}", (CT_IMAGE_STORAGE,))
         ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 60  # a loaded CI machine is slow, not wrong
-        gate.wait()
+        try:
+            gate.wait()
+        except threading.BrokenBarrierError:
+            with lock:
+                results.append(-2)  # the test could not start its 200 clients together
+            return
         assoc = ae.associate("127.0.0.1", server.port, ae_title="INTEROP")
         status = assoc.send_c_store(ds).Status if assoc.is_established else -1
         if assoc.is_established:
@@ -165,6 +201,6 @@ def test_200_concurrent_associations_are_all_stored(serve, tmp_path: Path) -> No
         t.start()
     for t in threads:
         t.join(90)
-    assert results.count(0x0000) == 200, sorted(set(results))
+    assert results.count(0x0000) == 200, (sorted(set(results)), results.count(0x0000), server.log[-5000:])
     rows = wait_rows(server.store, [("dicom-instance", "done")] * 200, timeout=30, project=lambda r: (r[0], r[2]))
     assert rows == [("dicom-instance", "done")] * 200

@@ -16,13 +16,13 @@ from hypothesis import strategies as st
 
 from interop.errors import DecodeError
 from interop.transport.dicom.node import KIND_INSTANCE, decode_instance, fhir_translator, merge_study
-from interop.transport.dicom.part10 import peek_study_uid
+from interop.transport.dicom.part10 import peek_study_uid, walk_study_uid
 from interop.transport.dicom.studies import StudyTracker, StudyTranslator, study_group
 from interop.transport.forward import ForwardEngine, RetryPolicy
 from interop.transport.sink import SinkUnavailable
 from interop.transport.store import DurableStore, NewItem
 
-from .data import CT_INSTANCE, CT_STUDY, ct_study
+from .data import CT_INSTANCE, CT_STUDY, corrupt_file, ct_study
 
 
 class FlakySink:
@@ -186,6 +186,8 @@ def _ct_meta() -> bytes:
 def test_valid_file_meta_then_arbitrary_dataset_only_raises_decode_error(body: bytes) -> None:
     peeked = peek_study_uid(_ct_meta() + body)  # never raises
     assert peeked is None or isinstance(peeked, str)
+    walked = walk_study_uid(_ct_meta() + body)  # never raises either
+    assert walked is None or isinstance(walked, str)
     try:
         decode_instance(_ct_meta() + body, "fuzz")
     except DecodeError:
@@ -217,3 +219,62 @@ def test_peek_agrees_with_pydicom_on_its_test_files() -> None:
             found += 1
             assert peeked == str(ref).strip("\0 "), name
     assert found >= 50
+
+
+def test_walk_vouches_only_for_well_formed_element_streams(tmp_path: Path) -> None:
+    """The check a C-STORE is acknowledged on: pydicom's test files it walks give pydicom's Study Instance
+    UID; a bad VR, a cut value, a missing Study Instance UID give None (then the codec decides)."""
+    import os
+    import warnings
+
+    from pydicom import dcmread
+    from pydicom.data import get_testdata_file
+
+    folder = os.path.dirname(get_testdata_file("CT_small.dcm"))
+    walked = 0
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".dcm"):
+            continue
+        raw = Path(folder, name).read_bytes()
+        study = walk_study_uid(raw)
+        if study is None:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert study == dcmread(os.path.join(folder, name)).StudyInstanceUID, name
+        walked += 1
+    assert walked >= 50  # of 78 in pydicom 3.0 (deflated, truncated, no study UID and odd encodings are not)
+    ct = Path(get_testdata_file("CT_small.dcm")).read_bytes()
+    assert walk_study_uid(ct) == "1.3.6.1.4.1.5962.1.2.1.20040119072730.12322"
+    assert walk_study_uid(corrupt_file(tmp_path).read_bytes()) is None  # VR "ZZ" at (0008,0016)
+    assert walk_study_uid(ct[:-1]) is None  # Pixel Data one byte short
+    assert walk_study_uid(Path(get_testdata_file("MR_truncated.dcm")).read_bytes()) is None
+    i = ct.find(b"\x20\x00\x0d\x00UI")  # (0020,000D) renamed (0020,000B): no Study Instance UID
+    assert i > 0 and walk_study_uid(ct[:i] + b"\x20\x00\x0b\x00" + ct[i + 4:]) is None
+
+
+def test_instance_that_cannot_be_decoded_at_translation_is_left_out_and_its_rows_partial(
+        tmp_path: Path, study_files) -> None:
+    """Instances are decoded when their study is translated: one that passed the walk but cannot be decoded is
+    left out of the Bundle, and the unit's rows say so (`partial` with the reason), the others emitted."""
+    sink = FlakySink()
+    node = Node(tmp_path / "store", sink)
+
+    def decode(data: bytes, label: str | None):
+        if label == "bad":
+            raise DecodeError("value cannot be read", standard="dicom", position="(0008,0020)", expected="a DA")
+        return decode_instance(data, label)
+
+    node.translator.decode = decode
+    for n, data in enumerate(study_files[:2]):
+        study = walk_study_uid(data)
+        node.engine.accept(NewItem(KIND_INSTANCE, "bad" if n else "good", data, {}, group=study_group(study),
+                                   sealed=False))
+        node.tracker.add(study, 1)
+    node.tracker.association_ended(1)
+    wait(lambda: len(sink.bundles) == 1)
+    assert instances(sink.bundles[0][1]) == [CT_INSTANCE]
+    wait(lambda: node.store.counts() == {"partial": 2})
+    reasons = {r.key: r.reason for r in node.store.rows("partial")}
+    assert "instance bad left out" in reasons["good"] and "(0008,0020)" in reasons["bad"]
+    node.close()

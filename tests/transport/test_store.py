@@ -88,3 +88,23 @@ def test_survives_kill(tmp_path: Path) -> None:
         pending = store.pending()
         assert [(i.key, i.data, i.meta) for i in pending] == [("1.2.840.1", b"payload-bytes", {"ae": "STORESCU"})]
         assert store.counts() == {"pending": 1, "done": 1}
+
+
+def test_preallocated_wal_is_overwritten_not_grown(tmp_path: Path) -> None:
+    """`preallocate_wal`: the WAL file is grown once; the commits after it reuse its blocks (the file keeps its
+    size), rows stay readable after reopening, and a second call does nothing."""
+    wal = tmp_path / f"{DB_NAME}-wal"
+    with DurableStore(tmp_path) as store:
+        db_size = (tmp_path / DB_NAME).stat().st_size
+        assert store.preallocate_wal(4 << 20) is True
+        size = wal.stat().st_size
+        assert size >= 4 << 20
+        assert (tmp_path / DB_NAME).stat().st_size == db_size  # rolled back: the database is unchanged
+        ids = [store.put("dicom-instance", f"1.2.{n}", bytes([n]) * 40_000, {}) for n in range(20)]
+        assert wal.stat().st_size == size  # 800 KB committed inside the allocated file
+        assert store.preallocate_wal(4 << 20) is False
+    with DurableStore(tmp_path) as store:
+        assert [store.get(i).data[:1] for i in ids] == [bytes([n]) for n in range(20)]
+        assert store.counts() == {"pending": 20}
+        tables = {row[0] for row in store._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}  # noqa: SLF001
+        assert "wal_preallocation" not in tables

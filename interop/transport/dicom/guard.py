@@ -32,6 +32,8 @@ from typing import Any
 
 from interop.transport.limits import IDLE, OPENING, PARTIAL, Connection, ConnectionTable
 
+from . import dimse, reactor
+
 log = logging.getLogger("interop.dicom")
 
 A_ASSOCIATE_RQ = 0x01
@@ -208,11 +210,15 @@ def make_server_class(table: ConnectionTable, pdu_timeout: float, max_pdu_length
                     return None
                 self._by_assoc[id(assoc)] = conn
             dul = assoc.dul
-            reader = GuardedReader(asock, conn, table, pdu_timeout, max_pdu_length, dul,
-                                   getattr(dul, "_run_loop_delay", 0.001))
+            if reactor.install(assoc):  # the DUL sleeps until data or work arrives, whatever the phase
+                reader = GuardedReader(asock, conn, table, pdu_timeout, max_pdu_length)
+            else:  # pynetdicom's polling: slowed down until the A-ASSOCIATE-RQ has arrived
+                reader = GuardedReader(asock, conn, table, pdu_timeout, max_pdu_length, dul,
+                                       getattr(dul, "_run_loop_delay", 0.001))
+                if hasattr(dul, "_run_loop_delay"):
+                    dul._run_loop_delay = OPENING_LOOP_DELAY  # noqa: SLF001 - see OPENING_LOOP_DELAY
             asock.recv = reader.recv
-            if hasattr(dul, "_run_loop_delay"):
-                dul._run_loop_delay = OPENING_LOOP_DELAY  # noqa: SLF001 - see OPENING_LOOP_DELAY
+            dimse.install(assoc)  # plain C-STORE-RSPs written directly
             return conn
 
         def connection(self, assoc: Any) -> Connection | None:
@@ -225,5 +231,6 @@ def make_server_class(table: ConnectionTable, pdu_timeout: float, max_pdu_length
                 conn = self._by_assoc.pop(id(assoc), None)
             if conn is not None:
                 table.remove(conn)
+            reactor.release(assoc)
 
     return GuardedServer

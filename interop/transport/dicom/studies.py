@@ -149,7 +149,7 @@ class StudyTranslator:
         self.cache = cache or DecodedCache()
         self.emitted: list[str] = []  # study UIDs, in order (status and tests)
 
-    def __call__(self, items: Sequence[StoredItem]) -> list[tuple[str, bytes]]:
+    def __call__(self, items: Sequence[StoredItem]) -> list[tuple[str, bytes] | tuple[str, bytes, str]]:
         group = items[0].group
         rows = list(items)
         if group is not None and group.startswith(GROUP_PREFIX):
@@ -158,6 +158,7 @@ class StudyTranslator:
             rows = [r for r in self.store.rows("done", group=group) if r.id not in pending] + rows
         decoded: dict[str, Message] = {}  # SOP Instance UID -> instance (a re-sent instance replaces the first)
         study_uid = None
+        left_out: list[str] = []  # instances of this unit that cannot be decoded
         for row in sorted(rows, key=lambda r: r.id):
             d = self.cache.get(row.id)
             if d is None:
@@ -167,6 +168,8 @@ class StudyTranslator:
                     if row in items and len(items) == 1:
                         raise
                     log.warning("instance %s of row %d left out of its study: %s", row.key, row.id, exc.one_line())
+                    if row in items:
+                        left_out.append(f"instance {row.key} left out: {exc.one_line()}"[:300])
                     continue
                 self.cache.put(row.id, d)
             decoded[d.sop_instance_uid or row.key] = d.message
@@ -182,6 +185,8 @@ class StudyTranslator:
         bundle = self.translate(merged)
         self.emitted.append(study_uid)
         log.info("study %s: %d instance(s) translated", study_uid, len(decoded))
+        if left_out:  # the unit's rows become `partial`, with the reason (interop queue status shows it)
+            return [(f"study-{study_uid}", bundle, "; ".join(left_out))]
         return [(f"study-{study_uid}", bundle)]
 
 
