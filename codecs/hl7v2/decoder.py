@@ -154,6 +154,7 @@ class HL7v2Decoder:
         self.group = _Group(None, None)
         self.pcd = False
         self.last_metric_index: int | None = None
+        self.order_note = False  # the last OBR is the segment an NTE would comment
         self.specimens: list = []  # SPM → Specimen (codecs.hl7v2.specimen), orders linked in `build`
         self.specimen_key: str | None = None  # the SPM whose observations are being read
         self.specimen_orders: dict[str, list[str]] = {}  # specimen key -> keys of the orders it serves
@@ -513,6 +514,7 @@ class HL7v2Decoder:
         self.orders.append(order)
         self.group = _Group(order, observed)
         self.last_metric_index = None
+        self.order_note = True  # an NTE now comments the order
         if self.specimens:
             if spm.specimen_first(self.fields.get("message_type")):  # OUL^R22: the SPM before serves this OBR
                 okey = order.filler_id or order.placer_id
@@ -525,6 +527,7 @@ class HL7v2Decoder:
         """SPM → Specimen (codecs.hl7v2.specimen), linked to its order(s) and the observations after it."""
         key = str(len(self.specimens) + 1)
         self.specimens.append(spm.read(self, seg, key))
+        self.order_note = False
         self.specimen_key = key
         self.last_metric_index = None
         order = self.group.order
@@ -556,6 +559,11 @@ class HL7v2Decoder:
         if self.last_metric_index is not None:
             m = self.metrics[self.last_metric_index]
             self.metrics[self.last_metric_index] = replace(m, notes=m.notes + (text,))
+        elif self.order_note and not self.pcd:
+            # NTE right after an OBR (ORU_R01 ORDER_OBSERVATION, MDM, OML): the order's comment, which the
+            # v2-to-FHIR IG maps to ServiceRequest.note (ConceptMap segment-nte-to-servicerequest); device
+            # messages have no ServiceRequest (PoCD IG), so there it stays a finding
+            self.orders[-1] = replace(self.orders[-1], notes=self.orders[-1].notes + (text,))
         else:
             self.tolerate(seg, 3, "hl7v2.note-not-placed",
                           "NTE not following an OBX (order or message comment) is not mapped", severity="info")
@@ -564,6 +572,7 @@ class HL7v2Decoder:
 
     def obx(self, seg: Segment) -> None:
         f = seg.fields
+        self.order_note = False
         if len(f) < 21:  # absent trailing fields read as empty
             f.extend(_EMPTY_FIELDS[:21 - len(f)])
         # Everything but OBX-1 (set id), OBX-5 (value), OBX-8 (flags) and OBX-14 (time) is the same in

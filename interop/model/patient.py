@@ -90,4 +90,5 @@ class Order(Frozen, kw_only=True):
     status: str | None = None  # OBR-25
     kind: Literal["order", "alarm", "procedure"] = "order"
     reason: CodeableConcept | None = None  # OBR-31
+    notes: tuple[str, ...] = ()  # NTE-3 of the NTEs right after the OBR (v2-to-FHIR: NTE → ServiceRequest.note)
     source: SourceRef | None = None

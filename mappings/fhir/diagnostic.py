@@ -27,7 +27,14 @@ def is_device_message(message: Message) -> bool:
 
 
 def build(message: Message, ctx: FhirContext) -> None:
-    if message.standard != "hl7v2" or not message.orders or is_device_message(message):
+    if message.standard != "hl7v2" or not message.orders:
+        return
+    if is_device_message(message):
+        for order in message.orders:  # an OBR comment read before the message showed itself a device message
+            if order.notes:
+                ctx.note("hl7v2.note-not-placed", order.source.location if order.source else "OBR",
+                         f"{len(order.notes)} NTE after the OBR of a device message: no ServiceRequest to hold it",
+                         "info")
         return
     refs = ctx.observation_refs
     sender = (message.sending.application or "") if message.sending else ""
@@ -59,11 +66,14 @@ def build(message: Message, ctx: FhirContext) -> None:
         specimens = specimen_references(message, ctx, key)  # v2 SPM of this OBR (mappings.fhir.specimen)
         if specimens:
             request["specimen"] = specimens
+        if order.notes:  # v2-to-FHIR IG ConceptMap segment-nte-to-servicerequest: NTE-3 → note.text
+            request["note"] = [{"text": text} for text in order.notes]
         if ctx.r5 and request["code"]:
             request["code"] = {"concept": request["code"]}  # R5 ServiceRequest.code is a CodeableReference
         if not subject:
             ctx.note("fhir.service-request-subject", order.source.location if order.source else "OBR",
-                     "no PID: ServiceRequest.subject is required; no ServiceRequest made", "info")
+                     "no PID: ServiceRequest.subject is required; no ServiceRequest made"
+                     + (f" (its {len(order.notes)} NTE not placed)" if order.notes else ""), "info")
             request_ref = None
         else:
             request_ref = ctx.add(request)

@@ -296,3 +296,30 @@ def test_fhirconverter_lab_two_orders_share_one_specimen():
     assert spec["collection"]["collectedDateTime"] == "2014-10-06T05:35:00+07:00"
     assert spec["receivedTime"] == "2014-10-06T06:21:00+07:00"
     assert all(r["specimen"] == [{"reference": urls and next(u for u, x in urls.items() if x is spec)}] for r in reports)
+
+
+def test_order_nte_is_service_request_note():
+    """MDM-T02-02: `NTE|1||No Antibodies Detected|...` right after the first OBR → that order's ServiceRequest.note
+    (v2-to-FHIR IG ConceptMap segment-nte-to-servicerequest, NTE-3 → note.text); the second OBR has none."""
+    msg = decode(DATA / "msfc-MDM-T02-02.hl7")
+    assert [o.notes for o in msg.orders] == [("No Antibodies Detected",), ()]
+    assert ("hl7v2.note-not-placed", "NTE[1]-3") not in found("msfc-MDM-T02-02")
+    for version in ("R4", "R5"):
+        first, second = of(bundle("msfc-MDM-T02-02", version), "ServiceRequest")
+        assert first["note"] == [{"text": "No Antibodies Detected"}] and "note" not in second
+        assert first["identifier"][0]["value"] == "00012345"
+
+
+def test_order_nte_of_a_device_message_is_reported():
+    """Comen's message has no MSH-21: an NTE after its OBR is read before any MDC row shows it is a device
+    message; device messages get no ServiceRequest (PoCD IG), so the mapping reports the comment at the OBR."""
+    raw = (DATA / "pcd01-comen-nc-vs8.hl7").read_bytes().replace(
+        b"99COMEN|||20250610015127+0800\r", b"99COMEN|||20250610015127+0800\rNTE|1||bed moved\r", 1)
+    msg = decode(raw)
+    assert msg.orders[0].notes == ("bed moved",)
+    b = to_fhir(msg, "R4")
+    assert of(b.data, "ServiceRequest") == []
+    assert ("hl7v2.note-not-placed", "OBR[1]") in {(i.code, i.location) for i in b.issues}
+    # with MSH-21 IHE_PCD_001 the decoder knows at once: a decode finding at the NTE
+    pcd = raw.replace(b"|UNICODE UTF-8\r", b"|UNICODE UTF-8|||IHE_PCD_001^IHE PCD^1.3.6.1.4.1.19376.1.6.1.1.1^ISO\r", 1)
+    assert ("hl7v2.note-not-placed", "NTE[1]-3") in {(i.code, i.location) for i in decode(pcd).issues}
