@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from interop.model import DCM_SYSTEM, LOINC_SYSTEM, MDC_SYSTEM, SNOMED_SYSTEM, UCUM_SYSTEM
+from interop.text import is_ascii_digits
 
 # PS3.16 Table 8-1 designators with the URIs FHIR uses for them (HL7 terminology, DICOM PS3.16 Annex).
 SCHEME_URIS = {
@@ -26,7 +27,7 @@ LOCAL_SCHEME_PREFIX = "urn:dicom:coding-scheme:"
 def mdc_code(value: str) -> str:
     """IEEE 11073-10101 context-free code of a DICOM MDC code value: "2:1" → partition*65536 + code."""
     partition, sep, term = value.partition(":")
-    if sep and partition.isascii() and partition.isdigit() and term.isascii() and term.isdigit():
+    if sep and is_ascii_digits(partition) and is_ascii_digits(term):
         return str(int(partition) * 65536 + int(term))
     return value
 

@@ -7,13 +7,14 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 from interop.model import Timestamp
+from interop.text import is_ascii_digits
 
 from .construct import build
 
-_DA = re.compile(r"^(\d{4})\.?(\d{2})\.?(\d{2})$")  # "." separators: pre-1993 ACR-NEMA form, still seen
-_TM = re.compile(r"^(\d{2})(?::?(\d{2})(?::?(\d{2})(?:\.(\d{1,6}))?)?)?$")
-_DT = re.compile(r"^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,6}))?)?)?)?)?)?([+-]\d{4})?$")
-_TZ = re.compile(r"^([+-])(\d{2})(\d{2})$")
+_DA = re.compile(r"^([0-9]{4})\.?([0-9]{2})\.?([0-9]{2})$")  # "." separators: pre-1993 ACR-NEMA form, still seen
+_TM = re.compile(r"^([0-9]{2})(?::?([0-9]{2})(?::?([0-9]{2})(?:\.([0-9]{1,6}))?)?)?$")
+_DT = re.compile(r"^([0-9]{4})(?:([0-9]{2})(?:([0-9]{2})(?:([0-9]{2})(?:([0-9]{2})(?:([0-9]{2})(?:\.([0-9]{1,6}))?)?)?)?)?)?([+-][0-9]{4})?$")
+_TZ = re.compile(r"^([+-])([0-9]{2})([0-9]{2})$")
 
 _FRACTION_PRECISION = {1: "millisecond", 2: "millisecond", 3: "millisecond"}
 
@@ -46,7 +47,7 @@ def _time_parts(m: re.Match[str] | None) -> tuple[int, int, int, int, str] | Non
 def _fast_time(tm: str) -> tuple[int, int, int, int, str] | None:
     """HHMMSS[.F{1,6}] without regex (the common form); None for anything else."""
     main, dot, frac = tm.partition(".")
-    if len(main) != 6 or not main.isdigit() or (dot and not (frac.isdigit() and len(frac) <= 6)):
+    if len(main) != 6 or not is_ascii_digits(main) or (dot and not (is_ascii_digits(frac) and len(frac) <= 6)):
         return None
     precision = "second" if not frac else _FRACTION_PRECISION.get(len(frac), "microsecond")
     return (int(main[0:2]), int(main[2:4]), min(int(main[4:6]), 59), int(frac.ljust(6, "0")) if frac else 0,
@@ -57,7 +58,7 @@ def date_time(da: str | None, tm: str | None, tz: timezone | None) -> Timestamp 
     """Timestamp of a DA (+ optional TM) pair; raises ValueError when either is malformed."""
     if not da:
         return None
-    if len(da) == 8 and da.isdigit():
+    if len(da) == 8 and is_ascii_digits(da):
         year, month, day, raw = int(da[0:4]), int(da[4:6]), int(da[6:8]), da
     else:
         d = _DA.match(da)

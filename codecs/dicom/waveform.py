@@ -26,6 +26,7 @@ from interop.model import (
     Timestamp,
     replace,
 )
+from interop.text import is_ascii_digits
 
 from .construct import build
 from .elements import Context, tag_str
@@ -174,7 +175,7 @@ def lead_potential(c: Coding) -> Coding:
     electric potential, MDC_ECG_ELEC_POTL_<lead> = partition 2, 256 + lead number (131329 Lead I,
     131389 Lead III). Other codes are returned as they are."""
     code = c.code
-    if c.system != MDC_SYSTEM or not (code.isascii() and code.isdigit()) or not 0 < int(code) - MDC_SCADA < 256:
+    if c.system != MDC_SYSTEM or not is_ascii_digits(code) or not 0 < int(code) - MDC_SCADA < 256:
         return c
     potential = int(code) + 256
     display = c.display
@@ -192,7 +193,7 @@ def scpecg_lead(c: Coding) -> Coding | None:
     """The MDC_ECG_ELEC_POTL_<lead> coding of a CID 3001 SCP-ECG lead code ("5.6.3-9-1" Lead I): SCP-ECG
     lead numbers are the IEEE 11073-10101 lead numbers (5.6.3-9-61 Lead III = MDC lead 61), or None."""
     code = c.code or ""
-    if not code.startswith("5.6.3-9-") or not (code[8:].isascii() and code[8:].isdigit()) or not 0 < int(code[8:]) < 256:
+    if not code.startswith("5.6.3-9-") or not is_ascii_digits(code[8:]) or not 0 < int(code[8:]) < 256:
         return None
     return lead_potential(build(Coding, system=MDC_SYSTEM, code=str(MDC_SCADA + int(code[8:])), display=None))
 

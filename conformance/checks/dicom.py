@@ -75,10 +75,10 @@ MAX_LENGTH = {"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12
               "PN": 64, "SH": 16, "ST": 1024, "TM": 14, "UI": 64}  # PS3.5 Table 6.2-1 (per value)
 TEXT_VRS = frozenset(MAX_LENGTH) | {"UC", "UR", "UT"}
 UID_RE = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
-DA_RE = re.compile(r"^\d{8}$")
-TM_RE = re.compile(r"^([01]\d|2[0-3])([0-5]\d([0-5]\d|60)?)?(\.\d{1,6})?$")
-DS_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-IS_RE = re.compile(r"^[+-]?\d+$")
+DA_RE = re.compile(r"^[0-9]{8}$")
+TM_RE = re.compile(r"^([01][0-9]|2[0-3])([0-5][0-9]([0-5][0-9]|60)?)?(\.[0-9]{1,6})?$")
+DS_RE = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+IS_RE = re.compile(r"^[+-]?[0-9]+$")
 CS_RE = re.compile(r"^[A-Z0-9 _]*$")
 UCUM = ("UCUM",)
 

@@ -330,7 +330,7 @@ def vital_effective(ctx: FhirInput) -> Iterator[Hit]:
         when = r.get("effectiveDateTime") or (r.get("effectivePeriod") or {}).get("start")
         if not when:
             yield path, f"vital sign {code} without effective[x] (vitalsigns profile, 1..1)"
-        elif not re.match(r"^\d{4}-\d{2}-\d{2}", str(when)):
+        elif not re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}", str(when)):
             yield f"{path}.effectiveDateTime", "effective time less precise than a day (vs-1)"
 
 

@@ -16,13 +16,13 @@ from ..finding import Hit
 from .context import V2Context
 from .reference import OPEN_TABLES, PRIMITIVE_MAX_LENGTH, VERSIONS, table_listing
 
-NM = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)\Z")
-SI = re.compile(r"\d+\Z")
-DT = re.compile(r"(\d{4})((\d{2})((\d{2}))?)?\Z")
-TM = re.compile(r"(\d{2})((\d{2})((\d{2})(\.\d{1,4})?)?)?([+-]\d{4})?\Z")
-DTM = re.compile(r"(\d{4})((\d{2})((\d{2})((\d{2})((\d{2})((\d{2})(\.\d{1,4})?)?)?)?)?)?([+-]\d{4})?\Z")
+NM = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\Z")
+SI = re.compile(r"[0-9]+\Z")
+DT = re.compile(r"([0-9]{4})(([0-9]{2})(([0-9]{2}))?)?\Z")
+TM = re.compile(r"([0-9]{2})(([0-9]{2})(([0-9]{2})(\.[0-9]{1,4})?)?)?([+-][0-9]{4})?\Z")
+DTM = re.compile(r"([0-9]{4})(([0-9]{2})(([0-9]{2})(([0-9]{2})(([0-9]{2})(([0-9]{2})(\.[0-9]{1,4})?)?)?)?)?)?([+-][0-9]{4})?\Z")
 ESCAPE_OK = re.compile(r"(F|S|T|R|E|P|H|N|X([0-9A-Fa-f]{2})+|C[0-9A-Fa-f]{4}|M[0-9A-Fa-f]{4}([0-9A-Fa-f]{2})?|Z[^\\]*"
-                       r"|\.(br|sp\d*|fi|nf|in[+-]?\d+|ti[+-]?\d+|sk[+-]?\d+|ce))\Z")
+                       r"|\.(br|sp[0-9]*|fi|nf|in[+-]?[0-9]+|ti[+-]?[0-9]+|sk[+-]?[0-9]+|ce))\Z")
 SET_ID_SEGMENTS = ("OBX", "OBR", "NTE", "NK1", "AL1", "DG1", "PR1", "IN1", "SPM", "TQ1", "ROL")
 
 

@@ -25,9 +25,9 @@ from .context import V2Context
 PCD01_PROFILE_OID = "1.3.6.1.4.1.19376.1.6.1.1.1"
 PCD04_PROFILE_OID = "1.3.6.1.4.1.19376.1.6.4.4"
 EUI64 = re.compile(r"[0-9A-Fa-f]{16}\Z")
-SUB_ID = re.compile(r"\d+(\.\d+)*\Z")
-RANGE = re.compile(r"(?:[+-]?\d+(?:\.\d+)?)?-(?:[+-]?\d+(?:\.\d+)?)?\Z|[<>]=?[+-]?\d+(?:\.\d+)?\Z")
-ZONE = re.compile(r".*\d[+-]\d{4}\Z")
+SUB_ID = re.compile(r"[0-9]+(\.[0-9]+)*\Z")
+RANGE = re.compile(r"(?:[+-]?[0-9]+(?:\.[0-9]+)?)?-(?:[+-]?[0-9]+(?:\.[0-9]+)?)?\Z|[<>]=?[+-]?[0-9]+(?:\.[0-9]+)?\Z")
+ZONE = re.compile(r".*[0-9][+-][0-9]{4}\Z")
 HL7_0078 = frozenset("L H LL HH < > N A AA U D B W S R I MS VS NEG POS".split())
 
 
