@@ -169,8 +169,10 @@ def test_200_concurrent_associations_are_all_stored(serve, tmp_path: Path) -> No
     # loaded 2-core machine: a requestor may send its A-ASSOCIATE-RQ more than 10 s after its connection was
     # accepted, and the server's ARTIM (--pdu-timeout, 10 s by default) then closes it as the standard says
     # (PS3.8 9.1.5). This test is about admission, not ARTIM (see test_silent_connection_is_closed_by_artim):
-    # the server waits as long as the clients do.
-    server = serve("--quiet-period", "0", "--pdu-timeout", "60")
+    # the server waits as long as the clients do. On a 2-core machine shared with other work (load average 70-120
+    # was seen) the server's ~30 ms of CPU per negotiation alone stretches past 60 s of wall time for 200 of them,
+    # with pynetdicom's own reactors as with these: the timeouts are sized for that, not for the idle machine.
+    server = serve("--quiet-period", "0", "--pdu-timeout", "180", "--idle-timeout", "180")
     (path, _), = ct_study(tmp_path / "in", 1)
     template = dcmread(path)
     results: list[int] = []
@@ -182,7 +184,7 @@ def test_200_concurrent_associations_are_all_stored(serve, tmp_path: Path) -> No
         ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = f"1.2.826.0.1.3680043.10.1138.{n}"
         ds.StudyInstanceUID = f"1.2.826.0.1.3680043.10.1139.{n}"
         ae = scu(f"SCU{n}", (CT_IMAGE_STORAGE,))
-        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 60  # a loaded CI machine is slow, not wrong
+        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 180  # a loaded CI machine is slow, not wrong
         try:
             gate.wait()
         except threading.BrokenBarrierError:
@@ -200,7 +202,7 @@ def test_200_concurrent_associations_are_all_stored(serve, tmp_path: Path) -> No
     for t in threads:
         t.start()
     for t in threads:
-        t.join(90)
+        t.join(240)
     assert results.count(0x0000) == 200, (sorted(set(results)), results.count(0x0000), server.log[-5000:])
-    rows = wait_rows(server.store, [("dicom-instance", "done")] * 200, timeout=30, project=lambda r: (r[0], r[2]))
+    rows = wait_rows(server.store, [("dicom-instance", "done")] * 200, timeout=180, project=lambda r: (r[0], r[2]))
     assert rows == [("dicom-instance", "done")] * 200
