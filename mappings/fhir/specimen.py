@@ -39,9 +39,18 @@ def build(message: Message, ctx: FhirContext) -> None:
         return
     sender = (message.sending.application or "") if message.sending else ""
     digest = message.raw.sha256 if message.raw else message.control_id
+    made: dict[str, tuple[dict[str, Any], str]] = {}
     for s in message.specimens:
         res = specimen(s, ctx, sender, digest)
-        ctx.specimen_refs[s.key] = ctx.add(res)
+        again = made.get(res["id"])
+        if again is not None and again[0] == res:
+            # the same specimen sent again in the next OBR group (FHIR-Converter LAB-ORU-2: an identical SPM
+            # with SPM-2 'SpecimenID' after each OBR): one resource, both orders reference it
+            ctx.specimen_refs[s.key] = again[1]
+            continue
+        ref = ctx.add(res)  # a different Specimen with the same id is left to the Bundle's bdl-7 check
+        made[res["id"]] = (res, ref)
+        ctx.specimen_refs[s.key] = ref
 
 
 def specimen(s: Specimen, ctx: FhirContext, sender: str, digest: str | None) -> dict[str, Any]:

@@ -323,3 +323,14 @@ def test_order_nte_of_a_device_message_is_reported():
     # with MSH-21 IHE_PCD_001 the decoder knows at once: a decode finding at the NTE
     pcd = raw.replace(b"|UNICODE UTF-8\r", b"|UNICODE UTF-8|||IHE_PCD_001^IHE PCD^1.3.6.1.4.1.19376.1.6.1.1.1^ISO\r", 1)
     assert ("hl7v2.note-not-placed", "NTE[1]-3") in {(i.code, i.location) for i in decode(pcd).issues}
+
+
+def test_same_specimen_in_two_order_groups_is_one_entry_and_one_provenance_target():
+    """LAB-ORU-2 repeats an identical SPM (SPM-2 'SpecimenID') after each OBR: one Specimen entry, and the
+    Provenance names it once (it listed it twice when the second copy was added and dropped by the Bundle)."""
+    for version in ("R4", "R5"):
+        b = to_fhir(decode(DATA / "msfc-LAB-ORU-2.hl7"), version)
+        (prov,) = of(b.data, "Provenance")
+        targets = [t["reference"] for t in prov["target"]]
+        assert len(targets) == len(set(targets)) == len(b.data["entry"]) - 1
+        assert len(of(b.data, "Specimen")) == 1 and not b.issues
