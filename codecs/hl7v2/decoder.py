@@ -69,7 +69,7 @@ _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 # number, admit/discharge; OBR: set id, placer/filler, service, times, status, parent (PCD-04), reason)
 PLACED_NTE_FIELDS = frozenset({1, 3})  # set id, comment (NTE-2 source, -4 type, -5 entered by, -6 time: reported)
 PLACED_MSH_FIELDS = frozenset({1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 15, 16, 18, 21})
-PLACED_PID_FIELDS = frozenset({1, 2, 3, 5, 6, 7, 8, 11})
+PLACED_PID_FIELDS = frozenset({1, 2, 3, 5, 6, 7, 8, 11, 31})
 PLACED_PV1_FIELDS = frozenset({1, 2, 3, 7, 8, 9, 17, 19, 44, 45})
 PLACED_OBR_FIELDS = frozenset({1, 2, 3, 4, 7, 8, 25, 29, 31})
 PLACED_OBX_FIELDS = {1, 2, 3, 4, 5, 6, 7, 8, 11, 14, 17, 18, 20}
@@ -477,7 +477,8 @@ class HL7v2Decoder:
                                  for r in repetitions(seg.get(11), d)) if a]  # PID-11
         return Patient(identifiers=tuple(ids), names=tuple(names), birth_date=self.ts(seg, 7),
                        sex=None if sex == dt.NULL else sex, addresses=tuple(addresses),
-                       mothers_maiden_names=tuple(maiden), source=_source(seg))
+                       mothers_maiden_names=tuple(maiden), identity_unknown=seg.get(31).strip().upper() == "Y",
+                       source=_source(seg))
 
     def pv1(self, seg: Segment) -> None:
         self.encounter, practitioners = self._recurring(seg, self._visit)

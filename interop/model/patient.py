@@ -43,6 +43,9 @@ class Patient(Frozen, kw_only=True):
     merged: tuple[Identifier, ...] = ()  # identifiers of records merged into this one (v2 ADT A40 MRG-1)
     addresses: tuple[Address, ...] = ()  # PID-11 repetitions
     mothers_maiden_names: tuple[HumanName, ...] = ()  # PID-6 repetitions
+    # PID-31 identity unknown indicator 'Y': the identifiers are placeholders ("Unknown Patient", a bed's
+    # default id) that name no person, so they must not match this patient with any other
+    identity_unknown: bool = False
     source: SourceRef | None = None  # lineage
 
 

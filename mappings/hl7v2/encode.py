@@ -198,7 +198,11 @@ class Encoder:
                                    escape(" ".join(n.given[1:])), escape(n.suffix or ""), escape(n.prefix or ""),
                                    "", escape(n.use or "")]).rstrip("^") for n in p.names)
         birth = dtm(p.birth_date) if p.birth_date else ""
-        self.segments.append("|".join(["PID", "", "", ids, "", names, "", birth, escape(p.sex or "")]).rstrip("|"))
+        fields = ["PID", "", "", ids, "", names, "", birth, escape(p.sex or "")]
+        if p.identity_unknown:  # PID-31 identity unknown indicator: the identifiers name no one
+            fields += [""] * (31 - len(fields) + 1)
+            fields[31] = "Y"
+        self.segments.append("|".join(fields).rstrip("|"))
 
     def pv1(self) -> None:
         e = self.m.encounter

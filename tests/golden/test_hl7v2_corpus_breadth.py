@@ -196,7 +196,9 @@ def test_bbraun_spacestation_pump():
     assert station["identifier"][0]["value"] == "00-12-21-18-39-00-00-01"  # MSH-3: the SpaceStation
     (pat,) = of(b, "Patient")
     assert pat["identifier"] == [{"value": "Unknown Patient"}]
-    assert ("hl7v2.field-not-placed", "PID[1]-31") in found("pcd01-bbraun-spacestation-perfusor")
+    # PID-31 'Y' (identity unknown) is read: no other message's "Unknown Patient" is this Patient
+    assert not [f for f in found("pcd01-bbraun-spacestation-perfusor") if f[1].startswith("PID")]
+    assert decode(DATA / "pcd01-bbraun-spacestation-perfusor.hl7").patient.identity_unknown
 
 
 # -- Comen NC monitor (VS8 listener test) --------------------------------------------------------------------
