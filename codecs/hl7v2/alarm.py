@@ -43,6 +43,7 @@ from interop.model import (
     Timestamp,
 )
 from interop.model.alarm import Alarm
+from interop.text import is_ascii_digits
 
 from . import datatypes as dt
 from .tokenizer import components, subcomponents, unescape
@@ -69,7 +70,7 @@ def _load_table(path: Path = TABLE) -> dict[str, Any]:
         bad = sorted(f"{k} = {v!r}" for k, v in table.items() if v not in allowed)
         if bad:
             raise ValueError(f"{path.name} [{section}]: {', '.join(bad)}; expected one of {', '.join(sorted(allowed))}")
-    if not str(data.get("event_alarm", "")).isascii() or not str(data.get("event_alarm", "")).isdigit():
+    if not is_ascii_digits(str(data.get("event_alarm", ""))):
         raise ValueError(f"{path.name}: event_alarm must be an MDC code (digits)")
     return data
 

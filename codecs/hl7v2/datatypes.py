@@ -33,11 +33,6 @@ from .tokenizer import Delimiters, components, subcomponents, unescape
 NULL = '""'  # HL7 explicit null: "delete the value"
 
 
-def is_digits(text: str) -> bool:
-    """True for a non-empty run of ASCII digits only: `str.isdigit` also accepts '²' and '١', which
-    `int()` then rejects or reads as a number no HL7 field may carry."""
-    return text.isascii() and text.isdigit()
-
 # HL7 table 0396 coding-system names → FHIR system URIs (v2-to-FHIR IG, "Coding System" map).
 CODING_SYSTEMS = {
     "MDC": MDC_SYSTEM,
@@ -148,7 +143,7 @@ def _zone(zone: str) -> timezone:
 def parse_nm(raw: str) -> Decimal:
     """NM → Decimal keeping the written precision ("76.30" stays 76.30). Leading '+' allowed."""
     text = raw.strip()
-    if text.isascii() and text.isdigit():  # plain ASCII integers (most vital signs) need no pattern
+    if text.isascii() and text.isdigit():  # plain ASCII integers (most vital signs) need no pattern (inline: per value)
         return Decimal(text)
     if not text or not _NM.match(text):
         raise ValueError(f"{text!r} is not an NM (expected an optional sign, digits and an optional '.')")

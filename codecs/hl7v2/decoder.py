@@ -51,6 +51,7 @@ from interop.model import (
 )
 from interop.model.message import RawRef
 from interop.terminology import mdc
+from interop.text import is_ascii_digits
 
 from . import alarm, attachment, pcd, phd, quirks, values
 from . import datatypes as dt
@@ -545,7 +546,7 @@ class HL7v2Decoder:
         self._unplaced(seg, PLACED_OBR_FIELDS)
         d = self.d
         set_id = seg.get(1).strip()
-        return (int(set_id) if dt.is_digits(set_id) else None, dt.parse_cwe(seg.get(4).strip(), d),
+        return (int(set_id) if is_ascii_digits(set_id) else None, dt.parse_cwe(seg.get(4).strip(), d),
                 seg.get(25).strip() or None, dt.parse_cwe(seg.get(31), d))
 
     def note(self, seg: Segment) -> str:
@@ -664,7 +665,7 @@ class HL7v2Decoder:
             self._eui64_shape(seg, 18, f[18])
         if code.codings and dt.cwe_system_name(code_raw, d) == "MDC":
             first = components(code_raw, d)[0].strip()
-            if first and not dt.is_digits(first) and dt.is_digits(code.codings[0].code):
+            if first and not is_ascii_digits(first) and is_ascii_digits(code.codings[0].code):
                 self.quirk(seg, 3, "refid-as-code", f"OBX-3 carries the MDC reference id {first!r} where the numeric "
                            f"code belongs; read as {code.codings[0].code}")
         equipment = tuple(e for e in (self._ei(r) for r in repetitions(f[18], d)) if e) if f[18] else ()
@@ -1137,7 +1138,7 @@ def _parent_keys(key: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1024)  # device keys ("1", "1.2", "1.2.1") recur in every message
 def _key_order(key: str) -> tuple[int, ...]:
-    return tuple(int(p) if dt.is_digits(p) else 0 for p in key.split("."))
+    return tuple(int(p) if is_ascii_digits(p) else 0 for p in key.split("."))
 
 
 # OBX value types read to a sample array (SampleArrayValue): numeric and multiplexed arrays
@@ -1166,7 +1167,7 @@ def _enrich(concept: CodeableConcept) -> CodeableConcept:
         return concept
     codings = list(concept.codings)
     i = next(n for n, c in enumerate(codings) if c.system == MDC_SYSTEM)
-    if dt.is_digits(mdc_code):
+    if is_ascii_digits(mdc_code):
         term = mdc.term(mdc_code)
         if term is not None and codings[i].display is None:
             codings[i] = replace(codings[i], display=term.refid)
@@ -1178,7 +1179,7 @@ def _enrich(concept: CodeableConcept) -> CodeableConcept:
             mdc_code = str(term.code)
             if original and original != term.refid and concept.text is None:
                 concept = replace(concept, text=original)
-    loinc = mdc.loinc_for(mdc_code) if dt.is_digits(mdc_code) else None
+    loinc = mdc.loinc_for(mdc_code) if is_ascii_digits(mdc_code) else None
     if loinc:
         codings.append(Coding(system=LOINC_SYSTEM, code=loinc[0], display=loinc[1]))
     return replace(concept, codings=tuple(codings))
@@ -1208,7 +1209,7 @@ def _unit(raw: str, d) -> tuple[str | None, Coding | None, str | None]:
             continue
         if sy == "MDC":
             mdc_coding = Coding(system=MDC_SYSTEM, code=cd, display=tx or None)
-            unit = mdc.unit(cd) if dt.is_digits(cd) else (mdc.unit_by_refid(tx) if tx else None)
+            unit = mdc.unit(cd) if is_ascii_digits(cd) else (mdc.unit_by_refid(tx) if tx else None)
             if unit is not None:
                 if mdc_coding.display is None:
                     mdc_coding = Coding(system=MDC_SYSTEM, code=cd, display=unit.refid)
@@ -1228,7 +1229,7 @@ def _unit(raw: str, d) -> tuple[str | None, Coding | None, str | None]:
                 return cd, Coding(system=MDC_SYSTEM, code=str(unit.code), display=unit.refid), None
             return None, None, cd
     if ucum is None and mdc_coding is None:
-        numeric = sum(1 for p in c if dt.is_digits(p.strip().lstrip("+-").replace(".", "", 1)))
+        numeric = sum(1 for p in c if is_ascii_digits(p.strip().lstrip("+-").replace(".", "", 1)))
         if len(c) > 6 and numeric * 2 >= len(c):
             raise ValueError(f"OBX-6 looks like data ({len(c)} numeric components), not a unit")
         return None, None, text or code or None

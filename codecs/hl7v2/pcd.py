@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Literal
 
 from interop.terminology import status
+from interop.text import is_ascii_digits
 
 Level = Literal["mds", "vmd", "channel"]
 
@@ -28,7 +29,7 @@ def parse_sub_id(raw: str) -> tuple[int, ...] | None:
     if not text or "." not in text:
         return None
     parts = text.split(".")
-    if not all(p.isascii() and p.isdigit() for p in parts):  # '²'.isdigit() is True
+    if not all(is_ascii_digits(p) for p in parts):
         return None
     return tuple(int(p) for p in parts)
 

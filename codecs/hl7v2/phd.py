@@ -43,6 +43,7 @@ from interop.model import (
     StringValue,
     TimeInfo,
 )
+from interop.text import is_ascii_digits
 
 from . import datatypes as dt
 
@@ -85,7 +86,7 @@ def _mdc(m: Metric) -> tuple[str | None, str | None]:
 def _is_spec_profile(m: Metric) -> bool:
     code, refid = _mdc(m)
     return bool(refid and refid.startswith(SPEC_PROFILE_PREFIX)) or (
-        code is not None and dt.is_digits(code) and int(code) in SPEC_PROFILE_CODES)
+        code is not None and is_ascii_digits(code) and int(code) in SPEC_PROFILE_CODES)
 
 
 def read(dec: HL7v2Decoder) -> dict[str, dict]:
@@ -108,7 +109,7 @@ def _phd_devices(dec: HL7v2Decoder) -> dict[str, dict]:
     roots: dict[str, dict] = {}
     keep: list[Metric] = []
     for m in dec.metrics:
-        if m.value is None and _is_spec_profile(m) and m.observation_id and dt.is_digits(m.observation_id):
+        if m.value is None and _is_spec_profile(m) and m.observation_id and is_ascii_digits(m.observation_id):
             key = m.observation_id
             root = roots.setdefault(key, {"specializations": [], "identifiers": [], "source": m.source})
             root["specializations"].append(m.code)
@@ -204,14 +205,14 @@ def _compounds(dec: HL7v2Decoder) -> None:
         m = metrics[i]
         code, _ = _mdc(m)
         members: list[Metric] = []
-        if m.value is None and code and dt.is_digits(code) and m.containment:
+        if m.value is None and code and is_ascii_digits(code) and m.containment:
             base = int(code)
             j = i + 1
             while j < len(metrics) and len(members) < 3:
                 n = metrics[j]
                 ncode, _ = _mdc(n)
                 if (n.containment[:len(m.containment)] != m.containment or len(n.containment) != len(m.containment) + 1
-                        or not (ncode and dt.is_digits(ncode)) or int(ncode) - base not in (1, 2, 3)):
+                        or not (ncode and is_ascii_digits(ncode)) or int(ncode) - base not in (1, 2, 3)):
                     break
                 members.append(n)
                 j += 1
