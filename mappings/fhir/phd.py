@@ -598,13 +598,7 @@ def _component_loinc(components: list[dict[str, Any]], m: Metric, ctx: FhirConte
     for i, comp in enumerate(components):
         code = comp["code"]
         if shared:
-            cc = value.components[i].code
-            hit = _PHD_COMPONENT_CODES.get(id(cc)) or _PHD_COMPONENT_CODES.recall(id(cc))
-            if hit is None or hit[0] is not cc:
-                base = fd.code_facts(cc).concept
-                phd_code = copy_concept(base)
-                _add_loinc(phd_code)
-                hit = _PHD_COMPONENT_CODES.put(id(cc), (cc, base, phd_code))
+            hit = _phd_component_entry(value.components[i].code)
             if code == hit[1]:  # the component's code is that concept's, as the observation builder wrote it
                 comp["code"] = hit[2]
                 continue
@@ -771,14 +765,17 @@ def _phd_code(code: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     return hit[1], hit[2]
 
 
-def _phd_component_code(cc: Any) -> dict[str, Any]:
+def _phd_component_entry(cc: Any) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """(component concept, its code as the observation builder writes it, that code with the PHD LOINC
+    added), remembered per concept object."""
     hit = _PHD_COMPONENT_CODES.get(id(cc)) or _PHD_COMPONENT_CODES.recall(id(cc))
     if hit is None or hit[0] is not cc:
         base = fd.code_facts(cc).concept
         phd_code = copy_concept(base)
         _add_loinc(phd_code)
         hit = _PHD_COMPONENT_CODES.put(id(cc), (cc, base, phd_code))
-    return hit[2]
+    return hit
+
 
 
 def _fused_value(value: Any, loinc: str | None, vital: bool) -> tuple[str, Any, bool] | None:
@@ -799,7 +796,7 @@ def _fused_value(value: Any, loinc: str | None, vital: bool) -> tuple[str, Any, 
     else:
         comps = []
         for c in value.components:
-            comp: dict[str, Any] = {"code": _phd_component_code(c.code)}
+            comp: dict[str, Any] = {"code": _phd_component_entry(c.code)[2]}
             if c.quantity is not None:
                 comp["valueQuantity"] = fd.quantity(c.quantity)
             else:

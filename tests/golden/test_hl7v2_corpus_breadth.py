@@ -13,24 +13,18 @@ INTEROP_REGEN_GOLDEN=1 rewrites the expected files (tests/golden/hl7v2/<name>.<r
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from interop import decode, to_fhir
 from interop.model import EUI64_SYSTEM
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "tests" / "data" / "hl7v2"
-GOLDEN = ROOT / "tests" / "golden" / "hl7v2"
-MDC = "urn:iso:std:iso:11073:10101"
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
+from .hl7v2_sources import DATA, LOINC, UCUM, assert_golden, bundle, by_url, code_of, found, of
+
 NAMES = ["pcd01-mindray-egateway-bigdipper", "pcd01-mindray-xh80x-sentinels", "pcd01-mindray-dseries-waveform",
          "pcd01-bbraun-spacestation-perfusor", "pcd01-comen-nc-vs8",
          "msfc-ADT-A04-01", "msfc-ADT-A28-01", "msfc-ADT-A40-01", "msfc-VXU-V04-01", "msfc-SIU-S12-01",
@@ -40,24 +34,9 @@ RECORDED_NOW = {"pcd01-mindray-dseries-waveform", "msfc-ADT-A04-01", "msfc-ADT-A
                 "msfc-SIU-S12-01", "msfc-MDM-T02-02"}
 
 
-def bundle(name: str, version: str = "R4") -> dict:
-    return json.loads(to_fhir(decode(DATA / f"{name}.hl7"), version).json())
 
 
-def of(b: dict, kind: str) -> list[dict]:
-    return [e["resource"] for e in b["entry"] if e["resource"]["resourceType"] == kind]
 
-
-def by_url(b: dict) -> dict[str, dict]:
-    return {e["fullUrl"]: e["resource"] for e in b["entry"]}
-
-
-def code_of(r: dict, system: str | None = MDC) -> str | None:
-    return next((c["code"] for c in r["code"]["coding"] if c.get("system") == system), None)
-
-
-def found(name: str) -> set[tuple[str, str]]:
-    return {(i.code, i.location) for i in decode(DATA / f"{name}.hl7").issues}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -70,10 +49,7 @@ def test_golden(name, version):
         now = datetime.now(UTC)
         assert abs((datetime.fromisoformat(prov["recorded"].replace("Z", "+00:00")) - now).total_seconds()) < 600
         got = got.replace(prov["recorded"].encode(), b"RECORDED")
-    path = GOLDEN / f"{name}.{version.lower()}.json"
-    if os.environ.get("INTEROP_REGEN_GOLDEN"):
-        path.write_bytes(got)
-    assert got.decode() == path.read_text()
+    assert_golden(got, name, version)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -6,56 +6,32 @@ INTEROP_REGEN_GOLDEN=1 rewrites the expected files (tests/golden/hl7v2/<name>.<r
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from interop import decode, to_fhir
 from interop.model import EUI64_SYSTEM
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "tests" / "data" / "hl7v2"
-GOLDEN = ROOT / "tests" / "golden" / "hl7v2"
-MDC = "urn:iso:std:iso:11073:10101"
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
+from .hl7v2_sources import DATA, LOINC, MDC, UCUM, assert_golden, bundle, by_url, code_of, of
+from .hl7v2_sources import found as found_in
+
 NAMES = ["pcd01-ihe-pulseox-nist", "pcd01-sll-waveform-facets", "memdmc-smiths-medfusion4000",
          "pcd01-ge-b40-carescape", "oru-philips-efficia-alarm", "pcd01-mindray-vs900", "pcd01-mindray-vs900-demo"]
 
 
-def bundle(name: str, version: str = "R4") -> dict:
-    return json.loads(to_fhir(decode(DATA / f"{name}.hl7"), version).json())
 
 
-def of(b: dict, kind: str) -> list[dict]:
-    return [e["resource"] for e in b["entry"] if e["resource"]["resourceType"] == kind]
 
-
-def by_url(b: dict) -> dict[str, dict]:
-    return {e["fullUrl"]: e["resource"] for e in b["entry"]}
-
-
-def mdc_code(r: dict) -> str | None:
-    return next((c["code"] for c in r["code"]["coding"] if c.get("system") == MDC), None)
-
-
-def issues(name: str) -> set[tuple[str, str]]:
-    return {(i.code, i.location) for i in decode(DATA / f"{name}.hl7").issues}
 
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("version", ["R4", "R5"])
 def test_golden(name, version):
-    got = to_fhir(decode(DATA / f"{name}.hl7"), version).json(indent=True) + b"\n"
-    path = GOLDEN / f"{name}.{version.lower()}.json"
-    if os.environ.get("INTEROP_REGEN_GOLDEN"):
-        path.write_bytes(got)
-    assert got.decode() == path.read_text()
+    assert_golden(to_fhir(decode(DATA / f"{name}.hl7"), version).json(indent=True) + b"\n", name, version)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -99,7 +75,7 @@ def test_ihe_nist_pulse_oximeter():
     assert pat["identifier"][0]["value"] == "HO2009001" and pat["gender"] == "male" and pat["birthDate"] == "1961-01-01"
     (enc,) = of(b, "Encounter")
     assert enc["class"]["code"] == "IMP" and enc["location"][0]["location"]["display"] == "ICU / 2 / 23"
-    found = issues("pcd01-ihe-pulseox-nist")
+    found = found_in("pcd01-ihe-pulseox-nist")
     for where in ("OBR[1]-44", "OBR[1]-45", "OBX[1]-9", "MSH-17"):
         assert ("hl7v2.field-not-placed", where) in found, where
     # PID-6 and PID-11 are placed (v2-to-FHIR IG PID → Patient): mother's maiden name and address
@@ -118,7 +94,7 @@ def test_waveform_facets(version):
     """MDC_ATTR_SAMP_RATE (5-part sub-id) becomes SampledData.period (1000/150 ms, 1000/125 ms) and
     MDC_ATTR_DATA_RANGE (NR) lowerLimit/upperLimit; leads I and II are one ECG Observation."""
     b = bundle("pcd01-sll-waveform-facets", version)
-    obs = {mdc_code(o): o for o in of(b, "Observation")}
+    obs = {code_of(o): o for o in of(b, "Observation")}
     assert set(obs) == {"131328", "150456"}
     ecg = obs["131328"]
     leads = {c["code"]["coding"][0]["code"]: c["valueSampledData"] for c in ecg["component"]}
@@ -142,7 +118,7 @@ def test_waveform_under_a_numeric_code_is_no_vital_sign():
     pleth = next(m for m in msg.metrics if m.code.codings[0].code == "150456")
     assert [c.system for c in pleth.code.codings] == [MDC]
     assert pleth.value.period_ms == Decimal(8)
-    o = next(o for o in of(bundle("pcd01-sll-waveform-facets"), "Observation") if mdc_code(o) == "150456")
+    o = next(o for o in of(bundle("pcd01-sll-waveform-facets"), "Observation") if code_of(o) == "150456")
     assert "category" not in o and [c["system"] for c in o["code"]["coding"]] == [MDC]
 
 
@@ -221,7 +197,7 @@ def test_ge_b40_device_tree_and_identities():
 
 def test_ge_b40_values():
     b = bundle("pcd01-ge-b40-carescape")
-    rows = sorted((mdc_code(o), o["valueQuantity"]["value"], o["valueQuantity"]["code"],
+    rows = sorted((code_of(o), o["valueQuantity"]["value"], o["valueQuantity"]["code"],
                    [c["code"] for c in o["code"]["coding"] if c["system"] == LOINC]) for o in of(b, "Observation"))
     assert rows == [
         ("147842", 80, "/min", ["8867-4"]), ("148066", 0, "/min", []), ("149522", 80, "/min", ["8867-4"]),
@@ -234,7 +210,7 @@ def test_ge_b40_values():
     urls = by_url(b)
     vmd_of = {}
     for o in of(b, "Observation"):
-        if mdc_code(o) == "151562":
+        if code_of(o) == "151562":
             chan = urls[urls[o["device"]["reference"]]["parent"]["reference"]]
             vmd = urls[chan["parent"]["reference"]]
             vmd_of[o["valueQuantity"]["value"]] = vmd["type"]["coding"][0]["code"]
@@ -281,7 +257,7 @@ def test_mindray_vs900(name, eui, demo):
     assert mds.name == "MINDRAY_VS900"
     assert {m.observation_id: m.device_key for m in msg.metrics}["1.3.1.150456"] == "1.3.1"
     b = bundle(name)
-    obs = {mdc_code(o): o for o in of(b, "Observation")}
+    obs = {code_of(o): o for o in of(b, "Observation")}
     sys_ = obs["150301"]
     assert sys_["valueQuantity"] == {"value": 166 if demo else 147, "unit": "mm[Hg]", "system": UCUM, "code": "mm[Hg]"}
     assert sys_["effectiveDateTime"] == ("2020-02-12T12:50:08Z" if demo else "2019-12-06T11:10:16Z")
