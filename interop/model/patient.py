@@ -48,6 +48,12 @@ class Patient(Frozen, kw_only=True):
     identity_unknown: bool = False
     source: SourceRef | None = None  # lineage
 
+    @property
+    def identified(self) -> bool:
+        """Whether the identifiers name a person, so that this patient may be matched with the same patient of
+        other messages: not when there are none, nor when PID-31 says the identity is unknown."""
+        return bool(self.identifiers) and not self.identity_unknown
+
 
 class Location(Frozen, kw_only=True):
     """PV1-3 point of care: facility, building, floor, unit, room, bed."""

@@ -130,7 +130,7 @@ def _anchor(message: Message) -> tuple[str, bool]:
     roots = message.devices
     if roots and roots[0].identifiers:
         return roots[0].identifiers[0].value, True
-    if message.patient and message.patient.identifiers and not message.patient.identity_unknown:
+    if message.patient and message.patient.identified:
         return message.patient.identifiers[0].value, True
     return (message.raw.sha256 if message.raw else (message.control_id or "")), False
 

@@ -37,7 +37,7 @@ def build(message: Message, ctx: FhirContext) -> None:
         if p.identity_unknown:
             ctx.note("fhir.identity-unknown", "PID-31", "PID-31 = 'Y' (identity unknown): this Patient is made for "
                      "this message only and matched to no other by its PID-3 identifiers", severity="info")
-        if _identified(p) and ctx.shares:  # an identified patient recurs from message to message
+        if p.identified and ctx.shares:  # an identified patient recurs from message to message
             hit = _PATIENTS.get(id(p))
             if hit is None:
                 res, cond = _patient(p, message)
@@ -64,15 +64,10 @@ def _notes(p: Patient, ctx: FhirContext) -> None:
                      "Address.use or Address.type in the v2-to-FHIR IG ConceptMaps AddressType", severity="info")
 
 
-def _identified(p: Patient) -> bool:
-    """Whether the patient's identifiers name a person: not when PID-31 says the identity is unknown (a
-    pump's "Unknown Patient"), which would otherwise merge every unidentified patient into one Patient."""
-    return bool(p.identifiers) and not p.identity_unknown
-
 
 def _patient(p: Patient, message: Message) -> tuple[dict[str, Any], str | None]:
     """The Patient resource and its conditional-create query (transaction Bundles)."""
-    first = p.identifiers[0] if _identified(p) else None
+    first = p.identifiers[0] if p.identified else None
     key = (first.system or first.assigner, first.value, first.type) if first else \
         (message.raw.sha256 if message.raw else message.control_id, "patient")
     res: dict[str, Any] = {"resourceType": "Patient", "id": stable_id("Patient", *key)}
@@ -125,7 +120,7 @@ def _encounter(message: Message, ctx: FhirContext) -> None:
     # from message to message: the latter is the patient's stay of that class at that location since
     # that admission (PV1-2/3/44), so a monitor's feed makes one Encounter, not one per message.
     p = message.patient
-    recurs = bool(e.identifiers) or ctx.patient_ref is not None and p is not None and _identified(p)
+    recurs = bool(e.identifiers) or ctx.patient_ref is not None and p is not None and p.identified
     shared = recurs and ctx.shares
     key = (id(e), ctx.patient_ref, ctx.version)
     if shared:

@@ -203,7 +203,7 @@ def conditional_identifier(device_id: str, patient: str | None, code: str, times
 
 def patient_part(message: Message, provided: str | None = None) -> str | None:
     """`Patient.identifier.value`-`Patient.identifier.system` of the message's patient, else the provided logical id."""
-    if message.patient and message.patient.identifiers and not message.patient.identity_unknown:
+    if message.patient and message.patient.identified:
         i = message.patient.identifiers[0]
         return f"{i.value}-{i.system}" if i.system else i.value
     return provided
